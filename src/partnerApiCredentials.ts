@@ -1,0 +1,162 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as iam from "@pulumi/aws/iam";
+import * as kms from "@pulumi/aws/kms";
+import * as secretsmanager from "@pulumi/aws/secretsmanager";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { defaultSecretNamePrefix, environmentDefaults, projectName, type Environment } from "./config";
+import { readPolicyDocument, secretReaderPolicyDocument } from "./policies";
+import { spkiSha256Fingerprint } from "./publicKey";
+
+export interface PartnerApiCredentialsArgs {
+    /** Which Qredo environment these credentials are for. */
+    readonly environment: Environment;
+    /** The Base64 Partner API key, already validated and trimmed. Stored as a Pulumi secret. */
+    readonly apiKey: pulumi.Input<string>;
+    /** The RSA key generation; bumping it replaces the key. @default 1 */
+    readonly keyVersion?: number;
+    /** Secrets are `<prefix>/<environment>/private-key` and `.../api-key`. @default "qredo/partner-api" */
+    readonly secretNamePrefix?: string;
+    /** Customer-managed KMS key (ARN, id or alias/NAME) for both secrets. @default the AWS-managed key */
+    readonly kmsKeyId?: string;
+    /** Secrets Manager deletion window, 0 or 7–30 days. @default 30 for production, 7 for sandbox */
+    readonly recoveryWindowInDays?: number;
+    /** Pulumi `protect` on the two secrets. @default true for production, false for sandbox */
+    readonly protect?: boolean;
+    /** IAM principals allowed to read both secrets through a resource policy. @default none */
+    readonly readerArns?: readonly string[];
+    /** Regions to replicate both secrets to. @default none */
+    readonly replicaRegions?: readonly string[];
+    /** Merged over the default tags (Project, Environment, ManagedBy). @default none */
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The Qredo Partner API credentials of one environment: an RSA 2048 key pair
+ * whose private half (PKCS#1 PEM) and the API key live in Secrets Manager, a
+ * least-privilege read policy, and the public key to upload to Qredo.
+ *
+ * Resource names and the type token are a compatibility contract: renaming
+ * them replaces keys and secrets, so refactor with `aliases`.
+ */
+export class PartnerApiCredentials extends pulumi.ComponentResource {
+    public readonly environment: Environment;
+    public readonly keyVersion: number;
+    /** Hex id of the key generation; changes when the key is rotated. */
+    public readonly keyId: pulumi.Output<string>;
+    /** SPKI public key PEM, the file to upload to the Qredo Web App. */
+    public readonly publicKeyPem: pulumi.Output<string>;
+    /** Lowercase hex SHA-256 of the DER SPKI public key. */
+    public readonly publicKeyFingerprintSha256: pulumi.Output<string>;
+    public readonly privateKeySecret: secretsmanager.Secret;
+    public readonly apiKeySecret: secretsmanager.Secret;
+    public readonly readPolicy: iam.Policy;
+
+    constructor(name: string, args: PartnerApiCredentialsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("qredo-partner-keys:index:PartnerApiCredentials", name, {}, opts);
+
+        const environment = args.environment;
+        const defaults = environmentDefaults[environment];
+        this.environment = environment;
+        this.keyVersion = args.keyVersion ?? 1;
+
+        // A new keyVersion gives a new RandomId, and replaceWith carries that
+        // replacement over to the private key.
+        const keyGeneration = new random.RandomId(
+            `${name}-key-generation`,
+            { byteLength: 8, keepers: { keyVersion: String(this.keyVersion) } },
+            { parent: this },
+        );
+        const privateKey = new tls.PrivateKey(
+            `${name}-private-key`,
+            { algorithm: "RSA", rsaBits: 2048 },
+            { parent: this, replaceWith: [keyGeneration] },
+        );
+
+        const secretName = (suffix: string) => `${args.secretNamePrefix ?? defaultSecretNamePrefix}/${environment}/${suffix}`;
+        const tags = { Project: projectName, Environment: environment, ManagedBy: "pulumi", ...args.tags };
+        // Nothing in here may depend on keyVersion: rotation must keep the secrets (and their ARNs).
+        const secretArgs = {
+            kmsKeyId: args.kmsKeyId,
+            recoveryWindowInDays: args.recoveryWindowInDays ?? defaults.recoveryWindowInDays,
+            replicas: (args.replicaRegions ?? []).map((region) => ({ region })),
+            tags,
+        };
+        const secretOpts = { parent: this, protect: args.protect ?? defaults.protect };
+
+        this.privateKeySecret = new secretsmanager.Secret(
+            `${name}-private-key`,
+            {
+                ...secretArgs,
+                name: secretName("private-key"),
+                description: `Qredo Partner API ${environment} RSA 2048 private key (PKCS#1 PEM) for signing requests. Managed by Pulumi project ${projectName}.`,
+            },
+            secretOpts,
+        );
+        this.apiKeySecret = new secretsmanager.Secret(
+            `${name}-api-key`,
+            {
+                ...secretArgs,
+                name: secretName("api-key"),
+                description: `Qredo Partner API ${environment} API key (Base64). Managed by Pulumi project ${projectName}.`,
+            },
+            secretOpts,
+        );
+
+        // retainOnDelete: a rotation replaces the version, and the old one must
+        // stay in Secrets Manager (as AWSPREVIOUS) for a rollback.
+        const versionOpts = { parent: this, retainOnDelete: true };
+        new secretsmanager.SecretVersion(
+            `${name}-private-key`,
+            { secretId: this.privateKeySecret.id, secretString: pulumi.secret(privateKey.privateKeyPem) },
+            versionOpts,
+        );
+        new secretsmanager.SecretVersion(
+            `${name}-api-key`,
+            { secretId: this.apiKeySecret.id, secretString: pulumi.secret(args.apiKey) },
+            versionOpts,
+        );
+
+        const secretArns = [this.privateKeySecret.arn, this.apiKeySecret.arn];
+        const kmsKeyArn = args.kmsKeyId === undefined ? undefined : kms.getKeyOutput({ keyId: args.kmsKeyId }, { parent: this }).arn;
+        this.readPolicy = new iam.Policy(
+            `${name}-read`,
+            {
+                description: `Read the Qredo Partner API ${environment} private key and API key secrets.`,
+                policy: pulumi
+                    .all([pulumi.all(secretArns), kmsKeyArn])
+                    .apply(([arns, keyArn]) => JSON.stringify(readPolicyDocument(arns, keyArn))),
+                tags,
+            },
+            { parent: this },
+        );
+
+        const readerArns = args.readerArns ?? [];
+        if (readerArns.length > 0) {
+            for (const [suffix, secret] of [["private-key", this.privateKeySecret], ["api-key", this.apiKeySecret]] as const) {
+                new secretsmanager.SecretPolicy(
+                    `${name}-${suffix}-readers`,
+                    {
+                        secretArn: secret.arn,
+                        policy: secret.arn.apply((arn) => JSON.stringify(secretReaderPolicyDocument(arn, readerArns))),
+                        blockPublicPolicy: true,
+                    },
+                    { parent: this },
+                );
+            }
+        }
+
+        this.keyId = keyGeneration.hex;
+        this.publicKeyPem = privateKey.publicKeyPem;
+        this.publicKeyFingerprintSha256 = privateKey.publicKeyPem.apply(spkiSha256Fingerprint);
+
+        this.registerOutputs({
+            keyId: this.keyId,
+            publicKeyPem: this.publicKeyPem,
+            publicKeyFingerprintSha256: this.publicKeyFingerprintSha256,
+            privateKeySecretArn: this.privateKeySecret.arn,
+            apiKeySecretArn: this.apiKeySecret.arn,
+            readPolicyArn: this.readPolicy.arn,
+        });
+    }
+}
