@@ -3,14 +3,14 @@
  * program depends on them, and a recorder of every registered resource with
  * its inputs and options.
  */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { vi } from "vitest";
+import { invokeResult, providerState, region } from "./support/providers.js";
+
+export { accountId, makeApiKey } from "./support/providers.js";
 
 export const project = "qredo-partner-keys";
-export const accountId = "123456789012";
-export const region = "eu-west-2";
 
 /** Pulumi's wire marker for a secret value. */
 const sigKey = "4dabf18193072939515e22adb298388d";
@@ -84,10 +84,6 @@ if (!monitorPrototype.__recording) {
 }
 const lastInputs = new Map<string, Record<string, unknown>>();
 
-function fakeId(): string {
-    return randomBytes(6).toString("base64url").replace(/[-_]/g, "x").slice(0, 6);
-}
-
 const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
         const inputs = args.inputs as Record<string, unknown>;
@@ -97,53 +93,9 @@ const mocks: pulumi.runtime.Mocks = {
     },
     call(args) {
         calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
-        if (args.token === "aws:kms/getKey:getKey") {
-            const keyId = String(args.inputs.keyId);
-            const arn = keyId.startsWith("arn:") && keyId.includes(":key/")
-                ? keyId
-                : `arn:aws:kms:${region}:${accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-            return { arn, id: arn.split("/").pop(), keyId };
-        }
-        throw new Error(`unexpected call ${args.token}`);
+        return invokeResult(args.token, args.inputs as Record<string, unknown>);
     },
 };
-
-/** What each provider returns; computed outputs the program uses must be here. */
-function providerState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    switch (type) {
-        case "tls:index/privateKey:PrivateKey": {
-            // A real key, so tests can sign, verify and compare with openssl.
-            const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits ?? 2048) });
-            return {
-                ...inputs,
-                id: randomBytes(20).toString("hex"),
-                privateKeyPem: privateKey.export({ type: "pkcs1", format: "pem" }),
-                privateKeyPemPkcs8: privateKey.export({ type: "pkcs8", format: "pem" }),
-                publicKeyPem: publicKey.export({ type: "spki", format: "pem" }),
-            };
-        }
-        case "random:index/randomId:RandomId": {
-            const bytes = randomBytes(Number(inputs.byteLength));
-            return { ...inputs, id: bytes.toString("base64url"), hex: bytes.toString("hex"), b64Url: bytes.toString("base64url") };
-        }
-        case "aws:secretsmanager/secret:Secret": {
-            const arn = `arn:aws:secretsmanager:${region}:${accountId}:secret:${String(inputs.name)}-${fakeId()}`;
-            return { ...inputs, id: arn, arn };
-        }
-        case "aws:secretsmanager/secretVersion:SecretVersion": {
-            const versionId = randomBytes(16).toString("hex");
-            return { ...inputs, id: `${String(inputs.secretId)}|${versionId}`, versionId, arn: inputs.secretId };
-        }
-        case "aws:iam/policy:Policy": {
-            const policyName = `${name}-${fakeId()}`;
-            return { ...inputs, id: `arn:aws:iam::${accountId}:policy/${policyName}`, arn: `arn:aws:iam::${accountId}:policy/${policyName}`, name: policyName };
-        }
-        case "aws:secretsmanager/secretPolicy:SecretPolicy":
-            return { ...inputs, id: String(inputs.secretArn) };
-        default:
-            return { ...inputs, id: `${name}-id` };
-    }
-}
 
 export interface StackRun {
     readonly stack: string;
@@ -179,9 +131,4 @@ export async function runProgram(run: StackRun): Promise<Record<string, unknown>
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));
-}
-
-/** An API key shaped like Qredo's: URL-safe Base64 of a small JSON object, no padding. Made at run time. */
-export function makeApiKey(): string {
-    return Buffer.from(JSON.stringify({ key: randomBytes(48).toString("base64url"), kind: "partner" })).toString("base64url");
 }

@@ -1,0 +1,16 @@
+// @ts-check
+// The entry point Pulumi runs (Pulumi.yaml `main`): the compiled program in
+// bin/, never stale. If the sources changed since the last build, rebuild
+// first (type-checked); if they do not compile, stop before anything runs.
+"use strict";
+const { build, isFresh } = require("./build.js");
+
+if (!isFresh()) {
+    console.log("qredo-partner-keys: the sources changed since the last build; compiling them (npm run build)…");
+    if (!build()) {
+        const { RunError } = require("@pulumi/pulumi");
+        throw new RunError("The program does not compile (the TypeScript errors are printed above); nothing was deployed. Fix them, then run `npm run build` or `pulumi up` again.");
+    }
+}
+
+module.exports = require("../bin/index.js");

@@ -1,0 +1,118 @@
+// The program as `pulumi up` loads it: through the SDK's own language-host
+// entry (cmd/run/run.js) with the environment the host derives from
+// Pulumi.yaml, and the mock monitor in place of the engine.
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hostInvocation, projectDir } from "../scripts/host.js";
+import { makeApiKey } from "./support/providers.js";
+
+const apiKeyConfig = "qredo-partner-keys:apiKey";
+
+interface HostResult {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly result?: { resources: string[]; outputs: string[]; loadedAwsRoot: boolean };
+}
+
+function runThroughHost(config: Record<string, string>, options: { secretKeys?: string[]; dir?: string } = {}): HostResult {
+    const invocation = hostInvocation({
+        stack: "sandbox",
+        config,
+        secretKeys: options.secretKeys ?? [apiKeyConfig],
+        ...(options.dir ? { projectDir: options.dir } : {}),
+    });
+    const run = spawnSync(invocation.command, invocation.args, { env: invocation.env, cwd: invocation.cwd, encoding: "utf8", timeout: 120_000 });
+    const line = run.stdout.split("\n").find((l) => l.startsWith("host-run: "));
+    return {
+        status: run.status,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        ...(line ? { result: JSON.parse(line.slice("host-run: ".length)) } : {}),
+    };
+}
+
+const expectedResources = [
+    "aws:iam/policy:Policy qredo-partner-api-read",
+    "aws:secretsmanager/secret:Secret qredo-partner-api-api-key",
+    "aws:secretsmanager/secret:Secret qredo-partner-api-private-key",
+    "aws:secretsmanager/secretVersion:SecretVersion qredo-partner-api-api-key",
+    "aws:secretsmanager/secretVersion:SecretVersion qredo-partner-api-private-key",
+    "pulumi:pulumi:Stack qredo-partner-keys-sandbox",
+    "qredo-partner-keys:index:PartnerApiCredentials qredo-partner-api",
+    "random:index/randomId:RandomId qredo-partner-api-key-generation",
+    "tls:index/privateKey:PrivateKey qredo-partner-api-private-key",
+];
+
+describe("through the language host, as Pulumi.yaml configures it", () => {
+    it("registers the stack's resources and outputs, loading only the AWS submodules it uses", () => {
+        const run = runThroughHost({ [apiKeyConfig]: makeApiKey() });
+        expect(run.stderr).toBe("");
+        expect(run.status).toBe(0);
+        expect(run.result?.resources).toEqual(expectedResources);
+        expect(run.result?.outputs).toHaveLength(10);
+        expect(run.result?.loadedAwsRoot).toBe(false);
+    });
+
+    it("reports bad configuration as the host prints a RunError: one message, no stack trace, no secret", () => {
+        const apiKey = makeApiKey();
+        const run = runThroughHost({ [apiKeyConfig]: `${apiKey}%`, "qredo-partner-keys:keyVersion": "0" });
+        expect(run.status).toBe(32); // the host's code for "error already shown to the user"
+        expect(run.stderr).toMatch(/^error: (\[runtime\] )?The configuration of stack "sandbox" has 2 problems; nothing was deployed:\n {2}- apiKey: .*\n {2}- keyVersion: .*\n$/);
+        expect(run.stderr).not.toMatch(/^\s+at /m);
+        expect(run.stderr + run.stdout).not.toContain(apiKey.slice(0, 16));
+        expect(run.result).toBeUndefined();
+    });
+
+    it("refuses an API key set in plain text", () => {
+        const run = runThroughHost({ [apiKeyConfig]: makeApiKey() }, { secretKeys: [] });
+        expect(run.status).toBe(32);
+        expect(run.stderr).toMatch(/apiKey: was set in plain text/);
+    });
+});
+
+describe("the compiled program is never stale", () => {
+    let dir: string;
+    const apiKey = makeApiKey();
+    beforeAll(() => {
+        // A copy of the project, so the test can edit its sources.
+        dir = mkdtempSync(join(tmpdir(), "qredo-keys-host-"));
+        for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.build.json", "index.ts", "src", "scripts"]) {
+            cpSync(join(projectDir, entry), join(dir, entry), { recursive: true });
+        }
+        symlinkSync(join(projectDir, "node_modules"), join(dir, "node_modules"), "dir");
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("builds on the first run, then starts from bin/ without compiling", () => {
+        const first = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+        expect(first.status).toBe(0);
+        expect(first.stdout).toContain("the sources changed since the last build; compiling them");
+        const second = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+        expect(second.status).toBe(0);
+        expect(second.stdout).not.toContain("compiling");
+    });
+
+    it("rebuilds after a source edit and runs the edited code", () => {
+        const file = join(dir, "src", "partnerApiCredentials.ts");
+        writeFileSync(file, readFileSync(file, "utf8").replace("`${name}-read`", "`${name}-read-edited`"));
+        const run = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+        expect(run.status).toBe(0);
+        expect(run.stdout).toContain("compiling them");
+        expect(run.result?.resources).toContain("aws:iam/policy:Policy qredo-partner-api-read-edited");
+    });
+
+    it("stops, without running the old build, when the edited sources do not compile", () => {
+        const file = join(dir, "src", "partnerApiCredentials.ts");
+        writeFileSync(file, readFileSync(file, "utf8").replace("const keyGeneration = ", "const keyGeneration: number = "));
+        const run = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+        expect(run.status).toBe(32);
+        expect(run.stderr).toMatch(/error TS2322/);
+        expect(run.stderr).toMatch(/error: (\[runtime\] )?The program does not compile/);
+        expect(run.stderr).not.toMatch(/^\s+at /m);
+        expect(run.result).toBeUndefined();
+    });
+});

@@ -1,0 +1,66 @@
+// Pulumi.yaml, the stack files and the README are read by people and by the
+// CLI; these checks keep them in step with the code.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { configKeys } from "../src/config";
+
+const root = join(__dirname, "..");
+const read = (file: string) => readFileSync(join(root, file), "utf8");
+const project = YAML.parse(read("Pulumi.yaml"));
+
+/** The first column of the README table that follows `heading`. */
+function readmeTableKeys(heading: string): string[] {
+    const section = read("README.md").split(`\n## ${heading}\n`)[1].split("\n## ")[0];
+    return section
+        .split("\n")
+        .filter((line) => /^\| `/.test(line))
+        .flatMap((line) => [...line.split("|")[1].matchAll(/`([A-Za-z0-9]+)`/g)].map((m) => m[1]));
+}
+
+describe("Pulumi.yaml", () => {
+    it("is the project of the design, with its stack config in stacks/", () => {
+        expect(project.name).toBe("qredo-partner-keys");
+        expect(project.stackConfigDir).toBe("stacks");
+        expect(project.runtime.name).toBe("nodejs");
+    });
+
+    it("declares every config key but tags (the schema has no map type) with a type and a description", () => {
+        expect(Object.keys(project.config).sort()).toEqual(configKeys.filter((k) => k !== "tags").sort());
+        for (const [key, declaration] of Object.entries<{ type: string; description: string }>(project.config)) {
+            expect(["string", "integer", "boolean", "array"], key).toContain(declaration.type);
+            expect(declaration.description.length, key).toBeGreaterThan(20);
+        }
+        expect(project.config.apiKey.secret).toBe(true);
+    });
+});
+
+describe("stack files", () => {
+    for (const stack of ["sandbox", "production"]) {
+        it(`stacks/Pulumi.${stack}.yaml sets the environment and region, and holds no secret`, () => {
+            const text = read(`stacks/Pulumi.${stack}.yaml`);
+            const config = YAML.parse(text).config;
+            expect(config["qredo-partner-keys:environment"]).toBe(stack);
+            expect(config["aws:region"]).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+            expect(Object.keys(config)).not.toContain("qredo-partner-keys:apiKey");
+            expect(text).toContain(`pulumi config set --stack ${stack} --secret apiKey < apikey`);
+        });
+    }
+});
+
+describe("README", () => {
+    it("documents exactly the config keys the program reads", () => {
+        expect(readmeTableKeys("Configuration").sort()).toEqual([...configKeys].sort());
+    });
+
+    it("documents exactly the stack outputs the program exports", () => {
+        const exported = [...read("index.ts").matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+        expect(readmeTableKeys("Outputs").sort()).toEqual(exported.sort());
+    });
+
+    it("gives the CI's test command", () => {
+        expect(read("README.md")).toContain("npm ci && npm test");
+        expect(read(".ci/run")).toMatch(/^npm test /m);
+    });
+});
