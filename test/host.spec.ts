@@ -2,11 +2,11 @@
 // entry (cmd/run/run.js) with the environment the host derives from
 // Pulumi.yaml, and the mock monitor in place of the engine.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostInvocation, projectDir } from "../scripts/host.js";
+import { hostInvocation } from "../scripts/host.js";
+import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
 
 const apiKeyConfig = "qredo-partner-keys:apiKey";
@@ -78,12 +78,7 @@ describe("the compiled program is never stale", () => {
     let dir: string;
     const apiKey = makeApiKey();
     beforeAll(() => {
-        // A copy of the project, so the test can edit its sources.
-        dir = mkdtempSync(join(tmpdir(), "qredo-keys-host-"));
-        for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.build.json", "index.ts", "src", "scripts"]) {
-            cpSync(join(projectDir, entry), join(dir, entry), { recursive: true });
-        }
-        symlinkSync(join(projectDir, "node_modules"), join(dir, "node_modules"), "dir");
+        dir = copyProject({ dependencies: true }); // a copy, so the test can edit its sources
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

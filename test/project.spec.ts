@@ -49,6 +49,28 @@ describe("stack files", () => {
     }
 });
 
+describe("the LocalStack try-out stack", () => {
+    const config = YAML.parse(read("stacks/Pulumi.local.yaml")).config;
+
+    it("points Secrets Manager, IAM, STS and KMS at LocalStack on port 4566, as a sandbox", () => {
+        expect(config["aws:endpoints"]).toEqual([
+            { secretsmanager: "http://localhost:4566", iam: "http://localhost:4566", sts: "http://localhost:4566", kms: "http://localhost:4566" },
+        ]);
+        expect(config["qredo-partner-keys:environment"]).toBe("sandbox");
+    });
+
+    it("skips the checks LocalStack cannot answer, with its dummy credentials", () => {
+        expect(config).toMatchObject({
+            "aws:skipCredentialsValidation": true,
+            "aws:skipRequestingAccountId": true,
+            "aws:skipMetadataApiCheck": true,
+            "aws:accessKey": "test",
+            "aws:secretKey": "test",
+        });
+        expect(Object.keys(config)).not.toContain("qredo-partner-keys:apiKey");
+    });
+});
+
 describe("README", () => {
     it("documents exactly the config keys the program reads", () => {
         expect(readmeTableKeys("Configuration").sort()).toEqual([...configKeys].sort());

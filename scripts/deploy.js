@@ -1,0 +1,411 @@
+#!/usr/bin/env node
+// @ts-check
+// npm run deploy -- <stack> [options]: one safe step from a fresh clone to a
+// deployed stack and a public.pem to upload. Plain Node.js with no
+// dependencies, because it runs before the project's dependencies exist.
+//
+// Secrets: the API key goes to `pulumi config set --secret` on stdin, never in
+// an argument; a passphrase only in the environment. Neither is ever printed.
+"use strict";
+const { spawnSync } = require("node:child_process");
+const { createHash, createPublicKey } = require("node:crypto");
+const { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } = require("node:fs");
+const { homedir } = require("node:os");
+const path = require("node:path");
+const { parseArgs } = require("node:util");
+
+const projectDir = path.resolve(__dirname, "..");
+/** The oldest CLI that runs this program (it uses the `replaceWith` resource option). */
+const minimumPulumiVersion = "3.248.0";
+const localBackendDir = path.join(projectDir, ".pulumi-state");
+
+/** Exit codes, documented in the README. */
+const exit = {
+    ok: 0,
+    pulumiFailed: 1,
+    usage: 2,
+    noPulumiCli: 3,
+    setupFailed: 4,
+};
+
+class DeployError extends Error {
+    /** @param {string} message @param {number} code */
+    constructor(message, code) {
+        super(message);
+        this.code = code;
+    }
+}
+
+const usage = `usage: npm run deploy -- <stack> [options]
+
+  <stack>                    sandbox, production, or another stack of this project
+
+options:
+  --api-key-file PATH        the \`apikey\` file from the Qredo Web App
+                             (default: ./apikey if present, else $QREDO_API_KEY,
+                             else the key already stored in the stack)
+  --secrets-provider URL     for a new stack, e.g. awskms://alias/pulumi-qredo
+  --public-key-out PATH      where to write the public key (default: public.pem)
+  --rotate                   bump keyVersion by one: a new RSA key
+  --yes                      update without the interactive preview (pipelines)
+  --help                     this text`;
+
+/** @param {string[]} argv */
+function parseOptions(argv) {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                "api-key-file": { type: "string" },
+                "secrets-provider": { type: "string" },
+                "public-key-out": { type: "string", default: "public.pem" },
+                rotate: { type: "boolean", default: false },
+                yes: { type: "boolean", default: false },
+                help: { type: "boolean", default: false },
+            },
+        });
+    } catch (error) {
+        throw new DeployError(`${/** @type {Error} */ (error).message}\n\n${usage}`, exit.usage);
+    }
+    if (parsed.values.help) {
+        return undefined;
+    }
+    if (parsed.positionals.length !== 1) {
+        throw new DeployError(`name one stack.\n\n${usage}`, exit.usage);
+    }
+    return { stack: parsed.positionals[0], ...parsed.values };
+}
+
+/** Paths the user typed are relative to where they ran npm, not to the project. */
+function userPath(/** @type {string} */ p) {
+    return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
+}
+
+function say(/** @type {string} */ message) {
+    process.stderr.write(`deploy: ${message}\n`);
+}
+
+// ---------------------------------------------------------------- setup
+
+/** npm writes node_modules/.package-lock.json on every install; older than the manifests means stale. */
+function dependenciesUpToDate() {
+    const installed = path.join(projectDir, "node_modules", ".package-lock.json");
+    if (!existsSync(installed)) {
+        return false;
+    }
+    const installedAt = statSync(installed).mtimeMs;
+    return ["package.json", "package-lock.json"].every((f) => statSync(path.join(projectDir, f)).mtimeMs <= installedAt);
+}
+
+function ensureDependencies() {
+    if (dependenciesUpToDate()) {
+        return;
+    }
+    say("installing the project's dependencies (npm ci)…");
+    const npm = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: projectDir, stdio: ["ignore", process.stderr, "inherit"] });
+    if (npm.status !== 0) {
+        throw new DeployError("npm ci failed (its output is above). Check Node.js and npm, then run again.", exit.setupFailed);
+    }
+}
+
+function ensureBuilt() {
+    const { build, isFresh } = require("./build.js");
+    if (!isFresh() && !build()) {
+        throw new DeployError("the program does not compile (the TypeScript errors are above); nothing was deployed.", exit.setupFailed);
+    }
+}
+
+/** @param {string} name */
+function findOnPath(name) {
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
+        const candidate = path.join(dir, name);
+        try {
+            accessSync(candidate, constants.X_OK);
+            return candidate;
+        } catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
+/** @param {string} a @param {string} b  dotted versions; negative when a < b */
+function compareVersions(a, b) {
+    const pa = a.split(".").map(Number);
+    const pb = b.split(".").map(Number);
+    for (let i = 0; i < 3; i++) {
+        if ((pa[i] ?? 0) !== (pb[i] ?? 0)) {
+            return (pa[i] ?? 0) - (pb[i] ?? 0);
+        }
+    }
+    return 0;
+}
+
+function ensurePulumiCli() {
+    const install = `Install it with the official installer:
+    curl -fsSL https://get.pulumi.com | sh
+(or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, and run this again.`;
+    if (findOnPath("pulumi") === undefined) {
+        throw new DeployError(`the Pulumi CLI is not on your PATH. This project needs v${minimumPulumiVersion} or later.\n${install}`, exit.noPulumiCli);
+    }
+    const version = /v?(\d+\.\d+\.\d+)/.exec(pulumi(["version"], { capture: true }).stdout)?.[1];
+    if (version === undefined || compareVersions(version, minimumPulumiVersion) < 0) {
+        throw new DeployError(`the Pulumi CLI is v${version ?? "unknown"}; this project needs v${minimumPulumiVersion} or later.\n${install}`, exit.noPulumiCli);
+    }
+}
+
+/** The backend in use: PULUMI_BACKEND_URL, a token, or the CLI's current login. */
+function configuredBackend() {
+    if (process.env.PULUMI_BACKEND_URL) {
+        return process.env.PULUMI_BACKEND_URL;
+    }
+    if (process.env.PULUMI_ACCESS_TOKEN) {
+        return "https://api.pulumi.com";
+    }
+    const credentials = path.join(process.env.PULUMI_HOME ?? path.join(homedir(), ".pulumi"), "credentials.json");
+    try {
+        const current = JSON.parse(readFileSync(credentials, "utf8")).current;
+        return typeof current === "string" && current !== "" ? current : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** @returns {{ url: string, env: Record<string, string> }} the backend, and the environment for every pulumi command */
+function chooseBackend() {
+    const backend = configuredBackend();
+    if (backend !== undefined) {
+        say(`using the configured Pulumi backend ${/^https?:/.test(backend) ? "(logged in)" : backend}`);
+        return { url: backend, env: {} };
+    }
+    if (process.env.CI) {
+        // A runner's disk is thrown away: state kept there would be lost, and the keys with it.
+        throw new DeployError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL (e.g. s3://BUCKET) or PULUMI_ACCESS_TOKEN.", exit.usage);
+    }
+    mkdirSync(localBackendDir, { recursive: true });
+    const url = `file://${localBackendDir}`;
+    say(`no Pulumi backend is configured: using the local file backend in ${path.relative(process.cwd(), localBackendDir) || "."}/ (git-ignored). Set PULUMI_BACKEND_URL or run \`pulumi login\` to use another.`);
+    return { url, env: { PULUMI_BACKEND_URL: url } };
+}
+
+/**
+ * Whether the stack encrypts its secrets with a passphrase: the stack file says
+ * so, or a new stack on a self-managed backend gets that provider by default.
+ * @param {string} stack @param {string} backendUrl @param {string | undefined} secretsProvider
+ */
+function usesPassphrase(stack, backendUrl, secretsProvider) {
+    const stackFile = path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
+    const text = existsSync(stackFile) ? readFileSync(stackFile, "utf8") : "";
+    if (/^encryptionsalt:/m.test(text)) {
+        return true;
+    }
+    if (/^secretsprovider:/m.test(text)) {
+        return /^secretsprovider:\s*passphrase\s*$/m.test(text);
+    }
+    if (secretsProvider !== undefined && secretsProvider !== "passphrase" && secretsProvider !== "default") {
+        return false;
+    }
+    return secretsProvider === "passphrase" || !/^https?:/.test(backendUrl);
+}
+
+/**
+ * Pulumi would prompt for the passphrase on stdin, which carries the API key;
+ * so ask for it here, without echo, and hand it over in the environment.
+ * @returns {Promise<Record<string, string>>}
+ */
+async function passphraseEnv() {
+    if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined || process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined) {
+        return {};
+    }
+    if (!process.stdin.isTTY) {
+        throw new DeployError(
+            "this stack encrypts its secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or create the stack with --secrets-provider awskms://alias/NAME.",
+            exit.usage,
+        );
+    }
+    const passphrase = await promptHidden("Passphrase for the stack's secrets (new stack: choose one and keep it): ");
+    if (passphrase === "") {
+        throw new DeployError("an empty passphrase protects nothing; run again and enter one.", exit.usage);
+    }
+    return { PULUMI_CONFIG_PASSPHRASE: passphrase };
+}
+
+/** @param {string} question @returns {Promise<string>} */
+function promptHidden(question) {
+    const readline = require("node:readline");
+    return new Promise((resolve) => {
+        process.stderr.write(question);
+        const rl = readline.createInterface({ input: process.stdin, terminal: true, output: undefined });
+        rl.question("", (answer) => {
+            rl.close();
+            process.stderr.write("\n");
+            resolve(answer);
+        });
+    });
+}
+
+// ---------------------------------------------------------------- pulumi
+
+/** @type {Record<string, string>} */
+let pulumiEnv = {};
+
+/**
+ * Runs the Pulumi CLI. Secrets go in `stdin`, never in `args`.
+ * @param {string[]} args
+ * @param {{ capture?: boolean, stdin?: string, check?: boolean }} [options]
+ */
+function pulumi(args, options = {}) {
+    const result = spawnSync("pulumi", args, {
+        cwd: projectDir,
+        env: { ...process.env, ...pulumiEnv },
+        input: options.stdin,
+        stdio: [options.stdin === undefined ? "inherit" : "pipe", options.capture ? "pipe" : "inherit", "inherit"],
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    if (result.error) {
+        throw new DeployError(`could not run pulumi: ${result.error.message}`, exit.pulumiFailed);
+    }
+    if (options.check !== false && result.status !== 0) {
+        const firstFlag = args.findIndex((a) => a.startsWith("-"));
+        const command = args.slice(0, firstFlag === -1 ? 2 : Math.min(2, firstFlag)).join(" ");
+        throw new DeployError(`\`pulumi ${command}\` failed (exit ${result.status}); its output is above.`, exit.pulumiFailed);
+    }
+    return { status: result.status ?? 1, stdout: result.stdout ?? "" };
+}
+
+/** @param {string} stack @param {string | undefined} secretsProvider */
+function selectStack(stack, secretsProvider) {
+    const args = ["stack", "select", "--create", stack];
+    if (secretsProvider !== undefined) {
+        args.push("--secrets-provider", secretsProvider);
+    }
+    pulumi(args);
+}
+
+/** The stack's config as `pulumi config --json` shows it (secrets masked). @param {string} stack */
+function stackConfig(stack) {
+    /** @type {Record<string, { value?: unknown, secret?: boolean }>} */
+    const config = JSON.parse(pulumi(["config", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
+    return config;
+}
+
+/**
+ * The API key to store, or undefined to keep the stack's. Never printed.
+ * @param {string | undefined} apiKeyFile
+ */
+function readApiKey(apiKeyFile) {
+    if (apiKeyFile !== undefined) {
+        const file = userPath(apiKeyFile);
+        if (!existsSync(file)) {
+            throw new DeployError(`--api-key-file ${apiKeyFile}: no such file.`, exit.usage);
+        }
+        return { value: readFileSync(file, "utf8"), source: apiKeyFile };
+    }
+    const local = userPath("apikey");
+    if (existsSync(local)) {
+        return { value: readFileSync(local, "utf8"), source: "./apikey" };
+    }
+    if (process.env.QREDO_API_KEY) {
+        return { value: process.env.QREDO_API_KEY, source: "$QREDO_API_KEY" };
+    }
+    return undefined;
+}
+
+/** @param {string} stack @param {{ value: string, source: string } | undefined} apiKey */
+function storeApiKey(stack, apiKey) {
+    const key = "qredo-partner-keys:apiKey";
+    if (apiKey === undefined) {
+        if (stackConfig(stack)[key] === undefined) {
+            throw new DeployError(
+                `stack ${stack} has no API key yet. Save the key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH, or set QREDO_API_KEY.`,
+                exit.usage,
+            );
+        }
+        say(`keeping the API key already stored in stack ${stack}`);
+        return;
+    }
+    const { checkApiKey } = require("../bin/src/apiKey.js");
+    const checked = checkApiKey(apiKey.value);
+    if (!checked.ok) {
+        throw new DeployError(`the API key from ${apiKey.source} ${checked.problem}.`, exit.usage);
+    }
+    pulumi(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: checked.value });
+    say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
+}
+
+/** @param {string} stack */
+function rotate(stack) {
+    const current = stackConfig(stack)["qredo-partner-keys:keyVersion"]?.value;
+    const version = current === undefined ? 1 : Number(current);
+    if (!Number.isSafeInteger(version) || version < 1) {
+        throw new DeployError(`stack ${stack} has keyVersion ${JSON.stringify(current)}, which is not a whole number ≥ 1; fix it with \`pulumi config set --stack ${stack} keyVersion N\`.`, exit.usage);
+    }
+    pulumi(["config", "set", "--stack", stack, "keyVersion", String(version + 1)]);
+    say(`rotating: keyVersion ${version} → ${version + 1}. A new RSA key replaces the current one; requests signed with it FAIL until you upload the new public key to Qredo.`);
+}
+
+/** @param {string} stack @param {string} outFile */
+function writePublicKey(stack, outFile) {
+    const outputs = JSON.parse(pulumi(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout);
+    const pem = outputs.publicKeyPem;
+    if (typeof pem !== "string" || !pem.includes("-----BEGIN PUBLIC KEY-----")) {
+        throw new DeployError(`stack ${stack} has no publicKeyPem output; did \`pulumi up\` finish?`, exit.pulumiFailed);
+    }
+    const der = createPublicKey(pem).export({ type: "spki", format: "der" });
+    const fingerprint = createHash("sha256").update(der).digest("hex");
+    if (fingerprint !== outputs.publicKeyFingerprintSha256) {
+        throw new DeployError(`the publicKeyPem output does not match the publicKeyFingerprintSha256 output of stack ${stack}; not writing it.`, exit.pulumiFailed);
+    }
+    mkdirSync(path.dirname(outFile), { recursive: true });
+    writeFileSync(outFile, pem.endsWith("\n") ? pem : `${pem}\n`);
+    return { fingerprint, environment: String(outputs.environment), keyVersion: outputs.keyVersion };
+}
+
+// ---------------------------------------------------------------- main
+
+/** @param {string[]} argv */
+async function main(argv) {
+    const options = parseOptions(argv);
+    if (options === undefined) {
+        console.log(usage);
+        return;
+    }
+    ensurePulumiCli();
+    ensureDependencies();
+    ensureBuilt();
+    const backend = chooseBackend();
+    pulumiEnv = backend.env;
+    if (usesPassphrase(options.stack, backend.url, options["secrets-provider"])) {
+        pulumiEnv = { ...pulumiEnv, ...(await passphraseEnv()) };
+    }
+
+    selectStack(options.stack, options["secrets-provider"]);
+    storeApiKey(options.stack, readApiKey(options["api-key-file"]));
+    if (options.rotate) {
+        rotate(options.stack);
+    }
+
+    pulumi(["up", "--stack", options.stack, ...(options.yes ? ["--yes"] : [])]);
+
+    const outFile = userPath(options["public-key-out"]);
+    const published = writePublicKey(options.stack, outFile);
+    console.log(`
+Public key for the Qredo ${published.environment} environment (keyVersion ${published.keyVersion}) written to ${outFile}
+  SHA-256 fingerprint: ${published.fingerprint}
+  check it:  openssl pkey -pubin -in ${path.relative(process.cwd(), outFile) || outFile} -outform DER | sha256sum
+
+Upload it: Qredo Web App → your name → Settings → Partner API → Upload Public Key.${
+        options.rotate ? "\nUntil you do, requests signed with the new key are rejected." : ""
+    }`);
+}
+
+main(process.argv.slice(2)).catch((error) => {
+    if (!(error instanceof DeployError)) {
+        throw error;
+    }
+    say(`error: ${error.message}`);
+    process.exitCode = error.code;
+});
