@@ -7,17 +7,11 @@
 // Secrets: the API key goes to `pulumi config set --secret` on stdin, never in
 // an argument; a passphrase only in the environment. Neither is ever printed.
 "use strict";
-const { spawnSync } = require("node:child_process");
 const { createHash, createPublicKey } = require("node:crypto");
-const { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } = require("node:fs");
-const { homedir } = require("node:os");
+const { existsSync, mkdirSync, readFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-
-const projectDir = path.resolve(__dirname, "..");
-/** The oldest CLI that runs this program (it uses the `replaceWith` resource option). */
-const minimumPulumiVersion = "3.248.0";
-const localBackendDir = path.join(projectDir, ".pulumi-state");
+const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
 
 /** Exit codes, documented in the README. */
 const exit = {
@@ -27,14 +21,6 @@ const exit = {
     noPulumiCli: 3,
     setupFailed: 4,
 };
-
-class DeployError extends Error {
-    /** @param {string} message @param {number} code */
-    constructor(message, code) {
-        super(message);
-        this.code = code;
-    }
-}
 
 const usage = `usage: npm run deploy -- <stack> [options]
 
@@ -67,111 +53,23 @@ function parseOptions(argv) {
             },
         });
     } catch (error) {
-        throw new DeployError(`${/** @type {Error} */ (error).message}\n\n${usage}`, exit.usage);
+        throw new CliError(`${/** @type {Error} */ (error).message}\n\n${usage}`, exit.usage);
     }
     if (parsed.values.help) {
         return undefined;
     }
     if (parsed.positionals.length !== 1) {
-        throw new DeployError(`name one stack.\n\n${usage}`, exit.usage);
+        throw new CliError(`name one stack.\n\n${usage}`, exit.usage);
     }
     return { stack: parsed.positionals[0], ...parsed.values };
 }
 
-/** Paths the user typed are relative to where they ran npm, not to the project. */
-function userPath(/** @type {string} */ p) {
-    return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
-}
-
-function say(/** @type {string} */ message) {
-    process.stderr.write(`deploy: ${message}\n`);
-}
+const say = reporter("deploy");
+const pulumiCli = new PulumiCli(exit.pulumiFailed);
+/** @param {string[]} args @param {{ capture?: boolean, stdin?: string }} [options] */
+const pulumi = (args, options) => pulumiCli.run(args, options);
 
 // ---------------------------------------------------------------- setup
-
-/** npm writes node_modules/.package-lock.json on every install; older than the manifests means stale. */
-function dependenciesUpToDate() {
-    const installed = path.join(projectDir, "node_modules", ".package-lock.json");
-    if (!existsSync(installed)) {
-        return false;
-    }
-    const installedAt = statSync(installed).mtimeMs;
-    return ["package.json", "package-lock.json"].every((f) => statSync(path.join(projectDir, f)).mtimeMs <= installedAt);
-}
-
-function ensureDependencies() {
-    if (dependenciesUpToDate()) {
-        return;
-    }
-    say("installing the project's dependencies (npm ci)…");
-    const npm = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: projectDir, stdio: ["ignore", process.stderr, "inherit"] });
-    if (npm.status !== 0) {
-        throw new DeployError("npm ci failed (its output is above). Check Node.js and npm, then run again.", exit.setupFailed);
-    }
-}
-
-function ensureBuilt() {
-    const { build, isFresh } = require("./build.js");
-    if (!isFresh() && !build()) {
-        throw new DeployError("the program does not compile (the TypeScript errors are above); nothing was deployed.", exit.setupFailed);
-    }
-}
-
-/** @param {string} name */
-function findOnPath(name) {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
-        const candidate = path.join(dir, name);
-        try {
-            accessSync(candidate, constants.X_OK);
-            return candidate;
-        } catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
-/** @param {string} a @param {string} b  dotted versions; negative when a < b */
-function compareVersions(a, b) {
-    const pa = a.split(".").map(Number);
-    const pb = b.split(".").map(Number);
-    for (let i = 0; i < 3; i++) {
-        if ((pa[i] ?? 0) !== (pb[i] ?? 0)) {
-            return (pa[i] ?? 0) - (pb[i] ?? 0);
-        }
-    }
-    return 0;
-}
-
-function ensurePulumiCli() {
-    const install = `Install it with the official installer:
-    curl -fsSL https://get.pulumi.com | sh
-(or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, and run this again.`;
-    if (findOnPath("pulumi") === undefined) {
-        throw new DeployError(`the Pulumi CLI is not on your PATH. This project needs v${minimumPulumiVersion} or later.\n${install}`, exit.noPulumiCli);
-    }
-    const version = /v?(\d+\.\d+\.\d+)/.exec(pulumi(["version"], { capture: true }).stdout)?.[1];
-    if (version === undefined || compareVersions(version, minimumPulumiVersion) < 0) {
-        throw new DeployError(`the Pulumi CLI is v${version ?? "unknown"}; this project needs v${minimumPulumiVersion} or later.\n${install}`, exit.noPulumiCli);
-    }
-}
-
-/** The backend in use: PULUMI_BACKEND_URL, a token, or the CLI's current login. */
-function configuredBackend() {
-    if (process.env.PULUMI_BACKEND_URL) {
-        return process.env.PULUMI_BACKEND_URL;
-    }
-    if (process.env.PULUMI_ACCESS_TOKEN) {
-        return "https://api.pulumi.com";
-    }
-    const credentials = path.join(process.env.PULUMI_HOME ?? path.join(homedir(), ".pulumi"), "credentials.json");
-    try {
-        const current = JSON.parse(readFileSync(credentials, "utf8")).current;
-        return typeof current === "string" && current !== "" ? current : undefined;
-    } catch {
-        return undefined;
-    }
-}
 
 /** @returns {{ url: string, env: Record<string, string> }} the backend, and the environment for every pulumi command */
 function chooseBackend() {
@@ -182,7 +80,7 @@ function chooseBackend() {
     }
     if (process.env.CI) {
         // A runner's disk is thrown away: state kept there would be lost, and the keys with it.
-        throw new DeployError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL (e.g. s3://BUCKET) or PULUMI_ACCESS_TOKEN.", exit.usage);
+        throw new CliError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL (e.g. s3://BUCKET) or PULUMI_ACCESS_TOKEN.", exit.usage);
     }
     mkdirSync(localBackendDir, { recursive: true });
     const url = `file://${localBackendDir}`;
@@ -220,14 +118,14 @@ async function passphraseEnv() {
         return {};
     }
     if (!process.stdin.isTTY) {
-        throw new DeployError(
+        throw new CliError(
             "this stack encrypts its secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or create the stack with --secrets-provider awskms://alias/NAME.",
             exit.usage,
         );
     }
     const passphrase = await promptHidden("Passphrase for the stack's secrets (new stack: choose one and keep it): ");
     if (passphrase === "") {
-        throw new DeployError("an empty passphrase protects nothing; run again and enter one.", exit.usage);
+        throw new CliError("an empty passphrase protects nothing; run again and enter one.", exit.usage);
     }
     return { PULUMI_CONFIG_PASSPHRASE: passphrase };
 }
@@ -244,36 +142,6 @@ function promptHidden(question) {
             resolve(answer);
         });
     });
-}
-
-// ---------------------------------------------------------------- pulumi
-
-/** @type {Record<string, string>} */
-let pulumiEnv = {};
-
-/**
- * Runs the Pulumi CLI. Secrets go in `stdin`, never in `args`.
- * @param {string[]} args
- * @param {{ capture?: boolean, stdin?: string, check?: boolean }} [options]
- */
-function pulumi(args, options = {}) {
-    const result = spawnSync("pulumi", args, {
-        cwd: projectDir,
-        env: { ...process.env, ...pulumiEnv },
-        input: options.stdin,
-        stdio: [options.stdin === undefined ? "inherit" : "pipe", options.capture ? "pipe" : "inherit", "inherit"],
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-    });
-    if (result.error) {
-        throw new DeployError(`could not run pulumi: ${result.error.message}`, exit.pulumiFailed);
-    }
-    if (options.check !== false && result.status !== 0) {
-        const firstFlag = args.findIndex((a) => a.startsWith("-"));
-        const command = args.slice(0, firstFlag === -1 ? 2 : Math.min(2, firstFlag)).join(" ");
-        throw new DeployError(`\`pulumi ${command}\` failed (exit ${result.status}); its output is above.`, exit.pulumiFailed);
-    }
-    return { status: result.status ?? 1, stdout: result.stdout ?? "" };
 }
 
 /** @param {string} stack @param {string | undefined} secretsProvider */
@@ -300,7 +168,7 @@ function readApiKey(apiKeyFile) {
     if (apiKeyFile !== undefined) {
         const file = userPath(apiKeyFile);
         if (!existsSync(file)) {
-            throw new DeployError(`--api-key-file ${apiKeyFile}: no such file.`, exit.usage);
+            throw new CliError(`--api-key-file ${apiKeyFile}: no such file.`, exit.usage);
         }
         return { value: readFileSync(file, "utf8"), source: apiKeyFile };
     }
@@ -319,7 +187,7 @@ function storeApiKey(stack, apiKey) {
     const key = "qredo-partner-keys:apiKey";
     if (apiKey === undefined) {
         if (stackConfig(stack)[key] === undefined) {
-            throw new DeployError(
+            throw new CliError(
                 `stack ${stack} has no API key yet. Save the key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH, or set QREDO_API_KEY.`,
                 exit.usage,
             );
@@ -330,7 +198,7 @@ function storeApiKey(stack, apiKey) {
     const { checkApiKey } = require("../bin/src/apiKey.js");
     const checked = checkApiKey(apiKey.value);
     if (!checked.ok) {
-        throw new DeployError(`the API key from ${apiKey.source} ${checked.problem}.`, exit.usage);
+        throw new CliError(`the API key from ${apiKey.source} ${checked.problem}.`, exit.usage);
     }
     pulumi(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: checked.value });
     say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
@@ -341,7 +209,7 @@ function rotate(stack) {
     const current = stackConfig(stack)["qredo-partner-keys:keyVersion"]?.value;
     const version = current === undefined ? 1 : Number(current);
     if (!Number.isSafeInteger(version) || version < 1) {
-        throw new DeployError(`stack ${stack} has keyVersion ${JSON.stringify(current)}, which is not a whole number ≥ 1; fix it with \`pulumi config set --stack ${stack} keyVersion N\`.`, exit.usage);
+        throw new CliError(`stack ${stack} has keyVersion ${JSON.stringify(current)}, which is not a whole number ≥ 1; fix it with \`pulumi config set --stack ${stack} keyVersion N\`.`, exit.usage);
     }
     pulumi(["config", "set", "--stack", stack, "keyVersion", String(version + 1)]);
     say(`rotating: keyVersion ${version} → ${version + 1}. A new RSA key replaces the current one; requests signed with it FAIL until you upload the new public key to Qredo.`);
@@ -352,12 +220,12 @@ function writePublicKey(stack, outFile) {
     const outputs = JSON.parse(pulumi(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout);
     const pem = outputs.publicKeyPem;
     if (typeof pem !== "string" || !pem.includes("-----BEGIN PUBLIC KEY-----")) {
-        throw new DeployError(`stack ${stack} has no publicKeyPem output; did \`pulumi up\` finish?`, exit.pulumiFailed);
+        throw new CliError(`stack ${stack} has no publicKeyPem output; did \`pulumi up\` finish?`, exit.pulumiFailed);
     }
     const der = createPublicKey(pem).export({ type: "spki", format: "der" });
     const fingerprint = createHash("sha256").update(der).digest("hex");
     if (fingerprint !== outputs.publicKeyFingerprintSha256) {
-        throw new DeployError(`the publicKeyPem output does not match the publicKeyFingerprintSha256 output of stack ${stack}; not writing it.`, exit.pulumiFailed);
+        throw new CliError(`the publicKeyPem output does not match the publicKeyFingerprintSha256 output of stack ${stack}; not writing it.`, exit.pulumiFailed);
     }
     mkdirSync(path.dirname(outFile), { recursive: true });
     writeFileSync(outFile, pem.endsWith("\n") ? pem : `${pem}\n`);
@@ -373,13 +241,12 @@ async function main(argv) {
         console.log(usage);
         return;
     }
-    ensurePulumiCli();
-    ensureDependencies();
-    ensureBuilt();
+    pulumiCli.ensureInstalled(exit.noPulumiCli);
+    ensureInstalledAndBuilt(say, exit.setupFailed);
     const backend = chooseBackend();
-    pulumiEnv = backend.env;
+    pulumiCli.env = backend.env;
     if (usesPassphrase(options.stack, backend.url, options["secrets-provider"])) {
-        pulumiEnv = { ...pulumiEnv, ...(await passphraseEnv()) };
+        pulumiCli.env = { ...pulumiCli.env, ...(await passphraseEnv()) };
     }
 
     selectStack(options.stack, options["secrets-provider"]);
@@ -402,10 +269,4 @@ Upload it: Qredo Web App → your name → Settings → Partner API → Upload P
     }`);
 }
 
-main(process.argv.slice(2)).catch((error) => {
-    if (!(error instanceof DeployError)) {
-        throw error;
-    }
-    say(`error: ${error.message}`);
-    process.exitCode = error.code;
-});
+runMain("deploy", () => main(process.argv.slice(2)));

@@ -1,11 +1,12 @@
 // scripts/deploy.js against stand-in `pulumi` and `npm` executables on PATH
 // that record every call, in a throwaway copy of the project.
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { build, isFresh } from "../scripts/build.js";
+import { fakeCliPath, systemPath } from "./support/fakeCli";
 import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
 
@@ -24,7 +25,7 @@ interface Deploy {
     readonly npmCalls: { args: string[] }[];
 }
 
-let fakeBin: string;
+let fakePath: string;
 let work: string;
 
 beforeAll(() => {
@@ -32,12 +33,7 @@ beforeAll(() => {
         build();
     }
     work = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-"));
-    fakeBin = join(work, "bin");
-    mkdirSync(fakeBin);
-    for (const [name, script] of [["pulumi", "fake-pulumi.js"], ["npm", "fake-npm.js"]]) {
-        writeFileSync(join(fakeBin, name), `#!/bin/sh\nexec "${process.execPath}" "${join(__dirname, "support", script)}" "$@"\n`);
-        chmodSync(join(fakeBin, name), 0o755);
-    }
+    fakePath = fakeCliPath(work);
 });
 const copies: string[] = [];
 afterAll(() => {
@@ -66,7 +62,7 @@ function deploy(where: ReturnType<typeof setup>, args: string[], env: Record<str
         input: "",
         timeout: 120_000,
         env: {
-            PATH: path ?? [fakeBin, dirname(process.execPath), "/usr/bin", "/bin"].join(":"),
+            PATH: path ?? fakePath,
             HOME: where.home,
             FAKE_PULUMI_DIR: where.state,
             INIT_CWD: where.project,
@@ -251,7 +247,7 @@ describe("deploy options", () => {
             cwd: where.project,
             encoding: "utf8",
             input: "",
-            env: { PATH: [fakeBin, dirname(process.execPath), "/usr/bin", "/bin"].join(":"), HOME: where.home, FAKE_PULUMI_DIR: where.state, QREDO_API_KEY: makeApiKey() },
+            env: { PATH: fakePath, HOME: where.home, FAKE_PULUMI_DIR: where.state, QREDO_API_KEY: makeApiKey() },
         });
         expect(unset.status).toBe(2);
         expect(unset.stderr).toContain("set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE");
@@ -274,7 +270,7 @@ describe("deploy options", () => {
 describe("deploy prerequisites", () => {
     it("says how to install the Pulumi CLI when it is not on PATH", () => {
         const where = setup();
-        const run = deploy(where, ["sandbox"], {}, [dirname(process.execPath), "/usr/bin", "/bin"].join(":"));
+        const run = deploy(where, ["sandbox"], {}, systemPath().join(":"));
         expect(run.status).toBe(3);
         expect(run.stderr).toContain("the Pulumi CLI is not on your PATH. This project needs v3.248.0 or later.");
         expect(run.stderr).toContain("curl -fsSL https://get.pulumi.com | sh");

@@ -67,6 +67,14 @@ describe("GitHub Actions workflows", () => {
         expect(runs(jobs["up-production"])).toContain("npm run deploy -- production --yes");
     });
 
+    it("verifies each deployed stack against the public key it wrote", () => {
+        for (const stack of ["sandbox", "production"]) {
+            const steps = jobs[`up-${stack}`].steps.map((s) => s.run ?? "");
+            const deployAt = steps.findIndex((r) => r.includes(`npm run deploy -- ${stack}`));
+            expect(steps.indexOf(`npm run verify -- ${stack} --public-key-file public-${stack}.pem`)).toBe(deployAt + 1);
+        }
+    });
+
     it("keeps one concurrency group per stack, never cancelling a running update", () => {
         expect(jobs.preview.concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
         expect(jobs["up-sandbox"].concurrency).toEqual({ group: "pulumi-sandbox", "cancel-in-progress": false });

@@ -94,6 +94,15 @@ if (command === "version") {
     }
     save();
     console.log("Resources: 9 unchanged");
+} else if (command === "config" && sub === "get") {
+    const stack = stackOrFail(/** @type {string} */ (flag("--stack")));
+    const key = positionals[2].includes(":") ? positionals[2] : `qredo-partner-keys:${positionals[2]}`;
+    const entry = stack.config[key];
+    if (entry === undefined) {
+        process.stderr.write(`error: configuration key '${key}' not found for stack '${flag("--stack")}'\n`);
+        process.exit(255);
+    }
+    console.log(entry.secret ? "[secret]" : entry.value);
 } else if (command === "stack" && sub === "output" && args.includes("--json")) {
     console.log(JSON.stringify(stackOrFail(/** @type {string} */ (flag("--stack"))).outputs ?? {}, null, 2));
 } else {

@@ -1,0 +1,177 @@
+// @ts-check
+// What `npm run deploy` and `npm run verify` share: finding and running the
+// Pulumi CLI, the state backend, the dependencies and the build. Plain Node.js
+// with no dependencies: it runs before the project's dependencies exist.
+"use strict";
+const { spawnSync } = require("node:child_process");
+const { accessSync, constants, existsSync, readFileSync, statSync } = require("node:fs");
+const { homedir } = require("node:os");
+const path = require("node:path");
+
+const projectDir = path.resolve(__dirname, "..", "..");
+/** The oldest CLI that runs this program (it uses the `replaceWith` resource option). */
+const minimumPulumiVersion = "3.248.0";
+/** Where state lives when no backend is configured (git-ignored). */
+const localBackendDir = path.join(projectDir, ".pulumi-state");
+
+/** A failure the user can act on: printed without a stack trace, exiting with `code`. */
+class CliError extends Error {
+    /** @param {string} message @param {number} code */
+    constructor(message, code) {
+        super(message);
+        this.code = code;
+    }
+}
+
+/** @param {string} script  e.g. "deploy" */
+function reporter(script) {
+    return (/** @type {string} */ message) => process.stderr.write(`${script}: ${message}\n`);
+}
+
+/**
+ * Runs `main`, turning a CliError into its message and exit code.
+ * @param {string} script @param {() => Promise<void>} main
+ */
+function runMain(script, main) {
+    main().catch((error) => {
+        if (!(error instanceof CliError)) {
+            throw error;
+        }
+        reporter(script)(`error: ${error.message}`);
+        process.exitCode = error.code;
+    });
+}
+
+/** Paths the user typed are relative to where they ran npm, not to the project. */
+function userPath(/** @type {string} */ p) {
+    return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
+}
+
+/** npm writes node_modules/.package-lock.json on every install; older than the manifests means stale. */
+function dependenciesUpToDate() {
+    const installed = path.join(projectDir, "node_modules", ".package-lock.json");
+    if (!existsSync(installed)) {
+        return false;
+    }
+    const installedAt = statSync(installed).mtimeMs;
+    return ["package.json", "package-lock.json"].every((f) => statSync(path.join(projectDir, f)).mtimeMs <= installedAt);
+}
+
+/** Installs the dependencies when missing or stale, then compiles the program if its sources changed. @param {(m: string) => void} say @param {number} code */
+function ensureInstalledAndBuilt(say, code) {
+    if (!dependenciesUpToDate()) {
+        say("installing the project's dependencies (npm ci)…");
+        const npm = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: projectDir, stdio: ["ignore", process.stderr, "inherit"] });
+        if (npm.status !== 0) {
+            throw new CliError("npm ci failed (its output is above). Check Node.js and npm, then run again.", code);
+        }
+    }
+    const { build, isFresh } = require("../build.js");
+    if (!isFresh() && !build()) {
+        throw new CliError("the program does not compile (the TypeScript errors are above); nothing was changed.", code);
+    }
+}
+
+/** @param {string} name */
+function findOnPath(name) {
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
+        const candidate = path.join(dir, name);
+        try {
+            accessSync(candidate, constants.X_OK);
+            return candidate;
+        } catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
+/** @param {string} a @param {string} b  dotted versions; negative when a < b */
+function compareVersions(a, b) {
+    const pa = a.split(".").map(Number);
+    const pb = b.split(".").map(Number);
+    for (let i = 0; i < 3; i++) {
+        if ((pa[i] ?? 0) !== (pb[i] ?? 0)) {
+            return (pa[i] ?? 0) - (pb[i] ?? 0);
+        }
+    }
+    return 0;
+}
+
+/** The backend in use: PULUMI_BACKEND_URL, a token, or the CLI's current login; undefined when none. */
+function configuredBackend() {
+    if (process.env.PULUMI_BACKEND_URL) {
+        return process.env.PULUMI_BACKEND_URL;
+    }
+    if (process.env.PULUMI_ACCESS_TOKEN) {
+        return "https://api.pulumi.com";
+    }
+    const credentials = path.join(process.env.PULUMI_HOME ?? path.join(homedir(), ".pulumi"), "credentials.json");
+    try {
+        const current = JSON.parse(readFileSync(credentials, "utf8")).current;
+        return typeof current === "string" && current !== "" ? current : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The Pulumi CLI, run in the project folder with extra environment. Secrets go on stdin, never in arguments. */
+class PulumiCli {
+    /** @param {number} failureCode  exit code for a failed command */
+    constructor(failureCode) {
+        this.failureCode = failureCode;
+        /** @type {Record<string, string>} */
+        this.env = {};
+    }
+
+    /** Checks the CLI is on PATH and new enough. @param {number} code */
+    ensureInstalled(code) {
+        const install = `Install it with the official installer:
+    curl -fsSL https://get.pulumi.com | sh
+(or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, and run this again.`;
+        if (findOnPath("pulumi") === undefined) {
+            throw new CliError(`the Pulumi CLI is not on your PATH. This project needs v${minimumPulumiVersion} or later.\n${install}`, code);
+        }
+        const version = /v?(\d+\.\d+\.\d+)/.exec(this.run(["version"], { capture: true }).stdout)?.[1];
+        if (version === undefined || compareVersions(version, minimumPulumiVersion) < 0) {
+            throw new CliError(`the Pulumi CLI is v${version ?? "unknown"}; this project needs v${minimumPulumiVersion} or later.\n${install}`, code);
+        }
+    }
+
+    /**
+     * @param {string[]} args
+     * @param {{ capture?: boolean, stdin?: string, check?: boolean }} [options]
+     */
+    run(args, options = {}) {
+        const result = spawnSync("pulumi", args, {
+            cwd: projectDir,
+            env: { ...process.env, ...this.env },
+            input: options.stdin,
+            stdio: [options.stdin === undefined ? "inherit" : "pipe", options.capture ? "pipe" : "inherit", "inherit"],
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+        });
+        if (result.error) {
+            throw new CliError(`could not run pulumi: ${result.error.message}`, this.failureCode);
+        }
+        if (options.check !== false && result.status !== 0) {
+            const firstFlag = args.findIndex((a) => a.startsWith("-"));
+            const command = args.slice(0, firstFlag === -1 ? 2 : Math.min(2, firstFlag)).join(" ");
+            throw new CliError(`\`pulumi ${command}\` failed (exit ${result.status}); its output is above.`, this.failureCode);
+        }
+        return { status: result.status ?? 1, stdout: result.stdout ?? "" };
+    }
+}
+
+module.exports = {
+    CliError,
+    PulumiCli,
+    configuredBackend,
+    ensureInstalledAndBuilt,
+    localBackendDir,
+    minimumPulumiVersion,
+    projectDir,
+    reporter,
+    runMain,
+    userPath,
+};
