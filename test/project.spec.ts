@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { configKeys } from "../src/config";
+import { configKeys, parseConfig, type ConfigKey } from "../src/config";
+import { makeApiKey } from "./support/providers.js";
 
 const root = join(__dirname, "..");
 const read = (file: string) => readFileSync(join(root, file), "utf8");
@@ -26,13 +27,35 @@ describe("Pulumi.yaml", () => {
         expect(project.runtime.name).toBe("nodejs");
     });
 
-    it("declares every config key but tags (the schema has no map type) with a type and a description", () => {
-        expect(Object.keys(project.config).sort()).toEqual(configKeys.filter((k) => k !== "tags").sort());
-        for (const [key, declaration] of Object.entries<{ type: string; description: string }>(project.config)) {
+    it("declares config keys the way the CLI can enforce: each with a type and description, and a default unless required", () => {
+        const declared = Object.entries<{ type: string; description: string; default?: unknown; secret?: boolean }>(project.config);
+        for (const [key, declaration] of declared) {
+            expect(configKeys, key).toContain(key);
             expect(["string", "integer", "boolean", "array"], key).toContain(declaration.type);
             expect(declaration.description.length, key).toBeGreaterThan(20);
+            // The CLI refuses to run a stack that lacks a declared key with no default.
+            expect(declaration.default !== undefined || key === "apiKey", key).toBe(true);
         }
-        expect(project.config.apiKey.secret).toBe(true);
+        expect(project.config.apiKey).toMatchObject({ type: "string", secret: true });
+        expect(project.config.apiKey.default).toBeUndefined();
+        expect(project.requiredPulumiVersion).toBe(">=3.248.0");
+    });
+
+    it("has defaults that, applied as the CLI applies them, mean what the program's own defaults mean", () => {
+        // The CLI passes a primitive default as its text and a list as JSON.
+        const values: Record<string, string> = { apiKey: makeApiKey() };
+        for (const [key, declaration] of Object.entries<{ default?: unknown }>(project.config)) {
+            if (declaration.default !== undefined) {
+                values[key] = typeof declaration.default === "object" ? JSON.stringify(declaration.default) : String(declaration.default);
+            }
+        }
+        const secretKeys = new Set<ConfigKey>(["apiKey"]);
+        for (const stack of ["sandbox", "production"]) {
+            const withDefaults = parseConfig({ stack, values, secretKeys });
+            const without = parseConfig({ stack, values: { apiKey: values.apiKey }, secretKeys });
+            expect(withDefaults.ok).toBe(true);
+            expect(withDefaults).toEqual(without);
+        }
     });
 });
 
