@@ -133,9 +133,18 @@ async function passphraseEnv() {
 /** @param {string} question @returns {Promise<string>} */
 function promptHidden(question) {
     const readline = require("node:readline");
-    return new Promise((resolve) => {
-        process.stderr.write(question);
-        const rl = readline.createInterface({ input: process.stdin, terminal: true, output: undefined });
+    const { Writable } = require("node:stream");
+    // In terminal mode readline turns the terminal's own echo off and echoes
+    // through `output`; an output that drops everything echoes nothing.
+    const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+    return new Promise((resolve, reject) => {
+        const rl = readline.createInterface({ input: process.stdin, output: silent, terminal: true });
+        process.stderr.write(question); // after the terminal's echo is off
+        rl.on("SIGINT", () => {
+            rl.close();
+            process.stderr.write("\n");
+            reject(new CliError("cancelled.", exit.usage));
+        });
         rl.question("", (answer) => {
             rl.close();
             process.stderr.write("\n");
@@ -234,6 +243,12 @@ function writePublicKey(stack, outFile) {
 
 // ---------------------------------------------------------------- main
 
+/** A path as the user would type it from where they ran npm. @param {string} file */
+function displayPath(file) {
+    const relative = path.relative(userPath("."), file);
+    return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
+
 /** @param {string[]} argv */
 async function main(argv) {
     const options = parseOptions(argv);
@@ -262,7 +277,7 @@ async function main(argv) {
     console.log(`
 Public key for the Qredo ${published.environment} environment (keyVersion ${published.keyVersion}) written to ${outFile}
   SHA-256 fingerprint: ${published.fingerprint}
-  check it:  openssl pkey -pubin -in ${path.relative(process.cwd(), outFile) || outFile} -outform DER | sha256sum
+  check it:  openssl pkey -pubin -in ${displayPath(outFile)} -outform DER | sha256sum
 
 Upload it: Qredo Web App → your name → Settings → Partner API → Upload Public Key.${
         options.rotate ? "\nUntil you do, requests signed with the new key are rejected." : ""

@@ -233,6 +233,20 @@ describe("deploy options", () => {
         expect(viaLogin.stderr).toContain("using the configured Pulumi backend (logged in)");
     });
 
+    it("asks for the passphrase on a terminal without echoing it, and hands it to pulumi in the environment", () => {
+        const passphrase = "hunter2 is not a passphrase";
+        const run = spawnSync("python3", [join(__dirname, "support", "pty_answer.py"), "Passphrase for the stack's secrets", passphrase, "--", process.execPath, join(where.project, "scripts", "deploy.js"), "sandbox", "--yes"], {
+            cwd: where.project,
+            encoding: "utf8",
+            env: { PATH: fakePath, HOME: where.home, FAKE_PULUMI_DIR: where.state, INIT_CWD: where.project, QREDO_API_KEY: makeApiKey() },
+        });
+        expect(run.stdout).toContain("Passphrase for the stack's secrets");
+        expect(run.status).toBe(0);
+        expect(run.stdout).not.toContain("hunter2");
+        const calls = readLines<PulumiCall>(join(where.state, "calls.jsonl"));
+        expect(calls.slice(1).every((c) => c.passphrase === passphrase && !c.args.join(" ").includes("hunter2"))).toBe(true);
+    });
+
     it("refuses the local backend on CI, where it would be lost with the runner", () => {
         const run = deploy(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true" });
         expect(run.status).toBe(2);

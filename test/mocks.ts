@@ -10,7 +10,7 @@ import { invokeResult, providerState, region } from "./support/providers.js";
 
 export { accountId, makeApiKey } from "./support/providers.js";
 
-export const project = "qredo-partner-keys";
+const project = "qredo-partner-keys";
 
 /** Pulumi's wire marker for a secret value. */
 const sigKey = "4dabf18193072939515e22adb298388d";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountId, isSecretValue, makeApiKey, promiseOf, resources, reveal, runProgram, type RecordedResource } from "./mocks";
+import { accountId, calls, isSecretValue, makeApiKey, promiseOf, resources, reveal, runProgram, type RecordedCall, type RecordedResource } from "./mocks";
 
 const types = {
     component: "qredo-partner-keys:index:PartnerApiCredentials",
@@ -34,6 +34,7 @@ interface Deployed {
     readonly apiKey: string;
     readonly outputs: Record<string, unknown>;
     readonly resources: readonly RecordedResource[];
+    readonly calls: readonly RecordedCall[];
 }
 
 async function deploy(stack: string, config: Record<string, string> = {}): Promise<Deployed> {
@@ -43,7 +44,7 @@ async function deploy(stack: string, config: Record<string, string> = {}): Promi
     for (const [name, value] of Object.entries(program)) {
         outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
     }
-    return { apiKey, outputs, resources: [...resources] };
+    return { apiKey, outputs, resources: [...resources], calls: [...calls] };
 }
 
 function byName(deployed: Deployed, type: string, name: string): RecordedResource {
@@ -190,6 +191,7 @@ describe("sandbox stack", () => {
         });
         expect(ofType(sandbox, types.policy)).toHaveLength(1);
         expect(ofType(sandbox, types.secretPolicy)).toEqual([]);
+        expect(sandbox.calls).toEqual([]); // no KMS key configured: nothing to look up
     });
 });
 
@@ -238,7 +240,8 @@ describe("production stack", () => {
         expect(production.outputs.keyVersion).toBe(3);
         expect(byName(production, types.keyGeneration, "qredo-partner-api-key-generation").inputs.keepers).toEqual({ keyVersion: "3" });
 
-        // The policy names the resolved key ARN, usable only through Secrets Manager.
+        // The policy names the key ARN resolved from the alias, usable only through Secrets Manager.
+        expect(production.calls.map((c) => [c.token, c.inputs.keyId])).toEqual([["aws:kms/getKey:getKey", "alias/qredo-partner-api"]]);
         const statements = JSON.parse(String(ofType(production, types.policy)[0].inputs.policy)).Statement;
         expect(statements[1]).toEqual({
             Sid: "DecryptQredoPartnerApiSecrets",
