@@ -64,7 +64,7 @@ function build() {
     return true;
 }
 
-module.exports = { build, isFresh, sourceHash, outDir };
+module.exports = { build, isFresh };
 
 if (require.main === module) {
     process.exitCode = build() ? 0 : 1;

@@ -10,8 +10,7 @@
 const { createHash, createPublicKey } = require("node:crypto");
 const { existsSync, mkdirSync, readFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
-const { parseArgs } = require("node:util");
-const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
+const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, parseStackCommand, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
 
 /** Exit codes, documented in the README. */
 const exit = {
@@ -38,30 +37,14 @@ options:
 
 /** @param {string[]} argv */
 function parseOptions(argv) {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                "api-key-file": { type: "string" },
-                "secrets-provider": { type: "string" },
-                "public-key-out": { type: "string", default: "public.pem" },
-                rotate: { type: "boolean", default: false },
-                yes: { type: "boolean", default: false },
-                help: { type: "boolean", default: false },
-            },
-        });
-    } catch (error) {
-        throw new CliError(`${/** @type {Error} */ (error).message}\n\n${usage}`, exit.usage);
-    }
-    if (parsed.values.help) {
-        return undefined;
-    }
-    if (parsed.positionals.length !== 1) {
-        throw new CliError(`name one stack.\n\n${usage}`, exit.usage);
-    }
-    return { stack: parsed.positionals[0], ...parsed.values };
+    const options = {
+        "api-key-file": { type: "string" },
+        "secrets-provider": { type: "string" },
+        "public-key-out": { type: "string", default: "public.pem" },
+        rotate: { type: "boolean", default: false },
+        yes: { type: "boolean", default: false },
+    };
+    return parseStackCommand(argv, /** @type {any} */ (options), usage, exit.usage);
 }
 
 const say = reporter("deploy");

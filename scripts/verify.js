@@ -7,8 +7,7 @@
 // AWS_ENDPOINT_URL_SECRETS_MANAGER honoured). Prints no secret value.
 "use strict";
 const { existsSync, readFileSync } = require("node:fs");
-const { parseArgs } = require("node:util");
-const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, reporter, runMain, userPath } = require("./lib/cli.js");
+const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, parseStackCommand, reporter, runMain, userPath } = require("./lib/cli.js");
 
 /** Exit codes, documented in the README. */
 const exit = { ok: 0, checkFailed: 1, cannotRun: 2 };
@@ -22,19 +21,8 @@ const say = reporter("verify");
 
 /** @param {string[]} argv */
 function parseOptions(argv) {
-    let parsed;
-    try {
-        parsed = parseArgs({ args: argv, allowPositionals: true, options: { "public-key-file": { type: "string" }, help: { type: "boolean", default: false } } });
-    } catch (error) {
-        throw new CliError(`${/** @type {Error} */ (error).message}\n\n${usage}`, exit.cannotRun);
-    }
-    if (parsed.values.help) {
-        return undefined;
-    }
-    if (parsed.positionals.length !== 1) {
-        throw new CliError(`name one stack.\n\n${usage}`, exit.cannotRun);
-    }
-    return { stack: parsed.positionals[0], publicKeyFile: parsed.values["public-key-file"] };
+    const parsed = parseStackCommand(argv, { "public-key-file": { type: "string" } }, usage, exit.cannotRun);
+    return parsed && { stack: parsed.stack, publicKeyFile: parsed["public-key-file"] };
 }
 
 /** The stack's outputs, from the backend deploy used: the configured one, else the project's local one. @param {PulumiCli} pulumi @param {string} stack */

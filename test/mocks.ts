@@ -8,7 +8,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { vi } from "vitest";
 import { invokeResult, providerState, region } from "./support/providers.js";
 
-export { accountId, makeApiKey } from "./support/providers.js";
+export { accountId, kmsKeyArn, makeApiKey } from "./support/providers.js";
 
 const project = "qredo-partner-keys";
 

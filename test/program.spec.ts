@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountId, calls, isSecretValue, makeApiKey, promiseOf, resources, reveal, runProgram, type RecordedCall, type RecordedResource } from "./mocks";
+import { accountId, calls, kmsKeyArn, isSecretValue, makeApiKey, promiseOf, resources, reveal, runProgram, type RecordedCall, type RecordedResource } from "./mocks";
 
 const types = {
     component: "qredo-partner-keys:index:PartnerApiCredentials",
@@ -247,7 +247,7 @@ describe("production stack", () => {
             Sid: "DecryptQredoPartnerApiSecrets",
             Effect: "Allow",
             Action: "kms:Decrypt",
-            Resource: `arn:aws:kms:eu-west-2:${accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+            Resource: kmsKeyArn,
             Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
         });
 

@@ -7,6 +7,7 @@ const { spawnSync } = require("node:child_process");
 const { accessSync, constants, existsSync, readFileSync, statSync } = require("node:fs");
 const { homedir } = require("node:os");
 const path = require("node:path");
+const { parseArgs } = require("node:util");
 
 const projectDir = path.resolve(__dirname, "..", "..");
 /** The oldest CLI that runs this program (it uses the `replaceWith` resource option). */
@@ -40,6 +41,31 @@ function runMain(script, main) {
         reporter(script)(`error: ${error.message}`);
         process.exitCode = error.code;
     });
+}
+
+/**
+ * Parses `<stack> [options]` (plus --help). Returns undefined for --help;
+ * throws a CliError with the usage for anything else that does not fit.
+ * @param {string[]} argv
+ * @param {import("node:util").ParseArgsConfig["options"]} options
+ * @param {string} usage
+ * @param {number} code  exit code for a usage error
+ * @returns {({ stack: string } & Record<string, any>) | undefined}
+ */
+function parseStackCommand(argv, options, usage, code) {
+    let parsed;
+    try {
+        parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options, help: { type: "boolean", default: false } } });
+    } catch (error) {
+        throw new CliError(`${/** @type {Error} */ (error).message}\n\n${usage}`, code);
+    }
+    if (parsed.values.help) {
+        return undefined;
+    }
+    if (parsed.positionals.length !== 1) {
+        throw new CliError(`name one stack.\n\n${usage}`, code);
+    }
+    return { ...parsed.values, stack: parsed.positionals[0] };
 }
 
 /** Paths the user typed are relative to where they ran npm, not to the project. */
@@ -170,6 +196,7 @@ module.exports = {
     ensureInstalledAndBuilt,
     localBackendDir,
     minimumPulumiVersion,
+    parseStackCommand,
     projectDir,
     reporter,
     runMain,
