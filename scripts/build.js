@@ -1,7 +1,9 @@
 // @ts-check
-// Compiles the program (index.ts, src/) to bin/ with the project's strict
-// tsconfig, and records a hash of the sources it was compiled from, so the
-// entry point (scripts/pulumi-main.js) can refuse to run stale output.
+// Compiles the client package (client/src to client/dist, which the program
+// and the scripts import) and then the program (index.ts, src/) to bin/ with
+// the project's strict tsconfig, and records a hash of the sources it was
+// compiled from, so the entry point (scripts/pulumi-main.js) can refuse to
+// run stale output.
 //
 //   node scripts/build.js          build (npm run build)
 "use strict";
@@ -16,7 +18,7 @@ const hashFile = path.join(outDir, ".source-hash");
 
 /** The files whose content decides what bin/ holds. */
 function sourceFiles() {
-    const files = ["index.ts", "tsconfig.json", "tsconfig.build.json"];
+    const files = ["index.ts", "tsconfig.json", "tsconfig.build.json", "client/package.json", "client/tsconfig.json"];
     /** @param {string} dir */
     const walk = (dir) => {
         for (const entry of readdirSync(path.join(projectDir, dir), { withFileTypes: true })) {
@@ -29,6 +31,7 @@ function sourceFiles() {
         }
     };
     walk("src");
+    walk("client/src");
     return files.sort();
 }
 
@@ -42,7 +45,7 @@ function sourceHash() {
 
 /** True when bin/ was built from exactly the sources as they are now. */
 function isFresh() {
-    return existsSync(hashFile) && readFileSync(hashFile, "utf8").trim() === sourceHash();
+    return existsSync(hashFile) && existsSync(path.join(projectDir, "client", "dist", "index.js")) && readFileSync(hashFile, "utf8").trim() === sourceHash();
 }
 
 /**
@@ -53,10 +56,12 @@ function build() {
     const hash = sourceHash(); // before compiling: an edit made during the build makes the output stale
     const tsc = require.resolve("typescript/bin/tsc", { paths: [projectDir] });
     try {
-        execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, "tsconfig.build.json")], {
-            cwd: projectDir,
-            stdio: ["ignore", process.stderr, process.stderr],
-        });
+        for (const config of ["client/tsconfig.json", "tsconfig.build.json"]) {
+            execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, config)], {
+                cwd: projectDir,
+                stdio: ["ignore", process.stderr, process.stderr],
+            });
+        }
     } catch {
         return false;
     }

@@ -187,7 +187,8 @@ function storeApiKey(stack, apiKey) {
         say(`keeping the API key already stored in stack ${stack}`);
         return;
     }
-    const { checkApiKey } = require("../bin/src/apiKey.js");
+    /** @type {typeof import("@qredo-partner-keys/client")} */
+    const { checkApiKey } = require("@qredo-partner-keys/client");
     const checked = checkApiKey(apiKey.value);
     if (!checked.ok) {
         throw new CliError(`the API key from ${apiKey.source} ${checked.problem}.`, exit.usage);

@@ -13,4 +13,5 @@ if (!isFresh()) {
     }
 }
 
-module.exports = require("../bin/index.js");
+// A computed path: the type-checker must not follow it into build output.
+module.exports = require(require("node:path").join(__dirname, "..", "bin", "index.js"));

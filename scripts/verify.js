@@ -65,7 +65,7 @@ async function main(argv) {
 
     const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
     /** @type {typeof import("../src/verify")} */
-    const { CannotVerify, verifyStack } = require("../bin/src/verify.js");
+    const { CannotVerify, verifyStack } = require(require("node:path").join(__dirname, "..", "bin", "src", "verify.js"));
     const client = new SecretsManagerClient(region === undefined ? {} : { region });
     let results;
     try {

@@ -10,7 +10,7 @@
  * echo the offending value in their errors, and the value may be the API key.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkApiKey } from "./apiKey";
+import { checkApiKey } from "@qredo-partner-keys/client";
 
 export const projectName = "qredo-partner-keys";
 

@@ -5,8 +5,7 @@
  */
 import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { checkApiKey } from "./apiKey";
-import { loadSigningKey, partnerApiBaseUrl, signedPayload, signRequest } from "./signing";
+import { checkApiKey, loadSigningKey, partnerApiBaseUrl, signedPayload, signRequest } from "@qredo-partner-keys/client";
 
 /** The stack outputs the checks read (names from DESIGN.md). */
 export interface StackOutputs {

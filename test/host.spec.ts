@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostInvocation } from "../scripts/host.js";
+import { hostInvocation } from "../bench/host.js";
 import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
 

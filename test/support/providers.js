@@ -1,6 +1,6 @@
 // @ts-check
 // Mock provider behaviour shared by the vitest suite (test/mocks.ts) and the
-// language-host harness (scripts/host-run.js), which must run without TypeScript.
+// language-host harness (bench/host-run.js), which must run without TypeScript.
 "use strict";
 const { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } = require("node:crypto");
 

@@ -3,10 +3,9 @@
 import { createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PartnerApiCredentialStore } from "../src/credentials";
-import { partnerApiBaseUrl, signedPayload } from "../src/signing";
-import { FakeSecretsManager } from "./support/fakeSecretsManager";
-import { makeApiKey } from "./support/providers.js";
+import { PartnerApiCredentialStore, partnerApiBaseUrl, signedPayload } from "@qredo-partner-keys/client";
+import { FakeSecretsManager } from "../support/fakeSecretsManager";
+import { makeApiKey } from "../support/providers.js";
 
 const newKey = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadSigningKey, partnerApiBaseUrl, signRequest } from "../src/signing";
-import { makeApiKey } from "./support/providers.js";
+import { loadSigningKey, partnerApiBaseUrl, signRequest } from "@qredo-partner-keys/client";
+import { makeApiKey } from "../support/providers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "qredo-keys-signing-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 // @ts-check
 // npm run bench [-- --runs N]: what a cold `pulumi preview` / `pulumi up` pays to
-// start the program. Each run is a fresh process through scripts/host-run.js
+// start the program. Each run is a fresh process through bench/host-run.js
 // (Pulumi's own run(), mock monitor); modes alternate; medians are printed.
 //
 //   floor           node loading only the SDK modules the program needs
@@ -40,9 +40,9 @@ function hostRun(runtime, env = {}) {
 const modes = {
     floor: () => time(process.execPath, ["-e", sdkModules.map((m) => `require(${JSON.stringify(m)});`).join("")], process.env),
     project: hostRun(),
-    "transpile-only": hostRun({ typescript: true, main: "." }, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
+    "transpile-only": hostRun({ typescript: true, main: "index.ts" }, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
     // The host's default: TypeScript on, the project's tsconfig.json, type-checked.
-    "type-check": hostRun({ typescript: true, main: "." }),
+    "type-check": hostRun({ typescript: true, main: "index.ts" }),
 };
 
 /** @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env */
@@ -65,7 +65,7 @@ function median(values) {
 
 /** @type {Record<string, number[]>} */
 const samples = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
-require("./build.js").build(); // so that "project" measures a start, not a rebuild
+require("../scripts/build.js").build(); // so that "project" measures a start, not a rebuild
 for (const mode of Object.keys(modes)) {
     modes[mode](); // warm the OS file cache once, untimed
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkApiKey, maxApiKeyLength, minApiKeyBytes } from "../src/apiKey";
+import { checkApiKey, maxApiKeyLength, minApiKeyBytes } from "@qredo-partner-keys/client";
 
 const keyBytes = fc.uint8Array({ minLength: minApiKeyBytes, maxLength: 512 });
 const surroundingWhitespace = fc.stringMatching(/^[ \t\r\n]{0,4}$/);

@@ -1,7 +1,7 @@
 // @ts-check
 // How Pulumi's Node.js language host starts this program, as data: the node
 // arguments, environment and program path it derives from Pulumi.yaml. Used by
-// the host-path test and by `npm run bench`, which launch scripts/host-run.js
+// the host-path test and by `npm run bench`, which launch bench/host-run.js
 // (a stand-in for @pulumi/pulumi/cmd/run/index.js) with them.
 "use strict";
 const { readFileSync } = require("node:fs");
@@ -21,6 +21,8 @@ function hostInvocation(run) {
     const dir = run.projectDir ?? projectDir;
     const project = YAML.parse(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
     const options = { ...((typeof project.runtime === "object" && project.runtime.options) || {}), ...run.runtime };
+    // Without `main` in Pulumi.yaml the host runs the program folder, and Node
+    // resolves package.json `main` in it.
     const main = run.runtime?.main ?? project.main ?? ".";
     /** @type {Record<string, string>} */
     const env = {

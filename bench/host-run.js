@@ -2,7 +2,7 @@
 // Stand-in for @pulumi/pulumi/cmd/run/index.js: runs the program through the
 // SDK's own run() exactly as the language host does, but with Pulumi's mock
 // monitor (pulumi.runtime.setMocks) in place of a real engine. Launch it with
-// the arguments and environment from scripts/host.js.
+// the arguments and environment from bench/host.js.
 //
 // On success it prints one line, `host-run: {"resources":[...],"outputs":[...],"ms":N}`.
 // Errors are printed by run() itself, as the host prints them.
@@ -64,7 +64,7 @@ wrapper.exports = { nodeJSProcessExitedAfterLoggingUserActionableMessage: 32 };
 require.cache[wrapperPath] = wrapper;
 
 /** @type {(argv: object, started: () => void, reportLoggedError: (e: unknown) => void, isErrorReported: (e: unknown) => boolean) => Promise<Record<string, unknown>>} */
-const run = require("@pulumi/pulumi/cmd/run/run.js").run;
+const run = /** @type {any} */ (require("@pulumi/pulumi/cmd/run/run.js")).run;
 run(
     { _: positional, project: flags.project, stack: flags.stack },
     () => undefined,

@@ -1,2 +1,0 @@
-export declare function isFresh(): boolean;
-export declare function build(): boolean;
