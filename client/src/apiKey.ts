@@ -7,6 +7,10 @@
  * the `apikey` file ends with a newline. Nothing else is changed: the key is
  * stored exactly as Qredo issued it.
  *
+ * Real keys decode to a small JSON object. Checking that catches the mistake
+ * the alphabet and length checks cannot: a key missing its last characters
+ * (a short copy) still looks like Base64, but decodes to broken JSON.
+ *
  * Every message here describes the problem without quoting the value.
  */
 
@@ -53,5 +57,20 @@ function describeProblem(value: string): string | undefined {
     if (Math.floor((body.length * 3) / 4) < minApiKeyBytes) {
         return `is too short to be a Qredo API key (it decodes to fewer than ${minApiKeyBytes} bytes)`;
     }
+    if (!decodesToJsonObject(body)) {
+        return "does not decode to the JSON object every Qredo API key holds; part of it is probably missing (copy the whole key again from the `apikey` file)";
+    }
     return undefined;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Node's decoder reads both alphabets; `body` was checked to use only one. */
+function decodesToJsonObject(body: string): boolean {
+    try {
+        const decoded: unknown = JSON.parse(utf8.decode(Buffer.from(body, "base64")));
+        return typeof decoded === "object" && decoded !== null && !Array.isArray(decoded);
+    } catch {
+        return false;
+    }
 }
