@@ -1,9 +1,9 @@
 // @ts-check
 // Compiles the client package (client/src to client/dist, which the program
 // and the scripts import) and then the program (index.ts, src/) to bin/ with
-// the project's strict tsconfig, and records a hash of the sources it was
-// compiled from, so the entry point (scripts/pulumi-main.js) can refuse to
-// run stale output.
+// the project's strict tsconfig. Each output records a hash of the sources it
+// was compiled from, so the entry point (scripts/pulumi-main.js) can refuse to
+// run stale output, and a build skips the client when only the program changed.
 //
 //   node scripts/build.js          build (npm run build)
 "use strict";
@@ -13,59 +13,87 @@ const { existsSync, readFileSync, readdirSync, writeFileSync } = require("node:f
 const path = require("node:path");
 
 const projectDir = path.resolve(__dirname, "..");
-const outDir = path.join(projectDir, "bin");
-const hashFile = path.join(outDir, ".source-hash");
 
-/** The files whose content decides what bin/ holds. */
-function sourceFiles() {
-    const files = ["index.ts", "tsconfig.json", "tsconfig.build.json", "client/package.json", "client/tsconfig.json"];
-    /** @param {string} dir */
-    const walk = (dir) => {
-        for (const entry of readdirSync(path.join(projectDir, dir), { withFileTypes: true })) {
-            const relative = path.posix.join(dir, entry.name);
-            if (entry.isDirectory()) {
-                walk(relative);
-            } else if (entry.name.endsWith(".ts")) {
-                files.push(relative);
-            }
+/**
+ * @typedef {{ tsconfig: string, hashFile: string, files: () => string[] }} Target
+ * @type {{ client: Target, program: Target }}
+ */
+const targets = {
+    client: {
+        tsconfig: "client/tsconfig.json",
+        hashFile: "client/dist/.source-hash",
+        files: () => ["tsconfig.json", "client/package.json", "client/tsconfig.json", ...typeScriptFiles("client/src")],
+    },
+    program: {
+        tsconfig: "tsconfig.build.json",
+        hashFile: "bin/.source-hash",
+        // The program is type-checked against the client's sources too.
+        files: () => ["index.ts", "tsconfig.json", "tsconfig.build.json", ...targets.client.files(), ...typeScriptFiles("src")],
+    },
+};
+
+/** @param {string} dir  relative to the project @returns {string[]} */
+function typeScriptFiles(dir) {
+    /** @type {string[]} */
+    const files = [];
+    for (const entry of readdirSync(path.join(projectDir, dir), { withFileTypes: true })) {
+        const relative = path.posix.join(dir, entry.name);
+        if (entry.isDirectory()) {
+            files.push(...typeScriptFiles(relative));
+        } else if (entry.name.endsWith(".ts")) {
+            files.push(relative);
         }
-    };
-    walk("src");
-    walk("client/src");
+    }
     return files.sort();
 }
 
-function sourceHash() {
+/** @param {Target} target */
+function sourceHash(target) {
     const hash = createHash("sha256");
-    for (const file of sourceFiles()) {
+    for (const file of target.files()) {
         hash.update(`${file}\0`).update(readFileSync(path.join(projectDir, file))).update("\0");
     }
     return hash.digest("hex");
 }
 
-/** True when bin/ was built from exactly the sources as they are now. */
-function isFresh() {
-    return existsSync(hashFile) && existsSync(path.join(projectDir, "client", "dist", "index.js")) && readFileSync(hashFile, "utf8").trim() === sourceHash();
+/** @param {Target} target */
+function targetIsFresh(target) {
+    const hashFile = path.join(projectDir, target.hashFile);
+    return existsSync(hashFile) && readFileSync(hashFile, "utf8").trim() === sourceHash(target);
 }
 
-/**
- * Type-checks and compiles. Returns false, with tsc's diagnostics on stderr,
- * when the program does not compile; bin/ is then left as it was.
- */
-function build() {
-    const hash = sourceHash(); // before compiling: an edit made during the build makes the output stale
+/** True when client/dist and bin/ were built from exactly the sources as they are now. */
+function isFresh() {
+    return targetIsFresh(targets.client) && targetIsFresh(targets.program);
+}
+
+/** Type-checks and compiles one target; false (diagnostics on stderr) when it does not compile. @param {Target} target */
+function buildTarget(target) {
+    const hash = sourceHash(target); // before compiling: an edit made during the build makes the output stale
     const tsc = require.resolve("typescript/bin/tsc", { paths: [projectDir] });
     try {
-        for (const config of ["client/tsconfig.json", "tsconfig.build.json"]) {
-            execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, config)], {
-                cwd: projectDir,
-                stdio: ["ignore", process.stderr, process.stderr],
-            });
-        }
+        execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, target.tsconfig)], {
+            cwd: projectDir,
+            stdio: ["ignore", process.stderr, process.stderr],
+        });
     } catch {
         return false;
     }
-    writeFileSync(hashFile, `${hash}\n`);
+    writeFileSync(path.join(projectDir, target.hashFile), `${hash}\n`);
+    return true;
+}
+
+/**
+ * Builds what is stale, the client first. Returns false, with tsc's
+ * diagnostics on stderr, when something does not compile; the output of a
+ * target that failed is left as it was (and stays stale).
+ */
+function build() {
+    for (const target of [targets.client, targets.program]) {
+        if (!targetIsFresh(target) && !buildTarget(target)) {
+            return false;
+        }
+    }
     return true;
 }
 
