@@ -1,6 +1,6 @@
 /**
- * For the service that signs requests: load the API key and the private key
- * from the two secrets this project stores, cache them briefly, and sign.
+ * Loads the API key and the private keys from the two secrets this project
+ * stores, caches them briefly, and signs.
  *
  *     const credentials = new PartnerApiCredentialStore({
  *         privateKeySecretId: process.env.QREDO_PRIVATE_KEY_SECRET_ARN!,
@@ -8,12 +8,19 @@
  *     });
  *     const headers = await credentials.signRequest({ url, body });
  *
- * The service's role needs the stack's `readPolicyArn` policy.
+ * A rotation stages the next private key as `AWSPENDING` beside the
+ * `AWSCURRENT` one (DESIGN.md, "Rotation"); the store reads both, so that
+ * `PartnerApiClient` can switch to the pending key the moment Qredo starts
+ * rejecting the current one. The service's role needs the stack's
+ * `readPolicyArn` policy.
  */
 import type { KeyObject } from "node:crypto";
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetSecretValueCommand, SecretsManagerClient, type GetSecretValueCommandOutput } from "@aws-sdk/client-secrets-manager";
 import { checkApiKey } from "./apiKey";
 import { loadSigningKey, signRequest, type SignedHeaders, type SignRequestInput } from "./signing";
+import { checkDuration, defaultTimeoutMs, withTimeout } from "./timeouts";
+
+export const defaultCacheTtlMs = 5 * 60 * 1000;
 
 export interface CredentialStoreOptions {
     /** ARN or name of the private key's secret (the `privateKeySecretArn` output). */
@@ -22,79 +29,142 @@ export interface CredentialStoreOptions {
     readonly apiKeySecretId: string;
     /** @default a client with the SDK's default credentials, region and endpoint */
     readonly client?: SecretsManagerClient;
-    /** How long loaded credentials are reused; a rotation is picked up after at most this. @default 300000 (5 minutes) */
+    /** How long loaded credentials are reused; a rotation is picked up after at most this (0: read for every use). @default 300000 (5 minutes) */
     readonly cacheTtlMs?: number;
+    /** Limit on each read of Secrets Manager (the SDK's retries included). @default 30000 */
+    readonly timeoutMs?: number;
     /** @default Date.now */
     readonly now?: () => number;
 }
 
+/** One version of the private key's secret. */
+export interface SigningKey {
+    readonly versionId: string;
+    readonly privateKey: KeyObject;
+}
+
 export interface PartnerApiCredentials {
     readonly apiKey: string;
-    readonly privateKey: KeyObject;
+    readonly apiKeyVersionId: string;
+    /** The `AWSCURRENT` private key: what signers use. */
+    readonly current: SigningKey;
+    /** The `AWSPENDING` private key, while a rotation is staged. */
+    readonly pending?: SigningKey;
+}
+
+interface CacheEntry {
+    readonly startedAt: number;
+    readonly value: Promise<PartnerApiCredentials>;
+    settled?: PartnerApiCredentials;
 }
 
 export class PartnerApiCredentialStore {
     private readonly client: SecretsManagerClient;
     private readonly ttlMs: number;
+    private readonly timeoutMs: number;
     private readonly now: () => number;
-    private cached?: { readonly loadedAt: number; readonly value: Promise<PartnerApiCredentials> };
+    private cached?: CacheEntry;
 
     constructor(private readonly options: CredentialStoreOptions) {
+        for (const name of ["privateKeySecretId", "apiKeySecretId"] as const) {
+            if (typeof options[name] !== "string" || options[name] === "") {
+                throw new Error(`PartnerApiCredentialStore: ${name} must be the ARN or name of a secret (the stack's ${name.replace("SecretId", "SecretArn")} output)`);
+            }
+        }
+        this.ttlMs = checkDuration("PartnerApiCredentialStore", "cacheTtlMs", options.cacheTtlMs ?? defaultCacheTtlMs, { allowZero: true });
+        this.timeoutMs = checkDuration("PartnerApiCredentialStore", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, { allowZero: false });
         this.client = options.client ?? new SecretsManagerClient({});
-        this.ttlMs = options.cacheTtlMs ?? 5 * 60 * 1000;
         this.now = options.now ?? Date.now;
     }
 
-    /** The current credentials, from the cache while it is fresh. Concurrent callers share one load. */
+    /** The credentials, from the cache while it is fresh. Concurrent callers share one read. */
     get(): Promise<PartnerApiCredentials> {
-        const now = this.now();
-        if (this.cached === undefined || now - this.cached.loadedAt >= this.ttlMs) {
-            const value = this.load();
-            this.cached = { loadedAt: now, value };
-            // A failed load is not cached: the next call tries again.
-            value.catch(() => {
-                if (this.cached?.value === value) {
-                    this.cached = undefined;
-                }
-            });
-        }
-        return this.cached.value;
+        const entry = this.cached;
+        const fresh = entry !== undefined && (entry.settled === undefined || this.now() - entry.startedAt < this.ttlMs);
+        return fresh ? entry.value : this.startLoad();
     }
 
-    /** Forget the cached credentials, e.g. after Qredo rejected a signature. */
+    /**
+     * Reads the secrets again, unless a read newer than `stale` has already
+     * finished or is under way (then its result is shared): a burst of
+     * rejected requests costs one read, not one each.
+     */
+    reload(stale?: PartnerApiCredentials): Promise<PartnerApiCredentials> {
+        const entry = this.cached;
+        if (entry !== undefined && stale !== undefined && entry.settled !== stale) {
+            return entry.value;
+        }
+        return this.startLoad();
+    }
+
+    /** Forget the cached credentials. */
     invalidate(): void {
         this.cached = undefined;
     }
 
-    /** Signs one request with the current credentials. */
+    /** Signs one request with the `AWSCURRENT` key. */
     async signRequest(request: Omit<SignRequestInput, "privateKeyPem" | "apiKey">): Promise<SignedHeaders> {
-        const { apiKey, privateKey } = await this.get();
-        return signRequest({ ...request, apiKey, privateKeyPem: privateKey });
+        const { apiKey, current } = await this.get();
+        return signRequest({ ...request, apiKey, privateKeyPem: current.privateKey });
+    }
+
+    private startLoad(): Promise<PartnerApiCredentials> {
+        const value = this.load();
+        const entry: CacheEntry = { startedAt: this.now(), value };
+        this.cached = entry;
+        value.then(
+            (loaded) => (entry.settled = loaded),
+            // A failed read is not cached: the next call tries again.
+            () => {
+                if (this.cached === entry) {
+                    this.cached = undefined;
+                }
+            },
+        );
+        return value;
     }
 
     private async load(): Promise<PartnerApiCredentials> {
-        const [privateKeyPem, apiKey] = await Promise.all([
-            this.secretString(this.options.privateKeySecretId),
-            this.secretString(this.options.apiKeySecretId),
+        const { privateKeySecretId, apiKeySecretId } = this.options;
+        const [current, pending, apiKey] = await Promise.all([
+            this.read(privateKeySecretId, "AWSCURRENT"),
+            this.read(privateKeySecretId, "AWSPENDING").catch((error: unknown) => {
+                // No version carries AWSPENDING: no rotation is staged.
+                if ((error as { name?: string }).name === "ResourceNotFoundException") {
+                    return undefined;
+                }
+                throw error;
+            }),
+            this.read(apiKeySecretId, "AWSCURRENT"),
         ]);
-        const checked = checkApiKey(apiKey);
+        const checked = checkApiKey(apiKey.value);
         if (!checked.ok) {
-            throw new Error(`the API key in ${this.options.apiKeySecretId} ${checked.problem}`);
+            throw new Error(`the API key in ${apiKeySecretId} ${checked.problem}`);
         }
-        let privateKey: KeyObject;
-        try {
-            privateKey = loadSigningKey(privateKeyPem);
-        } catch (error) {
-            throw new Error(`${this.options.privateKeySecretId}: ${(error as Error).message}`);
-        }
-        return { apiKey: checked.value, privateKey };
+        const signingKey = ({ value, versionId }: { value: string; versionId: string }, stage: string): SigningKey => {
+            try {
+                return { versionId, privateKey: loadSigningKey(value) };
+            } catch (error) {
+                throw new Error(`${privateKeySecretId} (${stage}): ${(error as Error).message}`);
+            }
+        };
+        return {
+            apiKey: checked.value,
+            apiKeyVersionId: apiKey.versionId,
+            current: signingKey(current, "AWSCURRENT"),
+            // A version may carry both labels for a moment during a promotion: it is then simply current.
+            ...(pending !== undefined && pending.versionId !== current.versionId ? { pending: signingKey(pending, "AWSPENDING") } : {}),
+        };
     }
 
-    private async secretString(secretId: string): Promise<string> {
-        const result = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
-        if (result.SecretString === undefined) {
-            throw new Error(`${secretId} has no string value`);
+    private async read(secretId: string, stage: string): Promise<{ value: string; versionId: string }> {
+        const what = `reading ${secretId} (${stage}) from Secrets Manager`;
+        const result: GetSecretValueCommandOutput = await withTimeout(what, this.timeoutMs, (signal) =>
+            this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: signal }),
+        );
+        if (result.SecretString === undefined || result.VersionId === undefined) {
+            throw new Error(`${secretId} (${stage}) has no string value`);
         }
-        return result.SecretString;
+        return { value: result.SecretString, versionId: result.VersionId };
     }
 }

@@ -7,7 +7,9 @@ import { PartnerApiCredentialStore, partnerApiBaseUrl, signedPayload } from "@qr
 import { FakeSecretsManager } from "../support/fakeSecretsManager";
 import { makeApiKey } from "../support/providers.js";
 
-const newKey = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+// Key generation is the slow part: three keys serve every test.
+const [keyA, keyB, keyC] = [1, 2, 3].map(() => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString());
+const pemOf = (key: { export: (o: { type: "pkcs1"; format: "pem" }) => string | Buffer }) => key.export({ type: "pkcs1", format: "pem" }).toString();
 
 let aws: FakeSecretsManager;
 let client: SecretsManagerClient;
@@ -19,29 +21,41 @@ beforeAll(async () => {
 afterAll(() => aws.stop());
 
 describe("PartnerApiCredentialStore", () => {
-    let privateKeyPem: string;
     let apiKey: string;
     let ids: { privateKeySecretId: string; apiKeySecretId: string };
-    let privateKeySecretName: string;
     let clock: number;
     const reads = () => aws.calls.filter((c) => c.startsWith("GetSecretValue")).length;
     beforeEach(() => {
-        privateKeyPem = newKey();
         apiKey = makeApiKey();
         const suffix = Math.random().toString(36).slice(2);
-        privateKeySecretName = `t-${suffix}/private-key`;
-        ids = { privateKeySecretId: aws.put(privateKeySecretName, privateKeyPem), apiKeySecretId: aws.put(`t-${suffix}/api-key`, apiKey) };
+        ids = { privateKeySecretId: aws.put(`t-${suffix}/private-key`, keyA), apiKeySecretId: aws.put(`t-${suffix}/api-key`, apiKey) };
         clock = 1_000_000;
         aws.calls.length = 0;
+        aws.hang = false;
     });
     const store = (ttl = 60_000) => new PartnerApiCredentialStore({ ...ids, client, cacheTtlMs: ttl, now: () => clock });
 
-    it("signs with the stored key and API key: the signature verifies with the key's public half", async () => {
+    it("signs with the AWSCURRENT key and API key: the signature verifies with the key's public half", async () => {
         const headers = await store().signRequest({ url: `${partnerApiBaseUrl}/company?x=1`, body: '{"a":1}', timestamp: 1_700_000_000 });
         expect(headers["x-api-key"]).toBe(apiKey);
-        const publicKey = createPublicKey(privateKeyPem);
         const signed = signedPayload("1700000000", `${partnerApiBaseUrl}/company?x=1`, '{"a":1}');
-        expect(verify("sha256", signed, publicKey, Buffer.from(headers["x-sign"], "base64url"))).toBe(true);
+        expect(verify("sha256", signed, createPublicKey(keyA), Buffer.from(headers["x-sign"], "base64url"))).toBe(true);
+    });
+
+    it("reads AWSCURRENT and AWSPENDING of the private key, AWSCURRENT of the API key; no AWSPENDING means no pending key", async () => {
+        const none = await store().get();
+        expect(aws.calls.sort()).toEqual(
+            [`GetSecretValue ${ids.apiKeySecretId} AWSCURRENT`, `GetSecretValue ${ids.privateKeySecretId} AWSCURRENT`, `GetSecretValue ${ids.privateKeySecretId} AWSPENDING`].sort(),
+        );
+        expect(none.pending).toBeUndefined();
+        expect(none.current.versionId).toBe(aws.versionId(ids.privateKeySecretId, "AWSCURRENT"));
+
+        aws.put(ids.privateKeySecretId, keyB, { stages: ["AWSPENDING"] });
+        const staged = await store().get();
+        expect(pemOf(staged.current.privateKey)).toBe(keyA);
+        expect(pemOf(staged.pending!.privateKey)).toBe(keyB);
+        expect(staged.pending!.versionId).toBe(aws.versionId(ids.privateKeySecretId, "AWSPENDING"));
+        expect(staged.apiKeyVersionId).toBe(aws.versionId(ids.apiKeySecretId, "AWSCURRENT"));
     });
 
     it("reuses loaded credentials until the cache time runs out, then reads the secrets again", async () => {
@@ -50,23 +64,26 @@ describe("PartnerApiCredentialStore", () => {
         await credentials.get();
         clock += 59_999;
         await credentials.get();
-        expect(reads()).toBe(2);
-        // A rotation lands; it is picked up once the cache expires.
-        const rotated = newKey();
-        aws.put(privateKeySecretName, rotated);
+        expect(reads()).toBe(3);
+        aws.put(ids.privateKeySecretId, keyC); // an immediate rotation lands; it is picked up once the cache expires
         clock += 1;
-        const { privateKey } = await credentials.get();
-        expect(reads()).toBe(4);
-        expect(privateKey.export({ type: "pkcs1", format: "pem" })).toBe(rotated);
+        expect(pemOf((await credentials.get()).current.privateKey)).toBe(keyC);
+        expect(reads()).toBe(6);
     });
 
-    it("shares one load between concurrent callers, and reloads after invalidate()", async () => {
+    it("shares one read between concurrent callers; reload(stale) reads once however many callers ask", async () => {
         const credentials = store();
-        await Promise.all([credentials.get(), credentials.get(), credentials.get()]);
-        expect(reads()).toBe(2);
-        credentials.invalidate();
-        await credentials.get();
-        expect(reads()).toBe(4);
+        const [first, second, third] = await Promise.all([credentials.get(), credentials.get(), credentials.get()]);
+        expect(second).toBe(first);
+        expect(third).toBe(first);
+        expect(reads()).toBe(3);
+        const reloaded = await Promise.all([credentials.reload(first), credentials.reload(first), credentials.reload(first)]);
+        expect(new Set(reloaded).size).toBe(1);
+        expect(reloaded[0]).not.toBe(first);
+        expect(reads()).toBe(6);
+        // A caller still holding the old credentials gets the newer ones, without another read.
+        expect(await credentials.reload(first)).toBe(reloaded[0]);
+        expect(reads()).toBe(6);
     });
 
     it("does not cache a failure", async () => {
@@ -77,6 +94,37 @@ describe("PartnerApiCredentialStore", () => {
         await expect(credentials.get()).resolves.toMatchObject({ apiKey });
     });
 
+    it("rejects within timeoutMs when Secrets Manager never answers, caches nothing, and recovers", async () => {
+        const credentials = new PartnerApiCredentialStore({ ...ids, client, timeoutMs: 150 });
+        aws.hang = true;
+        const started = Date.now();
+        const [a, b] = await Promise.all([credentials.get().catch((e: Error) => e), credentials.get().catch((e: Error) => e)]);
+        const elapsed = Date.now() - started;
+        expect(elapsed).toBeGreaterThanOrEqual(140);
+        expect(elapsed).toBeLessThan(1_000);
+        expect(a).toBe(b); // the concurrent callers shared the one read
+        expect(a).toMatchObject({ name: "TimeoutError", message: `reading ${ids.privateKeySecretId} (AWSCURRENT) from Secrets Manager did not finish within 150 ms (timeoutMs)` });
+        aws.hang = false;
+        await expect(credentials.get()).resolves.toMatchObject({ apiKey });
+    });
+
+    it.each([
+        ["cacheTtlMs", Number.NaN, "cacheTtlMs must be a finite number of milliseconds, 0 or more; got NaN"],
+        ["cacheTtlMs", -1, "cacheTtlMs must be a finite number of milliseconds, 0 or more; got -1"],
+        ["cacheTtlMs", Number.POSITIVE_INFINITY, "cacheTtlMs must be a finite number of milliseconds, 0 or more; got Infinity"],
+        ["cacheTtlMs", "60000", "cacheTtlMs must be a finite number of milliseconds, 0 or more; got string"],
+        ["timeoutMs", 0, "timeoutMs must be a finite number of milliseconds, more than 0 and at most 2147483647; got 0"],
+        ["timeoutMs", 2 ** 31, "timeoutMs must be a finite number of milliseconds, more than 0 and at most 2147483647; got 2147483648"],
+    ])("refuses %s %s at construction", (option, value, message) => {
+        expect(() => new PartnerApiCredentialStore({ ...ids, client, [option]: value })).toThrow(`PartnerApiCredentialStore: ${message}`);
+    });
+
+    it("refuses a missing secret id at construction, naming the stack output", () => {
+        expect(() => new PartnerApiCredentialStore({ ...ids, apiKeySecretId: "", client })).toThrow(
+            "PartnerApiCredentialStore: apiKeySecretId must be the ARN or name of a secret (the stack's apiKeySecretArn output)",
+        );
+    });
+
     it("refuses a stored API key that is not Base64, without quoting it", async () => {
         const bad = `${makeApiKey()}!`;
         const credentials = new PartnerApiCredentialStore({ ...ids, apiKeySecretId: aws.put(`bad-${Math.random()}`, bad), client });
@@ -85,9 +133,11 @@ describe("PartnerApiCredentialStore", () => {
         expect(error?.message).not.toContain(bad.slice(0, 16));
     });
 
-    it("refuses a stored private key that is not RSA 2048", async () => {
+    it("refuses a stored private key that is not RSA 2048, naming the label", async () => {
         const small = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-        const credentials = new PartnerApiCredentialStore({ ...ids, privateKeySecretId: aws.put(`small-${Math.random()}`, small), client });
-        await expect(credentials.get()).rejects.toThrow(/RSA 1024; the Qredo Partner API needs RSA 2048/);
+        const secretId = aws.put(`small-${Math.random()}`, keyA);
+        aws.put(secretId, small, { stages: ["AWSPENDING"] });
+        const credentials = new PartnerApiCredentialStore({ ...ids, privateKeySecretId: secretId, client });
+        await expect(credentials.get()).rejects.toThrow(`${secretId} (AWSPENDING): the private key is RSA 1024; the Qredo Partner API needs RSA 2048`);
     });
 });

@@ -1,0 +1,179 @@
+/**
+ * A fetch-like client for the Qredo Partner API that signs every request and
+ * survives a staged key rotation without a failed request:
+ *
+ *     const qredo = new PartnerApiClient({
+ *         privateKeySecretId: process.env.QREDO_PRIVATE_KEY_SECRET_ARN!,
+ *         apiKeySecretId: process.env.QREDO_API_KEY_SECRET_ARN!,
+ *     });
+ *     const response = await qredo.request("/assets");
+ *
+ * Qredo checks one public key at a time, and the upload of a new one is a
+ * cutover (DESIGN.md, "Rotation"). When Qredo answers 401, the client reads
+ * the secrets again and retries once with the other key: the staged
+ * `AWSPENDING` key, or a newly promoted `AWSCURRENT` one. It then keeps
+ * signing with the key Qredo accepted until a read shows that the labels
+ * moved, so a signer pays at most one rejected request per cutover. A 401
+ * after the retry is Qredo's answer, returned as it is.
+ */
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { prepareBody } from "./body";
+import { PartnerApiCredentialStore, type PartnerApiCredentials, type SigningKey } from "./credentialStore";
+import { partnerApiBaseUrl, signRequest } from "./signing";
+import { checkDuration, defaultTimeoutMs, withTimeout } from "./timeouts";
+
+export interface PartnerApiClientOptions {
+    /** ARN or name of the private key's secret (the `privateKeySecretArn` output). */
+    readonly privateKeySecretId: string;
+    /** ARN or name of the API key's secret (the `apiKeySecretArn` output). */
+    readonly apiKeySecretId: string;
+    /** The Partner API base URL (the stack's `partnerApiBaseUrl` output). @default "https://api.qredo.network/api/v1/p" */
+    readonly baseUrl?: string;
+    /** @default a client with the SDK's default credentials, region and endpoint */
+    readonly secretsManager?: SecretsManagerClient;
+    /** How long loaded credentials are reused. @default 300000 (5 minutes) */
+    readonly cacheTtlMs?: number;
+    /** Limit on each HTTP attempt (reading its response body included) and each Secrets Manager read. @default 30000 */
+    readonly timeoutMs?: number;
+    /** @default globalThis.fetch */
+    readonly fetch?: typeof fetch;
+}
+
+/** Which key and which API key signed a request, and the labels seen when it was chosen. */
+interface Signer {
+    readonly key: SigningKey;
+    readonly apiKey: string;
+    readonly apiKeyVersionId: string;
+    readonly labels: string;
+}
+
+const labelsOf = (c: PartnerApiCredentials) => `${c.current.versionId}|${c.pending?.versionId ?? ""}|${c.apiKeyVersionId}`;
+const signerOf = (c: PartnerApiCredentials, key: SigningKey): Signer => ({ key, apiKey: c.apiKey, apiKeyVersionId: c.apiKeyVersionId, labels: labelsOf(c) });
+const sameSigner = (a: Signer, b: Signer) => a.key.versionId === b.key.versionId && a.apiKeyVersionId === b.apiKeyVersionId;
+
+export class PartnerApiClient {
+    readonly credentials: PartnerApiCredentialStore;
+    private readonly baseUrl: URL;
+    private readonly timeoutMs: number;
+    private readonly fetch: typeof fetch;
+    /** The signer Qredo last accepted; kept while the labels stay where they were. */
+    private accepted?: Signer;
+
+    constructor(options: PartnerApiClientOptions) {
+        this.timeoutMs = checkDuration("PartnerApiClient", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, { allowZero: false });
+        this.baseUrl = parseBaseUrl(options.baseUrl ?? partnerApiBaseUrl);
+        this.fetch = options.fetch ?? globalThis.fetch;
+        this.credentials = new PartnerApiCredentialStore({
+            privateKeySecretId: options.privateKeySecretId,
+            apiKeySecretId: options.apiKeySecretId,
+            ...(options.secretsManager === undefined ? {} : { client: options.secretsManager }),
+            ...(options.cacheTtlMs === undefined ? {} : { cacheTtlMs: options.cacheTtlMs }),
+            timeoutMs: this.timeoutMs,
+        });
+    }
+
+    /**
+     * Sends one signed request. `pathOrUrl` is a path below `baseUrl`
+     * ("/assets?limit=10") or a full URL under it.
+     */
+    async request(pathOrUrl: string | URL, init: RequestInit = {}): Promise<Response> {
+        const url = this.resolve(pathOrUrl);
+        const method = (init.method ?? "GET").toUpperCase();
+        const body = await prepareBody(method, init.body);
+        const attempt = (signer: Signer) => this.send(url, method, init, body, signer);
+
+        const loaded = await this.credentials.get();
+        const first = this.choose(loaded);
+        const response = await attempt(first);
+        if (response.status !== 401) {
+            this.remember(first, response);
+            return response;
+        }
+        let reloaded: PartnerApiCredentials;
+        try {
+            reloaded = await this.credentials.reload(loaded);
+        } catch (error) {
+            await response.body?.cancel();
+            throw new Error(`Qredo rejected the request (401) and the credentials could not be read again to retry it: ${(error as Error).message}`, { cause: error });
+        }
+        const other = [reloaded.current, reloaded.pending].filter((k) => k !== undefined).map((k) => signerOf(reloaded, k)).find((s) => !sameSigner(s, first));
+        if (other === undefined) {
+            this.accepted = undefined;
+            return response; // nothing else to try: Qredo's 401 is the answer
+        }
+        await response.body?.cancel();
+        const retried = await attempt(other);
+        this.remember(other, retried);
+        return retried;
+    }
+
+    /** The key Qredo last accepted while the labels have not moved since; otherwise AWSCURRENT. */
+    private choose(credentials: PartnerApiCredentials): Signer {
+        const accepted = this.accepted;
+        if (accepted !== undefined && accepted.labels === labelsOf(credentials)) {
+            const key = [credentials.current, credentials.pending].find((k) => k?.versionId === accepted.key.versionId);
+            if (key !== undefined) {
+                return signerOf(credentials, key);
+            }
+        }
+        return signerOf(credentials, credentials.current);
+    }
+
+    private remember(signer: Signer, response: Response): void {
+        if (response.status === 401) {
+            this.accepted = undefined;
+        } else if (response.status < 500) {
+            this.accepted = signer;
+        }
+    }
+
+    private resolve(pathOrUrl: string | URL): string {
+        const base = this.baseUrl.href.replace(/\/+$/, "");
+        const text = String(pathOrUrl);
+        if (!/^[a-z][a-z0-9+.-]*:/i.test(text)) {
+            return new URL(`${base}/${text.replace(/^\/+/, "")}`).href;
+        }
+        const url = new URL(text);
+        if (url.origin !== this.baseUrl.origin || !(url.pathname === this.baseUrl.pathname || url.pathname.startsWith(`${base.slice(this.baseUrl.origin.length)}/`))) {
+            // The API key travels in a header: never hand it to another server.
+            throw new Error(`PartnerApiClient.request: ${url.origin}${url.pathname} is not under the Partner API base URL ${base}; pass a path, or set baseUrl`);
+        }
+        return url.href;
+    }
+
+    private async send(url: string, method: string, init: RequestInit, body: { bytes?: Uint8Array; contentType?: string }, signer: Signer): Promise<Response> {
+        const headers = new Headers(init.headers);
+        if (body.contentType !== undefined && !headers.has("content-type")) {
+            headers.set("content-type", body.contentType);
+        }
+        const signed = signRequest({ privateKeyPem: signer.key.privateKey, apiKey: signer.apiKey, url, ...(body.bytes === undefined ? {} : { body: body.bytes }) });
+        for (const [name, value] of Object.entries(signed)) {
+            headers.set(name, value);
+        }
+        // withTimeout bounds the wait for the response; this signal, left running, bounds reading its body too.
+        const bodyDeadline = AbortSignal.timeout(this.timeoutMs);
+        return withTimeout(`Qredo Partner API ${method} ${url}`, this.timeoutMs, (timeout) =>
+            this.fetch(url, {
+                ...init,
+                method,
+                headers,
+                body: body.bytes ?? null,
+                redirect: "manual", // a redirect would carry the API key to wherever it points
+                signal: AbortSignal.any([timeout, bodyDeadline, ...(init.signal ? [init.signal] : [])]),
+            }),
+        );
+    }
+}
+
+function parseBaseUrl(value: string): URL {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        throw new Error(`PartnerApiClient: baseUrl must be an absolute URL such as ${partnerApiBaseUrl}; got ${JSON.stringify(value)}`);
+    }
+    if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+        throw new Error(`PartnerApiClient: baseUrl must be a plain URL without query, fragment or credentials, such as ${partnerApiBaseUrl}`);
+    }
+    return url;
+}
