@@ -161,6 +161,7 @@ export class PartnerApiClient {
                 redirect: "manual", // a redirect would carry the API key to wherever it points
                 signal: AbortSignal.any([timeout, bodyDeadline, ...(init.signal ? [init.signal] : [])]),
             }),
+            bodyDeadline,
         );
     }
 }

@@ -27,9 +27,10 @@ export class TimeoutError extends Error {
 
 /**
  * Runs `call` with an abort signal that fires after `ms`, and rejects after
- * `ms` even if `call` ignores the signal.
+ * `ms` even if `call` ignores the signal. `deadline`, a signal of the same
+ * length that the caller keeps using afterwards, counts as this timeout too.
  */
-export async function withTimeout<T>(what: string, ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withTimeout<T>(what: string, ms: number, call: (signal: AbortSignal) => Promise<T>, deadline?: AbortSignal): Promise<T> {
     const controller = new AbortController();
     const error = new TimeoutError(`${what} did not finish within ${ms} ms (timeoutMs)`);
     let timer: NodeJS.Timeout | undefined;
@@ -42,7 +43,7 @@ export async function withTimeout<T>(what: string, ms: number, call: (signal: Ab
     try {
         return await Promise.race([call(controller.signal), expired]);
     } catch (thrown) {
-        throw controller.signal.aborted ? error : thrown;
+        throw controller.signal.aborted || deadline?.aborted === true ? error : thrown;
     } finally {
         clearTimeout(timer);
     }

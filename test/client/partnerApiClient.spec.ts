@@ -1,0 +1,200 @@
+// PartnerApiClient against a loopback Qredo that verifies signatures with the
+// one public key uploaded to it, and a loopback Secrets Manager with real
+// staging labels, driven through a whole staged rotation.
+import { generateKeyPairSync } from "node:crypto";
+import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from "@aws-sdk/client-secrets-manager";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PartnerApiClient, type PartnerApiClientOptions } from "@qredo-partner-keys/client";
+import { FakeQredo } from "../support/fakeQredo";
+import { FakeSecretsManager } from "../support/fakeSecretsManager";
+import { makeApiKey } from "../support/providers.js";
+
+const keys = [1, 2, 3].map(() => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    return { pem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(), publicPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+});
+const [keyA, keyB, keyC] = keys;
+
+let aws: FakeSecretsManager;
+let qredo: FakeQredo;
+let secretsManager: SecretsManagerClient;
+beforeAll(async () => {
+    aws = new FakeSecretsManager();
+    qredo = new FakeQredo();
+    const endpoint = await aws.start();
+    await qredo.start();
+    secretsManager = new SecretsManagerClient({ endpoint, region: "eu-west-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+});
+afterAll(async () => {
+    await Promise.all([aws.stop(), qredo.stop()]);
+});
+
+let ids: { privateKeySecretId: string; apiKeySecretId: string };
+beforeEach(() => {
+    const suffix = Math.random().toString(36).slice(2);
+    qredo.apiKey = makeApiKey();
+    qredo.upload(keyA.publicPem);
+    qredo.hang = false;
+    qredo.requests.length = 0;
+    aws.hang = false;
+    ids = { privateKeySecretId: aws.put(`c-${suffix}/private-key`, keyA.pem), apiKeySecretId: aws.put(`c-${suffix}/api-key`, qredo.apiKey) };
+});
+const newClient = (options: Partial<PartnerApiClientOptions> = {}) => new PartnerApiClient({ ...ids, baseUrl: qredo.baseUrl, secretsManager, ...options });
+
+/** What `pulumi up` with keyStage pending does to the private key's secret. */
+async function stage(pem: string): Promise<string> {
+    const put = await secretsManager.send(new PutSecretValueCommand({ SecretId: ids.privateKeySecretId, SecretString: pem, VersionStages: ["AWSPENDING"] }));
+    return put.VersionId!;
+}
+
+/** What `pulumi up` with keyStage current does: AWSCURRENT moves to the staged version, AWSPENDING goes. */
+async function promote(versionId: string): Promise<void> {
+    const current = aws.versionId(ids.privateKeySecretId, "AWSCURRENT");
+    await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: ids.privateKeySecretId, VersionStage: "AWSCURRENT", MoveToVersionId: versionId, RemoveFromVersionId: current }));
+    await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: ids.privateKeySecretId, VersionStage: "AWSPENDING", RemoveFromVersionId: versionId }));
+}
+
+/** GETs and POSTs in turn; returns the statuses the caller saw. */
+async function traffic(client: PartnerApiClient, count: number): Promise<number[]> {
+    const statuses: number[] = [];
+    for (let i = 0; i < count; i++) {
+        const response =
+            i % 2 === 0
+                ? await client.request(`/assets?page=${i}`)
+                : await client.request("/company", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: `Zürich ${i}` }) });
+        const body = (await response.json()) as { echo?: string };
+        if (i % 2 === 1 && response.status === 200) {
+            expect(body.echo).toBe(JSON.stringify({ name: `Zürich ${i}` }));
+        }
+        statuses.push(response.status);
+    }
+    return statuses;
+}
+
+describe("PartnerApiClient across a staged rotation", () => {
+    for (const cacheTtlMs of [0, 60_000]) {
+        it(`returns no failed response while key A is live, B staged, B uploaded, B promoted (cacheTtlMs ${cacheTtlMs})`, async () => {
+            const client = newClient({ cacheTtlMs });
+            const statuses = await traffic(client, 4); // A live
+
+            const staged = await stage(keyB.pem);
+            statuses.push(...(await traffic(client, 4))); // B staged: signers keep A
+
+            qredo.upload(keyB.publicPem);
+            const afterUpload = qredo.requests.length;
+            statuses.push(...(await traffic(client, 6)));
+            expect(qredo.rejections(afterUpload)).toBe(1); // the one request that discovers the cutover
+
+            await promote(staged);
+            expect(aws.stages(ids.privateKeySecretId)).toEqual({ [staged]: ["AWSCURRENT"], [aws.versionId(ids.privateKeySecretId, "AWSPREVIOUS")!]: ["AWSPREVIOUS"] });
+            const afterPromotion = qredo.requests.length;
+            statuses.push(...(await traffic(client, 4)));
+            expect(qredo.rejections(afterPromotion)).toBe(0);
+
+            expect(statuses).toEqual(new Array(18).fill(200));
+            expect(qredo.rejections()).toBe(1);
+        });
+    }
+
+    it("retries an immediate rotation (a new AWSCURRENT, nothing staged) with the new key once Qredo rejects the old one", async () => {
+        const client = newClient();
+        await traffic(client, 2);
+        aws.put(ids.privateKeySecretId, keyB.pem);
+        qredo.upload(keyB.publicPem);
+        const before = qredo.requests.length;
+        expect(await traffic(client, 4)).toEqual([200, 200, 200, 200]);
+        expect(qredo.rejections(before)).toBe(1);
+    });
+
+    it("retries once with the other key when Qredo accepts neither, then returns Qredo's 401; it never loops", async () => {
+        qredo.upload(keyC.publicPem);
+        await stage(keyB.pem);
+        const client = newClient();
+        const response = await client.request("/assets");
+        expect(response.status).toBe(401);
+        expect(await response.json()).toEqual({ code: 401, msg: "Unauthorized" });
+        expect(qredo.requests.map((r) => r.status)).toEqual([401, 401]);
+        expect((await client.request("/assets")).status).toBe(401);
+        expect(qredo.requests.length).toBe(4);
+    });
+
+    it("returns Qredo's 401 after one attempt when there is no other key to try, having read the secrets again", async () => {
+        qredo.upload(keyC.publicPem);
+        const client = newClient();
+        aws.calls.length = 0;
+        const response = await client.request("/assets");
+        expect(response.status).toBe(401);
+        expect(qredo.requests.length).toBe(1);
+        expect(aws.calls.filter((c) => c.startsWith(`GetSecretValue ${ids.privateKeySecretId} AWSCURRENT`)).length).toBe(2);
+    });
+
+    it("sends a form, URL-encoded parameters or bytes again on the retry, signed exactly as sent", async () => {
+        const client = newClient();
+        await stage(keyB.pem);
+        qredo.upload(keyB.publicPem);
+        const form = new FormData();
+        form.set("name", "Acme");
+        form.set("file", new Blob(["hello"], { type: "text/plain" }), "hello.txt");
+        const bodies: RequestInit["body"][] = [form, new URLSearchParams({ a: "1", b: "ü" }), new Uint8Array([0, 1, 2, 255]), new Blob(["blob"])];
+        for (const body of bodies) {
+            expect((await client.request("/upload", { method: "POST", body })).status).toBe(200);
+        }
+        expect(qredo.requests.map((r) => r.status)).toEqual([401, 200, 200, 200, 200]);
+        expect(qredo.requests[1].body).toContain('Content-Disposition: form-data; name="file"; filename="hello.txt"');
+        expect(qredo.requests[1].body).toBe(qredo.requests[0].body);
+        expect(qredo.requests[2].body).toBe("a=1&b=%C3%BC");
+    });
+
+    it("refuses a body that can be read only once, before sending anything", async () => {
+        const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("{}")), c.close()) });
+        await expect(newClient().request("/company", { method: "POST", body: stream, duplex: "half" } as RequestInit)).rejects.toThrow(
+            "PartnerApiClient.request: the body is a ReadableStream, which can be read only once; it could be neither signed nor sent again after a 401. Pass the body as a string, bytes, a Blob, URLSearchParams or FormData.",
+        );
+        expect(qredo.requests).toEqual([]);
+    });
+});
+
+describe("PartnerApiClient requests", () => {
+    it("resolves paths below baseUrl and accepts full URLs under it, signing the URL as sent", async () => {
+        const client = newClient();
+        for (const target of ["/assets?limit=10&offset=0", "assets?limit=10&offset=0", `${qredo.baseUrl}/assets?limit=10&offset=0`, new URL(`${qredo.baseUrl}/assets?limit=10&offset=0`)]) {
+            expect((await client.request(target)).status).toBe(200);
+        }
+        expect(new Set(qredo.requests.map((r) => r.url))).toEqual(new Set([`${qredo.baseUrl}/assets?limit=10&offset=0`]));
+    });
+
+    it("refuses a URL outside baseUrl, so the API key never reaches another server", async () => {
+        const client = newClient();
+        const origin = new URL(qredo.baseUrl).origin;
+        for (const target of ["https://evil.example/api/v1/p/assets", `${origin}/api/v1/px/assets`, `${origin}/other`]) {
+            await expect(client.request(target)).rejects.toThrow(/is not under the Partner API base URL .*; pass a path, or set baseUrl$/);
+        }
+        expect(qredo.requests).toEqual([]);
+    });
+
+    it("rejects within timeoutMs when Qredo never answers", async () => {
+        qredo.hang = true;
+        const started = Date.now();
+        await expect(newClient({ timeoutMs: 200 }).request("/assets")).rejects.toMatchObject({
+            name: "TimeoutError",
+            message: `Qredo Partner API GET ${qredo.baseUrl}/assets did not finish within 200 ms (timeoutMs)`,
+        });
+        expect(Date.now() - started).toBeLessThan(1_000);
+    });
+
+    it("rejects within timeoutMs when Secrets Manager never answers, sending nothing to Qredo", async () => {
+        aws.hang = true;
+        const started = Date.now();
+        await expect(newClient({ timeoutMs: 200 }).request("/assets")).rejects.toMatchObject({ name: "TimeoutError", message: expect.stringMatching(/from Secrets Manager did not finish within 200 ms \(timeoutMs\)$/) });
+        expect(Date.now() - started).toBeLessThan(1_000);
+        expect(qredo.requests).toEqual([]);
+    });
+
+    it.each([
+        [{ timeoutMs: Number.NaN }, "PartnerApiClient: timeoutMs must be a finite number of milliseconds, more than 0 and at most 2147483647; got NaN"],
+        [{ cacheTtlMs: Number.POSITIVE_INFINITY }, "PartnerApiCredentialStore: cacheTtlMs must be a finite number of milliseconds, 0 or more; got Infinity"],
+        [{ baseUrl: "api.qredo.network" }, 'PartnerApiClient: baseUrl must be an absolute URL such as https://api.qredo.network/api/v1/p; got "api.qredo.network"'],
+    ])("refuses bad options at construction: %j", (options, message) => {
+        expect(() => newClient(options)).toThrow(message);
+    });
+});
