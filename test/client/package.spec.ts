@@ -1,0 +1,94 @@
+// The client as a signing service gets it: `npm pack -w client`, the tarball
+// installed into an empty project, used from CommonJS, ESM and TypeScript.
+// Offline and quick: the one dependency is linked from this checkout's
+// node_modules instead of fetched, so npm resolves nothing from a registry.
+import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, verify } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build } from "../../scripts/build.js";
+import { projectDir } from "../support/project.js";
+import { makeApiKey } from "../support/providers.js";
+
+const dir = mkdtempSync(join(tmpdir(), "qredo-keys-consumer-"));
+const app = join(dir, "app");
+const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const privateKeyPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+const apiKey = makeApiKey();
+let tarball: string;
+
+function run(command: string, args: string[], cwd: string, input?: string) {
+    const result = spawnSync(command, args, { cwd, input, encoding: "utf8", env: { ...process.env, npm_config_update_notifier: "false" } });
+    if (result.status !== 0) {
+        throw new Error(`${command} ${args.join(" ")} exited ${result.status}:\n${result.stderr}`);
+    }
+    return result.stdout;
+}
+
+beforeAll(() => {
+    build(); // the client first: client/dist is what the tarball ships (the program's build may fail; it does not matter here)
+    run("npm", ["pack", "-w", "client", "--ignore-scripts", "--pack-destination", dir, "--silent"], projectDir);
+    tarball = join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!);
+    mkdirSync(app);
+    const sdk = join(projectDir, "node_modules", "@aws-sdk", "client-secrets-manager");
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "signing-service", private: true, dependencies: { "@aws-sdk/client-secrets-manager": `file:${sdk}` } }));
+    run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], app);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const signs = `
+    const { signRequest, PartnerApiClient, PartnerApiCredentialStore } = CLIENT;
+    const privateKeyPem = require("node:fs").readFileSync(0, "utf8"); // the key on stdin, never in argv
+    const headers = signRequest({ privateKeyPem, apiKey: process.env.API_KEY, url: "https://api.qredo.network/api/v1/p/assets?x=1", body: "{}", timestamp: 1700000000 });
+    console.log(JSON.stringify({ headers, client: typeof PartnerApiClient, store: typeof PartnerApiCredentialStore }));
+`;
+
+function expectSigned(stdout: string) {
+    const { headers, client, store } = JSON.parse(stdout);
+    expect({ client, store }).toEqual({ client: "function", store: "function" });
+    expect(headers["x-api-key"]).toBe(apiKey);
+    expect(headers["x-timestamp"]).toBe("1700000000");
+    const signed = Buffer.from("1700000000https://api.qredo.network/api/v1/p/assets?x=1{}");
+    expect(verify("sha256", signed, publicKey, Buffer.from(headers["x-sign"], "base64url"))).toBe(true);
+}
+
+describe("the packed client package", () => {
+    it("ships the compiled JavaScript and declarations only", () => {
+        const files = run("tar", ["tzf", tarball], dir).trim().split("\n").sort();
+        expect(files).toContain("package/dist/index.js");
+        expect(files).toContain("package/dist/index.d.ts");
+        expect(files.filter((f) => !/^package\/dist\/[a-zA-Z]+\.(js|d\.ts)$/.test(f))).toEqual(["package/package.json"]);
+    });
+
+    it("installs into an empty project and signs a request from CommonJS", () => {
+        const script = `const CLIENT = require("@qredo-partner-keys/client");${signs}`;
+        expectSigned(spawnSync(process.execPath, ["-e", script], { cwd: app, input: privateKeyPem, encoding: "utf8", env: { ...process.env, API_KEY: apiKey } }).stdout);
+    });
+
+    it("signs from an ES module, with named imports", () => {
+        writeFileSync(join(app, "service.mjs"), `import { createRequire } from "node:module"; import * as CLIENT from "@qredo-partner-keys/client"; const require = createRequire(import.meta.url);${signs}`);
+        expectSigned(spawnSync(process.execPath, ["service.mjs"], { cwd: app, input: privateKeyPem, encoding: "utf8", env: { ...process.env, API_KEY: apiKey } }).stdout);
+    });
+
+    it("type-checks a TypeScript service against its declarations (option names included)", () => {
+        writeFileSync(
+            join(app, "service.ts"),
+            `import { PartnerApiClient, PartnerApiCredentialStore, signRequest, type SignedHeaders } from "@qredo-partner-keys/client";
+const client = new PartnerApiClient({ privateKeySecretId: "p", apiKeySecretId: "a", baseUrl: "https://api.qredo.network/api/v1/p", cacheTtlMs: 1, timeoutMs: 1, fetch });
+const response: Promise<Response> = client.request("/assets", { method: "POST", body: "{}" });
+const store = new PartnerApiCredentialStore({ privateKeySecretId: "p", apiKeySecretId: "a", cacheTtlMs: 1 });
+const headers: SignedHeaders = signRequest({ privateKeyPem: "", apiKey: "", url: "" });
+// @ts-expect-error an option the client does not have
+new PartnerApiClient({ privateKeySecretId: "p", apiKeySecretId: "a", retries: 3 });
+export { response, store, headers };
+`,
+        );
+        const tsc = join(projectDir, "node_modules", "typescript", "bin", "tsc");
+        const args = [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", "--typeRoots", join(projectDir, "node_modules", "@types"), "--skipLibCheck", "service.ts"];
+        const result = spawnSync(process.execPath, args, { cwd: app, encoding: "utf8" });
+        expect(result.stdout + result.stderr).toBe("");
+        expect(result.status).toBe(0);
+    });
+});
