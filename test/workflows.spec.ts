@@ -1,108 +1,415 @@
-// The GitHub Actions pipeline: valid against the Actions schema, and shaped
-// so that nothing deploys production unreviewed or leaks a credential.
+// The GitHub Actions setup, checked as rules over every job and step (so a
+// job added later is held to them too), each shown to fail on a mutated copy.
+// What the rules protect: docs/pipeline.md and docs/security.md.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { validateWorkflow } from "@action-validator/core";
+import { validateAction, validateWorkflow } from "@action-validator/core";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
+import { nextStep, renderSummary } from "../.github/scripts/job-summary.js";
 
-const dir = join(__dirname, "..", ".github", "workflows");
-const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
-const text = readFileSync(join(dir, "pulumi.yml"), "utf8");
+const root = join(__dirname, "..");
+const read = (file: string) => readFileSync(join(root, file), "utf8");
+const workflowFiles = readdirSync(join(root, ".github/workflows")).filter((f) => /\.ya?ml$/.test(f)).map((f) => `.github/workflows/${f}`);
+const actionFiles = readdirSync(join(root, ".github/actions")).map((dir) => `.github/actions/${dir}/action.yml`);
+const pipeline = ".github/workflows/pulumi.yml";
 
-interface Step {
-    uses?: string;
-    run?: string;
-    with?: Record<string, unknown>;
-    env?: Record<string, string>;
-}
+interface Step { name?: string; id?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
 interface Job {
     if?: string;
     needs?: string | string[];
     environment?: string;
     permissions?: Record<string, string>;
     concurrency?: { group: string; "cancel-in-progress": boolean };
-    strategy?: { matrix: { stack: string[] } };
+    env?: Record<string, string>;
+    "timeout-minutes"?: number;
     steps: Step[];
 }
-const workflow = YAML.parse(text) as { on: Record<string, unknown>; permissions: unknown; jobs: Record<string, Job> };
-const jobs = workflow.jobs;
+interface Workflow { on: Record<string, any>; permissions: unknown; env?: Record<string, string>; concurrency?: unknown; jobs: Record<string, Job> }
+
+/** A fresh parse, so a test may mutate it. */
+const load = (): Workflow => YAML.parse(read(pipeline));
+const setupAction = () => YAML.parse(read(".github/actions/setup/action.yml")) as { runs: { steps: Step[] } };
+const entries = (w: Workflow) => Object.entries(w.jobs);
 const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
+const deploysStack = (job: Job) => /npm run deploy -- (\w+)/.exec(runs(job))?.[1];
+const index = (job: Job, test: (s: Step) => boolean) => job.steps.findIndex(test);
+const isSetup = (s: Step) => s.uses === "./.github/actions/setup";
+const isAws = (s: Step) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") ?? false;
 
-describe("GitHub Actions workflows", () => {
-    it.each(files)("%s validates against the GitHub Actions workflow schema", (file) => {
-        expect(validateWorkflow(readFileSync(join(dir, file), "utf8")).errors).toEqual([]);
+// ------------------------------------------------------------ expressions
+
+/**
+ * Evaluates an `if:` the way GitHub does for our purposes: contexts from
+ * `ctx`, `==`, `!=`, `&&`, `||`, `!`, parentheses, and the status functions.
+ */
+function evaluate(expression: string, ctx: Record<string, unknown>, status: Record<string, boolean>): boolean {
+    const source = expression.replace(/^\s*\$\{\{([\s\S]*)\}\}\s*$/, "$1");
+    const tokens = source.match(/'(?:[^']|'')*'|==|!=|&&|\|\||!|\(|\)|[A-Za-z_][\w.-]*(?:\(\))?|\S/g) ?? [];
+    const js = tokens.map((t, at) => {
+        if (t.startsWith("'")) return JSON.stringify(t.slice(1, -1).replace(/''/g, "'"));
+        if (t.endsWith("()")) return JSON.stringify(status[t.slice(0, -2)] ?? fail(`unsupported function ${t}`));
+        if (/^[A-Za-z_]/.test(t) && tokens[at + 1] === "(") return fail(`unsupported function ${t}`);
+        if (/^[A-Za-z_]/.test(t)) return JSON.stringify(lookup(ctx, t) ?? null);
+        if (["==", "!=", "&&", "||", "!", "(", ")"].includes(t)) return t;
+        return fail(`unexpected token ${t} in ${expression}`);
     });
+    return Boolean(new Function(`return (${js.join(" ")});`)());
+}
+const fail = (message: string): never => {
+    throw new Error(message);
+};
+const lookup = (ctx: Record<string, unknown>, path: string) =>
+    path === "true" || path === "false" ? path === "true" : path.split(".").reduce<any>((value, key) => value?.[key], ctx);
 
-    it("the validator does reject a malformed workflow", () => {
-        const broken = text.replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest");
-        expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
+const repository = "owner/repo";
+const pullRequest = { github: { event_name: "pull_request", ref: "refs/pull/7/merge", repository, event: { pull_request: { number: 7, head: { repo: { full_name: repository } } } } }, inputs: {} };
+const pushToMain = { github: { event_name: "push", ref: "refs/heads/main", repository, event: {} }, inputs: {} };
+const dispatchFrom = (ref: string) => ({ github: { event_name: "workflow_dispatch", ref, repository, event: {} }, inputs: { "replace-api-key": "production" } });
+
+/** Whether a job can run for the event: its `if` (status functions taken every way they could go) and its needs. */
+function jobRuns(w: Workflow, name: string, ctx: Record<string, unknown>): boolean {
+    const job = w.jobs[name];
+    const needsRun = [job.needs ?? []].flat().every((need) => jobRuns(w, need, ctx));
+    const expression = job.if ?? "success()";
+    const hasStatus = /\b(always|success|failure|cancelled)\(\)/.test(expression);
+    return [false, true].some((cancelled) =>
+        evaluate(expression, ctx, { always: true, success: needsRun, failure: needsRun, cancelled }) && (hasStatus || needsRun),
+    );
+}
+const jobsRunningOn = (w: Workflow, ctx: Record<string, unknown>) => Object.keys(w.jobs).filter((name) => jobRuns(w, name, ctx));
+
+// ------------------------------------------------------------ rules (each returns its violations)
+
+/** Every `uses:` is local or `owner/repo[/path]@<40 hex> # vX.Y.Z`, and one action has one pin. */
+function unpinnedActions(texts: Record<string, string>): string[] {
+    const problems: string[] = [];
+    const pins = new Map<string, Set<string>>();
+    for (const [file, text] of Object.entries(texts)) {
+        for (const line of text.split("\n").filter((l) => /^\s*(-\s*)?uses:/.test(l))) {
+            const ref = /uses:\s*(\S+)/.exec(line)?.[1] ?? "";
+            if (ref.startsWith("./")) continue;
+            const pinned = /^([\w.-]+\/[\w.-]+)(\/[\w./-]+)?@([0-9a-f]{40})\s+#\s+v\d+\.\d+\.\d+\s*$/.exec(ref + line.slice(line.indexOf(ref) + ref.length));
+            if (pinned === null) {
+                problems.push(`${file}: ${line.trim()}`);
+                continue;
+            }
+            pins.set(pinned[1], (pins.get(pinned[1]) ?? new Set()).add(pinned[3]));
+        }
+    }
+    for (const [action, shas] of pins) if (shas.size > 1) problems.push(`${action} pinned to ${[...shas].join(", ")}`);
+    return problems;
+}
+
+/** Jobs a pull request can start must not touch production: environments, secrets, names. */
+function pullRequestReachesProduction(w: Workflow): string[] {
+    const problems = Object.keys(w.on).filter((event) => ["pull_request_target", "workflow_run"].includes(event)).map((e) => `trigger ${e}`);
+    if (JSON.stringify(w.env ?? {}).includes("secrets.")) problems.push("workflow env holds secrets");
+    for (const name of jobsRunningOn(w, pullRequest)) {
+        const job = w.jobs[name];
+        if (/production/i.test(JSON.stringify(job))) problems.push(`${name} mentions production`);
+        if (![undefined, "sandbox-preview"].includes(job.environment)) problems.push(`${name} uses environment ${job.environment}`);
+        // Secrets resolve from the job's environment; without one they are repository secrets, shared with production.
+        if (job.environment === undefined && JSON.stringify(job).includes("secrets.")) problems.push(`${name} reads repository secrets`);
+        if (JSON.stringify(job).includes("secrets: inherit")) problems.push(`${name} inherits secrets`);
+    }
+    return problems;
+}
+
+/** Jobs in a deploying environment run only on main, whatever the event. */
+function deployEnvironmentsOffMain(w: Workflow): string[] {
+    const deployEnvironments = ["sandbox", "production"];
+    return [pullRequest, dispatchFrom("refs/heads/feature"), dispatchFrom("refs/tags/v1")]
+        .flatMap((ctx) => jobsRunningOn(w, ctx).map((name) => [name, ctx.github.ref] as const))
+        .filter(([name]) => deployEnvironments.includes(w.jobs[name].environment ?? ""))
+        .map(([name, ref]) => `${name} runs on ${ref}`);
+}
+
+const missingTimeouts = (w: Workflow) => entries(w).filter(([, job]) => !(Number(job["timeout-minutes"]) > 0 && Number(job["timeout-minutes"]) <= 60)).map(([name]) => name);
+
+const persistedCheckouts = (w: Workflow) =>
+    entries(w).flatMap(([name, job]) => job.steps.filter((s) => s.uses?.startsWith("actions/checkout@") && s.with?.["persist-credentials"] !== false).map(() => name));
+
+/** Installs run in steps with no secret in their environment, before any AWS credentials exist in the job. */
+function installsWithSecrets(w: Workflow, action: { runs: { steps: Step[] } }): string[] {
+    const problems: string[] = [];
+    const installs = (s: Step) => isSetup(s) || /\bnpm (ci|install|i)\b/.test(s.run ?? "");
+    for (const [name, job] of entries(w)) {
+        if (JSON.stringify(job.env ?? {}).includes("secrets.")) problems.push(`${name}: job env holds secrets`);
+        job.steps.forEach((step, at) => {
+            if (!installs(step)) return;
+            if (JSON.stringify(step.env ?? {}).includes("secrets.") || JSON.stringify(step.with ?? {}).includes("secrets.")) problems.push(`${name}: install step ${at} gets secrets`);
+            if (job.steps.slice(0, at).some(isAws)) problems.push(`${name}: install step ${at} runs after AWS credentials`);
+        });
+    }
+    for (const step of action.runs.steps.filter((s) => /\bnpm (ci|install|i)\b/.test(s.run ?? ""))) {
+        if (step.env !== undefined) problems.push("setup action: install step has an env");
+        if (!/npm ci --ignore-scripts\b/.test(step.run ?? "")) problems.push("setup action: install runs install scripts");
+    }
+    if (JSON.stringify(action).includes("secrets.")) problems.push("setup action reads secrets");
+    return problems;
+}
+
+/** Deploys: literal `deploy-*` groups, never cancelled; previews: `preview-*` groups; no workflow-wide group. */
+function concurrencyProblems(w: Workflow): string[] {
+    const problems = w.concurrency === undefined ? [] : ["workflow-level concurrency would hold deploys"];
+    for (const [name, job] of entries(w)) {
+        const group = job.concurrency?.group;
+        if (deploysStack(job) !== undefined) {
+            if (group !== `deploy-${deploysStack(job)}`) problems.push(`${name}: deploy group ${group}`);
+            if (job.concurrency?.["cancel-in-progress"] !== false) problems.push(`${name}: deploy may be cancelled`);
+        } else if (/preview/.test(JSON.stringify(job.steps)) && !group?.startsWith("preview-")) {
+            problems.push(`${name}: preview group ${group}`);
+        }
+    }
+    return problems;
+}
+
+// ------------------------------------------------------------ tests
+
+describe("the workflows and actions are valid", () => {
+    it.each(workflowFiles)("%s validates against the GitHub Actions workflow schema", (file) => {
+        expect(validateWorkflow(read(file)).errors).toEqual([]);
     });
+    it.each(actionFiles)("%s validates against the action schema", (file) => {
+        expect(validateAction(read(file)).errors).toEqual([]);
+    });
+    it("the validators do reject malformed files", () => {
+        expect(validateWorkflow(read(pipeline).replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest")).errors.length).toBeGreaterThan(0);
+        expect(validateAction(read(actionFiles[0]).replace("using: composite", "using: compost")).errors.length).toBeGreaterThan(0);
+    });
+});
 
-    it("grants nothing by default and each job only what it uses", () => {
-        expect(workflow.permissions).toEqual({});
-        expect(jobs.test.permissions).toEqual({ contents: "read" });
-        for (const name of ["preview", "up-sandbox", "up-production"]) {
-            expect(jobs[name].permissions, name).toEqual({ contents: "read", "id-token": "write" });
+describe("the expression model these rules rest on", () => {
+    it("reads conditions as GitHub would", () => {
+        expect(evaluate("github.ref == 'refs/heads/main' && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')", pushToMain, {})).toBe(true);
+        expect(evaluate("${{ github.event_name != 'pull_request' }}", pullRequest, {})).toBe(false);
+        expect(evaluate("!cancelled() && inputs.replace-api-key == 'production'", dispatchFrom("refs/heads/main"), { cancelled: false })).toBe(true);
+        expect(() => evaluate("contains(github.ref, 'main')", pushToMain, {})).toThrow("unsupported function contains");
+    });
+    it("runs tests and the sandbox preview on a pull request; tests and both deploys on main", () => {
+        const w = load();
+        expect(jobsRunningOn(w, pullRequest)).toEqual(["test", "preview-sandbox"]);
+        expect(jobsRunningOn(w, pushToMain)).toEqual(["test", "deploy-sandbox", "deploy-production"]);
+        expect(jobsRunningOn(w, dispatchFrom("refs/heads/main"))).toEqual(["test", "deploy-sandbox", "deploy-production"]);
+    });
+});
+
+describe("a pull request never reaches production credentials", () => {
+    it("holds for the workflow", () => {
+        expect(pullRequestReachesProduction(load())).toEqual([]);
+    });
+    it("catches a pull-request job moved to a production environment", () => {
+        const w = load();
+        w.jobs["preview-sandbox"].environment = "production-preview";
+        expect(pullRequestReachesProduction(w)).toEqual(["preview-sandbox mentions production", "preview-sandbox uses environment production-preview"]);
+    });
+    it("catches a production job made to run on pull requests", () => {
+        const w = load();
+        w.jobs["deploy-production"].if = "always()";
+        expect(pullRequestReachesProduction(w)).toEqual(["deploy-production mentions production", "deploy-production uses environment production"]);
+    });
+    it("catches repository secrets in a pull-request job and a pull_request_target trigger", () => {
+        const w = load();
+        w.jobs.test.steps[2].env = { TOKEN: "${{ secrets.SOME_TOKEN }}" };
+        w.on.pull_request_target = {};
+        expect(pullRequestReachesProduction(w)).toEqual(["trigger pull_request_target", "test reads repository secrets"]);
+    });
+    it("runs deploying environments on main only, for every event", () => {
+        expect(deployEnvironmentsOffMain(load())).toEqual([]);
+        const w = load();
+        w.jobs["deploy-sandbox"].if = "github.event_name == 'push' || github.event_name == 'workflow_dispatch'";
+        expect(deployEnvironmentsOffMain(w)).toEqual(["deploy-sandbox runs on refs/heads/feature", "deploy-sandbox runs on refs/tags/v1"]);
+    });
+    it("uses exactly the three documented environments", () => {
+        expect(entries(load()).map(([, job]) => job.environment).filter(Boolean)).toEqual(["sandbox-preview", "sandbox", "production"]);
+    });
+});
+
+describe("supply chain and hygiene", () => {
+    const texts = () => Object.fromEntries([...workflowFiles, ...actionFiles].map((f) => [f, read(f)]));
+
+    it("pins every action by full commit SHA with its version in a comment", () => {
+        expect(unpinnedActions(texts())).toEqual([]);
+        const all = texts();
+        all[pipeline] = all[pipeline].replace(/actions\/checkout@[0-9a-f]{40} # v[\d.]+/, "actions/checkout@v6");
+        all[actionFiles[0]] = all[actionFiles[0]].replace(/(pulumi\/actions@[0-9a-f]{40}) # v[\d.]+/, "$1");
+        expect(unpinnedActions(all)).toHaveLength(2);
+        expect(unpinnedActions({ a: "- uses: o/r@0123456789012345678901234567890123456789 # v1.0.0\n- uses: o/r@1123456789012345678901234567890123456789 # v1.0.1" })).toEqual([
+            "o/r pinned to 0123456789012345678901234567890123456789, 1123456789012345678901234567890123456789",
+        ]);
+    });
+    it("never installs anything with curl | sh", () => {
+        for (const [file, text] of Object.entries(texts())) expect(text, file).not.toMatch(/curl|wget|get\.pulumi\.com/);
+    });
+    it("gives every job a timeout", () => {
+        expect(missingTimeouts(load())).toEqual([]);
+        const w = load();
+        delete w.jobs["deploy-production"]["timeout-minutes"];
+        expect(missingTimeouts(w)).toEqual(["deploy-production"]);
+    });
+    it("checks out without persisting the token", () => {
+        expect(persistedCheckouts(load())).toEqual([]);
+        const w = load();
+        delete w.jobs.test.steps[0].with;
+        expect(persistedCheckouts(w)).toEqual(["test"]);
+    });
+    it("installs dependencies with no secret in the environment and no install scripts", () => {
+        expect(installsWithSecrets(load(), setupAction())).toEqual([]);
+        const w = load();
+        const job = w.jobs["deploy-sandbox"];
+        job.steps[index(job, isSetup)].env = { QREDO_API_KEY: "${{ secrets.QREDO_API_KEY }}" };
+        [job.steps[1], job.steps[2]] = [job.steps[2], job.steps[1]];
+        const action = setupAction();
+        action.runs.steps[1].run = "npm ci";
+        expect(installsWithSecrets(w, action)).toEqual([
+            "deploy-sandbox: install step 2 gets secrets",
+            "deploy-sandbox: install step 2 runs after AWS credentials",
+            "setup action: install runs install scripts",
+        ]);
+    });
+    it("keeps previews out of the deploys' concurrency groups and never cancels a deploy", () => {
+        expect(concurrencyProblems(load())).toEqual([]);
+        const w = load();
+        w.jobs["preview-sandbox"].concurrency = { group: "deploy-sandbox", "cancel-in-progress": true };
+        w.jobs["deploy-production"].concurrency = { group: "deploy-production", "cancel-in-progress": true };
+        expect(concurrencyProblems(w)).toEqual(["preview-sandbox: preview group deploy-sandbox", "deploy-production: deploy may be cancelled"]);
+    });
+    it("grants nothing by default, and each job only what it uses", () => {
+        const w = load();
+        expect(w.permissions).toEqual({});
+        for (const [name, job] of entries(w)) {
+            const expected: Record<string, string> = { contents: "read" };
+            if (job.steps.some(isAws)) expected["id-token"] = "write";
+            if (job.steps.some((s) => s.with?.["comment-on-pr"] === true)) expected["pull-requests"] = "write";
+            expect(job.permissions, name).toEqual(expected);
         }
     });
-
-    it("previews both stacks on pull requests, and never updates anything there", () => {
-        expect(Object.keys(workflow.on).sort()).toEqual(["pull_request", "push"]);
-        expect(jobs.preview.if).toBe("github.event_name == 'pull_request'");
-        expect(jobs.preview.strategy?.matrix.stack).toEqual(["sandbox", "production"]);
-        expect(runs(jobs.preview)).toMatch(/pulumi preview --stack "\$STACK"/);
-        for (const [name, job] of Object.entries(jobs)) {
-            if (/\bup\b|deploy/.test(runs(job))) {
-                expect(job.if, name).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
+    it("assumes AWS roles through OIDC only, and interpolates nothing into shell scripts", () => {
+        for (const [name, job] of entries(load())) {
+            for (const step of job.steps.filter(isAws)) {
+                expect(step.with, name).toEqual({ "role-to-assume": "${{ secrets.AWS_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" });
+            }
+            // Values reach scripts through env only: no ${{ }} (secrets, inputs, event text) inside run:.
+            expect(runs(job), name).not.toContain("${{");
+        }
+        expect(read(pipeline)).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
+    });
+    it("installs one pinned Pulumi CLI version, set once, that Pulumi.yaml accepts", () => {
+        const w = load();
+        const required = /requiredPulumiVersion:\s*">=([\d.]+)"/.exec(read("Pulumi.yaml"))?.[1] ?? "";
+        const version = w.env?.PULUMI_VERSION ?? "";
+        expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+        const [have, need] = [version, required].map((v) => v.split(".").reduce((n, part) => n * 10_000 + Number(part), 0));
+        expect(have).toBeGreaterThanOrEqual(need);
+        for (const [name, job] of entries(w)) {
+            for (const step of job.steps.filter((s) => (isSetup(s) && s.with?.["install-pulumi"] !== "false") || s.uses?.startsWith("pulumi/actions@"))) {
+                expect(step.with?.["pulumi-version"], name).toBe("${{ env.PULUMI_VERSION }}");
             }
         }
+        const install = setupAction().runs.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
+        expect(install?.with).toEqual({ "pulumi-version": "${{ inputs.pulumi-version }}" });
     });
-
-    it("updates sandbox on merge to main, and production only through the production environment, after sandbox", () => {
-        expect(jobs["up-sandbox"].environment).toBe("sandbox");
-        expect(runs(jobs["up-sandbox"])).toContain("npm run deploy -- sandbox --yes");
-        expect(jobs["up-production"].environment).toBe("production");
-        expect(jobs["up-production"].needs).toBe("up-sandbox");
-        expect(runs(jobs["up-production"])).toContain("npm run deploy -- production --yes");
-    });
-
-    it("verifies each deployed stack against the public key it wrote", () => {
-        for (const stack of ["sandbox", "production"]) {
-            const steps = jobs[`up-${stack}`].steps.map((s) => s.run ?? "");
-            const deployAt = steps.findIndex((r) => r.includes(`npm run deploy -- ${stack}`));
-            expect(steps.indexOf(`npm run verify -- ${stack} --public-key-file public-${stack}.pem`)).toBe(deployAt + 1);
+    it("sets up Node.js 22 with the npm cache in the shared action, used by every job", () => {
+        const node = setupAction().runs.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
+        expect(node?.with).toEqual({ "node-version": 22, cache: "npm" });
+        for (const [name, job] of entries(load())) {
+            expect(job.steps.filter(isSetup), name).toHaveLength(1);
+            expect(job.steps.some((s) => s.uses?.startsWith("actions/setup-node@")), name).toBe(false);
         }
     });
+});
 
-    it("keeps one concurrency group per stack, never cancelling a running update", () => {
-        expect(jobs.preview.concurrency).toEqual({ group: "pulumi-${{ matrix.stack }}", "cancel-in-progress": false });
-        expect(jobs["up-sandbox"].concurrency).toEqual({ group: "pulumi-sandbox", "cancel-in-progress": false });
-        expect(jobs["up-production"].concurrency).toEqual({ group: "pulumi-production", "cancel-in-progress": false });
+describe("deploys", () => {
+    const deployJobs = () => entries(load()).filter(([, job]) => deploysStack(job) !== undefined);
+
+    it("deploy sandbox, then production, each in its own environment", () => {
+        const jobs = Object.fromEntries(deployJobs());
+        expect(Object.entries(jobs).map(([name, job]) => [name, job.environment, deploysStack(job)])).toEqual([
+            ["deploy-sandbox", "sandbox", "sandbox"],
+            ["deploy-production", "production", "production"],
+        ]);
+        expect(jobs["deploy-production"].needs).toBe("deploy-sandbox");
     });
-
-    it("gets AWS credentials by assuming a role through OIDC, with no long-lived keys", () => {
-        for (const name of ["preview", "up-sandbox", "up-production"]) {
-            const aws = jobs[name].steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
-            expect(aws?.with, name).toEqual({ "role-to-assume": "${{ secrets.AWS_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" });
+    it("hand the API key to the deploy (and the preview before it) in the step's env only", () => {
+        for (const [name, job] of deployJobs()) {
+            const withKey = job.steps.filter((s) => s.env?.QREDO_API_KEY !== undefined);
+            expect(withKey.map((s) => s.env?.QREDO_API_KEY), name).toEqual(withKey.map(() => "${{ secrets.QREDO_API_KEY }}"));
+            expect(withKey.every((s) => /npm run deploy --|stack-api-key\.sh/.test(s.run ?? "")), name).toBe(true);
         }
-        expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
     });
-
-    it("hands the API key to steps in the environment, never interpolated into a command line", () => {
-        for (const [name, job] of Object.entries(jobs)) {
-            expect(runs(job), name).not.toContain("secrets.");
-        }
-        for (const name of ["preview", "up-sandbox", "up-production"]) {
-            expect(jobs[name].steps.some((s) => s.env?.QREDO_API_KEY === "${{ secrets.QREDO_API_KEY }}"), name).toBe(true);
-        }
-        expect(runs(jobs.preview)).toContain(`printf '%s' "$QREDO_API_KEY" | pulumi config set --stack "$STACK" --secret apiKey`);
+    it("preview production inside the gated production job, before its deploy", () => {
+        const job = load().jobs["deploy-production"];
+        const preview = index(job, (s) => /npm run pulumi -- preview --stack production\b/.test(s.run ?? ""));
+        expect(preview).toBeGreaterThan(index(job, isAws));
+        expect(preview).toBeLessThan(index(job, (s) => s.id === "deploy"));
     });
-
-    it("keeps each deployed public key as a build artifact", () => {
-        for (const stack of ["sandbox", "production"]) {
-            const upload = jobs[`up-${stack}`].steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
-            expect(upload?.with).toEqual({ name: `public-key-${stack}`, path: `public-${stack}.pem` });
+    it("replace a stored API key only when the run-by-hand input names that stack", () => {
+        const w = load();
+        expect(w.on.workflow_dispatch.inputs["replace-api-key"]).toMatchObject({ type: "choice", options: ["none", "sandbox", "production"], default: "none" });
+        for (const [name, job] of deployJobs()) {
+            const deploy = job.steps.find((s) => s.id === "deploy");
+            expect(deploy?.env?.REPLACE_API_KEY, name).toBe(`\${{ inputs.replace-api-key == '${deploysStack(job)}' }}`);
+            expect(deploy?.run, name).toMatch(/if \[ "\$REPLACE_API_KEY" = true \]; then\n\s+npm run deploy -- \w+ --yes --replace-api-key /);
+            expect(runs(job).match(/--replace-api-key/g), name).toHaveLength(1);
         }
+    });
+    it("verify live, keep public-<environment>.pem and write the summary even when verify fails", () => {
+        for (const [name, job] of deployJobs()) {
+            const stack = deploysStack(job);
+            const at = index(job, (s) => s.id === "deploy");
+            expect(job.steps[at].run, name).toContain(`--public-key-out public-${stack}.pem`);
+            expect(job.steps[at + 1].run, name).toBe(`npm run verify -- ${stack} --live --public-key-file public-${stack}.pem`);
+            const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+            expect(upload?.with, name).toEqual({ name: `public-key-${stack}`, path: `public-${stack}.pem`, "if-no-files-found": "error" });
+            const summary = job.steps.find((s) => s.run?.includes("$GITHUB_STEP_SUMMARY"));
+            expect(summary?.run, name).toBe(`node .github/scripts/job-summary.js ${stack} >> "$GITHUB_STEP_SUMMARY"`);
+            expect(summary?.env, name).toEqual({ VERIFY_OUTCOME: "${{ steps.verify.outcome }}" });
+            for (const step of [upload, summary]) expect(step?.if, name).toBe("${{ !cancelled() && steps.deploy.outcome == 'success' }}");
+        }
+    });
+});
+
+describe("the job summary", () => {
+    const outputs = { environment: "production", keyVersion: 3, keyStage: "pending", publicKeyFingerprintSha256: "ab".repeat(32), publicKeyPem: "-----BEGIN PUBLIC KEY-----" };
+
+    it("names the next step for every stage and verify outcome", () => {
+        const step = (stage: string | undefined, outcome: string) => nextStep(stage, outcome, "stacks/Pulumi.production.yaml", "public-production.pem").action;
+        expect([step("pending", "success"), step("pending", "failure"), step("current", "success"), step("current", "failure"), step("current", "skipped"), step(undefined, "success")]).toEqual([
+            "upload", "check", "nothing", "upload", "check", "check",
+        ]);
+        expect(nextStep("pending", "success", "stacks/Pulumi.production.yaml", "public-production.pem").detail).toContain("`qredo-partner-keys:keyStage: current` in `stacks/Pulumi.production.yaml`");
+    });
+    it("shows the checked outputs and nothing else", () => {
+        const text = renderSummary("production", outputs, "success");
+        expect(text).toContain(`| public key SHA-256 fingerprint | \`${"ab".repeat(32)}\` |`);
+        expect(text).toContain("| key stage | `pending` |");
+        expect(text).toContain("artifact `public-key-production` → `public-production.pem`");
+        expect(text).toContain("**Next step: upload.** ");
+        expect(text).not.toContain("BEGIN");
+        const odd = renderSummary("production", { ...outputs, keyStage: "pending`<script>", publicKeyFingerprintSha256: "not-a-hash" }, "failure");
+        expect(odd).toContain("| key stage | (missing) |");
+        expect(odd).toContain("| public key SHA-256 fingerprint | (missing) |");
+        expect(odd).not.toContain("<script>");
+    });
+});
+
+describe("Dependabot", () => {
+    const config = YAML.parse(read(".github/dependabot.yml")) as { version: number; updates: { "package-ecosystem": string; directory?: string; directories?: string[] }[] };
+    const update = (ecosystem: string) => config.updates.filter((u) => u["package-ecosystem"] === ecosystem);
+
+    it("updates the actions of the workflows and of every composite action", () => {
+        expect(config.version).toBe(2);
+        expect(update("github-actions")).toHaveLength(1);
+        const directories = update("github-actions")[0].directories ?? [];
+        expect(directories).toContain("/");
+        for (const file of actionFiles) {
+            const dir = `/${file.replace(/\/action\.yml$/, "")}`;
+            expect(directories.some((d) => d === dir || (d.endsWith("/*") && dir.startsWith(d.slice(0, -1)) && !dir.slice(d.length - 1).includes("/"))), dir).toBe(true);
+        }
+    });
+    it("updates npm from the root, which covers the client workspace", () => {
+        expect(JSON.parse(read("package.json")).workspaces).toEqual(["client"]);
+        expect(update("npm").map((u) => u.directory ?? u.directories)).toEqual(["/"]);
     });
 });
