@@ -352,6 +352,10 @@ describe("deploys", () => {
             expect(deploy?.env?.REPLACE_API_KEY, name).toBe(`\${{ inputs.replace-api-key == '${deploysStack(job)}' }}`);
             expect(deploy?.run, name).toMatch(/if \[ "\$REPLACE_API_KEY" = true \]; then\n\s+npm run deploy -- \w+ --yes --replace-api-key /);
             expect(runs(job).match(/--replace-api-key/g), name).toHaveLength(1);
+            // The new ciphertext must reach the repository, or the next deploy refuses the new key.
+            const stackFile = job.steps.find((s) => s.with?.path === `stacks/Pulumi.${deploysStack(job)}.yaml`);
+            expect(stackFile?.uses, name).toMatch(/^actions\/upload-artifact@/);
+            expect(stackFile?.if, name).toBe(`\${{ !cancelled() && steps.deploy.outcome == 'success' && inputs.replace-api-key == '${deploysStack(job)}' }}`);
         }
     });
     it("verify live, keep public-<environment>.pem and write the summary even when verify fails", () => {
@@ -360,7 +364,7 @@ describe("deploys", () => {
             const at = index(job, (s) => s.id === "deploy");
             expect(job.steps[at].run, name).toContain(`--public-key-out public-${stack}.pem`);
             expect(job.steps[at + 1].run, name).toBe(`npm run verify -- ${stack} --live --public-key-file public-${stack}.pem`);
-            const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"));
+            const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@") && s.with?.name === `public-key-${stack}`);
             expect(upload?.with, name).toEqual({ name: `public-key-${stack}`, path: `public-${stack}.pem`, "if-no-files-found": "error" });
             const summary = job.steps.find((s) => s.run?.includes("$GITHUB_STEP_SUMMARY"));
             expect(summary?.run, name).toBe(`node .github/scripts/job-summary.js ${stack} >> "$GITHUB_STEP_SUMMARY"`);
