@@ -4,7 +4,7 @@ import * as kms from "@pulumi/aws/kms";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { defaultSecretNamePrefix, environmentDefaults, projectName, type Environment } from "./config";
+import { defaults, defaultTags, environmentDefaults, projectName, type Environment, type KeyStage } from "./environments";
 import { readPolicyDocument, secretReaderPolicyDocument } from "./policies";
 import { spkiSha256Fingerprint } from "./publicKey";
 
@@ -15,6 +15,12 @@ export interface PartnerApiCredentialsArgs {
     readonly apiKey: pulumi.Input<string>;
     /** The RSA key generation; bumping it replaces the key. @default 1 */
     readonly keyVersion?: number;
+    /**
+     * `pending`: the newest key is stored as AWSPENDING and signers keep the
+     * current one; `current`: the newest key is AWSCURRENT. Changing it
+     * changes only the labels of the newest version. @default "current"
+     */
+    readonly keyStage?: KeyStage;
     /** Secrets are `<prefix>/<environment>/private-key` and `.../api-key`. @default "qredo/partner-api" */
     readonly secretNamePrefix?: string;
     /** Customer-managed KMS key (ARN, id or alias/NAME) for both secrets. @default the AWS-managed key */
@@ -42,9 +48,10 @@ export interface PartnerApiCredentialsArgs {
 export class PartnerApiCredentials extends pulumi.ComponentResource {
     public readonly environment: Environment;
     public readonly keyVersion: number;
+    public readonly keyStage: KeyStage;
     /** Hex id of the key generation; changes when the key is rotated. */
     public readonly keyId: pulumi.Output<string>;
-    /** SPKI public key PEM, the file to upload to the Qredo Web App. */
+    /** SPKI public key PEM of the newest key (staged or current): the file to upload to the Qredo Web App. */
     public readonly publicKeyPem: pulumi.Output<string>;
     /** Lowercase hex SHA-256 of the DER SPKI public key. */
     public readonly publicKeyFingerprintSha256: pulumi.Output<string>;
@@ -56,12 +63,14 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
         super("qredo-partner-keys:index:PartnerApiCredentials", name, {}, opts);
 
         const environment = args.environment;
-        const defaults = environmentDefaults[environment];
+        const environmentDefault = environmentDefaults[environment];
         this.environment = environment;
-        this.keyVersion = args.keyVersion ?? 1;
+        this.keyVersion = args.keyVersion ?? defaults.keyVersion;
+        this.keyStage = args.keyStage ?? defaults.keyStage;
 
         // A new keyVersion gives a new RandomId, and replaceWith carries that
-        // replacement over to the private key.
+        // replacement over to the private key. keyStage must never reach the
+        // keepers: promoting a staged key must keep it.
         const keyGeneration = new random.RandomId(
             `${name}-key-generation`,
             { byteLength: 8, keepers: { keyVersion: String(this.keyVersion) } },
@@ -73,16 +82,16 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
             { parent: this, replaceWith: [keyGeneration] },
         );
 
-        const secretName = (suffix: string) => `${args.secretNamePrefix ?? defaultSecretNamePrefix}/${environment}/${suffix}`;
-        const tags = { Project: projectName, Environment: environment, ManagedBy: "pulumi", ...args.tags };
+        const secretName = (suffix: string) => `${args.secretNamePrefix ?? defaults.secretNamePrefix}/${environment}/${suffix}`;
+        const tags = { ...defaultTags(environment), ...args.tags };
         // Nothing in here may depend on keyVersion: rotation must keep the secrets (and their ARNs).
         const secretArgs = {
             kmsKeyId: args.kmsKeyId,
-            recoveryWindowInDays: args.recoveryWindowInDays ?? defaults.recoveryWindowInDays,
+            recoveryWindowInDays: args.recoveryWindowInDays ?? environmentDefault.recoveryWindowInDays,
             replicas: (args.replicaRegions ?? []).map((region) => ({ region })),
             tags,
         };
-        const secretOpts = { parent: this, protect: args.protect ?? defaults.protect };
+        const secretOpts = { parent: this, protect: args.protect ?? environmentDefault.protect };
 
         this.privateKeySecret = new secretsmanager.Secret(
             `${name}-private-key`,
@@ -106,9 +115,17 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
         // retainOnDelete: a rotation replaces the version, and the old one must
         // stay in Secrets Manager (as AWSPREVIOUS) for a rollback.
         const versionOpts = { parent: this, retainOnDelete: true };
+        // Stated explicitly, never left to PutSecretValue's default: a staged
+        // key must not become AWSCURRENT before Qredo has its public half.
+        // versionStages updates in place (promotion moves AWSCURRENT here and
+        // AWSPREVIOUS to the old key); only secretString replaces the version.
         new secretsmanager.SecretVersion(
             `${name}-private-key`,
-            { secretId: this.privateKeySecret.id, secretString: pulumi.secret(privateKey.privateKeyPem) },
+            {
+                secretId: this.privateKeySecret.id,
+                secretString: pulumi.secret(privateKey.privateKeyPem),
+                versionStages: [this.keyStage === "pending" ? "AWSPENDING" : "AWSCURRENT"],
+            },
             versionOpts,
         );
         new secretsmanager.SecretVersion(
@@ -118,6 +135,7 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
         );
 
         const secretArns = [this.privateKeySecret.arn, this.apiKeySecret.arn];
+        const replicaRegions = args.replicaRegions ?? [];
         const kmsKeyArn = args.kmsKeyId === undefined ? undefined : kms.getKeyOutput({ keyId: args.kmsKeyId }, { parent: this }).arn;
         this.readPolicy = new iam.Policy(
             `${name}-read`,
@@ -125,7 +143,7 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
                 description: `Read the Qredo Partner API ${environment} private key and API key secrets.`,
                 policy: pulumi
                     .all([pulumi.all(secretArns), kmsKeyArn])
-                    .apply(([arns, keyArn]) => JSON.stringify(readPolicyDocument(arns, keyArn))),
+                    .apply(([arns, keyArn]) => JSON.stringify(readPolicyDocument(arns, replicaRegions, keyArn))),
                 tags,
             },
             { parent: this },
@@ -154,6 +172,7 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
             keyId: this.keyId,
             publicKeyPem: this.publicKeyPem,
             publicKeyFingerprintSha256: this.publicKeyFingerprintSha256,
+            keyStage: this.keyStage,
             privateKeySecretArn: this.privateKeySecret.arn,
             apiKeySecretArn: this.apiKeySecret.arn,
             readPolicyArn: this.readPolicy.arn,

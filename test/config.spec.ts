@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { generateKeyPairSync } from "node:crypto";
+import { describe, expect, it, vi } from "vitest";
 import { parseConfig, type ConfigKey } from "../src/config";
 import { makeApiKey, resources, runProgram } from "./mocks";
 
 const apiKey = makeApiKey();
+const sharedKeyPem = String(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }));
 
 interface BadCase {
     readonly title: string;
@@ -15,6 +17,14 @@ interface BadCase {
 }
 
 const pem = ["-----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA", "-----END RSA PRIVATE KEY-----"].join("\n");
+
+function manyTags(count: number): Record<string, string> {
+    return Object.fromEntries(Array.from({ length: count }, (_, i) => [`Tag${i}`, `value ${i}`]));
+}
+
+function manyReaders(count: number): string[] {
+    return Array.from({ length: count }, (_, i) => `arn:aws:iam::123456789012:role/signing-service-${String(i).padStart(4, "0")}`);
+}
 
 const badCases: BadCase[] = [
     { title: "a missing API key", config: {}, expected: { apiKey: /is not set/ } },
@@ -49,6 +59,22 @@ const badCases: BadCase[] = [
     { title: "a replica in the stack's own region", config: { apiKey, replicaRegions: JSON.stringify(["eu-west-2"]) }, expected: { replicaRegions: /stack's own region eu-west-2/ } },
     { title: "tags that are not a map", config: { apiKey, tags: JSON.stringify(["a"]) }, expected: { tags: /map of tag names/ } },
     { title: "a reserved tag", config: { apiKey, tags: JSON.stringify({ "aws:owner": "me" }) }, expected: { tags: /reserved "aws:" prefix/ } },
+    { title: "a tag name with a character AWS refuses", config: { apiKey, tags: JSON.stringify({ "cost#centre": "42" }) }, expected: { tags: /tag "cost#centre" has characters AWS refuses/ } },
+    { title: "a tag value with a character AWS refuses", config: { apiKey, tags: JSON.stringify({ Owner: "a&b" }) }, expected: { tags: /tag "Owner" has characters AWS refuses/ } },
+    { title: "more tags than AWS allows with the program's own", config: { apiKey, tags: JSON.stringify(manyTags(48)) }, expected: { tags: /makes 51 tags with the program's own Project, Environment and ManagedBy; AWS allows 50/ } },
+    { title: "an unknown key stage", config: { apiKey, keyVersion: "2", keyStage: "staged" }, expected: { keyStage: /must be "current" or "pending", got "staged"/ } },
+    { title: "a pending key with no current key to keep", config: { apiKey, keyStage: "pending" }, expected: { keyStage: /is pending, but keyVersion is 1: there is no current key/ } },
+    { title: "a base URL over plain http to another host", config: { apiKey, apiBaseUrl: "http://api.qredo.network/api/v1/p" }, expected: { apiBaseUrl: /plain http to api.qredo.network/ } },
+    { title: "a base URL that is no URL", config: { apiKey, apiBaseUrl: "api.qredo.network" }, expected: { apiBaseUrl: /must be an https URL .*, got "api.qredo.network"/ } },
+    { title: "a base URL of another scheme", config: { apiKey, apiBaseUrl: "ftp://api.qredo.network/p" }, expected: { apiBaseUrl: /must be an https URL/ } },
+    { title: "a base URL with a query", config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1/p?x=1" }, expected: { apiBaseUrl: /must not have a query or fragment/ } },
+    { title: "a base URL ending with /", config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1/p/" }, expected: { apiBaseUrl: /must not end with \/.*Fix: pulumi config set --stack sandbox apiBaseUrl https:\/\/api.qredo.network\/api\/v1\/p$/ } },
+    { title: "so many readers that the resource policy is too large", config: { apiKey, readerArns: JSON.stringify(manyReaders(400)) }, expected: { readerArns: /lists 400 principals, .* up to \d+ characters; Secrets Manager allows 20480/ } },
+    {
+        title: "so many replicas that the read policy is too large",
+        config: { apiKey, secretNamePrefix: "p".repeat(400), replicaRegions: JSON.stringify(["eu-west-1", "eu-west-3", "us-east-1", "us-east-2", "us-west-2", "ap-south-1"]) },
+        expected: { replicaRegions: /makes the read policy up to \d+ characters .*; IAM allows 6144 in a managed policy/ },
+    },
     {
         title: "two problems at once",
         config: { apiKey: `${apiKey}!`, keyVersion: "0" },
@@ -74,6 +100,10 @@ describe("bad configuration stops the program before any resource is declared", 
                 expect(line, `a line for ${key} in:\n${message}`).toBeDefined();
                 expect(line).toMatch(bad.expected[key] as RegExp);
                 expect(line).toMatch(new RegExp(`Fix: pulumi config (set|rm) --stack ${stack} `));
+                // A fix pastes into a shell: commands only, no "(or …)" alternatives inside.
+                for (const command of (line ?? "").split(". Fix: ")[1].split(" && ")) {
+                    expect(command).toMatch(new RegExp(`^pulumi config (set|rm) --stack ${stack} [^()]+$`));
+                }
             }
             // No secret ever appears: neither the API key nor any distinctive part of it.
             if (bad.config.apiKey !== undefined && bad.config.apiKey.trim().length >= 8) {
@@ -92,10 +122,13 @@ describe("parseConfig", () => {
     it("takes the environment from the stack name and fills in its defaults", () => {
         expect(parseConfig({ ...base, stack: "sandbox" })).toEqual({
             ok: true,
+            warnings: [],
             config: {
                 environment: "sandbox",
                 apiKey,
                 keyVersion: 1,
+                keyStage: "current",
+                apiBaseUrl: "https://api.qredo.network/api/v1/p",
                 secretNamePrefix: "qredo/partner-api",
                 recoveryWindowInDays: 7,
                 protect: false,
@@ -123,5 +156,117 @@ describe("parseConfig", () => {
         expect(result.ok).toBe(false);
         expect(!result.ok && result.problems.join("\n")).toContain("(a secret value, not shown)");
         expect(!result.ok && result.problems.join("\n")).not.toContain("hush-hush");
+    });
+});
+
+describe("parseConfig: rotation and the Partner API URL", () => {
+    const base = { stack: "production", secretKeys: new Set<ConfigKey>(["apiKey"]) };
+
+    it("stages a key only on top of a current one", () => {
+        const staged = parseConfig({ ...base, values: { apiKey, keyVersion: "2", keyStage: "pending" } });
+        expect(staged.ok && staged.config).toMatchObject({ keyVersion: 2, keyStage: "pending" });
+        expect(parseConfig({ ...base, values: { apiKey, keyVersion: "1", keyStage: "pending" } })).toEqual({
+            ok: false,
+            problems: [
+                "keyStage: is pending, but keyVersion is 1: there is no current key for signers to keep while a new one is staged. To stage a rotation, raise keyVersion by one together with keyStage pending. Fix: pulumi config set --stack production keyStage current",
+            ],
+        });
+    });
+
+    it("allows plain http only to this machine", () => {
+        for (const url of ["http://localhost:4010/api/v1/p", "http://127.0.0.1:4010/p", "http://[::1]:8080/p", "https://qredo.example/api"]) {
+            const result = parseConfig({ ...base, values: { apiKey, apiBaseUrl: url } });
+            expect(result.ok && result.config.apiBaseUrl, url).toBe(url);
+        }
+        for (const url of ["http://10.0.0.1/p", "http://localhost.example.com/p", "http://128.0.0.1/p"]) {
+            const result = parseConfig({ ...base, values: { apiKey, apiBaseUrl: url } });
+            expect(!result.ok && result.problems[0], url).toMatch(/^apiBaseUrl: uses plain http to /);
+        }
+    });
+
+    it("never quotes a base URL that carries a password", () => {
+        const result = parseConfig({ ...base, values: { apiKey, apiBaseUrl: "https://ops:hunter2-pass@api.qredo.network/api/v1/p" } });
+        expect(result).toEqual({
+            ok: false,
+            problems: [
+                "apiBaseUrl: must not contain a user name or password (signers authenticate with the API key and signature). Fix: pulumi config set --stack production apiBaseUrl https://api.qredo.network/api/v1/p",
+            ],
+        });
+    });
+});
+
+describe("parseConfig: what AWS would refuse, and what it accepts but is risky", () => {
+    const base = { secretKeys: new Set<ConfigKey>(["apiKey"]) };
+
+    it("names the tags to remove when there are too many", () => {
+        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify({ ...manyTags(48), ManagedBy: "platform" }) } });
+        expect(result).toEqual({
+            ok: false,
+            problems: [
+                "tags: makes 51 tags with the program's own Project, Environment and ManagedBy; AWS allows 50 on a secret or policy, so remove 1. Fix: pulumi config rm --stack sandbox --path 'tags.Tag47'",
+            ],
+        });
+        const fits = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify({ ...manyTags(47), ManagedBy: "platform" }) } });
+        expect(fits.ok).toBe(true);
+    });
+
+    it("accepts every character AWS allows in tags, letters of any script included", () => {
+        const tags = { "cost-centre_1 .:/=+@": "Zürich ünit 東京 42 _.:/=+-@" };
+        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify(tags) } });
+        expect(result.ok && result.config.tags).toEqual(tags);
+    });
+
+    it("fixes a bad tag value by setting it without the refused characters, and removes a bad tag name", () => {
+        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify({ Owner: "a&b", "bad name!": "x" }) } });
+        expect(!result.ok && result.problems).toEqual([
+            `tags: tag "Owner" has characters AWS refuses in tags (allowed: letters, digits, spaces and _ . : / = + - @); tag "bad name!" has characters AWS refuses in tags (allowed: letters, digits, spaces and _ . : / = + - @). Fix: pulumi config set --stack sandbox --path 'tags.Owner' a-b && pulumi config rm --stack sandbox --path 'tags["bad name!"]'`,
+        ]);
+    });
+
+    it("removes exactly as many readers as the resource policy must lose, last first", () => {
+        const readers = manyReaders(400);
+        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(readers) } });
+        const line = !result.ok ? result.problems[0] : "";
+        const removed = [...line.matchAll(/--path 'readerArns\[(\d+)\]'/g)].map((m) => Number(m[1]));
+        expect(removed.length).toBeGreaterThan(0);
+        expect(removed).toEqual([...removed].sort((a, b) => b - a));
+        expect(removed.at(-1)).toBe(400 - removed.length);
+        // Exactly enough: with one more reader kept it would not fit.
+        const kept = readers.slice(0, 400 - removed.length);
+        expect(parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(kept) } }).ok).toBe(true);
+        const oneMore = readers.slice(0, 401 - removed.length);
+        expect(parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(oneMore) } }).ok).toBe(false);
+    });
+
+    it("warns, without refusing, about a production stack without a recovery window or protection", () => {
+        const result = parseConfig({ ...base, stack: "production", values: { apiKey, recoveryWindowInDays: "0", protect: "false" } });
+        expect(result.ok && result.warnings).toEqual([
+            "recoveryWindowInDays is 0 on a production stack: deleting a secret (a destroy, or a change of secretNamePrefix) deletes the production private key and API key at once, with no way back. To keep a window: pulumi config set --stack production recoveryWindowInDays 30",
+            "protect is false on a production stack: pulumi destroy deletes the production secrets without first requiring an unprotect. To protect them: pulumi config set --stack production protect true",
+        ]);
+        const sandbox = parseConfig({ ...base, stack: "sandbox", values: { apiKey, recoveryWindowInDays: "0", protect: "false" } });
+        expect(sandbox.ok && sandbox.warnings).toEqual([]);
+    });
+
+    it("warns that an account root as reader grants the whole account", () => {
+        const readers = ["arn:aws:iam::123456789012:role/signer", "arn:aws:iam::210987654321:root"];
+        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(readers) } });
+        expect(result.ok && result.config.readerArns).toEqual(readers);
+        expect(result.ok && result.warnings).toEqual([
+            `readerArns lists "arn:aws:iam::210987654321:root", an account root: it grants the whole account 210987654321 (every user and role there whose own IAM policies allow secretsmanager:GetSecretValue can read the keys), not one principal. If that is not meant, name the signing service's role instead: pulumi config set --stack sandbox --path 'readerArns[1]' arn:aws:iam::ACCOUNT:role/NAME`,
+        ]);
+    });
+});
+
+describe("loadConfig", () => {
+    it("logs the warnings of a valid configuration through Pulumi, and deploys", async () => {
+        const warn = vi.spyOn(pulumi.log, "warn").mockResolvedValue(undefined);
+        try {
+            await runProgram({ stack: "production", config: { apiKey, readerArns: JSON.stringify(["arn:aws:iam::123456789012:root"]) }, rsaKeyPem: sharedKeyPem });
+            expect(warn.mock.calls.map(([message]) => message)).toEqual([expect.stringMatching(/^readerArns lists "arn:aws:iam::123456789012:root", an account root: it grants the whole account 123456789012 /)]);
+            expect(resources.length).toBeGreaterThan(0);
+        } finally {
+            warn.mockRestore();
+        }
     });
 });

@@ -54,7 +54,20 @@ describe("through the language host, as Pulumi.yaml configures it", () => {
         expect(run.stderr).toBe("");
         expect(run.status).toBe(0);
         expect(run.result?.resources).toEqual(expectedResources);
-        expect(run.result?.outputs).toHaveLength(10);
+        expect(run.result?.outputs).toEqual([
+            "apiKeySecretArn",
+            "apiKeySecretName",
+            "environment",
+            "keyId",
+            "keyStage",
+            "keyVersion",
+            "partnerApiBaseUrl",
+            "privateKeySecretArn",
+            "privateKeySecretName",
+            "publicKeyFingerprintSha256",
+            "publicKeyPem",
+            "readPolicyArn",
+        ]);
         expect(run.result?.loadedAwsRoot).toBe(false);
     });
 

@@ -2,7 +2,14 @@
  * Pulumi's mock runtime, with mocks that behave like the providers where the
  * program depends on them, and a recorder of every registered resource with
  * its inputs and options.
+ *
+ * A run can start from the state of an earlier run (`previous`), as an
+ * update of the same stack does: the engine's diff is simulated with the
+ * providers' replace-on-change properties, so a resource whose inputs did
+ * not change keeps its outputs (the same key, the same ARN), one changed in
+ * place keeps its id, and one replaced gets new outputs.
  */
+import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { vi } from "vitest";
@@ -27,7 +34,30 @@ export interface RecordedResource {
     /** URNs of the resources whose replacement replaces this one. */
     readonly replaceWith: readonly string[];
     readonly urn: string;
+    readonly id: string;
+    /** What an update from the `previous` state would do to it. */
+    readonly operation: Operation;
 }
+
+export type Operation = "create" | "same" | "update" | "replace";
+
+/** What the engine remembers of one resource: keyed by `type::name`. */
+export type StackState = ReadonlyMap<string, { readonly inputs: Record<string, unknown>; readonly state: Record<string, unknown>; readonly id: string }>;
+
+/**
+ * Inputs whose change makes the provider replace the resource (ForceNew in
+ * the upstream schemas); a change to any other input is an update in place.
+ * SecretVersion: secretString replaces, versionStages does not
+ * (terraform-provider-aws internal/service/secretsmanager/secret_version.go).
+ */
+const replaceOnChange: Readonly<Record<string, readonly string[]>> = {
+    "random:index/randomId:RandomId": ["byteLength", "keepers", "prefix"],
+    "tls:index/privateKey:PrivateKey": ["algorithm", "rsaBits", "ecdsaCurve"],
+    "aws:secretsmanager/secret:Secret": ["name", "namePrefix"],
+    "aws:secretsmanager/secretVersion:SecretVersion": ["secretId", "secretString", "secretBinary"],
+    "aws:iam/policy:Policy": ["name", "namePrefix", "path", "description"],
+    "aws:secretsmanager/secretPolicy:SecretPolicy": ["secretArn"],
+};
 
 export interface RecordedCall {
     readonly token: string;
@@ -63,9 +93,14 @@ const monitorPrototype = MockMonitor.prototype as unknown as {
 if (!monitorPrototype.__recording) {
     const register = monitorPrototype.registerResource;
     monitorPrototype.registerResource = async function (this: unknown, req, callback) {
+        const key = `${req.getType()}::${req.getName()}`;
+        replaceWithOf.set(key, req.getReplaceWithList());
         return register.call(this, req, (err, res) => {
-            const inputs = lastInputs.get(`${req.getType()}::${req.getName()}`);
-            if (!err && inputs !== undefined) {
+            const inputs = lastInputs.get(key);
+            const current = state.get(key);
+            if (!err && inputs !== undefined && current !== undefined) {
+                const urn = (res as { getUrn(): string }).getUrn();
+                operationByUrn.set(urn, current.operation);
                 resources.push({
                     type: req.getType(),
                     name: req.getName(),
@@ -74,7 +109,9 @@ if (!monitorPrototype.__recording) {
                     protect: req.getProtect(),
                     retainOnDelete: req.getRetainondelete(),
                     replaceWith: req.getReplaceWithList(),
-                    urn: (res as { getUrn(): string }).getUrn(),
+                    urn,
+                    id: current.id,
+                    operation: current.operation,
                 });
             }
             callback(err, res);
@@ -83,13 +120,35 @@ if (!monitorPrototype.__recording) {
     monitorPrototype.__recording = true;
 }
 const lastInputs = new Map<string, Record<string, unknown>>();
+const replaceWithOf = new Map<string, readonly string[]>();
+const operationByUrn = new Map<string, Operation>();
+const state = new Map<string, { inputs: Record<string, unknown>; state: Record<string, unknown>; id: string; operation: Operation }>();
+let previous: StackState = new Map();
+
+/** The operation an update would make, and the resource's outputs after it. */
+function diff(type: string, key: string, inputs: Record<string, unknown>): { operation: Operation; state: Record<string, unknown> } {
+    const before = previous.get(key);
+    if (before === undefined) {
+        return { operation: "create", state: providerState(type, key.split("::")[1], inputs) };
+    }
+    const forced = (replaceWithOf.get(key) ?? []).some((urn) => operationByUrn.get(urn) === "replace");
+    const changed = [...new Set([...Object.keys(before.inputs), ...Object.keys(inputs)])].filter((k) => !isDeepStrictEqual(before.inputs[k], inputs[k]));
+    const replaceKeys = replaceOnChange[type];
+    if (forced || changed.some((k) => replaceKeys === undefined || replaceKeys.includes(k))) {
+        return { operation: "replace", state: providerState(type, key.split("::")[1], inputs) };
+    }
+    return changed.length === 0 ? { operation: "same", state: before.state } : { operation: "update", state: { ...before.state, ...inputs } };
+}
 
 const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
         const inputs = args.inputs as Record<string, unknown>;
-        const state = providerState(args.type, args.name, inputs);
-        lastInputs.set(`${args.type}::${args.name}`, inputs);
-        return { id: state.id as string, state };
+        const key = `${args.type}::${args.name}`;
+        const { operation, state: outputs } = diff(args.type, key, inputs);
+        const id = String(outputs.id);
+        state.set(key, { inputs, state: outputs, id, operation });
+        lastInputs.set(key, inputs);
+        return { id, state: outputs };
     },
     call(args) {
         calls.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
@@ -105,6 +164,15 @@ export interface StackRun {
     readonly secretKeys?: readonly string[];
     /** Extra config with its namespace, such as aws:region. */
     readonly extraConfig?: Readonly<Record<string, string>>;
+    /** The stack's state before this run (from `stateOf`): the run is an update of it. @default a new stack */
+    readonly previous?: StackState;
+    /** A PKCS#1 or PKCS#8 PEM the TLS mock returns instead of generating a key, for tests that do not compare keys. */
+    readonly rsaKeyPem?: string;
+}
+
+/** The state the last run left, to start another run from. */
+export function stateOf(): StackState {
+    return new Map([...state].map(([key, { inputs, state: outputs, id }]) => [key, { inputs, state: outputs, id }]));
 }
 
 /**
@@ -116,6 +184,10 @@ export async function runProgram(run: StackRun): Promise<Record<string, unknown>
     resources.length = 0;
     calls.length = 0;
     lastInputs.clear();
+    replaceWithOf.clear();
+    operationByUrn.clear();
+    state.clear();
+    previous = run.previous ?? new Map();
     vi.resetModules();
     pulumi.runtime.setMocks(mocks, project, run.stack, false);
     const config: Record<string, string> = { "aws:region": region, ...run.extraConfig };
@@ -124,9 +196,21 @@ export async function runProgram(run: StackRun): Promise<Record<string, unknown>
     }
     const secretKeys = (run.secretKeys ?? ["apiKey"]).map((key) => `${project}:${key}`);
     pulumi.runtime.setAllConfig(config, secretKeys);
-    const program = (await import("../index.js")) as Record<string, unknown>;
-    await pulumi.runtime.disconnect();
-    return program;
+    const savedKey = process.env.QREDO_MOCK_RSA_KEY;
+    if (run.rsaKeyPem !== undefined) {
+        process.env.QREDO_MOCK_RSA_KEY = run.rsaKeyPem;
+    }
+    try {
+        const program = (await import("../index.js")) as Record<string, unknown>;
+        await pulumi.runtime.disconnect();
+        return program;
+    } finally {
+        if (savedKey === undefined) {
+            delete process.env.QREDO_MOCK_RSA_KEY;
+        } else {
+            process.env.QREDO_MOCK_RSA_KEY = savedKey;
+        }
+    }
 }
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {

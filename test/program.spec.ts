@@ -1,11 +1,30 @@
 import { execFileSync } from "node:child_process";
-import { createPrivateKey, createSign, createVerify } from "node:crypto";
+import { createPrivateKey, createPublicKey, createSign, createVerify, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountId, calls, kmsKeyArn, isSecretValue, makeApiKey, promiseOf, resources, reveal, runProgram, type RecordedCall, type RecordedResource } from "./mocks";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+    accountId,
+    calls,
+    kmsKeyArn,
+    isSecretValue,
+    makeApiKey,
+    promiseOf,
+    resources,
+    reveal,
+    runProgram,
+    stateOf,
+    type RecordedCall,
+    type RecordedResource,
+    type StackState,
+} from "./mocks";
+
+// One key for the runs that do not compare keys: generating RSA keys is the
+// slow part of a run. Runs that must tell keys apart generate their own.
+const sharedKeyPem = String(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }));
 
 const types = {
     component: "qredo-partner-keys:index:PartnerApiCredentials",
@@ -28,6 +47,8 @@ const outputNames = [
     "apiKeySecretArn",
     "apiKeySecretName",
     "readPolicyArn",
+    "keyStage",
+    "partnerApiBaseUrl",
 ];
 
 interface Deployed {
@@ -35,16 +56,30 @@ interface Deployed {
     readonly outputs: Record<string, unknown>;
     readonly resources: readonly RecordedResource[];
     readonly calls: readonly RecordedCall[];
+    /** The stack's state after this run, to deploy an update from. */
+    readonly state: StackState;
 }
 
-async function deploy(stack: string, config: Record<string, string> = {}): Promise<Deployed> {
-    const apiKey = makeApiKey();
-    const program = await runProgram({ stack, config: { apiKey: `${apiKey}\n`, ...config } });
+interface DeployOptions {
+    /** Deploy as an update of this earlier run (same API key). @default a new stack */
+    readonly from?: Deployed;
+    /** Generate a new key when the key is created or replaced, instead of the shared one. */
+    readonly freshKey?: boolean;
+}
+
+async function deploy(stack: string, config: Record<string, string> = {}, options: DeployOptions = {}): Promise<Deployed> {
+    const apiKey = options.from?.apiKey ?? makeApiKey();
+    const program = await runProgram({
+        stack,
+        config: { apiKey: `${apiKey}\n`, ...config },
+        ...(options.from ? { previous: options.from.state } : {}),
+        ...(options.freshKey ? {} : { rsaKeyPem: sharedKeyPem }),
+    });
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
         outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
     }
-    return { apiKey, outputs, resources: [...resources], calls: [...calls] };
+    return { apiKey, outputs, resources: [...resources], calls: [...calls], state: stateOf() };
 }
 
 function byName(deployed: Deployed, type: string, name: string): RecordedResource {
@@ -61,6 +96,28 @@ function ofType(deployed: Deployed, type: string): RecordedResource[] {
 
 function privateKeyPemOf(deployed: Deployed): string {
     return String(reveal(byName(deployed, types.version, "qredo-partner-api-private-key").inputs.secretString));
+}
+
+/** The input names that differ between two runs, per resource (`type name`); unchanged resources left out. */
+function changedInputs(before: Deployed, after: Deployed): Record<string, string[]> {
+    const changed: Record<string, string[]> = {};
+    for (const r of after.resources) {
+        const old = byName(before, r.type, r.name);
+        const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])].filter((k) => !isDeepStrictEqual(old.inputs[k], r.inputs[k]));
+        if (keys.length > 0) {
+            changed[`${r.type} ${r.name}`] = keys.sort();
+        }
+    }
+    return changed;
+}
+
+/** What the update did to each resource (`type name` → create/same/update/replace). */
+function operations(deployed: Deployed): Record<string, string> {
+    return Object.fromEntries(deployed.resources.map((r) => [`${r.type} ${r.name}`, r.operation]));
+}
+
+function versionStagesOf(deployed: Deployed): unknown {
+    return byName(deployed, types.version, "qredo-partner-api-private-key").inputs.versionStages;
 }
 
 describe("sandbox stack", () => {
@@ -155,7 +212,7 @@ describe("sandbox stack", () => {
     });
 
     it("exports exactly the outputs of the design, none secret, none holding key material or the API key", async () => {
-        const program = await runProgram({ stack: "sandbox", config: { apiKey: sandbox.apiKey } });
+        const program = await runProgram({ stack: "sandbox", config: { apiKey: sandbox.apiKey }, rsaKeyPem: sharedKeyPem });
         expect(Object.keys(program).sort()).toEqual([...outputNames].sort());
         const privateKeyBody = privateKeyPemOf(sandbox).split("\n")[1];
         for (const [name, value] of Object.entries(program)) {
@@ -172,6 +229,8 @@ describe("sandbox stack", () => {
         expect(sandbox.outputs.environment).toBe("sandbox");
         expect(sandbox.outputs.keyVersion).toBe(1);
         expect(sandbox.outputs.keyId).toMatch(/^[0-9a-f]{16}$/);
+        expect(sandbox.outputs.keyStage).toBe("current");
+        expect(sandbox.outputs.partnerApiBaseUrl).toBe("https://api.qredo.network/api/v1/p");
         expect(String(sandbox.outputs.readPolicyArn)).toMatch(new RegExp(`^arn:aws:iam::${accountId}:policy/`));
     });
 
@@ -214,10 +273,13 @@ describe("production stack", () => {
     });
 
     it("takes every optional setting from config", async () => {
+        const warn = vi.spyOn(pulumi.log, "warn").mockResolvedValue(undefined);
         const reader = `arn:aws:iam::${accountId}:role/payments-signer`;
         const production = await deploy("prod-eu", {
             environment: "production",
             keyVersion: "3",
+            keyStage: "pending",
+            apiBaseUrl: "http://127.0.0.1:4010/api/v1/p",
             secretNamePrefix: "team-a/qredo",
             kmsKeyId: "alias/qredo-partner-api",
             recoveryWindowInDays: "0",
@@ -238,17 +300,33 @@ describe("production stack", () => {
             });
         }
         expect(production.outputs.keyVersion).toBe(3);
+        expect(production.outputs.keyStage).toBe("pending");
+        expect(production.outputs.partnerApiBaseUrl).toBe("http://127.0.0.1:4010/api/v1/p");
         expect(byName(production, types.keyGeneration, "qredo-partner-api-key-generation").inputs.keepers).toEqual({ keyVersion: "3" });
+        expect(versionStagesOf(production)).toEqual(["AWSPENDING"]);
 
-        // The policy names the key ARN resolved from the alias, usable only through Secrets Manager.
+        // Risky but valid production settings are warned about, not refused.
+        expect(warn.mock.calls.map(([message]) => String(message).split(":")[0])).toEqual(["recoveryWindowInDays is 0 on a production stack", "protect is false on a production stack"]);
+
+        // Read access covers each secret's replicas (same name and suffix, the replica's region) and nothing more.
+        const primary = [String(production.outputs.privateKeySecretArn), String(production.outputs.apiKeySecretArn)];
+        const inRegion = (arn: string, region: string) => arn.replace(/^(arn:aws:secretsmanager:)eu-west-2:/, `$1${region}:`);
+        const policyText = String(ofType(production, types.policy)[0].inputs.policy);
+        const statements = JSON.parse(policyText).Statement;
+        expect(statements[0].Resource).toEqual([...primary, ...primary.map((a) => inRegion(a, "eu-west-1")), ...primary.map((a) => inRegion(a, "us-east-1"))]);
+        expect(statements[0].Resource[2]).toMatch(/^arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a\/qredo\/production\/private-key-\w{6}$/);
+        expect(statements[0].Resource.filter((arn: string) => arn.includes("*"))).toEqual([]);
+        // The key ARN resolved from the alias, usable only through Secrets Manager and only for these secrets.
         expect(production.calls.map((c) => [c.token, c.inputs.keyId])).toEqual([["aws:kms/getKey:getKey", "alias/qredo-partner-api"]]);
-        const statements = JSON.parse(String(ofType(production, types.policy)[0].inputs.policy)).Statement;
         expect(statements[1]).toEqual({
             Sid: "DecryptQredoPartnerApiSecrets",
             Effect: "Allow",
             Action: "kms:Decrypt",
             Resource: kmsKeyArn,
-            Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+            Condition: {
+                StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" },
+                StringEquals: { "kms:EncryptionContext:SecretARN": primary },
+            },
         });
 
         const secretPolicies = ofType(production, types.secretPolicy);
@@ -271,23 +349,91 @@ describe("production stack", () => {
     });
 });
 
-describe("rotation", () => {
-    it("bumping keyVersion changes the key generation that replaces the key, and nothing about the secrets", async () => {
-        const before = await deploy("production", { keyVersion: "1" });
-        const after = await deploy("production", { keyVersion: "2" });
+afterEach(() => {
+    vi.restoreAllMocks();
+});
 
-        const generation = (d: Deployed) => byName(d, types.keyGeneration, "qredo-partner-api-key-generation");
-        expect(generation(before).inputs.keepers).toEqual({ keyVersion: "1" });
-        expect(generation(after).inputs.keepers).toEqual({ keyVersion: "2" });
-        expect(byName(after, types.privateKey, "qredo-partner-api-private-key").replaceWith).toEqual([generation(after).urn]);
+describe("rotation, as updates of one stack", () => {
+    const key = {
+        generation: `${types.keyGeneration} qredo-partner-api-key-generation`,
+        privateKey: `${types.privateKey} qredo-partner-api-private-key`,
+        version: `${types.version} qredo-partner-api-private-key`,
+    };
+    // The key the TLS provider would return for a PEM stored in a version.
+    const publicPemOf = (d: Deployed) => createPublicKey(privateKeyPemOf(d)).export({ type: "spki", format: "pem" });
 
+    let steady: Deployed;
+    let staged: Deployed;
+    beforeAll(async () => {
+        steady = await deploy("production", { keyVersion: "1" });
+        staged = await deploy("production", { keyVersion: "2", keyStage: "pending" }, { from: steady, freshKey: true });
+    });
+
+    it("steady: the only key is AWSCURRENT, and keyStage never reaches the key generation", () => {
+        expect(versionStagesOf(steady)).toEqual(["AWSCURRENT"]);
+        expect(steady.outputs.keyStage).toBe("current");
+        expect(byName(steady, types.keyGeneration, "qredo-partner-api-key-generation").inputs).toEqual({ byteLength: 8, keepers: { keyVersion: "1" } });
+        // The API key's version keeps PutSecretValue's labels: a new API key is current at once.
+        expect(byName(steady, types.version, "qredo-partner-api-api-key").inputs.versionStages).toBeUndefined();
+    });
+
+    it("staging writes a new key as AWSPENDING, replacing only the key generation, the key and its version", () => {
+        expect(versionStagesOf(staged)).toEqual(["AWSPENDING"]);
+        expect(staged.outputs.keyStage).toBe("pending");
+        expect(Object.entries(operations(staged)).filter(([, op]) => op !== "same")).toEqual([
+            [key.generation, "replace"],
+            [key.privateKey, "replace"],
+            [key.version, "replace"],
+        ]);
+        expect(changedInputs(steady, staged)).toEqual({
+            [key.generation]: ["keepers"],
+            [key.version]: ["secretString", "versionStages"],
+        });
         for (const name of ["qredo-partner-api-private-key", "qredo-partner-api-api-key"]) {
-            const secretBefore = byName(before, types.secret, name);
-            const secretAfter = byName(after, types.secret, name);
-            expect(secretAfter.inputs).toEqual(secretBefore.inputs);
-            expect(secretAfter.protect).toBe(secretBefore.protect);
-            expect(secretAfter.urn).toBe(secretBefore.urn);
+            expect(byName(staged, types.secret, name).urn).toBe(byName(steady, types.secret, name).urn);
+            expect(byName(staged, types.secret, name).id).toBe(byName(steady, types.secret, name).id);
         }
-        expect(after.outputs.keyVersion).toBe(2);
+        // publicKeyPem is the new key, the one to upload; signers still hold the old one.
+        expect(staged.outputs.keyId).not.toBe(steady.outputs.keyId);
+        expect(staged.outputs.publicKeyPem).not.toBe(steady.outputs.publicKeyPem);
+        expect(staged.outputs.publicKeyPem).toBe(publicPemOf(staged));
+        expect(staged.outputs.privateKeySecretArn).toBe(steady.outputs.privateKeySecretArn);
+    });
+
+    it("promotion changes only the new version's labels, in place: same key, same keyId, same everything else", async () => {
+        const promoted = await deploy("production", { keyVersion: "2", keyStage: "current" }, { from: staged, freshKey: true });
+        expect(versionStagesOf(promoted)).toEqual(["AWSCURRENT"]);
+        expect(promoted.outputs.keyStage).toBe("current");
+        expect(changedInputs(staged, promoted)).toEqual({ [key.version]: ["versionStages"] });
+        expect(Object.entries(operations(promoted)).filter(([, op]) => op !== "same")).toEqual([[key.version, "update"]]);
+        expect(byName(promoted, types.version, "qredo-partner-api-private-key").id).toBe(byName(staged, types.version, "qredo-partner-api-private-key").id);
+        expect(promoted.outputs.keyId).toBe(staged.outputs.keyId);
+        expect(promoted.outputs.publicKeyPem).toBe(staged.outputs.publicKeyPem);
+        expect(promoted.outputs.publicKeyFingerprintSha256).toBe(staged.outputs.publicKeyFingerprintSha256);
+        expect(privateKeyPemOf(promoted)).toBe(privateKeyPemOf(staged));
+    });
+
+    it("immediate rotation: a new key that is AWSCURRENT at once, and still nothing else replaced", async () => {
+        const immediate = await deploy("production", { keyVersion: "2", keyStage: "current" }, { from: steady, freshKey: true });
+        expect(versionStagesOf(immediate)).toEqual(["AWSCURRENT"]);
+        expect(Object.entries(operations(immediate)).filter(([, op]) => op !== "same")).toEqual([
+            [key.generation, "replace"],
+            [key.privateKey, "replace"],
+            [key.version, "replace"],
+        ]);
+        expect(changedInputs(steady, immediate)).toEqual({ [key.generation]: ["keepers"], [key.version]: ["secretString"] });
+        expect(immediate.outputs.publicKeyPem).not.toBe(steady.outputs.publicKeyPem);
+        expect(immediate.outputs.publicKeyPem).toBe(publicPemOf(immediate));
+    });
+
+    it("a stack deployed before keyStage existed upgrades with no replacement: versionStages is added in place", async () => {
+        // What that program sent: the same inputs, without versionStages (the provider then recorded ["AWSCURRENT"]).
+        const oldInputs = (inputs: Record<string, unknown>) => Object.fromEntries(Object.entries(inputs).filter(([name]) => name !== "versionStages"));
+        const before = new Map([...steady.state].map(([k, v]) => [k, k.startsWith(types.version) ? { ...v, inputs: oldInputs(v.inputs) } : v]));
+        const upgraded = await deploy("production", { keyVersion: "1" }, { from: { ...steady, state: before } });
+        expect(Object.entries(operations(upgraded)).filter(([, op]) => op !== "same")).toEqual([[key.version, "update"]]);
+        expect(versionStagesOf(upgraded)).toEqual(["AWSCURRENT"]);
+        expect(upgraded.outputs.keyId).toBe(steady.outputs.keyId);
+        expect(upgraded.outputs.publicKeyPem).toBe(steady.outputs.publicKeyPem);
     });
 });

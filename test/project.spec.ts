@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { configKeys, parseConfig, type ConfigKey } from "../src/config";
+import { defaults } from "../src/environments";
 import { makeApiKey } from "./support/providers.js";
 
 const root = join(__dirname, "..");
@@ -56,6 +57,22 @@ describe("Pulumi.yaml", () => {
             expect(withDefaults.ok).toBe(true);
             expect(withDefaults).toEqual(without);
         }
+    });
+});
+
+describe("Pulumi.yaml and src/environments.ts", () => {
+    it("state the same fixed defaults: the CLI reads one, the program the other", () => {
+        const declared = Object.fromEntries(
+            Object.entries<{ default?: unknown }>(project.config).flatMap(([key, declaration]) =>
+                key in defaults && declaration.default !== undefined ? [[key, declaration.default]] : [],
+            ),
+        );
+        expect(declared).toEqual({ ...defaults });
+    });
+
+    it("declare keyStage and apiBaseUrl as strings with a default, so the CLI never requires them", () => {
+        expect(project.config.keyStage).toMatchObject({ type: "string", default: "current" });
+        expect(project.config.apiBaseUrl).toMatchObject({ type: "string", default: "https://api.qredo.network/api/v1/p" });
     });
 });
 

@@ -46,7 +46,9 @@ function providerState(type, name, inputs) {
         }
         case "aws:secretsmanager/secretVersion:SecretVersion": {
             const versionId = randomBytes(16).toString("hex");
-            return { ...inputs, id: `${String(inputs.secretId)}|${versionId}`, versionId, arn: inputs.secretId };
+            // Without versionStages, PutSecretValue makes the new version AWSCURRENT.
+            const versionStages = inputs.versionStages ?? ["AWSCURRENT"];
+            return { ...inputs, id: `${String(inputs.secretId)}|${versionId}`, versionId, versionStages, arn: inputs.secretId };
         }
         case "aws:iam/policy:Policy": {
             const arn = `arn:aws:iam::${accountId}:policy/${name}-${suffix()}`;

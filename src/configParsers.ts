@@ -1,0 +1,356 @@
+/**
+ * One parser per config key: the raw string Pulumi hands over (or nothing)
+ * in, a typed value or one problem out, the way `checkApiKey` works. A
+ * problem says what is wrong without quoting a secret, and carries the
+ * `pulumi config` commands that fix it, so every fix pastes into a shell.
+ */
+import { checkApiKey } from "@qredo-partner-keys/client";
+import { defaults, defaultTags, environments, isEnvironment, isKeyStage, type Environment, type KeyStage } from "./environments";
+
+/** Every project config key, in the order problems are reported. */
+export const configKeys = [
+    "apiKey",
+    "environment",
+    "keyVersion",
+    "keyStage",
+    "apiBaseUrl",
+    "secretNamePrefix",
+    "kmsKeyId",
+    "recoveryWindowInDays",
+    "protect",
+    "readerArns",
+    "replicaRegions",
+    "tags",
+] as const;
+export type ConfigKey = (typeof configKeys)[number];
+
+/** Configuration exactly as Pulumi hands it to the program: strings, or absent. */
+export interface RawConfig {
+    readonly stack: string;
+    readonly values: Readonly<Partial<Record<ConfigKey, string>>>;
+    /** Keys whose value was set with `--secret`. */
+    readonly secretKeys: ReadonlySet<ConfigKey>;
+    /** `aws:region`, when the stack sets it; replicas must be elsewhere. */
+    readonly awsRegion?: string;
+}
+
+/** One `pulumi config` command, verb first; the stack is added when the problem is reported. */
+export interface FixCommand {
+    readonly verb: "set" | "rm";
+    readonly args: string;
+}
+
+/** What is wrong with one key (never its secret value) and the commands that fix it, run in order. */
+export interface Problem {
+    readonly what: string;
+    readonly fix: readonly FixCommand[];
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: Problem };
+
+/** What a parser may know besides its own raw value. */
+export interface ParseContext {
+    readonly stack: string;
+    /** Whether this key was set with `--secret` (its value is then never quoted). */
+    readonly secret: boolean;
+    readonly awsRegion?: string;
+}
+
+export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+export const problem = (what: string, ...fix: FixCommand[]): Parsed<never> => ({ ok: false, problem: { what, fix } });
+export const set = (args: string): FixCommand => ({ verb: "set", args });
+export const rm = (args: string): FixCommand => ({ verb: "rm", args });
+
+/** Quotes a value for a message, unless it was set as a secret. */
+export function show(value: string, context: Pick<ParseContext, "secret">): string {
+    return context.secret ? "(a secret value, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
+/** Single-quotes a word for a POSIX shell, so a fix pastes as one argument. */
+export function shellQuote(word: string): string {
+    return /^[A-Za-z0-9_./:=+@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `--path` argument for an entry of a list or map, shell-quoted. */
+export function pathTo(key: ConfigKey, entry: number | string): string {
+    const segment = typeof entry === "number" ? `[${entry}]` : /^[A-Za-z0-9_-]+$/.test(entry) ? `.${entry}` : `[${JSON.stringify(entry)}]`;
+    return `--path '${`${key}${segment}`.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Commands removing these entries of a list, last first so the indexes stay right. */
+export function removeEntries(key: ConfigKey, indexes: readonly number[]): FixCommand[] {
+    return [...new Set(indexes)].sort((a, b) => b - a).map((index) => rm(pathTo(key, index)));
+}
+
+/** Renders one problem as the line the user reads: key, what is wrong, pasteable fix. */
+export function formatProblem(stack: string, key: ConfigKey, found: Problem): string {
+    const commands = found.fix.map((c) => `pulumi config ${c.verb} --stack ${shellQuote(stack)} ${c.args}`).join(" && ");
+    return `${key}: ${found.what}. Fix: ${commands}`;
+}
+
+// ---- the parsers, one per key ---------------------------------------------
+
+const setApiKey = set("--secret apiKey < apikey");
+
+export function parseApiKey(value: string | undefined, context: ParseContext): Parsed<string> {
+    if (value === undefined) {
+        return problem("is not set; it is the Base64 key from the Qredo Web App (Settings → Partner API), saved as the file `apikey`", setApiKey);
+    }
+    if (!context.secret) {
+        // The value now sits readable in stacks/Pulumi.<stack>.yaml; refuse to use it.
+        return problem("was set in plain text, so it is readable in the stack's config file; set it again as a secret", setApiKey);
+    }
+    const checked = checkApiKey(value);
+    return checked.ok ? ok(checked.value) : problem(checked.problem, setApiKey);
+}
+
+export function parseEnvironment(value: string | undefined, context: ParseContext): Parsed<Environment> {
+    if (value === undefined) {
+        return isEnvironment(context.stack)
+            ? ok(context.stack)
+            : problem(
+                  `is not set and the stack name "${context.stack}" is not an environment, so this stack does not say which Qredo environment it holds keys for; for production keys, set production instead of sandbox`,
+                  set("environment sandbox"),
+              );
+    }
+    return isEnvironment(value) ? ok(value) : problem(`must be "sandbox" or "production", got ${show(value, context)}`, set("environment sandbox"));
+}
+
+export function parseKeyVersion(value: string | undefined, context: ParseContext): Parsed<number> {
+    const parsed = value === undefined ? defaults.keyVersion : parseWholeNumber(value);
+    return parsed !== undefined && parsed >= 1
+        ? ok(parsed)
+        : problem(`must be a whole number of 1 or more, got ${show(value ?? "", context)}`, set(`keyVersion ${defaults.keyVersion}`));
+}
+
+export function parseKeyStage(value: string | undefined, context: ParseContext): Parsed<KeyStage> {
+    if (value === undefined) {
+        return ok(defaults.keyStage);
+    }
+    return isKeyStage(value)
+        ? ok(value)
+        : problem(`must be "current" or "pending", got ${show(value, context)}`, set(`keyStage ${defaults.keyStage}`));
+}
+
+/** Hosts plain http may go to: this machine only, for local try-outs. */
+const loopbackHost = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+export function parseApiBaseUrl(value: string | undefined, context: ParseContext): Parsed<string> {
+    const useDefault = set(`apiBaseUrl ${defaults.apiBaseUrl}`);
+    if (value === undefined) {
+        return ok(defaults.apiBaseUrl);
+    }
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (url === undefined || !(url.protocol === "https:" || url.protocol === "http:")) {
+        return problem(`must be an https URL such as ${defaults.apiBaseUrl}, got ${show(value, context)}`, useDefault);
+    }
+    if (url.username !== "" || url.password !== "") {
+        // Not quoted: the part before @ is a credential.
+        return problem("must not contain a user name or password (signers authenticate with the API key and signature)", useDefault);
+    }
+    if (url.protocol === "http:" && !loopbackHost.test(url.hostname)) {
+        return problem(
+            `uses plain http to ${url.hostname}, so the API key and signatures would cross the network unencrypted; plain http is allowed only to localhost, 127.0.0.1 or [::1], for local try-outs`,
+            useDefault,
+        );
+    }
+    if (url.search !== "" || url.hash !== "" || value.endsWith("?") || value.endsWith("#")) {
+        return problem(`must not have a query or fragment (request paths are appended to it), got ${show(value, context)}`, useDefault);
+    }
+    if (value.endsWith("/")) {
+        const trimmed = value.replace(/\/+$/, "");
+        return problem(`must not end with / (request paths start with one), got ${show(value, context)}`, set(`apiBaseUrl ${shellQuote(trimmed)}`));
+    }
+    return ok(value);
+}
+
+// Longest suffix we append to the prefix: "/production/private-key".
+const longestNameSuffix = "/production/private-key".length;
+const maxSecretNameLength = 512;
+
+export function parseSecretNamePrefix(value: string | undefined, context: ParseContext): Parsed<string> {
+    const prefix = value ?? defaults.secretNamePrefix;
+    const wrong =
+        prefix === ""
+            ? "must not be empty"
+            : !/^[A-Za-z0-9/_+=.@-]+$/.test(prefix)
+              ? "may only contain letters, digits and / _ + = . @ - (the characters Secrets Manager allows in a secret name)"
+              : prefix.startsWith("/") || prefix.endsWith("/") || prefix.includes("//")
+                ? "must not start or end with / or contain an empty path segment"
+                : prefix.length + longestNameSuffix > maxSecretNameLength
+                  ? `is too long: secret names are limited to ${maxSecretNameLength} characters`
+                  : undefined;
+    return wrong === undefined ? ok(prefix) : problem(`${wrong}, got ${show(prefix, context)}`, set(`secretNamePrefix ${defaults.secretNamePrefix}`));
+}
+
+const kmsKey =
+    /^(?:arn:aws(?:-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:(?:key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+)|(?:mrk-)?[A-Za-z0-9-]{32,36}|alias\/[A-Za-z0-9/_-]+)$/;
+
+/** Undefined when not set: the secrets then use the AWS-managed key. */
+export function parseKmsKeyId(value: string | undefined, context: ParseContext): Parsed<string | undefined> {
+    const keyId = value?.trim();
+    return keyId === undefined || kmsKey.test(keyId)
+        ? ok(keyId)
+        : problem(
+              `must be a KMS key ARN, key id or alias/NAME, got ${show(keyId, context)}. To use the AWS-managed key instead, run \`pulumi config rm --stack ${shellQuote(context.stack)} kmsKeyId\``,
+              set("kmsKeyId alias/qredo-partner-api"),
+          );
+}
+
+/** Undefined when not set: the environment's default applies. */
+export function parseRecoveryWindow(value: string | undefined, context: ParseContext): Parsed<number | undefined> {
+    if (value === undefined) {
+        return ok(undefined);
+    }
+    const days = parseWholeNumber(value);
+    return days !== undefined && (days === 0 || (days >= 7 && days <= 30))
+        ? ok(days)
+        : problem(`must be 0 (delete at once) or a whole number of days from 7 to 30, got ${show(value, context)}`, set("recoveryWindowInDays 30"));
+}
+
+/** Undefined when not set: the environment's default applies. */
+export function parseProtect(value: string | undefined, context: ParseContext): Parsed<boolean | undefined> {
+    const normalized = value?.trim().toLowerCase();
+    if (normalized === undefined || normalized === "true" || normalized === "false") {
+        return ok(normalized === undefined ? undefined : normalized === "true");
+    }
+    return problem(`must be true or false, got ${show(value ?? "", context)}`, set("protect true"));
+}
+
+const iamPrincipalArn = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:root|(?:user|role)\/[A-Za-z0-9+=,.@_/-]+)$/;
+
+export function parseReaderArns(value: string | undefined, context: ParseContext): Parsed<readonly string[]> {
+    const example = "arn:aws:iam::123456789012:role/NAME";
+    const list = parseStringList(value);
+    if (list === undefined) {
+        return problem("must be a list of IAM principal ARNs", set(`${pathTo("readerArns", 0)} ${example}`));
+    }
+    const bad = indexesWhere(list, (arn) => !iamPrincipalArn.test(arn));
+    if (bad.length > 0) {
+        const names = bad.map((i) => show(list[i], context)).join(", ");
+        return problem(
+            `${names} ${bad.length === 1 ? "is not an IAM principal ARN" : "are not IAM principal ARNs"} (arn:aws:iam::ACCOUNT:role/NAME, :user/NAME or :root); set each to the ARN of the principal meant`,
+            ...bad.map((i) => set(`${pathTo("readerArns", i)} ${example}`)),
+        );
+    }
+    return ok(list);
+}
+
+const awsRegionName = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+export function parseReplicaRegions(value: string | undefined, context: ParseContext): Parsed<readonly string[]> {
+    const list = parseStringList(value);
+    if (list === undefined) {
+        return problem("must be a list of AWS regions", set(`${pathTo("replicaRegions", 0)} eu-west-1`));
+    }
+    const bad = indexesWhere(list, (region) => !awsRegionName.test(region));
+    if (bad.length > 0) {
+        const names = bad.map((i) => show(list[i], context)).join(", ");
+        return problem(
+            `${names} ${bad.length === 1 ? "is not an AWS region name" : "are not AWS region names"} such as eu-west-1`,
+            ...bad.map((i) => set(`${pathTo("replicaRegions", i)} eu-west-1`)),
+        );
+    }
+    const repeated = indexesWhere(list, (region, i) => list.indexOf(region) !== i);
+    const own = indexesWhere(list, (region, i) => region === context.awsRegion && !repeated.includes(i));
+    const wrong = [
+        ...(repeated.length > 0 ? [`lists ${[...new Set(repeated.map((i) => list[i]))].join(", ")} more than once`] : []),
+        ...(own.length > 0 ? [`includes the stack's own region ${list[own[0]]}, where the secrets already are`] : []),
+    ];
+    return wrong.length > 0 ? problem(wrong.join("; "), ...removeEntries("replicaRegions", [...repeated, ...own])) : ok(list);
+}
+
+/** Most tags a Secrets Manager secret or an IAM policy can have, the program's own included. */
+export const maxTags = 50;
+/** The characters AWS allows in tag names and values: letters, digits, spaces and _ . : / = + - @ */
+const tagCharacters = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+export function parseTags(value: string | undefined, context: ParseContext): Parsed<Readonly<Record<string, string>>> {
+    const parsed = value === undefined ? {} : parseJson(value);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        return problem("must be a map of tag names to string values", set(`${pathTo("tags", "Team")} payments`));
+    }
+    const tags: Record<string, string> = {};
+    const wrong: string[] = [];
+    const fix: FixCommand[] = [];
+    for (const [name, tagValue] of Object.entries(parsed)) {
+        const issue = tagProblem(name, tagValue);
+        if (issue === undefined && typeof tagValue === "string") {
+            tags[name] = tagValue;
+        } else {
+            wrong.push(`tag ${context.secret ? "(a secret name)" : JSON.stringify(name)} ${issue ?? "must have a string value"}`);
+            fix.push(tagFix(name, tagValue));
+        }
+    }
+    if (wrong.length > 0) {
+        return problem(wrong.join("; "), ...fix);
+    }
+    // The program's tag names are the same in every environment.
+    const names = new Set([...Object.keys(defaultTags(environments[0])), ...Object.keys(tags)]);
+    if (names.size > maxTags) {
+        const extra = Object.keys(tags).filter((name) => !(name in defaultTags(environments[0]))).slice(maxTags - names.size);
+        return problem(
+            `makes ${names.size} tags with the program's own Project, Environment and ManagedBy; AWS allows ${maxTags} on a secret or policy, so remove ${names.size - maxTags}`,
+            ...extra.map((name) => rm(pathTo("tags", name))),
+        );
+    }
+    return ok(tags);
+}
+
+function tagProblem(name: string, value: unknown): string | undefined {
+    if (typeof value !== "string") {
+        return "must have a string value";
+    }
+    if (name.length === 0 || name.length > 128 || value.length > 256) {
+        return "must have a name of 1–128 characters and a value of at most 256";
+    }
+    if (name.toLowerCase().startsWith("aws:")) {
+        return `uses the reserved "aws:" prefix`;
+    }
+    if (!tagCharacters.test(name) || !tagCharacters.test(value)) {
+        return "has characters AWS refuses in tags (allowed: letters, digits, spaces and _ . : / = + - @)";
+    }
+    return undefined;
+}
+
+/** Removes a tag with a bad name; for a bad value, sets the value with the refused characters replaced. */
+function tagFix(name: string, value: unknown): FixCommand {
+    const nameOk = name.length > 0 && name.length <= 128 && tagCharacters.test(name) && !name.toLowerCase().startsWith("aws:");
+    if (!nameOk || typeof value !== "string") {
+        return rm(pathTo("tags", name));
+    }
+    const cleaned = [...value].map((c) => (tagCharacters.test(c) ? c : "-")).join("").slice(0, 256);
+    return set(`${pathTo("tags", name)} ${shellQuote(cleaned)}`);
+}
+
+// ---- helpers --------------------------------------------------------------
+
+function parseWholeNumber(value: string): number | undefined {
+    const parsed = /^\s*-?\d+\s*$/.test(value) ? Number.parseInt(value, 10) : undefined;
+    return parsed !== undefined && Number.isSafeInteger(parsed) ? parsed : undefined;
+}
+
+/** A config list arrives as JSON text; absent means empty. Undefined means malformed. */
+function parseStringList(value: string | undefined): readonly string[] | undefined {
+    if (value === undefined) {
+        return [];
+    }
+    const parsed = parseJson(value);
+    if (!Array.isArray(parsed)) {
+        return undefined;
+    }
+    const strings = parsed.filter((item): item is string => typeof item === "string");
+    return strings.length === parsed.length ? strings : undefined;
+}
+
+function parseJson(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return undefined;
+    }
+}
+
+function indexesWhere<T>(list: readonly T[], predicate: (item: T, index: number) => boolean): number[] {
+    return list.flatMap((item, index) => (predicate(item, index) ? [index] : []));
+}
