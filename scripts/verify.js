@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // @ts-check
-// npm run verify -- <stack> [--public-key-file PATH]: after a deploy, prove
-// that what the stack stored is sound and matches what was published. Reads
-// the stack outputs with the Pulumi CLI and both secrets with the AWS SDK
-// (default credentials; the stack's aws:region; AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_SECRETS_MANAGER honoured). Prints no secret value.
+// npm run verify -- <stack> [--public-key-file PATH] [--live]: after a deploy,
+// prove that what the stack stored is sound and matches what was published,
+// say which phase of a rotation the stack is in and, with --live, ask Qredo
+// which stored key it accepts. Reads the stack outputs with the Pulumi CLI and
+// the secrets with the AWS SDK (default credentials; the stack's aws:region;
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SECRETS_MANAGER honoured). Prints no
+// secret value.
 "use strict";
 const { existsSync, readFileSync } = require("node:fs");
 const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, parseStackCommand, reporter, runMain, userPath } = require("./lib/cli.js");
@@ -12,17 +14,21 @@ const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBa
 /** Exit codes, documented in the README. */
 const exit = { ok: 0, checkFailed: 1, cannotRun: 2 };
 
-const usage = `usage: npm run verify -- <stack> [--public-key-file PATH]
+const usage = `usage: npm run verify -- <stack> [--public-key-file PATH] [--live]
 
   <stack>                   a deployed stack of this project
-  --public-key-file PATH    the public key file that was uploaded to Qredo, to check it too`;
+  --public-key-file PATH    the public key file that was uploaded to Qredo, to check it too
+                            (default: public-<environment>.pem, when that file exists)
+  --live                    send a signed GET {partnerApiBaseUrl}/assets with each stored key
+                            and report which one Qredo accepts: exit 0 only when it accepts
+                            the key signers use now (AWSCURRENT)`;
 
 const say = reporter("verify");
 
 /** @param {string[]} argv */
 function parseOptions(argv) {
-    const parsed = parseStackCommand(argv, { "public-key-file": { type: "string" } }, usage, exit.cannotRun);
-    return parsed && { stack: parsed.stack, publicKeyFile: parsed["public-key-file"] };
+    const parsed = parseStackCommand(argv, { "public-key-file": { type: "string" }, live: { type: "boolean", default: false } }, usage, exit.cannotRun);
+    return parsed && { stack: parsed.stack, publicKeyFile: /** @type {string | undefined} */ (parsed["public-key-file"]), live: parsed.live === true };
 }
 
 /** The stack's outputs, from the backend deploy used: the configured one, else the project's local one. @param {PulumiCli} pulumi @param {string} stack */
@@ -34,12 +40,33 @@ function readOutputs(pulumi, stack) {
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
     }
     const outputs = JSON.parse(pulumi.run(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
+    // keyStage and partnerApiBaseUrl are optional: stacks deployed before staged rotation lack them.
     const missing = ["publicKeyPem", "publicKeyFingerprintSha256", "keyVersion", "privateKeySecretArn", "apiKeySecretArn", "readPolicyArn"].filter((k) => outputs[k] === undefined);
     if (missing.length > 0) {
         throw new CliError(`stack ${stack} has no ${missing.join(", ")} output${missing.length > 1 ? "s" : ""}: has it been deployed (\`npm run deploy -- ${stack}\`)?`, exit.cannotRun);
     }
     const region = pulumi.run(["config", "get", "--stack", stack, "aws:region"], { capture: true, check: false });
     return { outputs, region: region.status === 0 ? region.stdout.trim() : undefined };
+}
+
+/**
+ * The public key file to compare: the one named, else public-<environment>.pem when it exists.
+ * @param {string | undefined} named @param {string} environment
+ * @returns {{ pem?: string, note?: string }}
+ */
+function uploadedPublicKey(named, environment) {
+    if (named !== undefined) {
+        const file = userPath(named);
+        if (!existsSync(file)) {
+            throw new CliError(`--public-key-file ${named}: no such file.`, exit.cannotRun);
+        }
+        return { pem: readFileSync(file, "utf8") };
+    }
+    const fallback = `public-${environment}.pem`;
+    if (!existsSync(userPath(fallback))) {
+        return {};
+    }
+    return { pem: readFileSync(userPath(fallback), "utf8"), note: `Checking ${fallback} as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).` };
 }
 
 /** @param {string[]} argv */
@@ -52,36 +79,51 @@ async function main(argv) {
     const pulumi = new PulumiCli(exit.cannotRun);
     pulumi.ensureInstalled(exit.cannotRun);
     ensureInstalledAndBuilt(say, exit.cannotRun);
-
-    let uploaded;
-    if (options.publicKeyFile !== undefined) {
-        const file = userPath(options.publicKeyFile);
-        if (!existsSync(file)) {
-            throw new CliError(`--public-key-file ${options.publicKeyFile}: no such file.`, exit.cannotRun);
-        }
-        uploaded = readFileSync(file, "utf8");
+    if (options.publicKeyFile !== undefined && !existsSync(userPath(options.publicKeyFile))) {
+        throw new CliError(`--public-key-file ${options.publicKeyFile}: no such file.`, exit.cannotRun);
     }
     const { outputs, region } = readOutputs(pulumi, options.stack);
+    const uploaded = uploadedPublicKey(options.publicKeyFile, outputs.environment);
 
     const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
     /** @type {typeof import("../src/verify")} */
-    const { CannotVerify, verifyStack } = require(require("node:path").join(__dirname, "..", "bin", "src", "verify.js"));
+    const { CannotVerify, describePhase, keyStageOf, verifyStack } = require(require("node:path").join(__dirname, "..", "bin", "src", "verify.js"));
     const client = new SecretsManagerClient(region === undefined ? {} : { region });
-    let results;
+    let report;
     try {
-        results = await verifyStack({ outputs, client, ...(uploaded === undefined ? {} : { uploadedPublicKeyPem: uploaded }) });
+        report = await verifyStack({ stack: options.stack, outputs, client, ...(uploaded.pem === undefined ? {} : { uploadedPublicKeyPem: uploaded.pem }), ...(options.live ? { live: {} } : {}) });
     } catch (error) {
         throw error instanceof CannotVerify ? new CliError(error.message, exit.cannotRun) : error;
     }
 
-    console.log(`Verifying stack ${options.stack} (${outputs.environment}, keyVersion ${outputs.keyVersion}):`);
-    for (const result of results) {
+    console.log(`Verifying stack ${options.stack} (${outputs.environment}, keyVersion ${outputs.keyVersion}, keyStage ${keyStageOf(outputs)}):`);
+    console.log(`Phase: ${describePhase(options.stack, outputs)}`);
+    if (uploaded.note !== undefined) {
+        console.log(uploaded.note);
+    }
+    for (const result of report.results) {
         console.log(`  ${result.status.padEnd(4)}  ${result.name}${result.detail && result.status !== "pass" ? ` (${result.detail})` : ""}`);
     }
-    const failed = results.filter((r) => r.status === "fail").length;
-    const passed = results.filter((r) => r.status === "pass").length;
+    const failed = report.results.filter((r) => r.status === "fail").length;
+    const passed = report.results.filter((r) => r.status === "pass").length;
     console.log(`${passed} passed, ${failed} failed`);
-    process.exitCode = failed > 0 ? exit.checkFailed : exit.ok;
+    let code = failed > 0 ? exit.checkFailed : exit.ok;
+    if (report.live !== undefined) {
+        const { current, pending, verdict } = report.live;
+        const { partnerApiBaseUrl } = require("@qredo-partner-keys/client");
+        console.log(`Live (signed GET ${outputs.partnerApiBaseUrl ?? partnerApiBaseUrl}/assets):`);
+        for (const [stage, answer] of /** @type {const} */ ([["current key (AWSCURRENT)", current], ["pending key (AWSPENDING)", pending]])) {
+            if (answer !== undefined) {
+                console.log(`  ${typeof answer === "string" ? answer : "unknown"}  the ${stage}${typeof answer === "string" ? "" : ` (${answer.problem})`}`);
+            }
+        }
+        if (verdict.code === exit.cannotRun) {
+            throw new CliError(verdict.message, exit.cannotRun);
+        }
+        console.log(verdict.message);
+        code = Math.max(code, verdict.code);
+    }
+    process.exitCode = code;
 }
 
 runMain("verify", () => main(process.argv.slice(2)));

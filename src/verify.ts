@@ -1,11 +1,19 @@
 /**
  * The checks behind `npm run verify`: is what a deployed stack stored in
- * Secrets Manager sound, and does it match what was published for upload?
- * Reports pass/fail per check; never a secret value.
+ * Secrets Manager sound, does it match what was published for upload, and
+ * (with --live) which stored key does Qredo accept? Understands a staged
+ * rotation: while keyStage is `pending`, the published key is the AWSPENDING
+ * version and signers still use the AWSCURRENT one. Never a secret value in a
+ * result, a detail or an error.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { checkApiKey, loadSigningKey, partnerApiBaseUrl, signedPayload, signRequest } from "@qredo-partner-keys/client";
+import { liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
+
+export { describePhase, liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
+
+export type KeyStage = "current" | "pending";
 
 /** The stack outputs the checks read (names from DESIGN.md). */
 export interface StackOutputs {
@@ -16,6 +24,10 @@ export interface StackOutputs {
     readonly privateKeySecretArn: string;
     readonly apiKeySecretArn: string;
     readonly readPolicyArn: string;
+    /** Absent on stacks deployed before staged rotation existed: they are `current`. */
+    readonly keyStage?: KeyStage;
+    /** @default the Partner API base URL */
+    readonly partnerApiBaseUrl?: string;
 }
 
 export type CheckStatus = "pass" | "fail" | "skip";
@@ -29,76 +41,169 @@ export interface CheckResult {
 export class CannotVerify extends Error {}
 
 export interface VerifyInput {
+    readonly stack: string;
     readonly outputs: StackOutputs;
     readonly client: SecretsManagerClient;
     /** The public key file that was uploaded to Qredo, if the caller has it. */
     readonly uploadedPublicKeyPem?: string;
+    /** Ask Qredo which key it accepts. */
+    readonly live?: { readonly fetch?: typeof fetch; readonly timeoutMs?: number };
+    /** Limit on each Secrets Manager call. @default 30000 */
+    readonly timeoutMs?: number;
+}
+
+export interface VerifyReport {
+    readonly results: CheckResult[];
+    readonly live?: { readonly current: LiveAnswer; readonly pending?: LiveAnswer; readonly verdict: LiveVerdict };
 }
 
 export const sampleRequest = { url: `${partnerApiBaseUrl}/company?verify=qredo-partner-keys`, body: '{"name":"qredo-partner-keys verify"}' };
 
-export async function verifyStack({ outputs, client, uploadedPublicKeyPem }: VerifyInput): Promise<CheckResult[]> {
-    const [privateKeyPem, apiKey, privateKeyVersions] = await Promise.all([
-        readSecret(client, outputs.privateKeySecretArn, "private key", outputs.readPolicyArn),
-        readSecret(client, outputs.apiKeySecretArn, "API key", outputs.readPolicyArn),
-        describeVersions(client, outputs.privateKeySecretArn, outputs.readPolicyArn),
+export const keyStageOf = (outputs: StackOutputs): KeyStage => outputs.keyStage ?? "current";
+
+type Check = (name: string, outcome: boolean | string, detail?: string) => void;
+
+export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
+    const { outputs, client, uploadedPublicKeyPem } = input;
+    const read = new SecretReader(client, outputs.readPolicyArn, input.timeoutMs ?? 30_000);
+    const [currentPem, pendingPem, apiKey, privateKeyVersions] = await Promise.all([
+        read.value(outputs.privateKeySecretArn, "private key", "AWSCURRENT"),
+        read.value(outputs.privateKeySecretArn, "private key", "AWSPENDING", { optional: true }),
+        read.value(outputs.apiKeySecretArn, "API key", "AWSCURRENT"),
+        read.stages(outputs.privateKeySecretArn),
     ]);
     const results: CheckResult[] = [];
-    const check = (name: string, outcome: boolean | string, detail?: string) =>
-        results.push(
-            outcome === true ? { name, status: "pass" } : outcome === false ? { name, status: "fail", ...(detail ? { detail } : {}) } : { name, status: "skip", detail: outcome },
-        );
+    const check: Check = (name, outcome, detail) =>
+        results.push(outcome === true ? { name, status: "pass" } : outcome === false ? { name, status: "fail", ...(detail ? { detail } : {}) } : { name, status: "skip", detail: outcome });
 
-    let key: KeyObject | undefined;
-    let keyProblem = "";
-    try {
-        key = loadSigningKey(privateKeyPem);
-        if (!privateKeyPem.trimStart().startsWith("-----BEGIN RSA PRIVATE KEY-----")) {
-            keyProblem = "it is RSA 2048 but not PKCS#1 PEM (-----BEGIN RSA PRIVATE KEY-----), which the official signing clients require";
-        }
-    } catch (error) {
-        keyProblem = (error as Error).message;
+    const staged = keyStageOf(outputs) === "pending";
+    const label = staged ? "the staged private key (AWSPENDING)" : "the stored private key";
+    const published = staged ? pendingPem : currentPem;
+    const publishedKey = checkPublishedKey(check, label, published, outputs);
+    let currentKey = publishedKey;
+    if (staged) {
+        currentKey = checkKeyInUse(check, currentPem, publishedKey);
     }
-    check("the stored private key is PKCS#1 PEM, RSA 2048", keyProblem === "", keyProblem);
+    checkUploadedFile(check, uploadedPublicKeyPem, outputs.publicKeyPem);
 
-    const publishedDer = derOf(outputs.publicKeyPem);
-    if (key === undefined) {
-        for (const name of ["its public half is the publicKeyPem output", "its fingerprint is the publicKeyFingerprintSha256 output", "a sample request signed with it verifies with the public key"]) {
-            check(name, false, "the stored private key could not be loaded");
-        }
-    } else {
-        const storedDer = createPublicKey(key).export({ type: "spki", format: "der" });
-        check("its public half is the publicKeyPem output", publishedDer !== undefined && storedDer.equals(publishedDer), "the stored key is not the one published for upload: run `pulumi up` to bring the stack back in step");
-        const fingerprint = createHash("sha256").update(storedDer).digest("hex");
-        check("its fingerprint is the publicKeyFingerprintSha256 output", fingerprint === outputs.publicKeyFingerprintSha256, `stored key ${fingerprint}, output ${outputs.publicKeyFingerprintSha256}`);
-        const headers = signRequest({ privateKeyPem: key, apiKey: "sample", ...sampleRequest, timestamp: 1_700_000_000 });
-        const verified =
-            publishedDer !== undefined &&
-            verify("sha256", signedPayload(headers["x-timestamp"], sampleRequest.url, sampleRequest.body), createPublicKey({ key: publishedDer, format: "der", type: "spki" }), Buffer.from(headers["x-sign"], "base64url"));
-        check("a sample request signed with it verifies with the public key", verified, "Qredo would reject requests signed with the stored key");
-    }
-
-    if (uploadedPublicKeyPem === undefined) {
-        check("the uploaded public key file is the published key", "no --public-key-file given");
-    } else {
-        const uploadedDer = derOf(uploadedPublicKeyPem);
-        check(
-            "the uploaded public key file is the published key",
-            uploadedDer !== undefined && publishedDer !== undefined && uploadedDer.equals(publishedDer),
-            uploadedDer === undefined ? "the file is not a PEM public key" : "the file is a different key (stale after a rotation?): upload the publicKeyPem output",
-        );
-    }
-
-    const apiKeyCheck = checkApiKey(apiKey);
+    const apiKeyCheck = checkApiKey(apiKey ?? "");
     check("the stored API key is valid Base64", apiKeyCheck.ok && apiKeyCheck.value === apiKey, apiKeyCheck.ok ? "it has whitespace around it" : `it ${apiKeyCheck.problem}`);
 
-    if (outputs.keyVersion > 1) {
+    if (staged) {
+        check("the previous private key is kept as AWSPREVIOUS", "a rotation is staged: the key in use becomes AWSPREVIOUS when the staged key is promoted");
+    } else if (outputs.keyVersion > 1) {
         const kept = Object.values(privateKeyVersions).some((stages) => stages.includes("AWSPREVIOUS"));
         check("the previous private key is kept as AWSPREVIOUS", kept, "no version has the AWSPREVIOUS stage, so there is nothing to roll back to");
     } else {
         check("the previous private key is kept as AWSPREVIOUS", "keyVersion is 1: no rotation yet");
     }
-    return results;
+
+    if (input.live === undefined) {
+        return { results };
+    }
+    const ask = (key: KeyObject | undefined, what: string) => askQredo(outputs.partnerApiBaseUrl ?? partnerApiBaseUrl, apiKey ?? "", key, what, input.live ?? {});
+    const current = await ask(currentKey, "AWSCURRENT");
+    const pending = staged || pendingPem !== undefined ? await ask(staged ? publishedKey : loadQuietly(pendingPem), "AWSPENDING") : undefined;
+    return { results, live: { current, ...(pending === undefined ? {} : { pending }), verdict: liveVerdict({ stack: input.stack, outputs, current, ...(pending === undefined ? {} : { pending }) }) } };
+}
+
+/** The key published for upload: PKCS#1, RSA 2048, and the publicKeyPem output. */
+function checkPublishedKey(check: Check, label: string, pem: string | undefined, outputs: StackOutputs): KeyObject | undefined {
+    let key: KeyObject | undefined;
+    let problem = "";
+    if (pem === undefined) {
+        problem = "no version of the private key's secret has the AWSPENDING stage; run `pulumi up` for this stack to stage the key again";
+    } else {
+        try {
+            key = loadSigningKey(pem);
+            if (!pem.trimStart().startsWith("-----BEGIN RSA PRIVATE KEY-----")) {
+                problem = "it is RSA 2048 but not PKCS#1 PEM (-----BEGIN RSA PRIVATE KEY-----), which the official signing clients require";
+            }
+        } catch (error) {
+            problem = (error as Error).message;
+        }
+    }
+    check(`${label} is PKCS#1 PEM, RSA 2048`, problem === "", problem);
+
+    const publishedDer = derOf(outputs.publicKeyPem);
+    if (key === undefined) {
+        for (const name of ["its public half is the publicKeyPem output", "its fingerprint is the publicKeyFingerprintSha256 output", "a sample request signed with it verifies with the public key"]) {
+            check(name, false, `${label} could not be loaded`);
+        }
+        return undefined;
+    }
+    const storedDer = createPublicKey(key).export({ type: "spki", format: "der" });
+    check("its public half is the publicKeyPem output", publishedDer !== undefined && storedDer.equals(publishedDer), "the stored key is not the one published for upload: run `pulumi up` to bring the stack back in step");
+    const fingerprint = createHash("sha256").update(storedDer).digest("hex");
+    check("its fingerprint is the publicKeyFingerprintSha256 output", fingerprint === outputs.publicKeyFingerprintSha256, `stored key ${fingerprint}, output ${outputs.publicKeyFingerprintSha256}`);
+    const headers = signRequest({ privateKeyPem: key, apiKey: "sample", ...sampleRequest, timestamp: 1_700_000_000 });
+    const verified =
+        publishedDer !== undefined &&
+        verify("sha256", signedPayload(headers["x-timestamp"], sampleRequest.url, sampleRequest.body), createPublicKey({ key: publishedDer, format: "der", type: "spki" }), Buffer.from(headers["x-sign"], "base64url"));
+    check("a sample request signed with it verifies with the public key", verified, "Qredo would reject requests signed with the stored key");
+    return key;
+}
+
+/** While a rotation is staged, signers use AWSCURRENT: the previous generation, which must still be sound. */
+function checkKeyInUse(check: Check, pem: string | undefined, staged: KeyObject | undefined): KeyObject | undefined {
+    let key: KeyObject | undefined;
+    let problem = "";
+    try {
+        key = loadSigningKey(pem ?? "");
+        if (!(pem ?? "").trimStart().startsWith("-----BEGIN RSA PRIVATE KEY-----")) {
+            problem = "it is RSA 2048 but not PKCS#1 PEM";
+        } else if (staged !== undefined && key.equals(staged)) {
+            problem = "it is the staged key itself: AWSCURRENT and AWSPENDING should be two generations";
+        }
+    } catch (error) {
+        problem = (error as Error).message;
+    }
+    check("the key signers use now (AWSCURRENT) is the previous generation, PKCS#1 PEM, RSA 2048", problem === "", problem);
+    return key;
+}
+
+function checkUploadedFile(check: Check, uploadedPem: string | undefined, publishedPem: string): void {
+    if (uploadedPem === undefined) {
+        check("the uploaded public key file is the published key", "no --public-key-file given");
+        return;
+    }
+    const uploadedDer = derOf(uploadedPem);
+    const publishedDer = derOf(publishedPem);
+    check(
+        "the uploaded public key file is the published key",
+        uploadedDer !== undefined && publishedDer !== undefined && uploadedDer.equals(publishedDer),
+        uploadedDer === undefined ? "the file is not a PEM public key" : "the file is a different key (stale after a rotation?): upload the publicKeyPem output",
+    );
+}
+
+/** A signed `GET {base}/assets`: 2xx accepted, 401 rejected, anything else a problem. Never reports the key. */
+async function askQredo(baseUrl: string, apiKey: string, key: KeyObject | undefined, what: string, live: { fetch?: typeof fetch; timeoutMs?: number }): Promise<LiveAnswer> {
+    if (key === undefined) {
+        return { problem: `the ${what} private key could not be loaded (see the checks above)` };
+    }
+    const url = `${baseUrl.replace(/\/+$/, "")}/assets`;
+    const timeoutMs = live.timeoutMs ?? 15_000;
+    try {
+        const headers = signRequest({ privateKeyPem: key, apiKey, url });
+        const response = await (live.fetch ?? fetch)(url, { headers: { ...headers }, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+        await response.body?.cancel();
+        if (response.status === 401) {
+            return "rejected";
+        }
+        return response.ok ? "accepted" : { problem: `Qredo answered GET ${url} with ${response.status} ${response.statusText}`.trim() };
+    } catch (error) {
+        const name = (error as { name?: string }).name;
+        const reason = name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+        return { problem: `GET ${url} failed: ${reason}` };
+    }
+}
+
+function loadQuietly(pem: string | undefined): KeyObject | undefined {
+    try {
+        return pem === undefined ? undefined : loadSigningKey(pem);
+    } catch {
+        return undefined;
+    }
 }
 
 function derOf(pem: string): Buffer | undefined {
@@ -109,41 +214,57 @@ function derOf(pem: string): Buffer | undefined {
     }
 }
 
-async function readSecret(client: SecretsManagerClient, secretId: string, what: string, readPolicyArn: string): Promise<string> {
-    try {
-        const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-        if (result.SecretString === undefined) {
-            throw new CannotVerify(`the ${what} secret ${secretId} has no current string value; run \`pulumi up\` for this stack`);
+/** Secrets Manager reads with a time limit, turning AWS errors into what to do. */
+class SecretReader {
+    constructor(
+        private readonly client: SecretsManagerClient,
+        private readonly readPolicyArn: string,
+        private readonly timeoutMs: number,
+    ) {}
+
+    async value(secretId: string, what: string, stage: string, { optional = false } = {}): Promise<string | undefined> {
+        try {
+            const result = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+            if (result.SecretString === undefined) {
+                throw new CannotVerify(`the ${what} secret ${secretId} has no ${stage} string value; run \`pulumi up\` for this stack`);
+            }
+            return result.SecretString;
+        } catch (error) {
+            // A missing AWSPENDING version is only "no rotation staged"; a missing secret is still an error.
+            if (optional && (error as { name?: string }).name === "ResourceNotFoundException" && /staging label/.test((error as Error).message)) {
+                return undefined;
+            }
+            throw this.explain(error, secretId, what);
         }
-        return result.SecretString;
-    } catch (error) {
-        throw explain(error, secretId, what, readPolicyArn);
     }
-}
 
-async function describeVersions(client: SecretsManagerClient, secretId: string, readPolicyArn: string): Promise<Record<string, string[]>> {
-    try {
-        return (await client.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
-    } catch (error) {
-        throw explain(error, secretId, "private key", readPolicyArn);
+    async stages(secretId: string): Promise<Record<string, string[]>> {
+        try {
+            return (await this.client.send(new DescribeSecretCommand({ SecretId: secretId }), { abortSignal: AbortSignal.timeout(this.timeoutMs) })).VersionIdsToStages ?? {};
+        } catch (error) {
+            throw this.explain(error, secretId, "private key");
+        }
     }
-}
 
-/** Turns an AWS error into a message that says which secret and what to do. Never includes a value. */
-function explain(error: unknown, secretId: string, what: string, readPolicyArn: string): Error {
-    if (error instanceof CannotVerify) {
-        return error;
-    }
-    const name = (error as { name?: string }).name ?? "Error";
-    switch (name) {
-        case "ResourceNotFoundException":
-            return new CannotVerify(`the ${what} secret ${secretId} does not exist (in this account and region). Check AWS_PROFILE and the region, or run \`pulumi up\` for this stack.`);
-        case "AccessDeniedException":
-        case "AccessDenied":
-            return new CannotVerify(`access denied reading the ${what} secret ${secretId}. Use credentials whose role has the stack's read policy attached (${readPolicyArn}).`);
-        case "CredentialsProviderError":
-            return new CannotVerify("no AWS credentials found: sign in (e.g. `aws sso login`, AWS_PROFILE) and run again.");
-        default:
-            return new CannotVerify(`could not read the ${what} secret ${secretId}: ${name}${(error as Error).message ? `: ${(error as Error).message}` : ""}`);
+    /** Turns an AWS error into a message that says which secret and what to do. Never includes a value. */
+    private explain(error: unknown, secretId: string, what: string): Error {
+        if (error instanceof CannotVerify) {
+            return error;
+        }
+        const name = (error as { name?: string }).name ?? "Error";
+        switch (name) {
+            case "ResourceNotFoundException":
+                return new CannotVerify(`the ${what} secret ${secretId} does not exist (in this account and region). Check AWS_PROFILE and the region, or run \`pulumi up\` for this stack.`);
+            case "AccessDeniedException":
+            case "AccessDenied":
+                return new CannotVerify(`access denied reading the ${what} secret ${secretId}. Use credentials whose role has the stack's read policy attached (${this.readPolicyArn}).`);
+            case "CredentialsProviderError":
+                return new CannotVerify("no AWS credentials found: sign in (e.g. `aws sso login`, AWS_PROFILE) and run again.");
+            case "TimeoutError":
+            case "AbortError":
+                return new CannotVerify(`Secrets Manager did not answer within ${this.timeoutMs} ms reading the ${what} secret ${secretId}; check the network and the region.`);
+            default:
+                return new CannotVerify(`could not read the ${what} secret ${secretId}: ${name}${(error as Error).message ? `: ${(error as Error).message}` : ""}`);
+        }
     }
 }

@@ -4,11 +4,14 @@
 import { spawn } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build, isFresh } from "../scripts/build.js";
 import { fakeCliPath, systemPath } from "./support/fakeCli";
+import { FakeQredo } from "./support/fakeQredo";
 import { FakeSecretsManager } from "./support/fakeSecretsManager";
 import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
@@ -35,7 +38,8 @@ afterAll(async () => {
     rmSync(project, { recursive: true, force: true });
 });
 
-function rsaKey() {
+type Key = ReturnType<typeof newKey>;
+function newKey() {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     return {
         pkcs1: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
@@ -44,24 +48,30 @@ function rsaKey() {
         fingerprint: createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex"),
     };
 }
+// Key generation is the slow part: three keys serve every test.
+const [keyA, keyB, keyC] = [newKey(), newKey(), newKey()];
 
 interface Deployed {
     readonly state: string;
     readonly apiKey: string;
-    readonly key: ReturnType<typeof rsaKey>;
+    readonly key: Key;
+    readonly privateKeySecretArn: string;
 }
 
 let counter = 0;
-/** A "deployed" stack: its secrets in the fake Secrets Manager, its outputs in the fake pulumi. */
-function deployed(options: { keyVersion?: number; storedKey?: (key: ReturnType<typeof rsaKey>) => string; apiKey?: string; rotations?: number } = {}): Deployed {
-    const key = rsaKey();
+/**
+ * A "deployed" stack: its secrets in the fake Secrets Manager, its outputs in the fake pulumi.
+ * `previous` is stored first (it becomes AWSPREVIOUS, or stays AWSCURRENT when `key` is staged).
+ */
+function deployed(options: { key?: Key; keyVersion?: number; keyStage?: "current" | "pending"; previous?: Key; storedKey?: (key: Key) => string; apiKey?: string; baseUrl?: string } = {}): Deployed {
+    const key = options.key ?? keyA;
     const apiKey = options.apiKey ?? makeApiKey();
     const name = `qredo/partner-api/test-${++counter}`;
-    let privateKeySecretArn = "";
-    for (let i = 0; i < (options.rotations ?? 0); i++) {
-        privateKeySecretArn = aws.put(`${name}/private-key`, rsaKey().pkcs1);
+    if (options.previous !== undefined) {
+        aws.put(`${name}/private-key`, options.previous.pkcs1);
     }
-    privateKeySecretArn = aws.put(`${name}/private-key`, options.storedKey ? options.storedKey(key) : key.pkcs1);
+    const stored = options.storedKey ? options.storedKey(key) : key.pkcs1;
+    const privateKeySecretArn = aws.put(`${name}/private-key`, stored, { stages: [options.keyStage === "pending" ? "AWSPENDING" : "AWSCURRENT"] });
     const apiKeySecretArn = aws.put(`${name}/api-key`, apiKey);
     const state = mkdtempSync(join(work, "state-"));
     const outputs = {
@@ -75,10 +85,20 @@ function deployed(options: { keyVersion?: number; storedKey?: (key: ReturnType<t
         apiKeySecretArn,
         apiKeySecretName: `${name}/api-key`,
         readPolicyArn: "arn:aws:iam::123456789012:policy/qredo-partner-api-read-AbCdEf",
+        // An older deployment has neither output: the default leaves them out.
+        ...(options.keyStage === undefined ? {} : { keyStage: options.keyStage }),
+        ...(options.baseUrl === undefined ? {} : { partnerApiBaseUrl: options.baseUrl }),
     };
     const config = { "aws:region": { value: "eu-west-2", secret: false } };
     writeFileSync(join(state, "state.json"), JSON.stringify({ stacks: { sandbox: { secretsProvider: null, config, outputs } } }));
-    return { state, apiKey, key };
+    return { state, apiKey, key, privateKeySecretArn };
+}
+
+/** Changes some outputs of a deployed stack, as a later `pulumi up` would. */
+function setOutputs(stack: Deployed, outputs: Record<string, unknown>): void {
+    const state = JSON.parse(readFileSync(join(stack.state, "state.json"), "utf8"));
+    Object.assign(state.stacks.sandbox.outputs, outputs);
+    writeFileSync(join(stack.state, "state.json"), JSON.stringify(state));
 }
 
 interface Verify {
@@ -116,7 +136,9 @@ function verify(stack: Deployed, args: string[] = [], env: Record<string, string
 function expectNoSecretIn(run: Verify, stack: Deployed) {
     const text = run.stdout + run.stderr;
     expect(text).not.toContain(stack.apiKey.slice(0, 16));
-    expect(text).not.toContain(stack.key.pkcs1.split("\n")[1]);
+    for (const key of [keyA, keyB, keyC]) {
+        expect(text).not.toContain(key.pkcs1.split("\n")[1]);
+    }
     expect(text).not.toContain("PRIVATE KEY");
 }
 
@@ -138,21 +160,41 @@ describe("npm run verify", () => {
         expect(run.stdout).toMatch(line(run, "skip", "the uploaded public key file is the published key"));
         expect(run.stdout).toMatch(line(run, "skip", "the previous private key is kept as AWSPREVIOUS"));
         expect(run.stdout).toMatch(/^5 passed, 0 failed$/m);
+        // No keyStage output: an older deployment, whose key is current.
+        expect(run.stdout).toContain("Verifying stack sandbox (sandbox, keyVersion 1, keyStage current):\n");
+        expect(run.stdout).toContain(
+            "Phase: key generation 1 is in use (AWSCURRENT); no rotation is staged (this deployment predates staged rotation, so its key is current).\n",
+        );
         expectNoSecretIn(run, stack);
     });
 
-    it("checks the uploaded public key file and, after a rotation, the AWSPREVIOUS version", async () => {
-        const stack = deployed({ keyVersion: 2, rotations: 1 });
-        writeFileSync(join(project, "uploaded.pem"), stack.key.publicPem);
-        const run = await verify(stack, ["--public-key-file", "uploaded.pem"]);
-        expect(run.status).toBe(0);
-        expect(run.stdout).toMatch(line(run, "pass", "the uploaded public key file is the published key"));
-        expect(run.stdout).toMatch(line(run, "pass", "the previous private key is kept as AWSPREVIOUS"));
-        expect(run.stdout).toMatch(/^7 passed, 0 failed$/m);
+    it("checks public-<environment>.pem when no file is named and, after a rotation, the AWSPREVIOUS version", async () => {
+        const stack = deployed({ key: keyB, previous: keyA, keyVersion: 2, keyStage: "current" });
+        writeFileSync(join(project, "public-sandbox.pem"), stack.key.publicPem);
+        try {
+            const run = await verify(stack);
+            expect(run.status).toBe(0);
+            expect(run.stdout).toContain("Checking public-sandbox.pem as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).\n");
+            expect(run.stdout).toContain("Phase: key generation 2 is in use (AWSCURRENT); no rotation is staged.\n");
+            expect(run.stdout).toMatch(line(run, "pass", "the uploaded public key file is the published key"));
+            expect(run.stdout).toMatch(line(run, "pass", "the previous private key is kept as AWSPREVIOUS"));
+            expect(run.stdout).toMatch(/^7 passed, 0 failed$/m);
+        } finally {
+            rmSync(join(project, "public-sandbox.pem"));
+        }
+    });
+
+    it("fails a staged rotation whose AWSPENDING version is missing", async () => {
+        const stack = deployed({ key: keyB, previous: keyA, keyVersion: 2, keyStage: "pending" });
+        // keyStage pending, but no AWSPENDING version (the staging update did not run):
+        aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSPENDING", RemoveFromVersionId: aws.versionId(stack.privateKeySecretArn, "AWSPENDING") });
+        const missing = await verify(stack);
+        expect(missing.status).toBe(1);
+        expect(missing.stdout).toMatch(line(missing, "fail", "the staged private key (AWSPENDING) is PKCS#1 PEM, RSA 2048 (no version of the private key's secret has the AWSPENDING stage"));
     });
 
     it("fails when the stored key is not the published public key", async () => {
-        const stack = deployed({ storedKey: () => rsaKey().pkcs1 });
+        const stack = deployed({ storedKey: () => keyC.pkcs1 });
         const run = await verify(stack);
         expect(run.status).toBe(1);
         expect(run.stdout).toMatch(line(run, "pass", "the stored private key is PKCS#1 PEM, RSA 2048"));
@@ -164,7 +206,7 @@ describe("npm run verify", () => {
 
     it("fails on a stale public.pem", async () => {
         const stack = deployed();
-        writeFileSync(join(project, "stale.pem"), rsaKey().publicPem);
+        writeFileSync(join(project, "stale.pem"), keyC.publicPem);
         const run = await verify(stack, ["--public-key-file", "stale.pem"]);
         expect(run.status).toBe(1);
         expect(run.stdout).toMatch(line(run, "fail", "the uploaded public key file is the published key (the file is a different key"));
@@ -186,7 +228,7 @@ describe("npm run verify", () => {
     });
 
     it("fails after a rotation that left no AWSPREVIOUS version", async () => {
-        const run = await verify(deployed({ keyVersion: 3 }));
+        const run = await verify(deployed({ keyVersion: 3, keyStage: "current" }));
         expect(run.status).toBe(1);
         expect(run.stdout).toMatch(line(run, "fail", "the previous private key is kept as AWSPREVIOUS"));
     });
@@ -228,5 +270,91 @@ describe("npm run verify", () => {
         const never = await verify(stack);
         expect(never.status).toBe(2);
         expect(never.stderr).toContain("has it been deployed (`npm run deploy -- sandbox`)?");
+    });
+});
+
+describe("npm run verify --live", () => {
+    let qredo: FakeQredo;
+    beforeAll(async () => {
+        qredo = new FakeQredo();
+        await qredo.start();
+    });
+    afterAll(() => qredo.stop());
+
+    const live = (answer: string, key: string) => new RegExp(`^  ${answer} +the ${key.replace(/[()]/g, "\\$&")}$`, "m");
+
+    it("follows a rotation: A live, B staged, B uploaded, B promoted; then a key Qredo does not have", async () => {
+        const stack = deployed({ key: keyA, keyStage: "current", baseUrl: qredo.baseUrl });
+        qredo.apiKey = stack.apiKey;
+        qredo.upload(keyA.publicPem);
+        const first = await verify(stack, ["--live"]);
+        expect(first.status).toBe(0);
+        expect(first.stdout).toContain(`Live (signed GET ${qredo.baseUrl}/assets):\n`);
+        expect(first.stdout).toMatch(live("accepted", "current key (AWSCURRENT)"));
+        expect(first.stdout).toContain("Qredo accepts the current key (AWSCURRENT), the one signers use.\n");
+        expect(qredo.requests.map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual([`GET ${qredo.baseUrl}/assets 200`]);
+
+        // Stage B: AWSPENDING on a new version, the outputs publish B.
+        aws.put(stack.privateKeySecretArn, keyB.pkcs1, { stages: ["AWSPENDING"] });
+        setOutputs(stack, { keyStage: "pending", keyVersion: 2, publicKeyPem: keyB.publicPem, publicKeyFingerprintSha256: keyB.fingerprint });
+        const staged = await verify(stack, ["--live"]);
+        expect(staged.status).toBe(0);
+        expect(staged.stdout).toContain(
+            "Phase: rotation staged: key generation 2 is pending (AWSPENDING) while signers keep using generation 1 (AWSCURRENT). " +
+                "Next: upload public-sandbox.pem in the Qredo Web App (signers built on @qredo-partner-keys/client switch to the new key by themselves), " +
+                "then promote it: `npm run deploy -- sandbox --promote`.\n",
+        );
+        expect(staged.stdout).toMatch(line(staged, "pass", "the staged private key (AWSPENDING) is PKCS#1 PEM, RSA 2048"));
+        expect(staged.stdout).toMatch(line(staged, "pass", "its public half is the publicKeyPem output"));
+        expect(staged.stdout).toMatch(line(staged, "pass", "the key signers use now (AWSCURRENT) is the previous generation, PKCS#1 PEM, RSA 2048"));
+        expect(staged.stdout).toMatch(line(staged, "skip", "the previous private key is kept as AWSPREVIOUS (a rotation is staged"));
+        expect(staged.stdout).toMatch(/^6 passed, 0 failed$/m);
+        expect(staged.stdout).toMatch(live("accepted", "current key (AWSCURRENT)"));
+        expect(staged.stdout).toMatch(live("rejected", "pending key (AWSPENDING)"));
+        expect(staged.stdout).toContain(
+            "the pending key is not live yet: when you are ready, upload public-sandbox.pem (the publicKeyPem output) in the Qredo Web App for sandbox, then promote it: `npm run deploy -- sandbox --promote`.\n",
+        );
+
+        qredo.upload(keyB.publicPem);
+        const uploaded = await verify(stack, ["--live"]);
+        expect(uploaded.status).toBe(1);
+        expect(uploaded.stdout).toMatch(live("rejected", "current key (AWSCURRENT)"));
+        expect(uploaded.stdout).toMatch(live("accepted", "pending key (AWSPENDING)"));
+        expect(uploaded.stdout).toContain("Qredo accepts only the pending key (AWSPENDING): it has been uploaded. Promote it now: `npm run deploy -- sandbox --promote`.");
+
+        // Promote: AWSCURRENT moves to B (A becomes AWSPREVIOUS), AWSPENDING goes.
+        const versionB = aws.versionId(stack.privateKeySecretArn, "AWSPENDING")!;
+        aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSCURRENT", MoveToVersionId: versionB, RemoveFromVersionId: aws.versionId(stack.privateKeySecretArn, "AWSCURRENT") });
+        aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSPENDING", RemoveFromVersionId: versionB });
+        setOutputs(stack, { keyStage: "current" });
+        const promoted = await verify(stack, ["--live"]);
+        expect(promoted.status).toBe(0);
+        expect(promoted.stdout).toContain("Phase: key generation 2 is in use (AWSCURRENT); no rotation is staged.\n");
+        expect(promoted.stdout).toMatch(line(promoted, "pass", "the previous private key is kept as AWSPREVIOUS"));
+        expect(promoted.stdout).not.toMatch(/pending key/);
+        expect(promoted.stdout).toContain("Qredo accepts the current key (AWSCURRENT), the one signers use.\n");
+
+        qredo.upload(keyC.publicPem);
+        const neither = await verify(stack, ["--live"]);
+        expect(neither.status).toBe(1);
+        expect(neither.stdout).toMatch(live("rejected", "current key (AWSCURRENT)"));
+        expect(neither.stdout).toContain("Qredo accepts neither stored key: upload public-sandbox.pem (the publicKeyPem output) in the Qredo Web App for sandbox.");
+        for (const run of [first, staged, uploaded, promoted, neither]) {
+            expectNoSecretIn(run, stack);
+        }
+    });
+
+    it("cannot run (exit 2) when Qredo cannot be reached", async () => {
+        const closed = createServer();
+        await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+        const port = (closed.address() as AddressInfo).port;
+        await new Promise((resolve) => closed.close(resolve));
+        const stack = deployed({ keyStage: "current", baseUrl: `http://127.0.0.1:${port}/api/v1/p` });
+        const run = await verify(stack, ["--live"]);
+        expect(run.status).toBe(2);
+        const url = `http://127.0.0.1:${port}/api/v1/p/assets`;
+        expect(run.stdout).toContain(`  unknown  the current key (AWSCURRENT) (GET ${url} failed: connect ECONNREFUSED 127.0.0.1:${port})\n`);
+        expect(run.stderr).toContain(`verify: error: could not ask Qredo about the current key: GET ${url} failed: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+        expectNoSecretIn(run, stack);
     });
 });

@@ -76,6 +76,11 @@ export class FakeSecretsManager {
         return secret.arn;
     }
 
+    /** UpdateSecretVersionStage, in process: moves or removes a label. */
+    updateVersionStage(secretId: string, input: { VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }): void {
+        this.updateStage(this.find(secretId), input);
+    }
+
     /** The id of the version that carries `stage`, if any. */
     versionId(secretId: string, stage: string): string | undefined {
         return this.find(secretId).versions.find((v) => v.stages.includes(stage))?.id;
