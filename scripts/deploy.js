@@ -1,231 +1,33 @@
 #!/usr/bin/env node
 // @ts-check
 // npm run deploy -- <stack> [options]: one safe step from a fresh clone to a
-// deployed stack and a public.pem to upload. Plain Node.js with no
-// dependencies, because it runs before the project's dependencies exist.
+// deployed stack and a public key file to upload; also the rotation steps.
+// Plain Node.js with no dependencies, because it runs before the project's
+// dependencies exist. Reference: docs/deploy.md.
 //
+// Order matters: every input is checked, and the stack's state read, before
+// the first change (stack creation, config, `up`).
 // Secrets: the API key goes to `pulumi config set --secret` on stdin, never in
 // an argument; a passphrase only in the environment. Neither is ever printed.
 "use strict";
-const { createHash, createPublicKey } = require("node:crypto");
-const { existsSync, mkdirSync, readFileSync, writeFileSync } = require("node:fs");
+const { rmSync } = require("node:fs");
 const path = require("node:path");
-const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, parseStackCommand, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
-
-/** Exit codes, documented in the README. */
-const exit = {
-    ok: 0,
-    pulumiFailed: 1,
-    usage: 2,
-    noPulumiCli: 3,
-    setupFailed: 4,
-};
-
-const usage = `usage: npm run deploy -- <stack> [options]
-
-  <stack>                    sandbox, production, or another stack of this project
-
-options:
-  --api-key-file PATH        the \`apikey\` file from the Qredo Web App
-                             (default: ./apikey if present, else $QREDO_API_KEY,
-                             else the key already stored in the stack)
-  --secrets-provider URL     for a new stack, e.g. awskms://alias/pulumi-qredo
-  --public-key-out PATH      where to write the public key (default: public.pem)
-  --rotate                   bump keyVersion by one: a new RSA key
-  --yes                      update without the interactive preview (pipelines)
-  --help                     this text`;
-
-/** @param {string[]} argv */
-function parseOptions(argv) {
-    const options = {
-        "api-key-file": { type: "string" },
-        "secrets-provider": { type: "string" },
-        "public-key-out": { type: "string", default: "public.pem" },
-        rotate: { type: "boolean", default: false },
-        yes: { type: "boolean", default: false },
-    };
-    return parseStackCommand(argv, /** @type {any} */ (options), usage, exit.usage);
-}
+const { CliError, PulumiCli, ensureInstalledAndBuilt, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
+const { explicitKey, localKey, validKey } = require("./lib/apiKeySource.js");
+const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileText } = require("./lib/backend.js");
+const { exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
+const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
+const { configuredKey, deployedKey, planKeyChange, unfinishedMessage } = require("./lib/keyState.js");
+const { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically } = require("./lib/publicKeyFile.js");
 
 const say = reporter("deploy");
-const pulumiCli = new PulumiCli(exit.pulumiFailed);
-/** @param {string[]} args @param {{ capture?: boolean, stdin?: string }} [options] */
-const pulumi = (args, options) => pulumiCli.run(args, options);
+const pulumi = new PulumiCli(exit.pulumiFailed);
+const apiKeyName = "qredo-partner-keys:apiKey";
 
-// ---------------------------------------------------------------- setup
-
-/** @returns {{ url: string, env: Record<string, string> }} the backend, and the environment for every pulumi command */
-function chooseBackend() {
-    const backend = configuredBackend();
-    if (backend !== undefined) {
-        say(`using the configured Pulumi backend ${/^https?:/.test(backend) ? "(logged in)" : backend}`);
-        return { url: backend, env: {} };
-    }
-    if (process.env.CI) {
-        // A runner's disk is thrown away: state kept there would be lost, and the keys with it.
-        throw new CliError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL (e.g. s3://BUCKET) or PULUMI_ACCESS_TOKEN.", exit.usage);
-    }
-    mkdirSync(localBackendDir, { recursive: true });
-    const url = `file://${localBackendDir}`;
-    say(`no Pulumi backend is configured: using the local file backend in ${path.relative(process.cwd(), localBackendDir) || "."}/ (git-ignored). Set PULUMI_BACKEND_URL or run \`pulumi login\` to use another.`);
-    return { url, env: { PULUMI_BACKEND_URL: url } };
+/** @param {string} message */
+function refuse(message) {
+    return new CliError(message, exit.usage);
 }
-
-/**
- * Whether the stack encrypts its secrets with a passphrase: the stack file says
- * so, or a new stack on a self-managed backend gets that provider by default.
- * @param {string} stack @param {string} backendUrl @param {string | undefined} secretsProvider
- */
-function usesPassphrase(stack, backendUrl, secretsProvider) {
-    const stackFile = path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
-    const text = existsSync(stackFile) ? readFileSync(stackFile, "utf8") : "";
-    if (/^encryptionsalt:/m.test(text)) {
-        return true;
-    }
-    if (/^secretsprovider:/m.test(text)) {
-        return /^secretsprovider:\s*passphrase\s*$/m.test(text);
-    }
-    if (secretsProvider !== undefined && secretsProvider !== "passphrase" && secretsProvider !== "default") {
-        return false;
-    }
-    return secretsProvider === "passphrase" || !/^https?:/.test(backendUrl);
-}
-
-/**
- * Pulumi would prompt for the passphrase on stdin, which carries the API key;
- * so ask for it here, without echo, and hand it over in the environment.
- * @returns {Promise<Record<string, string>>}
- */
-async function passphraseEnv() {
-    if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined || process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined) {
-        return {};
-    }
-    if (!process.stdin.isTTY) {
-        throw new CliError(
-            "this stack encrypts its secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or create the stack with --secrets-provider awskms://alias/NAME.",
-            exit.usage,
-        );
-    }
-    const passphrase = await promptHidden("Passphrase for the stack's secrets (new stack: choose one and keep it): ");
-    if (passphrase === "") {
-        throw new CliError("an empty passphrase protects nothing; run again and enter one.", exit.usage);
-    }
-    return { PULUMI_CONFIG_PASSPHRASE: passphrase };
-}
-
-/** @param {string} question @returns {Promise<string>} */
-function promptHidden(question) {
-    const readline = require("node:readline");
-    const { Writable } = require("node:stream");
-    // In terminal mode readline turns the terminal's own echo off and echoes
-    // through `output`; an output that drops everything echoes nothing.
-    const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
-    return new Promise((resolve, reject) => {
-        const rl = readline.createInterface({ input: process.stdin, output: silent, terminal: true });
-        process.stderr.write(question); // after the terminal's echo is off
-        rl.on("SIGINT", () => {
-            rl.close();
-            process.stderr.write("\n");
-            reject(new CliError("cancelled.", exit.usage));
-        });
-        rl.question("", (answer) => {
-            rl.close();
-            process.stderr.write("\n");
-            resolve(answer);
-        });
-    });
-}
-
-/** @param {string} stack @param {string | undefined} secretsProvider */
-function selectStack(stack, secretsProvider) {
-    const args = ["stack", "select", "--create", stack];
-    if (secretsProvider !== undefined) {
-        args.push("--secrets-provider", secretsProvider);
-    }
-    pulumi(args);
-}
-
-/** The stack's config as `pulumi config --json` shows it (secrets masked). @param {string} stack */
-function stackConfig(stack) {
-    /** @type {Record<string, { value?: unknown, secret?: boolean }>} */
-    const config = JSON.parse(pulumi(["config", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
-    return config;
-}
-
-/**
- * The API key to store, or undefined to keep the stack's. Never printed.
- * @param {string | undefined} apiKeyFile
- */
-function readApiKey(apiKeyFile) {
-    if (apiKeyFile !== undefined) {
-        const file = userPath(apiKeyFile);
-        if (!existsSync(file)) {
-            throw new CliError(`--api-key-file ${apiKeyFile}: no such file.`, exit.usage);
-        }
-        return { value: readFileSync(file, "utf8"), source: apiKeyFile };
-    }
-    const local = userPath("apikey");
-    if (existsSync(local)) {
-        return { value: readFileSync(local, "utf8"), source: "./apikey" };
-    }
-    if (process.env.QREDO_API_KEY) {
-        return { value: process.env.QREDO_API_KEY, source: "$QREDO_API_KEY" };
-    }
-    return undefined;
-}
-
-/** @param {string} stack @param {{ value: string, source: string } | undefined} apiKey */
-function storeApiKey(stack, apiKey) {
-    const key = "qredo-partner-keys:apiKey";
-    if (apiKey === undefined) {
-        if (stackConfig(stack)[key] === undefined) {
-            throw new CliError(
-                `stack ${stack} has no API key yet. Save the key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH, or set QREDO_API_KEY.`,
-                exit.usage,
-            );
-        }
-        say(`keeping the API key already stored in stack ${stack}`);
-        return;
-    }
-    /** @type {typeof import("@qredo-partner-keys/client")} */
-    const { checkApiKey } = require("@qredo-partner-keys/client");
-    const checked = checkApiKey(apiKey.value);
-    if (!checked.ok) {
-        throw new CliError(`the API key from ${apiKey.source} ${checked.problem}.`, exit.usage);
-    }
-    pulumi(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: checked.value });
-    say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
-}
-
-/** @param {string} stack */
-function rotate(stack) {
-    const current = stackConfig(stack)["qredo-partner-keys:keyVersion"]?.value;
-    const version = current === undefined ? 1 : Number(current);
-    if (!Number.isSafeInteger(version) || version < 1) {
-        throw new CliError(`stack ${stack} has keyVersion ${JSON.stringify(current)}, which is not a whole number ≥ 1; fix it with \`pulumi config set --stack ${stack} keyVersion N\`.`, exit.usage);
-    }
-    pulumi(["config", "set", "--stack", stack, "keyVersion", String(version + 1)]);
-    say(`rotating: keyVersion ${version} → ${version + 1}. A new RSA key replaces the current one; requests signed with it FAIL until you upload the new public key to Qredo.`);
-}
-
-/** @param {string} stack @param {string} outFile */
-function writePublicKey(stack, outFile) {
-    const outputs = JSON.parse(pulumi(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout);
-    const pem = outputs.publicKeyPem;
-    if (typeof pem !== "string" || !pem.includes("-----BEGIN PUBLIC KEY-----")) {
-        throw new CliError(`stack ${stack} has no publicKeyPem output; did \`pulumi up\` finish?`, exit.pulumiFailed);
-    }
-    const der = createPublicKey(pem).export({ type: "spki", format: "der" });
-    const fingerprint = createHash("sha256").update(der).digest("hex");
-    if (fingerprint !== outputs.publicKeyFingerprintSha256) {
-        throw new CliError(`the publicKeyPem output does not match the publicKeyFingerprintSha256 output of stack ${stack}; not writing it.`, exit.pulumiFailed);
-    }
-    mkdirSync(path.dirname(outFile), { recursive: true });
-    writeFileSync(outFile, pem.endsWith("\n") ? pem : `${pem}\n`);
-    return { fingerprint, environment: String(outputs.environment), keyVersion: outputs.keyVersion };
-}
-
-// ---------------------------------------------------------------- main
 
 /** A path as the user would type it from where they ran npm. @param {string} file */
 function displayPath(file) {
@@ -233,39 +35,150 @@ function displayPath(file) {
     return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
+/** @param {string} stack */
+function stackExists(stack) {
+    /** @type {{ name: string }[]} */
+    const stacks = JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
+    return stacks.some((s) => s.name === stack || s.name.endsWith(`/${stack}`));
+}
+
+/** Config (secrets masked) and outputs of an existing stack. @param {string} stack */
+function readStack(stack) {
+    /** @type {Record<string, { value?: unknown }>} */
+    const config = JSON.parse(pulumi.run(["config", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
+    /** @type {Record<string, unknown>} */
+    const outputs = JSON.parse(pulumi.run(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
+    return { config, outputs };
+}
+
+/**
+ * The API key to store (undefined: keep the stack's). Decided before any change.
+ * @param {import("./lib/deployOptions.js").DeployOptions} options @param {boolean} hasKey
+ * @param {{ value: string, source: string } | undefined} given @param {import("./lib/apiKeySource.js").RawKey | undefined} local
+ * @returns {{ value: string, source: string, localFile?: string } | undefined}
+ */
+function chooseApiKey(options, hasKey, given, local) {
+    const { stack } = options;
+    if (given !== undefined) {
+        if (!hasKey) {
+            return given;
+        }
+        const stored = pulumi.run(["config", "get", "--stack", stack, "apiKey"], { capture: true }).stdout.trim();
+        if (stored === given.value) {
+            say(`the API key from ${given.source} is the one stack ${stack} already stores: no change`);
+            return undefined;
+        }
+        if (!options.replaceApiKey) {
+            throw refuse(
+                `stack ${stack} already stores a different API key than the one from ${given.source}; nothing was changed. Replacing it is never done silently: if this key is the new one for ${stack}, run again with --replace-api-key.`,
+            );
+        }
+        return given;
+    }
+    if (local !== undefined && hasKey) {
+        say(`ignoring ./apikey: stack ${stack} already has an API key, and ./apikey is only picked up for a stack that has none. To replace ${stack}'s key with it: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`);
+    } else if (local !== undefined) {
+        return { value: validKey(local, say), source: local.source, ...(local.localFile === undefined ? {} : { localFile: local.localFile }) };
+    }
+    if (!hasKey) {
+        throw refuse(`stack ${stack} has no API key yet. Save the key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH, or set QREDO_API_KEY.`);
+    }
+    say(`keeping the API key already stored in stack ${stack}`);
+    return undefined;
+}
+
 /** @param {string[]} argv */
 async function main(argv) {
-    const options = parseOptions(argv);
+    const options = parseOptions(argv, process.env);
     if (options === undefined) {
         console.log(usage);
         return;
     }
-    pulumiCli.ensureInstalled(exit.noPulumiCli);
+    const { stack } = options;
+    const environment = stackEnvironment(stack, projectDir);
+    if (!options.yes && !(process.stdin.isTTY && process.stdout.isTTY)) {
+        throw refuse(`there is no terminal to confirm the update on. Run it in a terminal, or pass --yes to update without asking (pipelines): npm run deploy -- ${argv.join(" ")} --yes`);
+    }
+    const outLabel = options.publicKeyOut ?? defaultPublicKeyFile(environment);
+    const outFile = userPath(outLabel);
+    const outProblem = outputProblem(outFile, outLabel);
+    if (outProblem !== undefined) {
+        throw refuse(outProblem);
+    }
+    const rawGiven = explicitKey(options.apiKeyFile);
+    const local = rawGiven === undefined ? localKey() : undefined;
+    if (options.replaceApiKey && rawGiven === undefined) {
+        throw refuse("--replace-api-key needs the new key: pass --api-key-file PATH or set QREDO_API_KEY.");
+    }
+
+    pulumi.ensureInstalled(exit.noPulumiCli);
     ensureInstalledAndBuilt(say, exit.setupFailed);
-    const backend = chooseBackend();
-    pulumiCli.env = backend.env;
-    if (usesPassphrase(options.stack, backend.url, options["secrets-provider"])) {
-        pulumiCli.env = { ...pulumiCli.env, ...(await passphraseEnv()) };
+    const given = rawGiven && { value: validKey(rawGiven, say), source: rawGiven.source };
+    const backend = chooseBackend(say, exit.usage);
+    pulumi.env = backend.env;
+    const exists = stackExists(stack);
+    if (exists && options.secretsProvider !== undefined) {
+        throw refuse(`--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`);
+    }
+    const provider = secretsProviderKind(stackFileText(projectDir, stack), backend.url, options.secretsProvider);
+    pulumi.stateNeedsAws = backend.url.startsWith("s3://") || provider === "awskms";
+    if (provider === "passphrase") {
+        pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ newStack: !exists, code: exit.usage })) };
+        if (environment === "production") {
+            say(`warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME` : `create the stack with --secrets-provider awskms://alias/NAME`}`);
+        }
+    }
+    const { config, outputs } = exists ? readStack(stack) : { config: {}, outputs: {} };
+    const from = configuredKey(stack, config);
+    const step = options.promote ? "promote" : options.rotate ? (options.immediate ? "rotate-immediate" : "rotate") : "plain";
+    const deployed = deployedKey(outputs);
+    const to = planKeyChange({ stack, step, replacePending: options.replacePending, configured: from, deployed });
+    if (step === "plain" && deployed !== undefined && from.version > deployed.version) {
+        // A rotation committed to the stack file (the pipeline's way to rotate): applied as written, and said.
+        say(`stacks/Pulumi.${stack}.yaml asks for keyVersion ${from.version} (${from.stage}); the stack runs keyVersion ${deployed.version}: this update generates a new key.`);
+        if (from.stage === "current") {
+            say(immediateWarning(outLabel));
+        }
+    }
+    const apiKey = chooseApiKey(options, config[apiKeyName] !== undefined, given, local);
+
+    // ---- changes from here on
+    if (!exists) {
+        pulumi.run(["stack", "init", stack, ...(options.secretsProvider === undefined ? [] : ["--secrets-provider", options.secretsProvider])]);
+    }
+    if (apiKey !== undefined) {
+        pulumi.run(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: apiKey.value });
+        say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
+        if (apiKey.localFile !== undefined) {
+            rmSync(apiKey.localFile);
+            say(`removed ./apikey: the key now lives only in stack ${stack} (encrypted), so it cannot be picked up for another stack`);
+        }
+    }
+    if (to !== undefined) {
+        pulumi.run(["config", "set-all", "--stack", stack, "--plaintext", `keyVersion=${to.version}`, "--plaintext", `keyStage=${to.stage}`]);
+        say(`set keyVersion ${from.version} → ${to.version}, keyStage ${from.stage} → ${to.stage} in stacks/Pulumi.${stack}.yaml`);
+    }
+    if (step === "rotate-immediate") {
+        say(immediateWarning(outLabel));
     }
 
-    selectStack(options.stack, options["secrets-provider"]);
-    storeApiKey(options.stack, readApiKey(options["api-key-file"]));
-    if (options.rotate) {
-        rotate(options.stack);
+    const up = await pulumi.runLong(["up", "--stack", stack, ...(options.yes ? ["--yes"] : [])]);
+    if (up.interrupted !== undefined || up.status !== 0) {
+        const outcome = up.interrupted !== undefined ? `was interrupted (${up.interrupted})` : `failed or was declined (exit ${up.status})`;
+        throw new CliError(unfinishedMessage({ stack, step, from, to, outcome }), up.interrupted === "SIGTERM" ? 143 : up.interrupted ? exit.interrupted : exit.pulumiFailed);
     }
 
-    pulumi(["up", "--stack", options.stack, ...(options.yes ? ["--yes"] : [])]);
-
-    const outFile = userPath(options["public-key-out"]);
-    const published = writePublicKey(options.stack, outFile);
-    console.log(`
-Public key for the Qredo ${published.environment} environment (keyVersion ${published.keyVersion}) written to ${outFile}
-  SHA-256 fingerprint: ${published.fingerprint}
-  check it:  openssl pkey -pubin -in ${displayPath(outFile)} -outform DER | sha256sum
-
-Upload it: Qredo Web App → your name → Settings → Partner API → Upload Public Key.${
-        options.rotate ? "\nUntil you do, requests signed with the new key are rejected." : ""
-    }`);
+    const after = readStack(stack).outputs;
+    const checked = checkedPublicKey(after);
+    if (!checked.ok) {
+        throw new CliError(`stack ${stack} ${checked.problem}`, exit.pulumiFailed);
+    }
+    writeAtomically(outFile, checked.pem);
+    const now = deployedKey(after) ?? to ?? from;
+    console.log(`\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint })}`);
+    if (step === "rotate-immediate") {
+        say(immediateWarning(displayPath(outFile)));
+    }
 }
 
 runMain("deploy", () => main(process.argv.slice(2)));

@@ -3,11 +3,12 @@
 // Pulumi CLI, the state backend, the dependencies and the build. Plain Node.js
 // with no dependencies: it runs before the project's dependencies exist.
 "use strict";
-const { spawnSync } = require("node:child_process");
+const { spawn, spawnSync } = require("node:child_process");
 const { accessSync, constants, existsSync, readFileSync, statSync } = require("node:fs");
 const { homedir } = require("node:os");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
+const { plainEnv, pulumiEnv } = require("./childEnv.js");
 
 const projectDir = path.resolve(__dirname, "..", "..");
 /** The oldest CLI that runs this program (it uses the `replaceWith` resource option). */
@@ -87,7 +88,14 @@ function dependenciesUpToDate() {
 function ensureInstalledAndBuilt(say, code) {
     if (!dependenciesUpToDate()) {
         say("installing the project's dependencies (npm ci)…");
-        const npm = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: projectDir, stdio: ["ignore", process.stderr, "inherit"] });
+        // --ignore-scripts: the only dependency with an install script is
+        // protobufjs, whose postinstall merely warns about version ranges; and
+        // install scripts get no credential in their environment either way.
+        const npm = spawnSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], {
+            cwd: projectDir,
+            env: plainEnv(process.env),
+            stdio: ["ignore", process.stderr, "inherit"],
+        });
         if (npm.status !== 0) {
             throw new CliError("npm ci failed (its output is above). Check Node.js and npm, then run again.", code);
         }
@@ -141,13 +149,27 @@ function configuredBackend() {
     }
 }
 
+/** Seconds a quick pulumi command (version, config, stack output) may take; a slow backend can raise it. */
+function quickTimeoutMs() {
+    const seconds = Number(process.env.QREDO_PULUMI_TIMEOUT_SECONDS ?? 120);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 120_000;
+}
+
+/** `pulumi stack output` for `args`, as the user would recognise it. @param {string[]} args */
+function commandName(args) {
+    const firstFlag = args.findIndex((a) => a.startsWith("-"));
+    return args.slice(0, firstFlag === -1 ? 2 : Math.min(2, firstFlag)).join(" ");
+}
+
 /** The Pulumi CLI, run in the project folder with extra environment. Secrets go on stdin, never in arguments. */
 class PulumiCli {
     /** @param {number} failureCode  exit code for a failed command */
     constructor(failureCode) {
         this.failureCode = failureCode;
-        /** @type {Record<string, string>} */
+        /** @type {Record<string, string>} extra environment for every command but `version` */
         this.env = {};
+        /** Whether every stack command reaches AWS (S3 backend, awskms secrets); `up` always does. */
+        this.stateNeedsAws = true;
     }
 
     /** Checks the CLI is on PATH and new enough. @param {number} code */
@@ -164,34 +186,93 @@ class PulumiCli {
         }
     }
 
+    /** The environment for `args`: no QREDO_API_KEY ever; AWS only where needed. @param {string[]} args */
+    childEnv(args) {
+        const stackAccess = args[0] !== "version";
+        const aws = stackAccess && (this.stateNeedsAws || ["up", "preview", "refresh", "destroy"].includes(args[0]));
+        return { ...pulumiEnv(process.env, { aws, stackAccess }), ...(stackAccess ? this.env : {}) };
+    }
+
     /**
+     * A quick command, run to completion with a timeout.
      * @param {string[]} args
      * @param {{ capture?: boolean, stdin?: string, check?: boolean }} [options]
      */
     run(args, options = {}) {
+        const timeout = quickTimeoutMs();
         const result = spawnSync("pulumi", args, {
             cwd: projectDir,
-            env: { ...process.env, ...this.env },
+            env: this.childEnv(args),
             input: options.stdin,
             stdio: [options.stdin === undefined ? "inherit" : "pipe", options.capture ? "pipe" : "inherit", "inherit"],
             encoding: "utf8",
             maxBuffer: 64 * 1024 * 1024,
+            timeout,
+            killSignal: "SIGTERM",
         });
+        if (result.error && /** @type {NodeJS.ErrnoException} */ (result.error).code === "ETIMEDOUT") {
+            throw new CliError(
+                `\`pulumi ${commandName(args)}\` did not finish within ${timeout / 1000} s and was stopped. Check that the backend and AWS are reachable (or set QREDO_PULUMI_TIMEOUT_SECONDS higher), then run again.`,
+                this.failureCode,
+            );
+        }
         if (result.error) {
             throw new CliError(`could not run pulumi: ${result.error.message}`, this.failureCode);
         }
         if (options.check !== false && result.status !== 0) {
-            const firstFlag = args.findIndex((a) => a.startsWith("-"));
-            const command = args.slice(0, firstFlag === -1 ? 2 : Math.min(2, firstFlag)).join(" ");
-            throw new CliError(`\`pulumi ${command}\` failed (exit ${result.status}); its output is above.`, this.failureCode);
+            throw new CliError(`\`pulumi ${commandName(args)}\` failed (exit ${result.status}); its output is above.`, this.failureCode);
         }
         return { status: result.status ?? 1, stdout: result.stdout ?? "" };
+    }
+
+    /**
+     * A long command (`up`, or anything the user runs): asynchronous, so that
+     * SIGINT and SIGTERM reach pulumi and this process waits for it to stop
+     * (pulumi then cancels cleanly and unlocks the stack).
+     * @param {string[]} args
+     * @returns {Promise<{ status: number, interrupted: NodeJS.Signals | undefined }>}
+     */
+    runLong(args) {
+        // Without a terminal, pulumi gets its own process group, so a signal
+        // sent to our group reaches it exactly once: through us. On a terminal
+        // it shares our group, Ctrl-C reaches it directly, and a second SIGINT
+        // from us would make it abandon the update instead of cancelling it.
+        const ownGroup = !process.stdin.isTTY;
+        const child = spawn("pulumi", args, { cwd: projectDir, env: this.childEnv(args), stdio: "inherit", detached: ownGroup });
+        /** @type {NodeJS.Signals | undefined} */
+        let interrupted;
+        const forwarded = new Set();
+        const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
+            interrupted = interrupted ?? signal;
+            if (forwarded.has(signal) || (signal === "SIGINT" && !ownGroup)) {
+                return;
+            }
+            forwarded.add(signal);
+            child.kill(signal);
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+        const stopListening = () => {
+            process.off("SIGINT", onSignal);
+            process.off("SIGTERM", onSignal);
+        };
+        return new Promise((resolve, reject) => {
+            child.on("error", (error) => {
+                stopListening();
+                reject(new CliError(`could not run pulumi: ${error.message}`, this.failureCode));
+            });
+            child.on("close", (code) => {
+                stopListening();
+                resolve({ status: code ?? 1, interrupted });
+            });
+        });
     }
 }
 
 module.exports = {
     CliError,
     PulumiCli,
+    commandName,
     configuredBackend,
     ensureInstalledAndBuilt,
     localBackendDir,

@@ -1,7 +1,8 @@
-"""Run a command in a pseudo-terminal, type an answer when a prompt appears,
-and print everything the terminal showed. For testing interactive prompts.
+"""Run a command in a pseudo-terminal, type each answer when its prompt
+appears (in order), and print everything the terminal showed. For testing
+interactive prompts.
 
-usage: python3 pty_answer.py PROMPT ANSWER -- COMMAND [ARG...]
+usage: python3 pty_answer.py PROMPT ANSWER [PROMPT ANSWER...] -- COMMAND [ARG...]
 The command's environment and working directory are this process's.
 Exits with the command's exit code.
 """
@@ -10,14 +11,16 @@ import pty
 import sys
 import time
 
-prompt, answer = sys.argv[1].encode(), sys.argv[2].encode()
-command = sys.argv[sys.argv.index("--") + 1:]
+split = sys.argv.index("--")
+pairs = sys.argv[1:split]
+dialogue = [(pairs[i].encode(), pairs[i + 1].encode()) for i in range(0, len(pairs), 2)]
+command = sys.argv[split + 1:]
 
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(command[0], command)
 
-shown, answered, deadline = b"", False, time.time() + 120
+shown, seen_up_to, deadline = b"", 0, time.time() + 60
 while time.time() < deadline:
     try:
         data = os.read(fd, 4096)
@@ -26,9 +29,13 @@ while time.time() < deadline:
     if not data:
         break
     shown += data
-    if not answered and prompt in shown:
-        os.write(fd, answer + b"\r")
-        answered = True
+    if dialogue:
+        prompt, answer = dialogue[0]
+        at = shown.find(prompt, seen_up_to)
+        if at >= 0:
+            os.write(fd, answer + b"\r")
+            seen_up_to = at + len(prompt)
+            dialogue.pop(0)
 
 sys.stdout.write(shown.decode(errors="replace"))
 _, status = os.waitpid(pid, 0)

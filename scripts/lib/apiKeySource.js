@@ -1,0 +1,61 @@
+// @ts-check
+// Which API key a deploy stores, if any. A stored key is never replaced
+// silently, and ./apikey never travels to a second stack: it is picked up
+// only for a stack that has no key yet, and removed once stored.
+"use strict";
+const { existsSync } = require("node:fs");
+const { CliError, userPath } = require("./cli.js");
+const { ApiKeyInputError, readApiKeyFile, unquote } = require("./apiKeyInput.js");
+const { exit } = require("./deployOptions.js");
+
+/** @typedef {{ text: string, source: string, localFile?: string }} RawKey */
+
+/**
+ * The key the user gave explicitly (--api-key-file, else QREDO_API_KEY), read
+ * and decoded but not yet checked; undefined when none was given.
+ * @param {string | undefined} apiKeyFile @returns {RawKey | undefined}
+ */
+function explicitKey(apiKeyFile) {
+    try {
+        if (apiKeyFile !== undefined) {
+            return { text: readApiKeyFile(userPath(apiKeyFile), `--api-key-file ${apiKeyFile}`, apiKeyFile), source: apiKeyFile };
+        }
+    } catch (error) {
+        throw error instanceof ApiKeyInputError ? new CliError(error.message, exit.usage) : error;
+    }
+    const env = process.env.QREDO_API_KEY;
+    return env !== undefined && env !== "" ? { text: env, source: "$QREDO_API_KEY" } : undefined;
+}
+
+/** ./apikey where the user ran npm, read and decoded, or undefined when there is none. @returns {RawKey | undefined} */
+function localKey() {
+    const file = userPath("apikey");
+    if (!existsSync(file)) {
+        return undefined;
+    }
+    try {
+        return { text: readApiKeyFile(file, "./apikey"), source: "./apikey", localFile: file };
+    } catch (error) {
+        throw error instanceof ApiKeyInputError ? new CliError(error.message, exit.usage) : error;
+    }
+}
+
+/**
+ * The trimmed, unquoted, validated key. Never echoes it.
+ * @param {RawKey} raw @param {(m: string) => void} say @returns {string}
+ */
+function validKey(raw, say) {
+    /** @type {typeof import("@qredo-partner-keys/client")} */
+    const { checkApiKey } = require("@qredo-partner-keys/client");
+    const { value, unquoted } = unquote(raw.text);
+    const checked = checkApiKey(value);
+    if (!checked.ok) {
+        throw new CliError(`the API key from ${raw.source} ${checked.problem}.`, exit.usage);
+    }
+    if (unquoted) {
+        say(`removed the quotes around the API key from ${raw.source}`);
+    }
+    return checked.value;
+}
+
+module.exports = { explicitKey, localKey, validKey };

@@ -1,0 +1,104 @@
+// @ts-check
+// Where the state lives and how its secrets are encrypted: the backend, the
+// secrets provider, and the passphrase (asked here, without echo, because the
+// pulumi commands' stdin carries the API key).
+"use strict";
+const { existsSync, mkdirSync, readFileSync } = require("node:fs");
+const path = require("node:path");
+const { CliError, configuredBackend, localBackendDir } = require("./cli.js");
+
+/**
+ * The backend in use and the environment that points pulumi at it: the
+ * configured one, else the project's local file backend (outside CI).
+ * @param {(message: string) => void} say @param {number} code  exit code when none is usable
+ * @returns {{ url: string, env: Record<string, string> }}
+ */
+function chooseBackend(say, code) {
+    const backend = configuredBackend();
+    if (backend !== undefined) {
+        say(`using the configured Pulumi backend ${/^https?:/.test(backend) ? "(logged in)" : backend}`);
+        return { url: backend, env: {} };
+    }
+    if (process.env.CI) {
+        // A runner's disk is thrown away: state kept there would be lost, and the keys with it.
+        throw new CliError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL (e.g. s3://BUCKET) or PULUMI_ACCESS_TOKEN.", code);
+    }
+    mkdirSync(localBackendDir, { recursive: true });
+    const url = `file://${localBackendDir}`;
+    say(`no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>`);
+    return { url, env: { PULUMI_BACKEND_URL: url } };
+}
+
+/** The stack file's text, or "" for a stack that has none yet. @param {string} projectDir @param {string} stack */
+function stackFileText(projectDir, stack) {
+    const file = path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
+    return existsSync(file) ? readFileSync(file, "utf8") : "";
+}
+
+/**
+ * The stack's secrets provider: "passphrase", "awskms", another scheme, or
+ * "service" (Pulumi Cloud's default); from its stack file, or for a new stack
+ * from --secrets-provider and the backend's default.
+ * @param {string} stackFile @param {string} backendUrl @param {string | undefined} requested
+ */
+function secretsProviderKind(stackFile, backendUrl, requested) {
+    if (/^encryptionsalt:/m.test(stackFile)) {
+        return "passphrase";
+    }
+    const declared = /^secretsprovider:\s*["']?([a-z0-9]+)/m.exec(stackFile)?.[1] ?? requested?.split(":")[0];
+    if (declared !== undefined && declared !== "default") {
+        return declared;
+    }
+    return /^https?:/.test(backendUrl) ? "service" : "passphrase";
+}
+
+/**
+ * The passphrase environment for pulumi: what the user set, or asked on the
+ * terminal (twice for a new stack, which fixes it for good).
+ * @param {{ newStack: boolean, code: number }} options
+ * @returns {Promise<Record<string, string>>}
+ */
+async function passphraseEnv({ newStack, code }) {
+    if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined || process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined) {
+        return {};
+    }
+    if (!process.stdin.isTTY) {
+        throw new CliError(
+            "this stack encrypts its secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or create the stack with --secrets-provider awskms://alias/NAME.",
+            code,
+        );
+    }
+    const passphrase = await promptHidden(newStack ? "New stack: choose a passphrase for its secrets (keep it; it cannot be recovered): " : "Passphrase for the stack's secrets: ", code);
+    if (passphrase === "") {
+        throw new CliError("an empty passphrase protects nothing; run again and enter one.", code);
+    }
+    if (newStack && (await promptHidden("Repeat the passphrase: ", code)) !== passphrase) {
+        throw new CliError("the two passphrases differ; nothing was created. Run again.", code);
+    }
+    return { PULUMI_CONFIG_PASSPHRASE: passphrase };
+}
+
+/** @param {string} question @param {number} code @returns {Promise<string>} */
+function promptHidden(question, code) {
+    const readline = require("node:readline");
+    const { Writable } = require("node:stream");
+    // In terminal mode readline turns the terminal's own echo off and echoes
+    // through `output`; an output that drops everything echoes nothing.
+    const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+    return new Promise((resolve, reject) => {
+        const rl = readline.createInterface({ input: process.stdin, output: silent, terminal: true });
+        process.stderr.write(question); // after the terminal's echo is off
+        rl.on("SIGINT", () => {
+            rl.close();
+            process.stderr.write("\n");
+            reject(new CliError("cancelled; nothing was changed.", code));
+        });
+        rl.question("", (answer) => {
+            rl.close();
+            process.stderr.write("\n");
+            resolve(answer);
+        });
+    });
+}
+
+module.exports = { chooseBackend, passphraseEnv, secretsProviderKind, stackFileText };

@@ -1,0 +1,51 @@
+// @ts-check
+// What `npm run deploy` prints when it has finished: the public key, and the
+// exact next steps for the key state the stack is in.
+"use strict";
+
+/** Where a key is uploaded; the account type chooses the environment. @param {string} environment */
+const webAppSteps = (environment) => `Qredo Web App → your name (top right) → the ${environment} account → Settings → Partner API → Upload Public Key`;
+
+/** @param {string} stack */
+const commitReminder = (stack) =>
+    `Commit and push stacks/Pulumi.${stack}.yaml now (keyVersion/keyStage changed): the pipeline and every other machine must deploy this state, and a deploy from an older copy would try to move the key backwards.`;
+
+/** The loud warning of an immediate rotation. @param {string} file */
+const immediateWarning = (file) =>
+    `WARNING: --immediate makes the new key the one signers use as soon as this update applies. Qredo REJECTS every request they sign from then until you upload ${file} in the Qredo Web App. Use it only for a key that must stop working now.`;
+
+/**
+ * @param {{ stack: string, environment: string, step: import("./keyState.js").Step, from: import("./keyState.js").KeyState,
+ *   now: import("./keyState.js").KeyState, file: string, shownFile: string, fingerprint: string }} r
+ */
+function finishedMessage(r) {
+    const lines = [
+        `Public key for the Qredo ${r.environment} environment (keyVersion ${r.now.version}, ${r.now.stage}) written to ${r.file}`,
+        `  SHA-256 fingerprint: ${r.fingerprint}`,
+        `  check it:  openssl pkey -pubin -in ${r.shownFile} -outform DER | sha256sum`,
+        "",
+    ];
+    if (r.step === "rotate") {
+        lines.unshift(`Staged a new RSA key: keyVersion ${r.from.version} → ${r.now.version}, keyStage pending. Signers keep signing with key ${r.from.version} until you promote.`, "");
+        lines.push(
+            "Next:",
+            `  1. ${commitReminder(r.stack)}`,
+            `  2. Upload ${r.shownFile}: ${webAppSteps(r.environment)}. From then on Qredo accepts only the new key; signers built on @qredo-partner-keys/client switch to it by themselves.`,
+            `  3. Check that Qredo accepts it: npm run verify -- ${r.stack} --live`,
+            `  4. Promote it: npm run deploy -- ${r.stack} --promote`,
+        );
+    } else if (r.step === "rotate-immediate") {
+        lines.unshift(`Rotated immediately: keyVersion ${r.from.version} → ${r.now.version} is the key signers use NOW.`, "");
+        lines.push(`Upload ${r.shownFile} NOW: ${webAppSteps(r.environment)}. Until you do, Qredo rejects every signed request.`, commitReminder(r.stack));
+    } else if (r.step === "promote") {
+        lines.unshift(`Promoted keyVersion ${r.now.version}: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.`, "");
+        lines.push(commitReminder(r.stack));
+    } else if (r.now.stage === "pending") {
+        lines.push(`A new key is staged (pending). Upload ${r.shownFile}: ${webAppSteps(r.environment)}; then promote it: npm run deploy -- ${r.stack} --promote`);
+    } else {
+        lines.push(`If Qredo does not have this key yet, upload it: ${webAppSteps(r.environment)}.`);
+    }
+    return lines.join("\n");
+}
+
+module.exports = { finishedMessage, immediateWarning, webAppSteps };

@@ -1,0 +1,181 @@
+// @ts-check
+// `npm run deploy -- <stack> [options]`: the options, the combinations that
+// make sense, flags npm swallowed, and stack names. All pure: checked before
+// the script runs anything.
+"use strict";
+const { existsSync, readFileSync } = require("node:fs");
+const path = require("node:path");
+const { CliError, parseStackCommand } = require("./cli.js");
+
+/** Exit codes, documented in docs/deploy.md. */
+const exit = {
+    ok: 0,
+    pulumiFailed: 1,
+    usage: 2,
+    noPulumiCli: 3,
+    setupFailed: 4,
+    interrupted: 130,
+};
+
+const environments = ["sandbox", "production"];
+
+const usage = `usage: npm run deploy -- <stack> [options]
+
+  <stack>                    sandbox, production, or another stack whose
+                             stacks/Pulumi.<stack>.yaml sets its environment
+
+options:
+  --api-key-file PATH        the \`apikey\` file from the Qredo Web App
+                             (default: $QREDO_API_KEY, else ./apikey for a stack
+                             that has no key yet, else the key already stored)
+  --replace-api-key          replace the API key already stored in the stack
+  --rotate                   stage a new RSA key (keyVersion + 1, keyStage pending);
+                             signers keep the current key until --promote
+  --promote                  make the staged key the one signers use
+  --immediate                with --rotate: the new key is current at once
+                             (signing FAILS until you upload it)
+  --replace-pending          with --rotate: discard a staged key that was never promoted
+  --public-key-out PATH      where to write the public key
+                             (default: public-<environment>.pem)
+  --secrets-provider URL     for a new stack, e.g. awskms://alias/pulumi-qredo
+  --yes                      update without the interactive confirmation (pipelines)
+  --help                     this text`;
+
+const optionSpec = {
+    "api-key-file": { type: "string" },
+    "replace-api-key": { type: "boolean", default: false },
+    rotate: { type: "boolean", default: false },
+    promote: { type: "boolean", default: false },
+    immediate: { type: "boolean", default: false },
+    "replace-pending": { type: "boolean", default: false },
+    "public-key-out": { type: "string" },
+    "secrets-provider": { type: "string" },
+    yes: { type: "boolean", default: false },
+};
+
+/**
+ * @typedef {{ stack: string, apiKeyFile?: string, replaceApiKey: boolean, rotate: boolean, promote: boolean,
+ *   immediate: boolean, replacePending: boolean, publicKeyOut?: string, secretsProvider?: string, yes: boolean }} DeployOptions
+ */
+
+/**
+ * The options, or undefined for --help. Throws a usage CliError for anything
+ * that does not fit, including a flag npm took for itself.
+ * @param {string[]} argv @param {NodeJS.ProcessEnv} env
+ * @returns {DeployOptions | undefined}
+ */
+function parseOptions(argv, env) {
+    refuseSwallowedFlags(argv, env);
+    const parsed = parseStackCommand(argv, /** @type {any} */ (optionSpec), usage, exit.usage);
+    if (parsed === undefined) {
+        return undefined;
+    }
+    /** @type {DeployOptions} */
+    const options = {
+        stack: parsed.stack,
+        apiKeyFile: parsed["api-key-file"],
+        replaceApiKey: parsed["replace-api-key"],
+        rotate: parsed.rotate,
+        promote: parsed.promote,
+        immediate: parsed.immediate,
+        replacePending: parsed["replace-pending"],
+        publicKeyOut: parsed["public-key-out"],
+        secretsProvider: parsed["secrets-provider"],
+        yes: parsed.yes,
+    };
+    checkCombination(options);
+    return options;
+}
+
+/**
+ * `npm run deploy sandbox --rotate` (no `--`) hands npm the flag: npm sets
+ * npm_config_rotate and passes only `sandbox`. Refuse rather than deploy
+ * without the option the user asked for.
+ * @param {string[]} argv @param {NodeJS.ProcessEnv} env
+ */
+function refuseSwallowedFlags(argv, env) {
+    const swallowed = Object.keys(optionSpec).filter((name) => env[`npm_config_${name.replaceAll("-", "_")}`] !== undefined && !argv.includes(`--${name}`));
+    if (swallowed.length === 0) {
+        return;
+    }
+    const flags = swallowed.map((name) => `--${name}`).join(" ");
+    const stack = argv.find((a) => !a.startsWith("-")) ?? "<stack>";
+    throw new CliError(
+        `npm kept ${flags} for itself (it set ${swallowed.map((n) => `npm_config_${n.replaceAll("-", "_")}`).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run deploy -- ${stack} ${flags}${swallowed.some((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string") ? " …" : ""}`,
+        exit.usage,
+    );
+}
+
+/** @param {DeployOptions} o */
+function checkCombination(o) {
+    /** @param {string} message */
+    const refuse = (message) => {
+        throw new CliError(message, exit.usage);
+    };
+    if (o.promote && o.rotate) {
+        refuse(`--promote and --rotate cannot go together: promote the staged key first (npm run deploy -- ${o.stack} --promote), then rotate in a later step.`);
+    }
+    if (o.immediate && !o.rotate) {
+        refuse(`--immediate only qualifies --rotate: npm run deploy -- ${o.stack} --rotate --immediate`);
+    }
+    if (o.replacePending && !o.rotate) {
+        refuse(`--replace-pending only qualifies --rotate: npm run deploy -- ${o.stack} --rotate --replace-pending`);
+    }
+    if (!/^[A-Za-z0-9_.-]+$/.test(o.stack)) {
+        refuse(`"${o.stack}" is not a stack name: use letters, digits, "-", "_" and "." only (for example sandbox or production).`);
+    }
+}
+
+/**
+ * The stack's Qredo environment: its name, or `environment` in its stack
+ * file. Anything else is refused, with the likely intended name.
+ * @param {string} stack @param {string} projectDir
+ */
+function stackEnvironment(stack, projectDir) {
+    const file = path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    const set = /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
+    if (set !== undefined) {
+        if (!environments.includes(set)) {
+            throw new CliError(`stacks/Pulumi.${stack}.yaml sets qredo-partner-keys:environment to "${set}"; it must be sandbox or production.`, exit.usage);
+        }
+        return set;
+    }
+    if (environments.includes(stack)) {
+        return stack;
+    }
+    const guess = suggestStack(stack);
+    throw new CliError(
+        `stack "${stack}" is neither sandbox nor production, and stacks/Pulumi.${stack}.yaml does not say which Qredo environment it is.${guess === undefined ? "" : ` Did you mean ${guess}?\n    npm run deploy -- ${guess}`}
+If "${stack}" is meant to be a stack of its own, say which environment it holds (from the project folder), then run again:
+    printf 'config:\\n  qredo-partner-keys:environment: sandbox\\n' >> stacks/Pulumi.${stack}.yaml    # or production`,
+        exit.usage,
+    );
+}
+
+/** sandbox or production when `name` is a near miss (case, prefix, a typo or two). @param {string} name */
+function suggestStack(name) {
+    const lower = name.toLowerCase();
+    for (const env of environments) {
+        if (lower === env || (lower.length >= 3 && (env.startsWith(lower) || lower.startsWith(env)))) {
+            return env;
+        }
+    }
+    const close = environments.map((env) => ({ env, d: distance(lower, env) })).sort((a, b) => a.d - b.d)[0];
+    return close.d <= 2 ? close.env : undefined;
+}
+
+/** Levenshtein distance. @param {string} a @param {string} b */
+function distance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) {
+            row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = row;
+    }
+    return previous[b.length];
+}
+
+module.exports = { exit, parseOptions, stackEnvironment, suggestStack, usage };

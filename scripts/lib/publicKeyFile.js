@@ -1,0 +1,68 @@
+// @ts-check
+// The public key file to upload: checked against the stack's fingerprint and
+// written atomically, so a failed write (a full disk) never leaves a truncated
+// or empty file where the previous good one was.
+"use strict";
+const { createHash, createPublicKey, randomBytes } = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
+
+/** The default file name: one per environment, so sandbox and production never overwrite each other. @param {string} environment */
+const defaultPublicKeyFile = (environment) => `public-${environment}.pem`;
+
+/**
+ * The PEM and its SHA-256 fingerprint, or a reason not to write it.
+ * @param {Record<string, unknown>} outputs
+ * @returns {{ ok: true, pem: string, fingerprint: string } | { ok: false, problem: string }}
+ */
+function checkedPublicKey(outputs) {
+    const pem = outputs.publicKeyPem;
+    if (typeof pem !== "string" || !pem.includes("-----BEGIN PUBLIC KEY-----")) {
+        return { ok: false, problem: "has no publicKeyPem output; did `pulumi up` finish?" };
+    }
+    const der = createPublicKey(pem).export({ type: "spki", format: "der" });
+    const fingerprint = createHash("sha256").update(der).digest("hex");
+    if (fingerprint !== outputs.publicKeyFingerprintSha256) {
+        return { ok: false, problem: "has a publicKeyPem output that does not match its publicKeyFingerprintSha256 output; not writing it" };
+    }
+    return { ok: true, pem: pem.endsWith("\n") ? pem : `${pem}\n`, fingerprint };
+}
+
+/**
+ * Writes `text` to `file` through a temporary file in the same folder and a
+ * rename, which replaces the old file in one step.
+ * @param {string} file @param {string} text
+ */
+function writeAtomically(file, text) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+    const fd = fs.openSync(temp, "wx", 0o644);
+    try {
+        try {
+            fs.writeSync(fd, text);
+            fs.fsyncSync(fd);
+        } finally {
+            fs.closeSync(fd);
+        }
+        fs.renameSync(temp, file);
+    } catch (error) {
+        fs.rmSync(temp, { force: true });
+        throw error;
+    }
+}
+
+/** Why `file` cannot be the output, or undefined. Checked before anything changes. @param {string} file @param {string} label */
+function outputProblem(file, label) {
+    let stat;
+    try {
+        stat = fs.statSync(file);
+    } catch {
+        return undefined;
+    }
+    if (stat.isDirectory()) {
+        return `--public-key-out ${label} is a directory; name a file, e.g. ${path.join(label, "public.pem")}.`;
+    }
+    return stat.isFile() ? undefined : `--public-key-out ${label} exists and is not a regular file; name another path.`;
+}
+
+module.exports = { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically };

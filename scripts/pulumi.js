@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// @ts-check
+// npm run pulumi -- <pulumi arguments>: the Pulumi CLI against the same state
+// as `npm run deploy` (the configured backend, else the project's local
+// .pulumi-state/), with the passphrase taken the same way (from
+// PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE; otherwise pulumi
+// asks on the terminal itself). Runs in the project folder. Exits with
+// pulumi's exit code.
+"use strict";
+const { mkdirSync } = require("node:fs");
+const { CliError, PulumiCli, configuredBackend, localBackendDir, runMain } = require("./lib/cli.js");
+
+async function main() {
+    const pulumi = new PulumiCli(1);
+    if (configuredBackend() === undefined) {
+        if (process.env.CI) {
+            throw new CliError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL or PULUMI_ACCESS_TOKEN.", 2);
+        }
+        mkdirSync(localBackendDir, { recursive: true });
+        pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
+    }
+    const result = await pulumi.runLong(process.argv.slice(2));
+    process.exitCode = result.interrupted === "SIGTERM" ? 143 : result.interrupted ? 130 : result.status;
+}
+
+runMain("pulumi", main);

@@ -1,0 +1,77 @@
+// One realistic mistake per case: npm run deploy exits with a clear message
+// and the stand-in pulumi saw no stack creation, no config change and no `up`.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changes, DeployHarness, deployedStack, type Place, type Run } from "./support/deployRun";
+import { makeApiKey } from "./support/providers.js";
+
+const h = new DeployHarness();
+const storedKey = makeApiKey();
+
+interface Mistake {
+    readonly name: string;
+    readonly args: string[];
+    readonly env?: Record<string, string | undefined>;
+    /** prepares the user's folder; returns nothing */
+    readonly files?: (cwd: string) => void;
+    readonly existing?: boolean;
+    /** run without adding --yes */
+    readonly noYes?: boolean;
+    readonly status: number;
+    readonly message: string;
+}
+
+const key = makeApiKey();
+const mistakes: Mistake[] = [
+    { name: "--api-key-file that does not exist", args: ["sandbox", "--api-key-file", "nope"], status: 2, message: "deploy: error: --api-key-file nope: no such file." },
+    { name: "an empty key file", args: ["sandbox", "--api-key-file", "apikey"], files: (d) => writeFileSync(join(d, "apikey"), ""), status: 2, message: "--api-key-file apikey is empty; paste the key from the Qredo Web App into it and save." },
+    { name: "a directory as the key file", args: ["sandbox", "--api-key-file", "keys"], files: (d) => mkdirSync(join(d, "keys")), status: 2, message: "--api-key-file keys is a directory; pass the `apikey` file itself, e.g. --api-key-file keys/apikey." },
+    { name: "a FIFO as the key file (must not block)", args: ["sandbox", "--api-key-file", "fifo"], files: (d) => execFileSync("mkfifo", [join(d, "fifo")]), status: 2, message: "--api-key-file fifo is not a regular file (a pipe, socket or device)" },
+    { name: "a huge key file", args: ["sandbox", "--api-key-file", "big"], files: (d) => writeFileSync(join(d, "big"), "A".repeat(70_000)), status: 2, message: "--api-key-file big is 70000 bytes, far more than an API key" },
+    { name: "UTF-16 without a byte-order mark", args: ["sandbox", "--api-key-file", "apikey"], files: (d) => writeFileSync(join(d, "apikey"), Buffer.from(key, "utf16le")), status: 2, message: "it looks like UTF-16 without a byte-order mark. Re-save it as UTF-8" },
+    { name: "a truncated key", args: ["sandbox"], env: { QREDO_API_KEY: key.slice(0, -1) }, status: 2, message: "the API key from $QREDO_API_KEY " },
+    { name: "a PEM pasted as the key", args: ["sandbox", "--api-key-file", "apikey"], files: (d) => writeFileSync(join(d, "apikey"), "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n"), status: 2, message: "looks like a PEM key, not the API key" },
+    { name: "stack prod", args: ["prod"], status: 2, message: 'stack "prod" is neither sandbox nor production, and stacks/Pulumi.prod.yaml does not say which Qredo environment it is. Did you mean production?\n    npm run deploy -- production' },
+    { name: "stack Sandbox", args: ["Sandbox"], status: 2, message: "Did you mean sandbox?\n    npm run deploy -- sandbox" },
+    { name: "an unknown stack", args: ["staging"], status: 2, message: "printf 'config:\\n  qredo-partner-keys:environment: sandbox\\n' >> stacks/Pulumi.staging.yaml    # or production" },
+    { name: "no --yes and no terminal", args: ["sandbox"], noYes: true, status: 2, message: "there is no terminal to confirm the update on. Run it in a terminal, or pass --yes to update without asking (pipelines): npm run deploy -- sandbox --yes" },
+    { name: "--rotate swallowed by npm", args: ["sandbox", "--yes"], env: { npm_config_rotate: "true" }, status: 2, message: "npm kept --rotate for itself (it set npm_config_rotate), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --rotate" },
+    { name: "--yes swallowed by npm", args: ["sandbox"], env: { npm_config_yes: "true" }, noYes: true, status: 2, message: "Put -- before the options:\n    npm run deploy -- sandbox --yes" },
+    { name: "--promote with --rotate", args: ["sandbox", "--promote", "--rotate"], status: 2, message: "--promote and --rotate cannot go together" },
+    { name: "--immediate without --rotate", args: ["sandbox", "--immediate"], status: 2, message: "--immediate only qualifies --rotate: npm run deploy -- sandbox --rotate --immediate" },
+    { name: "--public-key-out a directory", args: ["sandbox", "--public-key-out", "out"], files: (d) => mkdirSync(join(d, "out")), status: 2, message: "--public-key-out out is a directory; name a file, e.g. out/public.pem." },
+    { name: "no API key for a new stack", args: ["sandbox"], env: { QREDO_API_KEY: undefined }, status: 2, message: "stack sandbox has no API key yet." },
+    { name: "a different API key for a stack that has one", args: ["sandbox"], existing: true, status: 2, message: "stack sandbox already stores a different API key than the one from $QREDO_API_KEY; nothing was changed." },
+    { name: "--replace-api-key without a key", args: ["sandbox", "--replace-api-key"], env: { QREDO_API_KEY: undefined }, existing: true, status: 2, message: "--replace-api-key needs the new key" },
+    { name: "--secrets-provider for a stack that exists", args: ["sandbox", "--secrets-provider", "awskms://alias/x"], existing: true, status: 2, message: "--secrets-provider only applies to a new stack" },
+    { name: "no passphrase and no terminal", args: ["sandbox"], env: { PULUMI_CONFIG_PASSPHRASE: undefined }, status: 2, message: "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE" },
+    { name: "a hung pulumi", args: ["sandbox"], env: { FAKE_PULUMI_HANG: "stack ls", QREDO_PULUMI_TIMEOUT_SECONDS: "0.5" }, status: 1, message: "`pulumi stack ls` did not finish within 0.5 s and was stopped." },
+];
+
+const runs: Run[] = [];
+beforeAll(async () => {
+    h.setUp();
+    runs.push(
+        ...(await Promise.all(
+            mistakes.map((m) => {
+                const where: Place = h.place(m.existing ? { sandbox: deployedStack(h.keys[0], { apiKey: storedKey }) } : undefined);
+                m.files?.(where.cwd);
+                const yes = m.noYes || m.args.includes("--yes") ? [] : ["--yes"];
+                return h.run(where, [...m.args, ...yes], { QREDO_API_KEY: makeApiKey(), ...m.env });
+            }),
+        )),
+    );
+});
+afterAll(() => h.tearDown());
+
+describe("npm run deploy refuses, before changing anything", () => {
+    it.each(mistakes.map((m, i) => [m.name, i] as const))("%s", (_name, i) => {
+        const run = runs[i];
+        expect(run.stderr).toContain(mistakes[i].message);
+        expect(run.status).toBe(mistakes[i].status);
+        expect(changes(run)).toEqual([]);
+        expect(run.stderr).not.toMatch(/^\s+at /m);
+    });
+});

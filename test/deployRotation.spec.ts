@@ -1,0 +1,100 @@
+// Key rotation through npm run deploy: stage, promote, immediate, and what a
+// failed, declined or interrupted `up` leaves behind. Stand-in pulumi.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changes, commands, DeployHarness, deployedStack, type Place, type Run } from "./support/deployRun";
+import { makeApiKey } from "./support/providers.js";
+
+const h = new DeployHarness();
+beforeAll(() => h.setUp());
+afterAll(() => h.tearDown());
+
+const keyConfig = (where: Place, stack = "sandbox") => {
+    const config = h.stateOf(where).stacks[stack].config;
+    return { keyVersion: config["qredo-partner-keys:keyVersion"]?.value, keyStage: config["qredo-partner-keys:keyStage"]?.value };
+};
+const pem = (where: Place, env = "sandbox") => readFileSync(join(where.cwd, `public-${env}.pem`), "utf8");
+const after = (run: Run, before: Run) => commands(run).slice(before.calls.length);
+
+describe("stage, upload, promote", () => {
+    const where = {} as { place: Place };
+    const runs: Record<string, Run> = {};
+    beforeAll(async () => {
+        where.place = h.place();
+        runs.first = await h.run(where.place, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey() });
+        runs.rotate = await h.run(where.place, ["sandbox", "--rotate", "--yes"]);
+        runs.plainWhilePending = await h.run(where.place, ["sandbox", "--yes"]);
+        runs.promote = await h.run(where.place, ["sandbox", "--promote", "--yes"]);
+    });
+
+    it("a first plain deploy creates the stack and never sets keyVersion or keyStage", () => {
+        expect(runs.first.stderr).toBe(runs.first.stderr.replace(/^\s+at /m, "")); // no stack trace
+        expect(runs.first.status).toBe(0);
+        expect(changes(runs.first)).toEqual(["stack init sandbox", "config set --stack sandbox --secret apiKey", "up --stack sandbox --yes"]);
+        expect(runs.first.stdout).toContain("Public key for the Qredo sandbox environment (keyVersion 1, current) written to");
+    });
+
+    it("--rotate stages keyVersion + 1 as pending before up, writes the new key and says what to do next", () => {
+        const run = runs.rotate;
+        expect(run.status).toBe(0);
+        expect(after(run, runs.first).filter((c) => !c.startsWith("stack output") && !c.startsWith("config --stack"))).toEqual([
+            "version",
+            "stack ls --json",
+            "config set-all --stack sandbox --plaintext keyVersion=2 --plaintext keyStage=pending",
+            "up --stack sandbox --yes",
+        ]);
+        expect(run.stderr).toContain("deploy: set keyVersion 1 → 2, keyStage current → pending in stacks/Pulumi.sandbox.yaml");
+        expect(run.stdout).toContain("Staged a new RSA key: keyVersion 1 → 2, keyStage pending. Signers keep signing with key 1 until you promote.");
+        expect(run.stdout).toContain("  1. Commit and push stacks/Pulumi.sandbox.yaml now");
+        expect(run.stdout).toContain("  2. Upload public-sandbox.pem: Qredo Web App → your name (top right) → the sandbox account → Settings → Partner API → Upload Public Key.");
+        expect(run.stdout).toContain("  4. Promote it: npm run deploy -- sandbox --promote");
+        expect(run.stdout).toContain("(keyVersion 2, pending)");
+    });
+
+    it("a plain deploy while a key is staged changes neither keyVersion nor keyStage, and reminds of the upload", () => {
+        const run = runs.plainWhilePending;
+        expect(run.status).toBe(0);
+        expect(after(run, runs.rotate).some((c) => c.startsWith("config set"))).toBe(false);
+        expect(run.stdout).toContain("A new key is staged (pending). Upload public-sandbox.pem");
+    });
+
+    it("--promote sets keyStage current on the same keyVersion, keeps the public key, and says to commit", () => {
+        const run = runs.promote;
+        expect(run.status).toBe(0);
+        expect(after(run, runs.plainWhilePending)).toContain("config set-all --stack sandbox --plaintext keyVersion=2 --plaintext keyStage=current");
+        expect(keyConfig(where.place)).toEqual({ keyVersion: "2", keyStage: "current" });
+        expect(run.stdout).toContain("Promoted keyVersion 2: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.");
+        expect(run.stdout).toContain("Commit and push stacks/Pulumi.sandbox.yaml now");
+        expect(h.stateOf(where.place).stacks.sandbox.outputs?.publicKeyPem).toBe(pem(where.place));
+    });
+});
+
+describe("refusals that change nothing (exit 2)", () => {
+    const cases: [string, Record<string, unknown>, string[], string][] = [
+        ["--promote when nothing is pending", { sandbox: { keyVersion: 2 } }, ["--promote"], "nothing to promote: stack sandbox has no staged key (keyVersion 2 is current). Stage one with: npm run deploy -- sandbox --rotate"],
+        ["--rotate while a key is pending", { sandbox: { keyVersion: 2, keyStage: "pending" } }, ["--rotate"], "To throw the staged key away and stage a new one instead (only if it was never uploaded): npm run deploy -- sandbox --rotate --replace-pending"],
+        ["--rotate --immediate while a key is pending", { sandbox: { keyVersion: 2, keyStage: "pending" } }, ["--rotate", "--immediate"], "already has a staged key"],
+        ["a stack file whose keyVersion is behind the deployment", { sandbox: { keyVersion: 2, deployedVersion: 3 } }, [], "stacks/Pulumi.sandbox.yaml says keyVersion 2 (keyStage current), but the stack last deployed keyVersion 3 (keyStage current). This copy of the stack file is older than the deployment"],
+        ["--rotate from a stack file behind the deployment", { sandbox: { keyVersion: 2, deployedVersion: 3 } }, ["--rotate"], "never committed and pushed"],
+        ["a stack file back at pending after a promotion", { sandbox: { keyVersion: 2, keyStage: "pending", deployedStage: "current" } }, [], "would move the key backwards"],
+        ["--rotate on a stack never deployed", {}, ["--rotate"], "stack sandbox has no deployed key to rotate yet"],
+    ];
+    const results: Run[] = [];
+    beforeAll(async () => {
+        results.push(
+            ...(await Promise.all(
+                cases.map(([, stacks, args]) => {
+                    const seeded = Object.fromEntries(Object.entries(stacks).map(([name, o]) => [name, deployedStack(h.keys[1], { apiKey: makeApiKey(), ...(o as object) })]));
+                    return h.run(h.place(seeded), ["sandbox", ...args, "--yes"], { QREDO_API_KEY: undefined });
+                }),
+            )),
+        );
+    });
+    it.each(cases.map((c, i) => [c[0], i] as const))("%s", (_name, i) => {
+        const run = results[i];
+        expect(run.stderr).toContain(cases[i][3]);
+        expect(run.status).toBe(2);
+        expect(changes(run)).toEqual([]);
+    });
+});
