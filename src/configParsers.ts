@@ -150,7 +150,7 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
     }
     if (url.protocol === "http:" && !loopbackHost.test(url.hostname)) {
         return problem(
-            `uses plain http to ${url.hostname}, so the API key and signatures would cross the network unencrypted; plain http is allowed only to localhost, 127.0.0.1 or [::1], for local try-outs`,
+            `uses plain http to ${show(url.hostname, context)}, so the API key and signatures would cross the network unencrypted; plain http is allowed only to localhost, 127.0.0.1 or [::1], for local try-outs`,
             useDefault,
         );
     }
@@ -159,7 +159,8 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
     }
     if (value.endsWith("/")) {
         const trimmed = value.replace(/\/+$/, "");
-        return problem(`must not end with / (request paths start with one), got ${show(value, context)}`, set(`apiBaseUrl ${shellQuote(trimmed)}`));
+        // A secret value must not appear in the fix either: suggest the default then.
+        return problem(`must not end with / (request paths start with one), got ${show(value, context)}`, context.secret ? useDefault : set(`apiBaseUrl ${shellQuote(trimmed)}`));
     }
     return ok(value);
 }
@@ -254,8 +255,8 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
     const repeated = indexesWhere(list, (region, i) => list.indexOf(region) !== i);
     const own = indexesWhere(list, (region, i) => region === context.awsRegion && !repeated.includes(i));
     const wrong = [
-        ...(repeated.length > 0 ? [`lists ${[...new Set(repeated.map((i) => list[i]))].join(", ")} more than once`] : []),
-        ...(own.length > 0 ? [`includes the stack's own region ${list[own[0]]}, where the secrets already are`] : []),
+        ...(repeated.length > 0 ? [`lists ${[...new Set(repeated.map((i) => show(list[i], context)))].join(", ")} more than once`] : []),
+        ...(own.length > 0 ? [`includes the stack's own region ${show(list[own[0]], context)}, where the secrets already are`] : []),
     ];
     return wrong.length > 0 ? problem(wrong.join("; "), ...removeEntries("replicaRegions", [...repeated, ...own])) : ok(list);
 }
@@ -283,18 +284,29 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
         }
     }
     if (wrong.length > 0) {
-        return problem(wrong.join("; "), ...fix);
+        return context.secret ? secretTagsProblem(wrong.length) : problem(wrong.join("; "), ...fix);
     }
     // The program's tag names are the same in every environment.
     const names = new Set([...Object.keys(defaultTags(environments[0])), ...Object.keys(tags)]);
     if (names.size > maxTags) {
         const extra = Object.keys(tags).filter((name) => !(name in defaultTags(environments[0]))).slice(maxTags - names.size);
+        if (context.secret) {
+            return secretTagsProblem(names.size - maxTags);
+        }
         return problem(
             `makes ${names.size} tags with the program's own Project, Environment and ManagedBy; AWS allows ${maxTags} on a secret or policy, so remove ${names.size - maxTags}`,
             ...extra.map((name) => rm(pathTo("tags", name))),
         );
     }
     return ok(tags);
+}
+
+/** Tags set with --secret: nothing of them may show, not even in a fix, so the fix is to set them again. */
+function secretTagsProblem(count: number): Parsed<never> {
+    return problem(
+        `has ${count} ${count === 1 ? "tag" : "tags"} AWS would refuse (more than ${maxTags} with the program's own Project, Environment and ManagedBy, or a name or value too long or with characters other than letters, digits, spaces and _ . : / = + - @); the map was set as a secret, so its entries are not shown: remove it and set the tags again`,
+        rm("tags"),
+    );
 }
 
 function tagProblem(name: string, value: unknown): string | undefined {

@@ -1,0 +1,251 @@
+// Properties of the per-key parsers: what each accepts, that a problem never
+// shows a secret, and that its fix, applied, gives a value the parser accepts.
+import { spawnSync } from "node:child_process";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+    formatProblem,
+    maxTags,
+    parseApiBaseUrl,
+    parseApiKey,
+    parseEnvironment,
+    parseKeyStage,
+    parseKeyVersion,
+    parseKmsKeyId,
+    parseProtect,
+    parseReaderArns,
+    parseRecoveryWindow,
+    parseReplicaRegions,
+    parseSecretNamePrefix,
+    parseTags,
+    type FixCommand,
+    type ParseContext,
+    type Parsed,
+} from "../src/configParsers";
+import { defaults, keyStages } from "../src/environments";
+
+const plain: ParseContext = { stack: "sandbox", secret: false };
+const secret: ParseContext = { stack: "sandbox", secret: true };
+
+/** Splits what our fixes contain (bare words, single-quoted words, \' escapes) as a POSIX shell does. */
+function shellWords(text: string): string[] {
+    const words: string[] = [];
+    for (const match of text.matchAll(/(?:[^\s'\\]+|\\.|'[^']*')+/g)) {
+        words.push(match[0].replace(/'([^']*)'|\\(.)|([^'\\]+)/g, (_, quoted?: string, escaped?: string, bare?: string) => quoted ?? escaped ?? bare ?? ""));
+    }
+    return words;
+}
+
+/** The entry a `--path` argument names: a list index or a map key. */
+function pathEntry(path: string): number | string {
+    const match = /^\w+(?:\[(\d+)\]|\.([A-Za-z0-9_-]+)|\[("(?:[^"\\]|\\.)*")\])$/.exec(path);
+    if (match === null) {
+        throw new Error(`unexpected path ${path}`);
+    }
+    return match[1] !== undefined ? Number(match[1]) : (match[2] ?? JSON.parse(match[3]));
+}
+
+/** Applies `set/rm --path` fixes to a parsed list or map, as the CLI would. */
+function applyFixes(value: unknown[] | Record<string, unknown>, fix: readonly FixCommand[]): unknown {
+    const result: unknown[] | Record<string, unknown> = Array.isArray(value) ? [...value] : { ...value };
+    for (const command of fix) {
+        const [flag, path, newValue] = shellWords(command.args);
+        expect(flag).toBe("--path");
+        const entry = pathEntry(path);
+        if (Array.isArray(result) && typeof entry === "number") {
+            command.verb === "rm" ? result.splice(entry, 1) : (result[entry] = newValue);
+        } else if (!Array.isArray(result) && typeof entry === "string") {
+            command.verb === "rm" ? delete result[entry] : (result[entry] = newValue);
+        } else {
+            throw new Error(`path ${path} does not fit the value`);
+        }
+    }
+    return result;
+}
+
+function problemText(parsed: Parsed<unknown>): string {
+    return parsed.ok ? "" : formatProblem("sandbox", "tags", parsed.problem);
+}
+
+const region = fc.constantFrom("eu-west-1", "eu-west-2", "eu-west-3", "us-east-1", "us-east-2", "ap-south-1", "ca-central-1");
+const tagCharacter = fc.constantFrom(..."abcXYZ019 _.:/=+-@üé東");
+const tagName = fc.string({ unit: tagCharacter, minLength: 1, maxLength: 20 }).filter((name) => !name.toLowerCase().startsWith("aws:"));
+const tagValue = fc.string({ unit: tagCharacter, maxLength: 30 });
+
+describe("parseKeyVersion", () => {
+    it("accepts every whole number from 1, with surrounding spaces, and defaults to 1", () => {
+        fc.assert(fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom("", " ", "\n"), (n, pad) => {
+            expect(parseKeyVersion(`${pad}${n}${pad}`, plain)).toEqual({ ok: true, value: n });
+        }));
+        expect(parseKeyVersion(undefined, plain)).toEqual({ ok: true, value: defaults.keyVersion });
+    });
+
+    it("refuses zero, negatives and anything that is not a whole number", () => {
+        fc.assert(fc.property(fc.integer({ max: 0 }), (n) => parseKeyVersion(String(n), plain).ok === false));
+        fc.assert(fc.property(fc.string().filter((s) => !/^\s*-?\d+\s*$/.test(s)), (s) => parseKeyVersion(s, plain).ok === false));
+    });
+});
+
+describe("parseKeyStage", () => {
+    it("accepts exactly current and pending, and defaults to current", () => {
+        fc.assert(
+            fc.property(fc.oneof(fc.constantFrom(...keyStages, "Current", "pending ", "staged", ""), fc.string()), (s) => {
+                const parsed = parseKeyStage(s, plain);
+                expect(parsed.ok).toBe(s === "current" || s === "pending");
+                expect(parsed.ok && parsed.value).toBe(parsed.ok ? s : false);
+            }),
+        );
+        expect(parseKeyStage(undefined, plain)).toEqual({ ok: true, value: "current" });
+    });
+});
+
+describe("parseRecoveryWindow and parseProtect", () => {
+    it("accept 0 or 7 to 30 days, and leave an absent value to the environment", () => {
+        fc.assert(
+            fc.property(fc.integer({ min: -100, max: 100 }), (n) => {
+                expect(parseRecoveryWindow(String(n), plain).ok).toBe(n === 0 || (n >= 7 && n <= 30));
+            }),
+        );
+        expect(parseRecoveryWindow(undefined, plain)).toEqual({ ok: true, value: undefined });
+    });
+
+    it("accept true and false in any case, nothing else", () => {
+        fc.assert(
+            fc.property(fc.boolean(), fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), (b, upper) => {
+                const text = [...String(b)].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join("");
+                expect(parseProtect(` ${text} `, plain)).toEqual({ ok: true, value: b });
+            }),
+        );
+        fc.assert(fc.property(fc.string().filter((s) => !["true", "false"].includes(s.trim().toLowerCase())), (s) => parseProtect(s, plain).ok === false));
+    });
+});
+
+describe("parseApiBaseUrl", () => {
+    const segments = fc.array(fc.stringMatching(/^[a-z0-9-]{1,10}$/), { maxLength: 4 }).map((parts) => parts.map((p) => `/${p}`).join(""));
+
+    it("accepts any https URL without query, fragment or trailing slash, as given", () => {
+        fc.assert(
+            fc.property(fc.domain(), segments, (host, path) => {
+                const url = `https://${host}${path}`;
+                expect(parseApiBaseUrl(url, plain)).toEqual({ ok: true, value: url });
+            }),
+        );
+    });
+
+    it("accepts plain http to this machine only", () => {
+        fc.assert(
+            fc.property(fc.constantFrom("localhost", "127.0.0.1", "127.8.9.10", "[::1]"), fc.integer({ min: 1, max: 65535 }), segments, (host, port, path) => {
+                const url = `http://${host}:${port}${path}`;
+                expect(parseApiBaseUrl(url, plain)).toEqual({ ok: true, value: url });
+            }),
+        );
+        fc.assert(
+            fc.property(fc.domain().filter((d) => d !== "localhost"), segments, (host, path) => {
+                expect(problemText(parseApiBaseUrl(`http://${host}${path}`, plain))).toContain("uses plain http to");
+            }),
+        );
+    });
+});
+
+describe("parseReplicaRegions", () => {
+    it("accepts a list only without repeats or the stack's own region, and its fix removes exactly those", () => {
+        fc.assert(
+            fc.property(fc.array(region, { maxLength: 8 }), region, (list, own) => {
+                const context = { ...plain, awsRegion: own };
+                const parsed = parseReplicaRegions(JSON.stringify(list), context);
+                const valid = new Set(list).size === list.length && !list.includes(own);
+                expect(parsed.ok).toBe(valid);
+                if (!parsed.ok) {
+                    const fixed = applyFixes(list, parsed.problem.fix);
+                    expect(fixed).toEqual([...new Set(list)].filter((r) => r !== own));
+                    expect(parseReplicaRegions(JSON.stringify(fixed), context).ok).toBe(true);
+                }
+            }),
+        );
+    });
+});
+
+describe("parseTags", () => {
+    it("accepts any map of letters, digits, spaces and _ . : / = + - @ that fits, unchanged", () => {
+        fc.assert(
+            fc.property(fc.dictionary(tagName, tagValue, { maxKeys: maxTags - 3 }), (tags) => {
+                expect(parseTags(JSON.stringify(tags), plain)).toEqual({ ok: true, value: tags });
+            }),
+        );
+    });
+
+    it("refuses what AWS would, and its fixes give a map it accepts", () => {
+        const badCharacter = fc.constantFrom("!", "#", "&", "*", "'", '"', "\\", "<", "%");
+        const badTag = fc.tuple(tagName, badCharacter, fc.boolean()).map(([name, c, inName]) => (inName ? [`${name}${c}`, "v"] : [name, `v${c}`]));
+        fc.assert(
+            fc.property(fc.dictionary(tagName, tagValue, { maxKeys: 60 }), fc.array(badTag, { maxLength: 3 }), (good, bad) => {
+                const tags = { ...good, ...Object.fromEntries(bad) };
+                const parsed = parseTags(JSON.stringify(tags), plain);
+                if (!parsed.ok) {
+                    // One round fixes the characters; the count is checked on the map that is left.
+                    const once = applyFixes(tags, parsed.problem.fix);
+                    const again = parseTags(JSON.stringify(once), plain);
+                    const fixed = again.ok ? once : applyFixes(once as Record<string, unknown>, again.problem.fix);
+                    expect(parseTags(JSON.stringify(fixed), plain).ok).toBe(true);
+                } else {
+                    expect(bad).toEqual([]);
+                    expect(new Set([...Object.keys(tags), "Project", "Environment", "ManagedBy"]).size).toBeLessThanOrEqual(maxTags);
+                }
+            }),
+        );
+    });
+});
+
+describe("every parser", () => {
+    const parsers = {
+        apiKey: parseApiKey,
+        environment: parseEnvironment,
+        keyVersion: parseKeyVersion,
+        keyStage: parseKeyStage,
+        apiBaseUrl: parseApiBaseUrl,
+        secretNamePrefix: parseSecretNamePrefix,
+        kmsKeyId: parseKmsKeyId,
+        recoveryWindowInDays: parseRecoveryWindow,
+        protect: parseProtect,
+        readerArns: parseReaderArns,
+        replicaRegions: parseReplicaRegions,
+        tags: parseTags,
+    };
+    // A value that is distinctive enough never to appear in a message by chance.
+    const secretValue = fc.string({ minLength: 6, maxLength: 40 }).map((s) => `Zq9${s}`);
+    const raw = fc.oneof(
+        secretValue,
+        secretValue.map((v) => `https://x:${v}@api.example/p`),
+        secretValue.map((v) => `http://${v.replace(/[^a-z0-9]/gi, "")}.example/p/`),
+        secretValue.map((v) => JSON.stringify([v, v])),
+        secretValue.map((v) => JSON.stringify({ [v]: "x", t: `${v}!` })),
+    );
+
+    for (const [key, parse] of Object.entries(parsers)) {
+        it(`${key}: never shows a value set as a secret, in the problem or its fix`, () => {
+            fc.assert(
+                fc.property(raw, (value) => {
+                    const text = problemText(parse(value, secret));
+                    const distinctive = value.match(/Zq9[^"\\]{6,}/)?.[0] ?? value;
+                    expect(text.toLowerCase()).not.toContain(distinctive.slice(0, 9).toLowerCase());
+                }),
+            );
+        });
+    }
+
+    it("gives fixes that a shell splits into exactly the arguments meant", () => {
+        // Fixes from bad tags and lists, whose arguments need quoting; run once through bash.
+        const fixes = fc
+            .sample(fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 12 }), { minKeys: 1, maxKeys: 3 }), { numRuns: 40, seed: 42 })
+            .flatMap((tags) => {
+                const parsed = parseTags(JSON.stringify(tags), plain);
+                return parsed.ok ? [] : parsed.problem.fix.map((c) => `pulumi config ${c.verb} --stack sandbox ${c.args}`);
+            });
+        expect(fixes.length).toBeGreaterThan(10);
+        const script = `pulumi() { printf '%s\\037' "$@"; printf '\\036'; }\n${fixes.join("\n")}\n`;
+        const run = spawnSync("bash", ["-c", script], { encoding: "utf8" });
+        expect(run.stderr).toBe("");
+        const bashWords = run.stdout.split("\x1e").filter(Boolean).map((line) => line.split("\x1f").slice(0, -1));
+        expect(bashWords).toEqual(fixes.map((fix) => shellWords(fix).slice(1)));
+    });
+});
