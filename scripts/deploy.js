@@ -116,12 +116,12 @@ async function main(argv) {
     const given = rawGiven && { value: validKey(rawGiven, say), source: rawGiven.source };
     const backend = chooseBackend(say, exit.usage);
     pulumi.env = backend.env;
+    const provider = secretsProviderKind(stackFileText(projectDir, stack), backend.url, options.secretsProvider);
+    pulumi.stateNeedsAws = backend.url.startsWith("s3://") || provider === "awskms";
     const exists = stackExists(stack);
     if (exists && options.secretsProvider !== undefined) {
         throw refuse(`--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`);
     }
-    const provider = secretsProviderKind(stackFileText(projectDir, stack), backend.url, options.secretsProvider);
-    pulumi.stateNeedsAws = backend.url.startsWith("s3://") || provider === "awskms";
     if (provider === "passphrase") {
         pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ newStack: !exists, code: exit.usage })) };
         if (environment === "production") {

@@ -1,320 +1,230 @@
-// scripts/deploy.js against stand-in `pulumi` and `npm` executables on PATH
-// that record every call, in a throwaway copy of the project.
+// npm run deploy (scripts/deploy.js) end to end against the stand-in pulumi
+// and npm: a first deploy, API key handling across stacks, backends and
+// passphrases, what each child process is given, signals, and the real
+// `npm run` entry points.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { build, isFresh } from "../scripts/build.js";
-import { fakeCliPath, systemPath } from "./support/fakeCli";
-import { copyProject } from "./support/project.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemPath } from "./support/fakeCli";
+import { changes, commands, DeployHarness, deployedStack, expectNoLeakIn, passphrase, readLines, type PulumiCall, type Run } from "./support/deployRun";
 import { makeApiKey } from "./support/providers.js";
 
-interface PulumiCall {
-    readonly args: string[];
-    readonly stdin: string;
-    readonly backend: string | null;
-    readonly passphrase: string | null;
-}
+const h = new DeployHarness();
+beforeAll(() => h.setUp());
+afterAll(() => h.tearDown());
 
-interface Deploy {
-    readonly status: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
-    readonly calls: PulumiCall[];
-    readonly npmCalls: { args: string[] }[];
-}
+const aws = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "not-a-real-secret", GITHUB_TOKEN: "ghs_example" };
 
-let fakePath: string;
-let work: string;
-
-beforeAll(() => {
-    if (!isFresh()) {
-        build();
-    }
-    work = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-"));
-    fakePath = fakeCliPath(work);
-});
-const copies: string[] = [];
-afterAll(() => {
-    for (const dir of [work, ...copies]) {
-        rmSync(dir, { recursive: true, force: true });
-    }
-});
-
-function readLines<T>(file: string): T[] {
-    return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as T) : [];
-}
-
-/** A project copy, a fresh fake-pulumi state and a home with no Pulumi login. */
-function setup(options: { dependencies?: boolean } = {}) {
-    const project = copyProject({ dependencies: options.dependencies ?? true, build: true });
-    copies.push(project);
-    const state = mkdtempSync(join(work, "state-"));
-    const home = mkdtempSync(join(work, "home-"));
-    return { project, state, home };
-}
-
-function deploy(where: ReturnType<typeof setup>, args: string[], env: Record<string, string> = {}, path?: string): Deploy {
-    const run = spawnSync(process.execPath, [join(where.project, "scripts", "deploy.js"), ...args], {
-        cwd: where.project,
-        encoding: "utf8",
-        input: "",
-        timeout: 120_000,
-        env: {
-            PATH: path ?? fakePath,
-            HOME: where.home,
-            FAKE_PULUMI_DIR: where.state,
-            INIT_CWD: where.project,
-            PULUMI_CONFIG_PASSPHRASE: "correct horse battery staple",
-            ...env,
-        },
-    });
-    return {
-        status: run.status,
-        stdout: run.stdout,
-        stderr: run.stderr,
-        calls: readLines<PulumiCall>(join(where.state, "calls.jsonl")),
-        npmCalls: readLines<{ args: string[] }>(join(where.state, "npm.jsonl")),
-    };
-}
-
-const commands = (d: Deploy) => d.calls.map((c) => c.args.join(" "));
-
-function expectNoLeak(d: Deploy, ...secrets: string[]) {
-    for (const secret of secrets) {
-        const distinctive = secret.slice(0, 24);
-        expect(d.stdout + d.stderr).not.toContain(distinctive);
-        for (const call of d.calls) {
-            expect(call.args.join(" ")).not.toContain(distinctive);
-        }
-    }
-}
-
-describe("npm run deploy -- sandbox, from a fresh clone", () => {
-    let where: ReturnType<typeof setup>;
-    let apiKey: string;
-    let run: Deploy;
-    beforeAll(() => {
-        where = setup();
-        apiKey = makeApiKey();
-        writeFileSync(join(where.project, "apikey"), `${apiKey}\n`);
-        run = deploy(where, ["sandbox"]);
+describe("npm run deploy -- sandbox from a fresh clone, with ./apikey", () => {
+    const apiKey = makeApiKey();
+    let run: Run;
+    let cwd: string;
+    beforeAll(async () => {
+        const where = h.place();
+        cwd = where.cwd;
+        writeFileSync(join(cwd, "apikey"), `${apiKey}\n`);
+        run = await h.run(where, ["sandbox", "--yes"], { PULUMI_BACKEND_URL: undefined, ...aws });
     });
 
-    it("selects or creates the stack, stores the API key from ./apikey on stdin, and runs pulumi up", () => {
+    it("creates the stack, stores ./apikey on stdin, removes ./apikey and says so, then runs up", () => {
         expect(run.stderr).not.toMatch(/^\s+at /m);
         expect(run.status).toBe(0);
         expect(commands(run)).toEqual([
             "version",
-            "stack select --create sandbox",
+            "stack ls --json",
+            "stack init sandbox",
             "config set --stack sandbox --secret apiKey",
-            "up --stack sandbox",
-            "stack output --stack sandbox --json",
-        ]);
-        const set = run.calls[2];
-        expect(set.stdin).toBe(apiKey); // trimmed, and only ever on stdin
-    });
-
-    it("uses the local file backend in the project when none is configured, and says so", () => {
-        const url = `file://${join(where.project, ".pulumi-state")}`;
-        for (const call of run.calls.slice(1)) {
-            expect(call.backend).toBe(url);
-        }
-        expect(existsSync(join(where.project, ".pulumi-state"))).toBe(true);
-        expect(run.stderr).toContain("no Pulumi backend is configured: using the local file backend in .pulumi-state/");
-    });
-
-    it("writes public.pem from the stack output and prints the fingerprint openssl computes, and the upload steps", () => {
-        const pem = readFileSync(join(where.project, "public.pem"), "utf8");
-        expect(pem).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
-        const der = execFileSync("openssl", ["pkey", "-pubin", "-in", join(where.project, "public.pem"), "-outform", "DER"]);
-        const fingerprint = execFileSync("sha256sum", { input: der }).toString().split(" ")[0];
-        expect(run.stdout).toContain(`SHA-256 fingerprint: ${fingerprint}`);
-        expect(run.stdout).toContain("Settings → Partner API → Upload Public Key");
-    });
-
-    it("never puts the API key or the passphrase in an argument or in its output", () => {
-        expectNoLeak(run, apiKey, "correct horse battery staple");
-        expect(run.calls.slice(1).every((c) => c.passphrase === "correct horse battery staple")).toBe(true);
-    });
-
-    it("keeps the stored key on the next run when no key is given", () => {
-        rmSync(join(where.project, "apikey"));
-        const again = deploy(where, ["sandbox", "--yes"]);
-        expect(again.status).toBe(0);
-        expect(again.stderr).toContain("keeping the API key already stored in stack sandbox");
-        expect(commands(again).slice(run.calls.length)).toEqual([
-            "version",
-            "stack select --create sandbox",
-            "config --stack sandbox --json",
             "up --stack sandbox --yes",
+            "config --stack sandbox --json",
             "stack output --stack sandbox --json",
         ]);
+        expect(run.calls[3].stdin).toBe(apiKey);
+        expect(existsSync(join(cwd, "apikey"))).toBe(false);
+        expect(run.stderr).toContain("deploy: removed ./apikey: the key now lives only in stack sandbox (encrypted), so it cannot be picked up for another stack");
+    });
+
+    it("uses the project's local file backend when none is configured, and says how to reach it", () => {
+        expect(run.calls.slice(1).every((c) => c.backend === `file://${join(h.project, ".pulumi-state")}`)).toBe(true);
+        expect(run.stderr).toContain("no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>");
+    });
+
+    it("writes public-sandbox.pem atomically with the fingerprint openssl computes, and names the Web App steps", () => {
+        const file = join(cwd, "public-sandbox.pem");
+        const der = execFileSync("openssl", ["pkey", "-pubin", "-in", file, "-outform", "DER"]);
+        const fingerprint = execFileSync("sha256sum", { input: der }).toString().split(" ")[0];
+        expect(run.stdout).toContain(`Public key for the Qredo sandbox environment (keyVersion 1, current) written to ${file}\n  SHA-256 fingerprint: ${fingerprint}`);
+        expect(run.stdout).toContain("Qredo Web App → your name (top right) → the sandbox account → Settings → Partner API → Upload Public Key");
+    });
+
+    it("gives each child only what it needs: no QREDO key anywhere, AWS credentials only to up, the passphrase not to version", () => {
+        expect(run.calls.some((c) => c.qredoApiKey)).toBe(false);
+        expect(run.calls.filter((c) => c.aws).map((c) => c.args[0])).toEqual(["up"]);
+        expect(run.calls.filter((c) => c.passphrase === passphrase).map((c) => c.args[0])).toEqual(commands(run).slice(1).map((c) => c.split(" ")[0]));
+        expect(expectNoLeakIn(run, [apiKey, passphrase])).toEqual([]);
     });
 });
 
-describe("deploy options", () => {
-    let where: ReturnType<typeof setup>;
-    beforeEach(() => {
-        where = setup();
+describe("API keys across stacks", () => {
+    it("./apikey is used for the first stack only; the next stack asks for its own key and is not created", async () => {
+        const where = h.place();
+        writeFileSync(join(where.cwd, "apikey"), makeApiKey());
+        const sandbox = await h.run(where, ["sandbox", "--yes"]);
+        expect(sandbox.status).toBe(0);
+        const production = await h.run(where, ["production", "--yes"]);
+        expect(production.status).toBe(2);
+        expect(production.stderr).toContain("stack production has no API key yet.");
+        expect(changes(production).slice(changes(sandbox).length)).toEqual([]);
+        expect(Object.keys(h.stateOf(where).stacks)).toEqual(["sandbox"]);
+        expect(existsSync(join(where.cwd, "public-sandbox.pem"))).toBe(true);
+        expect(existsSync(join(where.cwd, "public-production.pem"))).toBe(false);
+
+        // a new ./apikey does not replace the key of a stack that has one
+        writeFileSync(join(where.cwd, "apikey"), makeApiKey());
+        const again = await h.run(where, ["sandbox", "--yes"]);
+        expect(again.status).toBe(0);
+        expect(again.stderr).toContain("deploy: ignoring ./apikey: stack sandbox already has an API key, and ./apikey is only picked up for a stack that has none. To replace sandbox's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key");
+        expect(changes(again).slice(changes(production).length)).toEqual(["up --stack sandbox --yes"]);
     });
 
-    it("prefers --api-key-file over ./apikey over $QREDO_API_KEY", () => {
-        const [fromFlag, fromFile, fromEnv] = [makeApiKey(), makeApiKey(), makeApiKey()];
-        writeFileSync(join(where.project, "flag-key"), fromFlag);
-        writeFileSync(join(where.project, "apikey"), fromFile);
-        const stored = (d: Deploy) => d.calls.filter((c) => c.args.includes("apiKey")).map((c) => c.stdin);
-
-        expect(stored(deploy(where, ["sandbox", "--api-key-file", "flag-key"], { QREDO_API_KEY: fromEnv }))).toEqual([fromFlag]);
-        const second = deploy(where, ["sandbox"], { QREDO_API_KEY: fromEnv });
-        expect(stored(second)).toEqual([fromFlag, fromFile]);
-        rmSync(join(where.project, "apikey"));
-        const third = deploy(where, ["sandbox"], { QREDO_API_KEY: fromEnv });
-        expect(stored(third)).toEqual([fromFlag, fromFile, fromEnv]);
-        expectNoLeak(third, fromFlag, fromFile, fromEnv);
+    it("QREDO_API_KEY equal to the stored key is no change; a different one is stored only with --replace-api-key", async () => {
+        const [first, second] = [makeApiKey(), makeApiKey()];
+        const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: first }) });
+        const created = { calls: [] as PulumiCall[] } as unknown as Run;
+        const same = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: first });
+        expect(same.status).toBe(0);
+        expect(same.stderr).toContain("deploy: the API key from $QREDO_API_KEY is the one stack sandbox already stores: no change");
+        expect(commands(same).slice(created.calls.length)).toContain("config get --stack sandbox apiKey");
+        expect(changes(same).slice(changes(created).length)).toEqual(["up --stack sandbox --yes"]);
+        const replaced = await h.run(where, ["sandbox", "--yes", "--replace-api-key"], { QREDO_API_KEY: second });
+        expect(replaced.status).toBe(0);
+        expect(h.stateOf(where).stacks.sandbox.config["qredo-partner-keys:apiKey"].value).toBe(second);
+        expect(expectNoLeakIn(replaced, [first, second])).toEqual([]);
     });
 
-    it("stops before pulumi up when no API key is given and the stack has none", () => {
-        const run = deploy(where, ["sandbox"]);
-        expect(run.status).toBe(2);
-        expect(run.stderr).toContain("stack sandbox has no API key yet");
-        expect(commands(run)).not.toContain("up --stack sandbox");
-    });
-
-    it("refuses an API key that is not Base64, without storing or printing it", () => {
-        const bad = `${makeApiKey()}!`;
-        const run = deploy(where, ["sandbox"], { QREDO_API_KEY: bad });
-        expect(run.status).toBe(2);
-        expect(run.stderr).toMatch(/the API key from \$QREDO_API_KEY is not Base64/);
-        expect(commands(run).some((c) => c.startsWith("config set"))).toBe(false);
-        expectNoLeak(run, bad);
-    });
-
-    it("--rotate bumps keyVersion by one before up and warns that signing fails until the upload", () => {
-        const apiKey = makeApiKey();
-        const first = deploy(where, ["production", "--rotate", "--yes"], { QREDO_API_KEY: apiKey });
-        expect(first.status).toBe(0);
-        expect(commands(first)).toContain("config set --stack production keyVersion 2");
-        expect(commands(first).indexOf("config set --stack production keyVersion 2")).toBeLessThan(commands(first).indexOf("up --stack production --yes"));
-        expect(first.stderr).toContain("keyVersion 1 → 2");
-        expect(first.stderr).toContain("FAIL until you upload the new public key");
-        expect(first.stdout).toContain("(keyVersion 2)");
-        const firstPem = readFileSync(join(where.project, "public.pem"), "utf8");
-
-        const second = deploy(where, ["production", "--rotate", "--yes"]);
-        expect(commands(second)).toContain("config set --stack production keyVersion 3");
-        expect(readFileSync(join(where.project, "public.pem"), "utf8")).not.toBe(firstPem);
-    });
-
-    it("passes --secrets-provider to the stack it creates, and writes --public-key-out", () => {
-        const run = deploy(where, ["production", "--secrets-provider", "awskms://alias/pulumi-qredo", "--public-key-out", "keys/prod.pem"], {
-            QREDO_API_KEY: makeApiKey(),
-        });
+    it("decodes a UTF-16 file with a byte-order mark and removes one pair of quotes around the key", async () => {
+        const where = h.place();
+        const key = makeApiKey();
+        writeFileSync(join(where.cwd, "win.txt"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`"${key}"\r\n`, "utf16le")]));
+        const run = await h.run(where, ["sandbox", "--yes", "--api-key-file", "win.txt"], { QREDO_API_KEY: undefined });
         expect(run.status).toBe(0);
-        expect(commands(run)[1]).toBe("stack select --create production --secrets-provider awskms://alias/pulumi-qredo");
-        expect(existsSync(join(where.project, "public.pem"))).toBe(false);
-        expect(readFileSync(join(where.project, "keys", "prod.pem"), "utf8")).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+        expect(run.stderr).toContain("deploy: removed the quotes around the API key from win.txt");
+        expect(run.calls.find((c) => c.args.includes("apiKey"))?.stdin).toBe(key);
+        expect(existsSync(join(where.cwd, "win.txt"))).toBe(true); // only ./apikey is removed
     });
+});
 
-    it("respects a configured backend: PULUMI_BACKEND_URL, or a CLI login", () => {
-        const apiKey = makeApiKey();
-        const viaEnv = deploy(where, ["sandbox"], { QREDO_API_KEY: apiKey, PULUMI_BACKEND_URL: "s3://team-pulumi-state" });
+describe("backends, secrets providers and passphrases", () => {
+    it("respects PULUMI_BACKEND_URL and a CLI login, and gives AWS credentials to every command of an S3 backend", async () => {
+        const viaEnv = await h.run(h.place(), ["sandbox", "--yes"], { PULUMI_BACKEND_URL: "s3://team-state", QREDO_API_KEY: makeApiKey(), ...aws });
         expect(viaEnv.status).toBe(0);
-        expect(viaEnv.calls.every((c) => c.backend === "s3://team-pulumi-state")).toBe(true);
-        expect(existsSync(join(where.project, ".pulumi-state"))).toBe(false);
-
-        const other = setup();
+        expect(viaEnv.calls.slice(1).every((c) => c.backend === "s3://team-state" && c.aws)).toBe(true);
+        const other = h.place();
         mkdirSync(join(other.home, ".pulumi"));
         writeFileSync(join(other.home, ".pulumi", "credentials.json"), JSON.stringify({ current: "https://api.pulumi.com" }));
-        const viaLogin = deploy(other, ["sandbox"], { QREDO_API_KEY: apiKey });
+        const viaLogin = await h.run(other, ["production", "--yes"], { PULUMI_BACKEND_URL: undefined, QREDO_API_KEY: makeApiKey() });
         expect(viaLogin.status).toBe(0);
-        expect(viaLogin.calls.every((c) => c.backend === null)).toBe(true);
         expect(viaLogin.stderr).toContain("using the configured Pulumi backend (logged in)");
+        expect(viaLogin.stderr).not.toContain("passphrase");
+        expect(viaLogin.calls.every((c) => c.backend === null)).toBe(true);
     });
 
-    it("asks for the passphrase on a terminal without echoing it, and hands it to pulumi in the environment", () => {
-        const passphrase = "hunter2 is not a passphrase";
-        const run = spawnSync("python3", [join(__dirname, "support", "pty_answer.py"), "Passphrase for the stack's secrets", passphrase, "--", process.execPath, join(where.project, "scripts", "deploy.js"), "sandbox", "--yes"], {
-            cwd: where.project,
-            encoding: "utf8",
-            env: { PATH: fakePath, HOME: where.home, FAKE_PULUMI_DIR: where.state, INIT_CWD: where.project, QREDO_API_KEY: makeApiKey() },
-        });
-        expect(run.stdout).toContain("Passphrase for the stack's secrets");
+    it("asks a new stack's passphrase twice on a terminal, without echo, and warns production off passphrases", () => {
+        const where = h.place();
+        const secret = "hunter2 is not a passphrase";
+        const run = spawnSync(
+            "python3",
+            [join(__dirname, "support", "pty_answer.py"), "choose a passphrase", secret, "Repeat the passphrase", secret, "--", process.execPath, join(h.project, "scripts", "deploy.js"), "production", "--yes"],
+            { cwd: h.project, encoding: "utf8", env: h.env(where, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey() }) },
+        );
+        expect(run.stdout).toContain("New stack: choose a passphrase for its secrets (keep it; it cannot be recovered): ");
+        expect(run.stdout).toContain("Repeat the passphrase: ");
         expect(run.status).toBe(0);
         expect(run.stdout).not.toContain("hunter2");
+        expect(run.stdout).toContain("deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider awskms://alias/NAME");
         const calls = readLines<PulumiCall>(join(where.state, "calls.jsonl"));
-        expect(calls.slice(1).every((c) => c.passphrase === passphrase && !c.args.join(" ").includes("hunter2"))).toBe(true);
-    });
+        expect(calls.map((c) => [c.args[0], c.passphrase])).toEqual([["version", null], ["stack", null], ...calls.slice(2).map((c) => [c.args[0], secret])]);
 
-    it("refuses the local backend on CI, where it would be lost with the runner", () => {
-        const run = deploy(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true" });
-        expect(run.status).toBe(2);
-        expect(run.stderr).toContain("on CI a local one would be lost with the runner");
-        expect(commands(run)).toEqual(["version"]);
-    });
-
-    it("asks for PULUMI_CONFIG_PASSPHRASE when the stack needs one and there is no terminal to prompt on", () => {
-        const run = deploy(where, ["sandbox"], { QREDO_API_KEY: makeApiKey(), PULUMI_CONFIG_PASSPHRASE: "" }).status;
-        expect(run).toBe(0); // an empty passphrase is still "set": Pulumi accepts it
-        const unset = spawnSync(process.execPath, [join(where.project, "scripts", "deploy.js"), "sandbox"], {
-            cwd: where.project,
-            encoding: "utf8",
-            input: "",
-            env: { PATH: fakePath, HOME: where.home, FAKE_PULUMI_DIR: where.state, QREDO_API_KEY: makeApiKey() },
-        });
-        expect(unset.status).toBe(2);
-        expect(unset.stderr).toContain("set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE");
-    });
-
-    it("exits 1 without writing public.pem when pulumi up fails", () => {
-        const run = deploy(where, ["sandbox"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_UP_EXIT: "255" });
-        expect(run.status).toBe(1);
-        expect(run.stderr).toContain("`pulumi up` failed (exit 255)");
-        expect(existsSync(join(where.project, "public.pem"))).toBe(false);
-    });
-
-    it("refuses to write a public key that does not match the published fingerprint", () => {
-        const run = deploy(where, ["sandbox"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_BAD_FINGERPRINT: "1" });
-        expect(run.status).toBe(1);
-        expect(existsSync(join(where.project, "public.pem"))).toBe(false);
+        const other = h.place();
+        const mismatch = spawnSync(
+            "python3",
+            [join(__dirname, "support", "pty_answer.py"), "choose a passphrase", secret, "Repeat the passphrase", "something else", "--", process.execPath, join(h.project, "scripts", "deploy.js"), "sandbox", "--yes"],
+            { cwd: h.project, encoding: "utf8", env: h.env(other, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey() }) },
+        );
+        expect(mismatch.status).toBe(2);
+        expect(mismatch.stdout).toContain("the two passphrases differ; nothing was created. Run again.");
+        expect(changes({ calls: readLines<PulumiCall>(join(other.state, "calls.jsonl")) } as Run)).toEqual([]);
     });
 });
 
-describe("deploy prerequisites", () => {
-    it("says how to install the Pulumi CLI when it is not on PATH", () => {
-        const where = setup();
-        const run = deploy(where, ["sandbox"], {}, systemPath().join(":"));
-        expect(run.status).toBe(3);
-        expect(run.stderr).toContain("the Pulumi CLI is not on your PATH. This project needs v3.248.0 or later.");
-        expect(run.stderr).toContain("curl -fsSL https://get.pulumi.com | sh");
-        expect(run.stderr).not.toMatch(/^\s+at /m);
+describe("faults", () => {
+    it("forwards SIGINT to the running pulumi up, waits for it to stop, and exits 130", async () => {
+        const where = h.place();
+        let signalled = false;
+        const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_UP_WAIT_SIGNAL: "1" }, {
+            onStdout: (text, pid) => {
+                if (!signalled && text.includes("waiting for a signal")) {
+                    signalled = true;
+                    process.kill(pid, "SIGINT");
+                }
+            },
+        });
+        expect(run.status).toBe(130);
+        expect(readLines<{ signal: string }>(join(where.state, "signals.jsonl"))).toEqual([{ signal: "SIGINT" }]);
+        const pulumiPid = Number(readFileSync(join(where.state, "up.pid"), "utf8"));
+        expect(() => process.kill(pulumiPid, 0)).toThrow(); // not left running
+        expect(run.stderr).toContain("deploy: error: `pulumi up` was interrupted (SIGINT); its output is above.");
     });
 
-    it("refuses a Pulumi CLI older than the program needs", () => {
-        const run = deploy(setup(), ["sandbox"], { FAKE_PULUMI_VERSION: "v3.200.1" });
-        expect(run.status).toBe(3);
-        expect(run.stderr).toContain("the Pulumi CLI is v3.200.1; this project needs v3.248.0 or later");
+    it("exits 1 without writing a public key when up fails, or when the key does not match its fingerprint", async () => {
+        const [failed, mismatched] = await Promise.all([
+            h.run(h.place(), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_UP_EXIT: "255" }),
+            h.run(h.place(), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_BAD_FINGERPRINT: "1" }),
+        ]);
+        expect(failed.status).toBe(1);
+        expect(failed.stderr).toContain("deploy: error: `pulumi up` failed or was declined (exit 255); its output is above. This deploy did not change keyVersion or keyStage");
+        expect(mismatched.status).toBe(1);
+        expect(mismatched.stderr).toContain("has a publicKeyPem output that does not match its publicKeyFingerprintSha256 output; not writing it");
+        expect(readLines(join(h.work, "none"))).toEqual([]);
+    });
+});
+
+describe("prerequisites and entry points", () => {
+    it("says how to install the Pulumi CLI, and refuses one that is too old", async () => {
+        const [missing, old] = await Promise.all([
+            h.run(h.place(), ["sandbox", "--yes"], { PATH: systemPath().join(":") }),
+            h.run(h.place(), ["sandbox", "--yes"], { FAKE_PULUMI_VERSION: "v3.200.1" }),
+        ]);
+        expect(missing.status).toBe(3);
+        expect(missing.stderr).toContain("the Pulumi CLI is not on your PATH. This project needs v3.248.0 or later.");
+        expect(missing.stderr).toContain("curl -fsSL https://get.pulumi.com | sh");
+        expect(old.status).toBe(3);
+        expect(old.stderr).toContain("the Pulumi CLI is v3.200.1; this project needs v3.248.0 or later");
     });
 
-    it("installs the dependencies itself when they are missing, then deploys", () => {
-        const where = setup({ dependencies: false });
-        const run = deploy(where, ["sandbox"], { QREDO_API_KEY: makeApiKey() });
-        expect(run.npmCalls.map((c) => c.args[0])).toEqual(["ci"]);
-        expect(run.status).toBe(0);
-        const again = deploy(where, ["sandbox"]);
-        expect(again.npmCalls).toHaveLength(1); // up to date now: not installed twice
+    it("installs missing dependencies with npm ci --ignore-scripts and no credential in its environment", async () => {
+        // From this file's copy, which was built with the sources it holds.
+        const bare = mkdtempSync(join(h.work, "bare-"));
+        cpSync(h.project, bare, { recursive: true, filter: (source) => !/node_modules|\.pulumi-state/.test(source) });
+        try {
+            const run = await h.run(h.place(undefined, bare), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), ...aws });
+            expect(run.status).toBe(0);
+            expect(run.npmCalls.map((c) => c.args)).toEqual([["ci", "--ignore-scripts", "--no-audit", "--no-fund"]]);
+            expect(run.npmCalls[0].envNames.filter((n) => /QREDO|AWS|TOKEN|PASSPHRASE/.test(n))).toEqual([]);
+        } finally {
+            rmSync(bare, { recursive: true, force: true });
+        }
     });
 
-    it("is what `npm run deploy --` runs, with the arguments after --", () => {
-        const help = execFileSync("npm", ["run", "--silent", "deploy", "--", "--help"], { cwd: setup().project, encoding: "utf8" });
-        expect(help).toMatch(/^usage: npm run deploy -- <stack> \[options\]/);
-    });
-
-    it("rejects a call without a stack, with the usage", () => {
-        const run = deploy(setup(), []);
-        expect(run.status).toBe(2);
-        expect(run.stderr).toContain("usage: npm run deploy -- <stack> [options]");
-        expect(run.calls).toEqual([]);
+    it("through a real `npm run`: refuses flags npm swallowed, and `npm run pulumi --` reaches the same state", async () => {
+        const where = h.place();
+        const npm = (args: string[]) => h.run(where, args, { PATH: `${systemPath()[0]}:${h.fakePath}`, PULUMI_BACKEND_URL: undefined, QREDO_API_KEY: makeApiKey() }, { command: ["npm", "run", "--silent"] });
+        const swallowed = await npm(["deploy", "sandbox", "--rotate"]);
+        expect(swallowed.status).toBe(2);
+        expect(swallowed.stderr).toContain("npm kept --rotate for itself (it set npm_config_rotate), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --rotate");
+        expect(swallowed.calls).toEqual([]);
+        const passthrough = await npm(["pulumi", "--", "stack", "ls", "--json"]);
+        expect(passthrough.status).toBe(0);
+        expect(passthrough.calls.map((c) => [c.args.join(" "), c.backend, c.passphrase, c.qredoApiKey])).toEqual([["stack ls --json", `file://${join(h.project, ".pulumi-state")}`, passphrase, false]]);
     });
 });

@@ -1,6 +1,6 @@
 // Key rotation through npm run deploy: stage, promote, immediate, and what a
 // failed, declined or interrupted `up` leaves behind. Stand-in pulumi.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changes, commands, DeployHarness, deployedStack, type Place, type Run } from "./support/deployRun";

@@ -14,7 +14,7 @@
 // FAKE_PULUMI_BAD_FINGERPRINT=1.
 "use strict";
 const { createHash, createPublicKey, generateKeyPairSync } = require("node:crypto");
-const { appendFileSync, existsSync, readFileSync, writeFileSync } = require("node:fs");
+const { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 
 const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);
@@ -41,7 +41,32 @@ appendFileSync(
 /** @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null }} Stack */
 /** @type {{ stacks: Record<string, Stack>, keysUsed?: number }} */
 const state = existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : { stacks: {} };
-const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2));
+/**
+ * Answers to the read-only calls, rendered after every change, so that the
+ * shell wrapper (fakeCli.ts) can serve them without starting Node.js.
+ */
+function writeAnswers() {
+    const answers = path.join(dir, "answers");
+    mkdirSync(answers, { recursive: true });
+    writeFileSync(path.join(answers, "ls.json"), `${JSON.stringify(Object.keys(state.stacks).map((name) => ({ name, current: false })))}\n`);
+    for (const [name, stack] of Object.entries(state.stacks)) {
+        writeFileSync(path.join(answers, `config-${name}.json`), `${JSON.stringify(shownConfig(stack), null, 2)}\n`);
+        writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
+    }
+}
+const save = () => {
+    writeFileSync(statePath, JSON.stringify(state, null, 2));
+    writeAnswers();
+};
+/** `pulumi config --json`: secrets masked. @param {Stack} stack */
+function shownConfig(stack) {
+    /** @type {Record<string, unknown>} */
+    const shown = {};
+    for (const [key, entry] of Object.entries(stack.config)) {
+        shown[key] = entry.secret ? { secret: true } : { value: entry.value, secret: false };
+    }
+    return shown;
+}
 const fail = (/** @type {string} */ message) => {
     process.stderr.write(`error: ${message}\n`);
     process.exit(255);
@@ -109,6 +134,9 @@ function up() {
     console.log("Resources: 9 unchanged");
 }
 
+if (!existsSync(path.join(dir, "answers"))) {
+    writeAnswers(); // a state the test wrote itself
+}
 if (process.env.FAKE_PULUMI_HANG === positionals.slice(0, 2).join(" ") || process.env.FAKE_PULUMI_HANG === command) {
     setTimeout(() => process.exit(97), 20_000);
 } else if (command === "version") {
@@ -148,12 +176,7 @@ if (process.env.FAKE_PULUMI_HANG === positionals.slice(0, 2).join(" ") || proces
     }
     console.log(entry.value); // the real CLI prints secrets decrypted here
 } else if (command === "config" && args.includes("--json")) {
-    /** @type {Record<string, unknown>} */
-    const shown = {};
-    for (const [key, entry] of Object.entries(stackOrFail(flag("--stack")).config)) {
-        shown[key] = entry.secret ? { secret: true } : { value: entry.value, secret: false };
-    }
-    console.log(JSON.stringify(shown, null, 2));
+    console.log(JSON.stringify(shownConfig(stackOrFail(flag("--stack"))), null, 2));
 } else if (command === "up") {
     up();
 } else if (command === "stack" && sub === "output" && args.includes("--json")) {

@@ -4,14 +4,29 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /**
- * `pulumi version` answered by the shell (recorded like every call), because
- * each deploy asks it and a Node.js start costs more than the rest of the call.
+ * The read-only calls every deploy makes (version, stack ls, config --json,
+ * stack output --json) answered by the shell from files fake-pulumi.js
+ * renders, and recorded like every call: a Node.js start costs far more
+ * than the rest of a call, and the suite makes many.
  */
-const versionInShell = `if [ "$*" = version ] && [ -z "$FAKE_PULUMI_VERSION" ] && [ -z "$FAKE_PULUMI_HANG" ]; then
+const quickAnswers = `d="$FAKE_PULUMI_DIR/answers"; answer=""
+if [ -z "$FAKE_PULUMI_HANG" ]; then
+  case "$*" in
+    version) [ -z "$FAKE_PULUMI_VERSION" ] && answer=version ;;
+    "stack ls --json") answer="$d/ls.json" ;;
+    "config --stack "*" --json") answer="$d/config-$3.json" ;;
+    "stack output --stack "*" --json") answer="$d/output-$4.json" ;;
+  esac
+fi
+if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ] && [ "$#" -le 4 ]; }; then
+  args=""; for a in "$@"; do args="$args\${args:+,}\\"$a\\""; done
+  backend=null; [ -n "\${PULUMI_BACKEND_URL+x}" ] && backend="\\"$PULUMI_BACKEND_URL\\""
+  pass=null; [ -n "\${PULUMI_CONFIG_PASSPHRASE+x}" ] && pass="\\"$PULUMI_CONFIG_PASSPHRASE\\""
   aws=false; [ -n "\${AWS_SECRET_ACCESS_KEY+x}" ] && aws=true
   qredo=false; [ -n "\${QREDO_API_KEY+x}" ] && qredo=true
-  printf '{"args":["version"],"stdin":"","backend":null,"passphrase":null,"aws":%s,"qredoApiKey":%s}\\n' $aws $qredo >> "$FAKE_PULUMI_DIR/calls.jsonl"
-  echo v3.250.0; exit 0
+  printf '{"args":[%s],"stdin":"","backend":%s,"passphrase":%s,"aws":%s,"qredoApiKey":%s}\\n' "$args" "$backend" "$pass" $aws $qredo >> "$FAKE_PULUMI_DIR/calls.jsonl"
+  if [ "$answer" = version ]; then echo v3.250.0; else cat "$answer"; fi
+  exit 0
 fi
 `;
 
@@ -20,7 +35,7 @@ export function fakeCliPath(dir: string): string {
     const bin = join(dir, "bin");
     mkdirSync(bin, { recursive: true });
     for (const [name, script] of [["pulumi", "fake-pulumi.js"], ["npm", "fake-npm.js"]]) {
-        const quick = name === "pulumi" ? versionInShell : "";
+        const quick = name === "pulumi" ? quickAnswers : "";
         writeFileSync(join(bin, name), `#!/bin/sh\n${quick}exec "${process.execPath}" "${join(__dirname, script)}" "$@"\n`);
         chmodSync(join(bin, name), 0o755);
     }
