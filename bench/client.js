@@ -27,7 +27,10 @@ function median(values) {
 
 /** openssl's own figure: "rsa 2048 bits <s/sign> <s/verify> <sign/s> <verify/s>". */
 function opensslSignsPerSecond() {
-    const out = execFileSync("openssl", ["speed", "-seconds", String(seconds), "rsa2048"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync("openssl", ["speed", "-seconds", String(seconds), "rsa2048"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+    });
     const row = /^rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)\s+[\d.]+\s*$/m.exec(out);
     if (row === null) {
         throw new Error(`could not read openssl speed's output:\n${out}`);
@@ -37,7 +40,12 @@ function opensslSignsPerSecond() {
 
 /** @param {typeof import("../client/src/index")} client @param {import("node:crypto").KeyObject} key */
 function clientSignsPerSecond(client, key) {
-    const input = { privateKeyPem: key, apiKey: makeApiKey(), url: `${client.partnerApiBaseUrl}/assets?limit=10`, body: '{"name":"bench"}' };
+    const input = {
+        privateKeyPem: key,
+        apiKey: makeApiKey(),
+        url: `${client.partnerApiBaseUrl}/assets?limit=10`,
+        body: '{"name":"bench"}',
+    };
     const deadline = process.hrtime.bigint() + BigInt(seconds * 1e9);
     const start = process.hrtime.bigint();
     let count = 0;
@@ -108,11 +116,15 @@ async function main() {
 
     console.log(`client signing (RSA 2048, ${seconds} s each, one core)`);
     console.log(`  openssl speed rsa2048  ${openssl.toFixed(0).padStart(6)} signs/s`);
-    console.log(`  signRequest()          ${ours.toFixed(0).padStart(6)} signs/s  ${((ours / openssl) * 100).toFixed(0)} % of openssl (target ≥ 90 %)`);
+    console.log(
+        `  signRequest()          ${ours.toFixed(0).padStart(6)} signs/s  ${((ours / openssl) * 100).toFixed(0)} % of openssl (target ≥ 90 %)`,
+    );
     console.log("request() over a bare fetch, loopback, cached credentials (p50 of 1000)");
     console.log(`  bare fetch             ${bare.toFixed(3).padStart(7)} ms`);
     console.log(`  request()              ${signed.toFixed(3).padStart(7)} ms`);
-    console.log(`  overhead               ${overhead.toFixed(3).padStart(7)} ms = one signature (${oneSignatureMs.toFixed(3)} ms) + ${(overhead - oneSignatureMs).toFixed(3)} ms (target < 1 ms)`);
+    console.log(
+        `  overhead               ${overhead.toFixed(3).padStart(7)} ms = one signature (${oneSignatureMs.toFixed(3)} ms) + ${(overhead - oneSignatureMs).toFixed(3)} ms (target < 1 ms)`,
+    );
 }
 
 main().catch((error) => {

@@ -9,7 +9,17 @@
 // secret value.
 "use strict";
 const { existsSync, readFileSync } = require("node:fs");
-const { CliError, PulumiCli, configuredBackend, ensureInstalledAndBuilt, localBackendDir, parseStackCommand, reporter, runMain, userPath } = require("./lib/cli.js");
+const {
+    CliError,
+    PulumiCli,
+    configuredBackend,
+    ensureInstalledAndBuilt,
+    localBackendDir,
+    parseStackCommand,
+    reporter,
+    runMain,
+    userPath,
+} = require("./lib/cli.js");
 
 /** Exit codes, documented in the README. */
 const exit = { ok: 0, checkFailed: 1, cannotRun: 2 };
@@ -27,23 +37,47 @@ const say = reporter("verify");
 
 /** @param {string[]} argv */
 function parseOptions(argv) {
-    const parsed = parseStackCommand(argv, { "public-key-file": { type: "string" }, live: { type: "boolean", default: false } }, usage, exit.cannotRun);
-    return parsed && { stack: parsed.stack, publicKeyFile: /** @type {string | undefined} */ (parsed["public-key-file"]), live: parsed.live === true };
+    const parsed = parseStackCommand(
+        argv,
+        { "public-key-file": { type: "string" }, live: { type: "boolean", default: false } },
+        usage,
+        exit.cannotRun,
+    );
+    return (
+        parsed && {
+            stack: parsed.stack,
+            publicKeyFile: /** @type {string | undefined} */ (parsed["public-key-file"]),
+            live: parsed.live === true,
+        }
+    );
 }
 
 /** The stack's outputs, from the backend deploy used: the configured one, else the project's local one. @param {PulumiCli} pulumi @param {string} stack */
 function readOutputs(pulumi, stack) {
     if (configuredBackend() === undefined) {
         if (!existsSync(localBackendDir)) {
-            throw new CliError("no Pulumi backend is configured and there is no local state in .pulumi-state/: set PULUMI_BACKEND_URL or `pulumi login` to where the stack lives.", exit.cannotRun);
+            throw new CliError(
+                "no Pulumi backend is configured and there is no local state in .pulumi-state/: set PULUMI_BACKEND_URL or `pulumi login` to where the stack lives.",
+                exit.cannotRun,
+            );
         }
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
     }
     const outputs = JSON.parse(pulumi.run(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
     // keyStage and partnerApiBaseUrl are optional: stacks deployed before staged rotation lack them.
-    const missing = ["publicKeyPem", "publicKeyFingerprintSha256", "keyVersion", "privateKeySecretArn", "apiKeySecretArn", "readPolicyArn"].filter((k) => outputs[k] === undefined);
+    const missing = [
+        "publicKeyPem",
+        "publicKeyFingerprintSha256",
+        "keyVersion",
+        "privateKeySecretArn",
+        "apiKeySecretArn",
+        "readPolicyArn",
+    ].filter((k) => outputs[k] === undefined);
     if (missing.length > 0) {
-        throw new CliError(`stack ${stack} has no ${missing.join(", ")} output${missing.length > 1 ? "s" : ""}: has it been deployed (\`npm run deploy -- ${stack}\`)?`, exit.cannotRun);
+        throw new CliError(
+            `stack ${stack} has no ${missing.join(", ")} output${missing.length > 1 ? "s" : ""}: has it been deployed (\`npm run deploy -- ${stack}\`)?`,
+            exit.cannotRun,
+        );
     }
     const region = pulumi.run(["config", "get", "--stack", stack, "aws:region"], { capture: true, check: false });
     return { outputs, region: region.status === 0 ? region.stdout.trim() : undefined };
@@ -66,7 +100,10 @@ function uploadedPublicKey(named, environment) {
     if (!existsSync(userPath(fallback))) {
         return {};
     }
-    return { pem: readFileSync(userPath(fallback), "utf8"), note: `Checking ${fallback} as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).` };
+    return {
+        pem: readFileSync(userPath(fallback), "utf8"),
+        note: `Checking ${fallback} as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).`,
+    };
 }
 
 /** @param {string[]} argv */
@@ -87,22 +124,34 @@ async function main(argv) {
 
     const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
     /** @type {typeof import("../src/verify")} */
-    const { CannotVerify, describePhase, keyStageOf, verifyStack } = require(require("node:path").join(__dirname, "..", "bin", "src", "verify.js"));
+    const { CannotVerify, describePhase, keyStageOf, verifyStack } = require(
+        require("node:path").join(__dirname, "..", "bin", "src", "verify.js"),
+    );
     const client = new SecretsManagerClient(region === undefined ? {} : { region });
     let report;
     try {
-        report = await verifyStack({ stack: options.stack, outputs, client, ...(uploaded.pem === undefined ? {} : { uploadedPublicKeyPem: uploaded.pem }), ...(options.live ? { live: {} } : {}) });
+        report = await verifyStack({
+            stack: options.stack,
+            outputs,
+            client,
+            ...(uploaded.pem === undefined ? {} : { uploadedPublicKeyPem: uploaded.pem }),
+            ...(options.live ? { live: {} } : {}),
+        });
     } catch (error) {
         throw error instanceof CannotVerify ? new CliError(error.message, exit.cannotRun) : error;
     }
 
-    console.log(`Verifying stack ${options.stack} (${outputs.environment}, keyVersion ${outputs.keyVersion}, keyStage ${keyStageOf(outputs)}):`);
+    console.log(
+        `Verifying stack ${options.stack} (${outputs.environment}, keyVersion ${outputs.keyVersion}, keyStage ${keyStageOf(outputs)}):`,
+    );
     console.log(`Phase: ${describePhase(options.stack, outputs)}`);
     if (uploaded.note !== undefined) {
         console.log(uploaded.note);
     }
     for (const result of report.results) {
-        console.log(`  ${result.status.padEnd(4)}  ${result.name}${result.detail && result.status !== "pass" ? ` (${result.detail})` : ""}`);
+        console.log(
+            `  ${result.status.padEnd(4)}  ${result.name}${result.detail && result.status !== "pass" ? ` (${result.detail})` : ""}`,
+        );
     }
     const failed = report.results.filter((r) => r.status === "fail").length;
     const passed = report.results.filter((r) => r.status === "pass").length;
@@ -112,9 +161,14 @@ async function main(argv) {
         const { current, pending, verdict } = report.live;
         const { partnerApiBaseUrl } = require("@qredo-partner-keys/client");
         console.log(`Live (signed GET ${outputs.partnerApiBaseUrl ?? partnerApiBaseUrl}/assets):`);
-        for (const [stage, answer] of /** @type {const} */ ([["current key (AWSCURRENT)", current], ["pending key (AWSPENDING)", pending]])) {
+        for (const [stage, answer] of /** @type {const} */ ([
+            ["current key (AWSCURRENT)", current],
+            ["pending key (AWSPENDING)", pending],
+        ])) {
             if (answer !== undefined) {
-                console.log(`  ${typeof answer === "string" ? answer : "unknown"}  the ${stage}${typeof answer === "string" ? "" : ` (${answer.problem})`}`);
+                console.log(
+                    `  ${typeof answer === "string" ? answer : "unknown"}  the ${stage}${typeof answer === "string" ? "" : ` (${answer.problem})`}`,
+                );
             }
         }
         if (verdict.code === exit.cannotRun) {

@@ -57,7 +57,10 @@ export interface VerifyReport {
     readonly live?: { readonly current: LiveAnswer; readonly pending?: LiveAnswer; readonly verdict: LiveVerdict };
 }
 
-export const sampleRequest = { url: `${partnerApiBaseUrl}/company?verify=qredo-partner-keys`, body: '{"name":"qredo-partner-keys verify"}' };
+export const sampleRequest = {
+    url: `${partnerApiBaseUrl}/company?verify=qredo-partner-keys`,
+    body: '{"name":"qredo-partner-keys verify"}',
+};
 
 export const keyStageOf = (outputs: StackOutputs): KeyStage => outputs.keyStage ?? "current";
 
@@ -74,7 +77,13 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     ]);
     const results: CheckResult[] = [];
     const check: Check = (name, outcome, detail) =>
-        results.push(outcome === true ? { name, status: "pass" } : outcome === false ? { name, status: "fail", ...(detail ? { detail } : {}) } : { name, status: "skip", detail: outcome });
+        results.push(
+            outcome === true
+                ? { name, status: "pass" }
+                : outcome === false
+                  ? { name, status: "fail", ...(detail ? { detail } : {}) }
+                  : { name, status: "skip", detail: outcome },
+        );
 
     const staged = keyStageOf(outputs) === "pending";
     const label = staged ? "the staged private key (AWSPENDING)" : "the stored private key";
@@ -87,13 +96,24 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     checkUploadedFile(check, uploadedPublicKeyPem, outputs.publicKeyPem);
 
     const apiKeyCheck = checkApiKey(apiKey ?? "");
-    check("the stored API key is valid Base64", apiKeyCheck.ok && apiKeyCheck.value === apiKey, apiKeyCheck.ok ? "it has whitespace around it" : `it ${apiKeyCheck.problem}`);
+    check(
+        "the stored API key is valid Base64",
+        apiKeyCheck.ok && apiKeyCheck.value === apiKey,
+        apiKeyCheck.ok ? "it has whitespace around it" : `it ${apiKeyCheck.problem}`,
+    );
 
     if (staged) {
-        check("the previous private key is kept as AWSPREVIOUS", "a rotation is staged: the key in use becomes AWSPREVIOUS when the staged key is promoted");
+        check(
+            "the previous private key is kept as AWSPREVIOUS",
+            "a rotation is staged: the key in use becomes AWSPREVIOUS when the staged key is promoted",
+        );
     } else if (outputs.keyVersion > 1) {
         const kept = Object.values(privateKeyVersions).some((stages) => stages.includes("AWSPREVIOUS"));
-        check("the previous private key is kept as AWSPREVIOUS", kept, "no version has the AWSPREVIOUS stage, so there is nothing to roll back to");
+        check(
+            "the previous private key is kept as AWSPREVIOUS",
+            kept,
+            "no version has the AWSPREVIOUS stage, so there is nothing to roll back to",
+        );
     } else {
         check("the previous private key is kept as AWSPREVIOUS", "keyVersion is 1: no rotation yet");
     }
@@ -101,10 +121,19 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     if (input.live === undefined) {
         return { results };
     }
-    const ask = (key: KeyObject | undefined, what: string) => askQredo(outputs.partnerApiBaseUrl ?? partnerApiBaseUrl, apiKey ?? "", key, what, input.live ?? {});
+    const ask = (key: KeyObject | undefined, what: string) =>
+        askQredo(outputs.partnerApiBaseUrl ?? partnerApiBaseUrl, apiKey ?? "", key, what, input.live ?? {});
     const current = await ask(currentKey, "AWSCURRENT");
-    const pending = staged || pendingPem !== undefined ? await ask(staged ? publishedKey : loadQuietly(pendingPem), "AWSPENDING") : undefined;
-    return { results, live: { current, ...(pending === undefined ? {} : { pending }), verdict: liveVerdict({ stack: input.stack, outputs, current, ...(pending === undefined ? {} : { pending }) }) } };
+    const pending =
+        staged || pendingPem !== undefined ? await ask(staged ? publishedKey : loadQuietly(pendingPem), "AWSPENDING") : undefined;
+    return {
+        results,
+        live: {
+            current,
+            ...(pending === undefined ? {} : { pending }),
+            verdict: liveVerdict({ stack: input.stack, outputs, current, ...(pending === undefined ? {} : { pending }) }),
+        },
+    };
 }
 
 /** The key published for upload: PKCS#1, RSA 2048, and the publicKeyPem output. */
@@ -127,20 +156,41 @@ function checkPublishedKey(check: Check, label: string, pem: string | undefined,
 
     const publishedDer = derOf(outputs.publicKeyPem);
     if (key === undefined) {
-        for (const name of ["its public half is the publicKeyPem output", "its fingerprint is the publicKeyFingerprintSha256 output", "a sample request signed with it verifies with the public key"]) {
+        for (const name of [
+            "its public half is the publicKeyPem output",
+            "its fingerprint is the publicKeyFingerprintSha256 output",
+            "a sample request signed with it verifies with the public key",
+        ]) {
             check(name, false, `${label} could not be loaded`);
         }
         return undefined;
     }
     const storedDer = createPublicKey(key).export({ type: "spki", format: "der" });
-    check("its public half is the publicKeyPem output", publishedDer !== undefined && storedDer.equals(publishedDer), "the stored key is not the one published for upload: run `pulumi up` to bring the stack back in step");
+    check(
+        "its public half is the publicKeyPem output",
+        publishedDer !== undefined && storedDer.equals(publishedDer),
+        "the stored key is not the one published for upload: run `pulumi up` to bring the stack back in step",
+    );
     const fingerprint = createHash("sha256").update(storedDer).digest("hex");
-    check("its fingerprint is the publicKeyFingerprintSha256 output", fingerprint === outputs.publicKeyFingerprintSha256, `stored key ${fingerprint}, output ${outputs.publicKeyFingerprintSha256}`);
+    check(
+        "its fingerprint is the publicKeyFingerprintSha256 output",
+        fingerprint === outputs.publicKeyFingerprintSha256,
+        `stored key ${fingerprint}, output ${outputs.publicKeyFingerprintSha256}`,
+    );
     const headers = signRequest({ privateKeyPem: key, apiKey: "sample", ...sampleRequest, timestamp: 1_700_000_000 });
     const verified =
         publishedDer !== undefined &&
-        verify("sha256", signedPayload(headers["x-timestamp"], sampleRequest.url, sampleRequest.body), createPublicKey({ key: publishedDer, format: "der", type: "spki" }), Buffer.from(headers["x-sign"], "base64url"));
-    check("a sample request signed with it verifies with the public key", verified, "Qredo would reject requests signed with the stored key");
+        verify(
+            "sha256",
+            signedPayload(headers["x-timestamp"], sampleRequest.url, sampleRequest.body),
+            createPublicKey({ key: publishedDer, format: "der", type: "spki" }),
+            Buffer.from(headers["x-sign"], "base64url"),
+        );
+    check(
+        "a sample request signed with it verifies with the public key",
+        verified,
+        "Qredo would reject requests signed with the stored key",
+    );
     return key;
 }
 
@@ -172,12 +222,20 @@ function checkUploadedFile(check: Check, uploadedPem: string | undefined, publis
     check(
         "the uploaded public key file is the published key",
         uploadedDer !== undefined && publishedDer !== undefined && uploadedDer.equals(publishedDer),
-        uploadedDer === undefined ? "the file is not a PEM public key" : "the file is a different key (stale after a rotation?): upload the publicKeyPem output",
+        uploadedDer === undefined
+            ? "the file is not a PEM public key"
+            : "the file is a different key (stale after a rotation?): upload the publicKeyPem output",
     );
 }
 
 /** A signed `GET {base}/assets`: 2xx accepted, 401 rejected, anything else a problem. Never reports the key. */
-async function askQredo(baseUrl: string, apiKey: string, key: KeyObject | undefined, what: string, live: { fetch?: typeof fetch; timeoutMs?: number }): Promise<LiveAnswer> {
+async function askQredo(
+    baseUrl: string,
+    apiKey: string,
+    key: KeyObject | undefined,
+    what: string,
+    live: { fetch?: typeof fetch; timeoutMs?: number },
+): Promise<LiveAnswer> {
     if (key === undefined) {
         return { problem: `the ${what} private key could not be loaded (see the checks above)` };
     }
@@ -185,7 +243,11 @@ async function askQredo(baseUrl: string, apiKey: string, key: KeyObject | undefi
     const timeoutMs = live.timeoutMs ?? 15_000;
     try {
         const headers = signRequest({ privateKeyPem: key, apiKey, url });
-        const response = await (live.fetch ?? fetch)(url, { headers: { ...headers }, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+        const response = await (live.fetch ?? fetch)(url, {
+            headers: { ...headers },
+            redirect: "manual",
+            signal: AbortSignal.timeout(timeoutMs),
+        });
         await response.body?.cancel();
         if (response.status === 401) {
             return "rejected";
@@ -193,7 +255,10 @@ async function askQredo(baseUrl: string, apiKey: string, key: KeyObject | undefi
         return response.ok ? "accepted" : { problem: `Qredo answered GET ${url} with ${response.status} ${response.statusText}`.trim() };
     } catch (error) {
         const name = (error as { name?: string }).name;
-        const reason = name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+        const reason =
+            name === "TimeoutError"
+                ? `no answer within ${timeoutMs} ms`
+                : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
         return { problem: `GET ${url} failed: ${reason}` };
     }
 }
@@ -224,14 +289,20 @@ class SecretReader {
 
     async value(secretId: string, what: string, stage: string, { optional = false } = {}): Promise<string | undefined> {
         try {
-            const result = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+            const result = await this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), {
+                abortSignal: AbortSignal.timeout(this.timeoutMs),
+            });
             if (result.SecretString === undefined) {
                 throw new CannotVerify(`the ${what} secret ${secretId} has no ${stage} string value; run \`pulumi up\` for this stack`);
             }
             return result.SecretString;
         } catch (error) {
             // A missing AWSPENDING version is only "no rotation staged"; a missing secret is still an error.
-            if (optional && (error as { name?: string }).name === "ResourceNotFoundException" && /staging label/.test((error as Error).message)) {
+            if (
+                optional &&
+                (error as { name?: string }).name === "ResourceNotFoundException" &&
+                /staging label/.test((error as Error).message)
+            ) {
                 return undefined;
             }
             throw this.explain(error, secretId, what);
@@ -240,7 +311,13 @@ class SecretReader {
 
     async stages(secretId: string): Promise<Record<string, string[]>> {
         try {
-            return (await this.client.send(new DescribeSecretCommand({ SecretId: secretId }), { abortSignal: AbortSignal.timeout(this.timeoutMs) })).VersionIdsToStages ?? {};
+            return (
+                (
+                    await this.client.send(new DescribeSecretCommand({ SecretId: secretId }), {
+                        abortSignal: AbortSignal.timeout(this.timeoutMs),
+                    })
+                ).VersionIdsToStages ?? {}
+            );
         } catch (error) {
             throw this.explain(error, secretId, "private key");
         }
@@ -254,17 +331,25 @@ class SecretReader {
         const name = (error as { name?: string }).name ?? "Error";
         switch (name) {
             case "ResourceNotFoundException":
-                return new CannotVerify(`the ${what} secret ${secretId} does not exist (in this account and region). Check AWS_PROFILE and the region, or run \`pulumi up\` for this stack.`);
+                return new CannotVerify(
+                    `the ${what} secret ${secretId} does not exist (in this account and region). Check AWS_PROFILE and the region, or run \`pulumi up\` for this stack.`,
+                );
             case "AccessDeniedException":
             case "AccessDenied":
-                return new CannotVerify(`access denied reading the ${what} secret ${secretId}. Use credentials whose role has the stack's read policy attached (${this.readPolicyArn}).`);
+                return new CannotVerify(
+                    `access denied reading the ${what} secret ${secretId}. Use credentials whose role has the stack's read policy attached (${this.readPolicyArn}).`,
+                );
             case "CredentialsProviderError":
                 return new CannotVerify("no AWS credentials found: sign in (e.g. `aws sso login`, AWS_PROFILE) and run again.");
             case "TimeoutError":
             case "AbortError":
-                return new CannotVerify(`Secrets Manager did not answer within ${this.timeoutMs} ms reading the ${what} secret ${secretId}; check the network and the region.`);
+                return new CannotVerify(
+                    `Secrets Manager did not answer within ${this.timeoutMs} ms reading the ${what} secret ${secretId}; check the network and the region.`,
+                );
             default:
-                return new CannotVerify(`could not read the ${what} secret ${secretId}: ${name}${(error as Error).message ? `: ${(error as Error).message}` : ""}`);
+                return new CannotVerify(
+                    `could not read the ${what} secret ${secretId}: ${name}${(error as Error).message ? `: ${(error as Error).message}` : ""}`,
+                );
         }
     }
 }

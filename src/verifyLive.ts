@@ -32,14 +32,30 @@ export function describePhase(stack: string, outputs: StackOutputs): string {
     );
 }
 
-export function liveVerdict({ stack, outputs, current, pending }: { stack: string; outputs: StackOutputs; current: LiveAnswer; pending?: LiveAnswer }): LiveVerdict {
+export function liveVerdict({
+    stack,
+    outputs,
+    current,
+    pending,
+}: {
+    stack: string;
+    outputs: StackOutputs;
+    current: LiveAnswer;
+    pending?: LiveAnswer;
+}): LiveVerdict {
     const upload = `upload ${publicKeyFile(outputs)} (the publicKeyPem output) in the Qredo Web App for ${outputs.environment}`;
     if (current === "accepted") {
         if (pending === undefined) {
             return { code: 0, message: "Qredo accepts the current key (AWSCURRENT), the one signers use." };
         }
-        const next = pending === "rejected" ? `when you are ready, ${upload}, then promote it: \`${promoteCommand(stack)}\`.` : `Qredo could not be asked about the pending key: ${pending === "accepted" ? "it accepts it too" : pending.problem}.`;
-        return { code: 0, message: `Qredo accepts the current key (AWSCURRENT), the one signers use; the pending key is not live yet: ${next}` };
+        const next =
+            pending === "rejected"
+                ? `when you are ready, ${upload}, then promote it: \`${promoteCommand(stack)}\`.`
+                : `Qredo could not be asked about the pending key: ${pending === "accepted" ? "it accepts it too" : pending.problem}.`;
+        return {
+            code: 0,
+            message: `Qredo accepts the current key (AWSCURRENT), the one signers use; the pending key is not live yet: ${next}`,
+        };
     }
     if (typeof current !== "string") {
         return { code: 2, message: `could not ask Qredo about the current key: ${current.problem}` };

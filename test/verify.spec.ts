@@ -45,7 +45,9 @@ function newKey() {
         pkcs1: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
         pkcs8: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
         publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
-        fingerprint: createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex"),
+        fingerprint: createHash("sha256")
+            .update(publicKey.export({ type: "spki", format: "der" }))
+            .digest("hex"),
     };
 }
 // Key generation is the slow part: three keys serve every test.
@@ -63,7 +65,17 @@ let counter = 0;
  * A "deployed" stack: its secrets in the fake Secrets Manager, its outputs in the fake pulumi.
  * `previous` is stored first (it becomes AWSPREVIOUS, or stays AWSCURRENT when `key` is staged).
  */
-function deployed(options: { key?: Key; keyVersion?: number; keyStage?: "current" | "pending"; previous?: Key; storedKey?: (key: Key) => string; apiKey?: string; baseUrl?: string } = {}): Deployed {
+function deployed(
+    options: {
+        key?: Key;
+        keyVersion?: number;
+        keyStage?: "current" | "pending";
+        previous?: Key;
+        storedKey?: (key: Key) => string;
+        apiKey?: string;
+        baseUrl?: string;
+    } = {},
+): Deployed {
     const key = options.key ?? keyA;
     const apiKey = options.apiKey ?? makeApiKey();
     const name = `qredo/partner-api/test-${++counter}`;
@@ -71,7 +83,9 @@ function deployed(options: { key?: Key; keyVersion?: number; keyStage?: "current
         aws.put(`${name}/private-key`, options.previous.pkcs1);
     }
     const stored = options.storedKey ? options.storedKey(key) : key.pkcs1;
-    const privateKeySecretArn = aws.put(`${name}/private-key`, stored, { stages: [options.keyStage === "pending" ? "AWSPENDING" : "AWSCURRENT"] });
+    const privateKeySecretArn = aws.put(`${name}/private-key`, stored, {
+        stages: [options.keyStage === "pending" ? "AWSPENDING" : "AWSCURRENT"],
+    });
     const apiKeySecretArn = aws.put(`${name}/api-key`, apiKey);
     const state = mkdtempSync(join(work, "state-"));
     const outputs = {
@@ -174,7 +188,9 @@ describe("npm run verify", () => {
         try {
             const run = await verify(stack);
             expect(run.status).toBe(0);
-            expect(run.stdout).toContain("Checking public-sandbox.pem as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).\n");
+            expect(run.stdout).toContain(
+                "Checking public-sandbox.pem as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).\n",
+            );
             expect(run.stdout).toContain("Phase: key generation 2 is in use (AWSCURRENT); no rotation is staged.\n");
             expect(run.stdout).toMatch(line(run, "pass", "the uploaded public key file is the published key"));
             expect(run.stdout).toMatch(line(run, "pass", "the previous private key is kept as AWSPREVIOUS"));
@@ -187,10 +203,19 @@ describe("npm run verify", () => {
     it("fails a staged rotation whose AWSPENDING version is missing", async () => {
         const stack = deployed({ key: keyB, previous: keyA, keyVersion: 2, keyStage: "pending" });
         // keyStage pending, but no AWSPENDING version (the staging update did not run):
-        aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSPENDING", RemoveFromVersionId: aws.versionId(stack.privateKeySecretArn, "AWSPENDING") });
+        aws.updateVersionStage(stack.privateKeySecretArn, {
+            VersionStage: "AWSPENDING",
+            RemoveFromVersionId: aws.versionId(stack.privateKeySecretArn, "AWSPENDING"),
+        });
         const missing = await verify(stack);
         expect(missing.status).toBe(1);
-        expect(missing.stdout).toMatch(line(missing, "fail", "the staged private key (AWSPENDING) is PKCS#1 PEM, RSA 2048 (no version of the private key's secret has the AWSPENDING stage"));
+        expect(missing.stdout).toMatch(
+            line(
+                missing,
+                "fail",
+                "the staged private key (AWSPENDING) is PKCS#1 PEM, RSA 2048 (no version of the private key's secret has the AWSPENDING stage",
+            ),
+        );
     });
 
     it("fails when the stored key is not the published public key", async () => {
@@ -240,7 +265,9 @@ describe("npm run verify", () => {
         writeFileSync(join(stack.state, "state.json"), JSON.stringify(outputs));
         const run = await verify(stack);
         expect(run.status).toBe(2);
-        expect(run.stderr).toContain("verify: error: the API key secret arn:aws:secretsmanager:eu-west-2:123456789012:secret:gone-AbCdEf does not exist");
+        expect(run.stderr).toContain(
+            "verify: error: the API key secret arn:aws:secretsmanager:eu-west-2:123456789012:secret:gone-AbCdEf does not exist",
+        );
         expect(run.stderr).not.toMatch(/^\s+at /m);
     });
 
@@ -255,7 +282,12 @@ describe("npm run verify", () => {
     });
 
     it("cannot run (exit 2) without AWS credentials", async () => {
-        const run = await verify(deployed(), [], { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_SHARED_CREDENTIALS_FILE: join(work, "none"), AWS_CONFIG_FILE: join(work, "none") });
+        const run = await verify(deployed(), [], {
+            AWS_ACCESS_KEY_ID: "",
+            AWS_SECRET_ACCESS_KEY: "",
+            AWS_SHARED_CREDENTIALS_FILE: join(work, "none"),
+            AWS_CONFIG_FILE: join(work, "none"),
+        });
         expect(run.status).toBe(2);
         expect(run.stderr).toContain("no AWS credentials found");
     });
@@ -266,7 +298,10 @@ describe("npm run verify", () => {
         expect(noCli.stderr).toContain("the Pulumi CLI is not on your PATH");
 
         const stack = deployed();
-        writeFileSync(join(stack.state, "state.json"), JSON.stringify({ stacks: { sandbox: { secretsProvider: null, config: {}, outputs: {} } } }));
+        writeFileSync(
+            join(stack.state, "state.json"),
+            JSON.stringify({ stacks: { sandbox: { secretsProvider: null, config: {}, outputs: {} } } }),
+        );
         const never = await verify(stack);
         expect(never.status).toBe(2);
         expect(never.stderr).toContain("has it been deployed (`npm run deploy -- sandbox`)?");
@@ -296,7 +331,12 @@ describe("npm run verify --live", () => {
 
         // Stage B: AWSPENDING on a new version, the outputs publish B.
         aws.put(stack.privateKeySecretArn, keyB.pkcs1, { stages: ["AWSPENDING"] });
-        setOutputs(stack, { keyStage: "pending", keyVersion: 2, publicKeyPem: keyB.publicPem, publicKeyFingerprintSha256: keyB.fingerprint });
+        setOutputs(stack, {
+            keyStage: "pending",
+            keyVersion: 2,
+            publicKeyPem: keyB.publicPem,
+            publicKeyFingerprintSha256: keyB.fingerprint,
+        });
         const staged = await verify(stack, ["--live"]);
         expect(staged.status).toBe(0);
         expect(staged.stdout).toContain(
@@ -306,7 +346,9 @@ describe("npm run verify --live", () => {
         );
         expect(staged.stdout).toMatch(line(staged, "pass", "the staged private key (AWSPENDING) is PKCS#1 PEM, RSA 2048"));
         expect(staged.stdout).toMatch(line(staged, "pass", "its public half is the publicKeyPem output"));
-        expect(staged.stdout).toMatch(line(staged, "pass", "the key signers use now (AWSCURRENT) is the previous generation, PKCS#1 PEM, RSA 2048"));
+        expect(staged.stdout).toMatch(
+            line(staged, "pass", "the key signers use now (AWSCURRENT) is the previous generation, PKCS#1 PEM, RSA 2048"),
+        );
         expect(staged.stdout).toMatch(line(staged, "skip", "the previous private key is kept as AWSPREVIOUS (a rotation is staged"));
         expect(staged.stdout).toMatch(/^6 passed, 0 failed$/m);
         expect(staged.stdout).toMatch(live("accepted", "current key (AWSCURRENT)"));
@@ -320,11 +362,17 @@ describe("npm run verify --live", () => {
         expect(uploaded.status).toBe(1);
         expect(uploaded.stdout).toMatch(live("rejected", "current key (AWSCURRENT)"));
         expect(uploaded.stdout).toMatch(live("accepted", "pending key (AWSPENDING)"));
-        expect(uploaded.stdout).toContain("Qredo accepts only the pending key (AWSPENDING): it has been uploaded. Promote it now: `npm run deploy -- sandbox --promote`.");
+        expect(uploaded.stdout).toContain(
+            "Qredo accepts only the pending key (AWSPENDING): it has been uploaded. Promote it now: `npm run deploy -- sandbox --promote`.",
+        );
 
         // Promote: AWSCURRENT moves to B (A becomes AWSPREVIOUS), AWSPENDING goes.
         const versionB = aws.versionId(stack.privateKeySecretArn, "AWSPENDING")!;
-        aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSCURRENT", MoveToVersionId: versionB, RemoveFromVersionId: aws.versionId(stack.privateKeySecretArn, "AWSCURRENT") });
+        aws.updateVersionStage(stack.privateKeySecretArn, {
+            VersionStage: "AWSCURRENT",
+            MoveToVersionId: versionB,
+            RemoveFromVersionId: aws.versionId(stack.privateKeySecretArn, "AWSCURRENT"),
+        });
         aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSPENDING", RemoveFromVersionId: versionB });
         setOutputs(stack, { keyStage: "current" });
         const promoted = await verify(stack, ["--live"]);
@@ -338,7 +386,9 @@ describe("npm run verify --live", () => {
         const neither = await verify(stack, ["--live"]);
         expect(neither.status).toBe(1);
         expect(neither.stdout).toMatch(live("rejected", "current key (AWSCURRENT)"));
-        expect(neither.stdout).toContain("Qredo accepts neither stored key: upload public-sandbox.pem (the publicKeyPem output) in the Qredo Web App for sandbox.");
+        expect(neither.stdout).toContain(
+            "Qredo accepts neither stored key: upload public-sandbox.pem (the publicKeyPem output) in the Qredo Web App for sandbox.",
+        );
         for (const run of [first, staged, uploaded, promoted, neither]) {
             expectNoSecretIn(run, stack);
         }
@@ -353,8 +403,12 @@ describe("npm run verify --live", () => {
         const run = await verify(stack, ["--live"]);
         expect(run.status).toBe(2);
         const url = `http://127.0.0.1:${port}/api/v1/p/assets`;
-        expect(run.stdout).toContain(`  unknown  the current key (AWSCURRENT) (GET ${url} failed: connect ECONNREFUSED 127.0.0.1:${port})\n`);
-        expect(run.stderr).toContain(`verify: error: could not ask Qredo about the current key: GET ${url} failed: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+        expect(run.stdout).toContain(
+            `  unknown  the current key (AWSCURRENT) (GET ${url} failed: connect ECONNREFUSED 127.0.0.1:${port})\n`,
+        );
+        expect(run.stderr).toContain(
+            `verify: error: could not ask Qredo about the current key: GET ${url} failed: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+        );
         expectNoSecretIn(run, stack);
     });
 });

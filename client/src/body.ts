@@ -15,7 +15,11 @@ function unrepeatable(body: unknown): string | undefined {
     if (body instanceof ReadableStream) {
         return "a ReadableStream";
     }
-    if (typeof body === "object" && body !== null && (typeof (body as { pipe?: unknown }).pipe === "function" || Symbol.asyncIterator in body)) {
+    if (
+        typeof body === "object" &&
+        body !== null &&
+        (typeof (body as { pipe?: unknown }).pipe === "function" || Symbol.asyncIterator in body)
+    ) {
         return "a stream or async iterable";
     }
     return undefined;

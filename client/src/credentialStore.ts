@@ -68,11 +68,15 @@ export class PartnerApiCredentialStore {
     constructor(private readonly options: CredentialStoreOptions) {
         for (const name of ["privateKeySecretId", "apiKeySecretId"] as const) {
             if (typeof options[name] !== "string" || options[name] === "") {
-                throw new Error(`PartnerApiCredentialStore: ${name} must be the ARN or name of a secret (the stack's ${name.replace("SecretId", "SecretArn")} output)`);
+                throw new Error(
+                    `PartnerApiCredentialStore: ${name} must be the ARN or name of a secret (the stack's ${name.replace("SecretId", "SecretArn")} output)`,
+                );
             }
         }
         this.ttlMs = checkDuration("PartnerApiCredentialStore", "cacheTtlMs", options.cacheTtlMs ?? defaultCacheTtlMs, { allowZero: true });
-        this.timeoutMs = checkDuration("PartnerApiCredentialStore", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, { allowZero: false });
+        this.timeoutMs = checkDuration("PartnerApiCredentialStore", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, {
+            allowZero: false,
+        });
         this.client = options.client ?? new SecretsManagerClient({});
         this.now = options.now ?? Date.now;
     }
@@ -145,7 +149,7 @@ export class PartnerApiCredentialStore {
             try {
                 return { versionId, privateKey: loadSigningKey(value) };
             } catch (error) {
-                throw new Error(`${privateKeySecretId} (${stage}): ${(error as Error).message}`);
+                throw new Error(`${privateKeySecretId} (${stage}): ${(error as Error).message}`, { cause: error });
             }
         };
         return {

@@ -4,7 +4,21 @@
  * survive a staged key rotation without a failed request.
  */
 export { checkApiKey, maxApiKeyLength, minApiKeyBytes, type ApiKeyCheck } from "./apiKey";
-export { loadSigningKey, partnerApiBaseUrl, requiredModulusLength, signedPayload, signRequest, type SignedHeaders, type SignRequestInput } from "./signing";
-export { PartnerApiCredentialStore, defaultCacheTtlMs, type CredentialStoreOptions, type PartnerApiCredentials, type SigningKey } from "./credentialStore";
+export {
+    loadSigningKey,
+    partnerApiBaseUrl,
+    requiredModulusLength,
+    signedPayload,
+    signRequest,
+    type SignedHeaders,
+    type SignRequestInput,
+} from "./signing";
+export {
+    PartnerApiCredentialStore,
+    defaultCacheTtlMs,
+    type CredentialStoreOptions,
+    type PartnerApiCredentials,
+    type SigningKey,
+} from "./credentialStore";
 export { PartnerApiClient, type PartnerApiClientOptions } from "./partnerApiClient";
 export { TimeoutError, defaultTimeoutMs } from "./timeouts";

@@ -48,7 +48,12 @@ interface Signer {
 }
 
 const labelsOf = (c: PartnerApiCredentials) => `${c.current.versionId}|${c.pending?.versionId ?? ""}|${c.apiKeyVersionId}`;
-const signerOf = (c: PartnerApiCredentials, key: SigningKey): Signer => ({ key, apiKey: c.apiKey, apiKeyVersionId: c.apiKeyVersionId, labels: labelsOf(c) });
+const signerOf = (c: PartnerApiCredentials, key: SigningKey): Signer => ({
+    key,
+    apiKey: c.apiKey,
+    apiKeyVersionId: c.apiKeyVersionId,
+    labels: labelsOf(c),
+});
 const sameSigner = (a: Signer, b: Signer) => a.key.versionId === b.key.versionId && a.apiKeyVersionId === b.apiKeyVersionId;
 
 export class PartnerApiClient {
@@ -94,9 +99,15 @@ export class PartnerApiClient {
             reloaded = await this.credentials.reload(loaded);
         } catch (error) {
             await response.body?.cancel();
-            throw new Error(`Qredo rejected the request (401) and the credentials could not be read again to retry it: ${(error as Error).message}`, { cause: error });
+            throw new Error(
+                `Qredo rejected the request (401) and the credentials could not be read again to retry it: ${(error as Error).message}`,
+                { cause: error },
+            );
         }
-        const other = [reloaded.current, reloaded.pending].filter((k) => k !== undefined).map((k) => signerOf(reloaded, k)).find((s) => !sameSigner(s, first));
+        const other = [reloaded.current, reloaded.pending]
+            .filter((k) => k !== undefined)
+            .map((k) => signerOf(reloaded, k))
+            .find((s) => !sameSigner(s, first));
         if (other === undefined) {
             this.accepted = undefined;
             return response; // nothing else to try: Qredo's 401 is the answer
@@ -134,33 +145,52 @@ export class PartnerApiClient {
             return new URL(`${base}/${text.replace(/^\/+/, "")}`).href;
         }
         const url = new URL(text);
-        if (url.origin !== this.baseUrl.origin || !(url.pathname === this.baseUrl.pathname || url.pathname.startsWith(`${base.slice(this.baseUrl.origin.length)}/`))) {
+        if (
+            url.origin !== this.baseUrl.origin ||
+            !(url.pathname === this.baseUrl.pathname || url.pathname.startsWith(`${base.slice(this.baseUrl.origin.length)}/`))
+        ) {
             // The API key travels in a header: never hand it to another server.
-            throw new Error(`PartnerApiClient.request: ${url.origin}${url.pathname} is not under the Partner API base URL ${base}; pass a path, or set baseUrl`);
+            throw new Error(
+                `PartnerApiClient.request: ${url.origin}${url.pathname} is not under the Partner API base URL ${base}; pass a path, or set baseUrl`,
+            );
         }
         return url.href;
     }
 
-    private async send(url: string, method: string, init: RequestInit, body: { bytes?: Uint8Array; contentType?: string }, signer: Signer): Promise<Response> {
+    private async send(
+        url: string,
+        method: string,
+        init: RequestInit,
+        body: { bytes?: Uint8Array; contentType?: string },
+        signer: Signer,
+    ): Promise<Response> {
         const headers = new Headers(init.headers);
         if (body.contentType !== undefined && !headers.has("content-type")) {
             headers.set("content-type", body.contentType);
         }
-        const signed = signRequest({ privateKeyPem: signer.key.privateKey, apiKey: signer.apiKey, url, ...(body.bytes === undefined ? {} : { body: body.bytes }) });
-        for (const [name, value] of Object.entries(signed)) {
-            headers.set(name, value);
+        const signed = signRequest({
+            privateKeyPem: signer.key.privateKey,
+            apiKey: signer.apiKey,
+            url,
+            ...(body.bytes === undefined ? {} : { body: body.bytes }),
+        });
+        for (const name of ["x-api-key", "x-timestamp", "x-sign"] as const) {
+            headers.set(name, signed[name]);
         }
         // withTimeout bounds the wait for the response; this signal, left running, bounds reading its body too.
         const bodyDeadline = AbortSignal.timeout(this.timeoutMs);
-        return withTimeout(`Qredo Partner API ${method} ${url}`, this.timeoutMs, (timeout) =>
-            this.fetch(url, {
-                ...init,
-                method,
-                headers,
-                body: body.bytes ?? null,
-                redirect: "manual", // a redirect would carry the API key to wherever it points
-                signal: AbortSignal.any([timeout, bodyDeadline, ...(init.signal ? [init.signal] : [])]),
-            }),
+        return withTimeout(
+            `Qredo Partner API ${method} ${url}`,
+            this.timeoutMs,
+            (timeout) =>
+                this.fetch(url, {
+                    ...init,
+                    method,
+                    headers,
+                    body: body.bytes ?? null,
+                    redirect: "manual", // a redirect would carry the API key to wherever it points
+                    signal: AbortSignal.any([timeout, bodyDeadline, ...(init.signal ? [init.signal] : [])]),
+                }),
             bodyDeadline,
         );
     }
@@ -174,7 +204,9 @@ function parseBaseUrl(value: string): URL {
         throw new Error(`PartnerApiClient: baseUrl must be an absolute URL such as ${partnerApiBaseUrl}; got ${JSON.stringify(value)}`);
     }
     if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-        throw new Error(`PartnerApiClient: baseUrl must be a plain URL without query, fragment or credentials, such as ${partnerApiBaseUrl}`);
+        throw new Error(
+            `PartnerApiClient: baseUrl must be a plain URL without query, fragment or credentials, such as ${partnerApiBaseUrl}`,
+        );
     }
     return url;
 }

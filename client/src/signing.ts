@@ -38,7 +38,10 @@ export function loadSigningKey(privateKey: string | KeyObject): KeyObject {
             key = createPrivateKey(privateKey);
         } catch (error) {
             const reason = (error as { code?: string }).code ?? "unreadable";
-            throw new Error(`the private key could not be read as a PEM private key (${reason}); expected PKCS#1 or PKCS#8 PEM`);
+            // OpenSSL's error names the decoder step, never the input, so it is safe as the cause.
+            throw new Error(`the private key could not be read as a PEM private key (${reason}); expected PKCS#1 or PKCS#8 PEM`, {
+                cause: error,
+            });
         }
     } else {
         key = privateKey;
@@ -47,7 +50,9 @@ export function loadSigningKey(privateKey: string | KeyObject): KeyObject {
         throw new Error(`expected a private key, got a ${key.type} key`);
     }
     if (key.asymmetricKeyType !== "rsa") {
-        throw new Error(`the private key is ${key.asymmetricKeyType ?? "of an unknown type"}; the Qredo Partner API needs RSA ${requiredModulusLength}`);
+        throw new Error(
+            `the private key is ${key.asymmetricKeyType ?? "of an unknown type"}; the Qredo Partner API needs RSA ${requiredModulusLength}`,
+        );
     }
     const bits = key.asymmetricKeyDetails?.modulusLength;
     if (bits !== requiredModulusLength) {

@@ -12,12 +12,15 @@ const maxTimerMs = 2_147_483_647;
 
 /** Checks a duration option; the message names the class, the option and what is allowed. */
 export function checkDuration(owner: string, name: string, value: unknown, { allowZero }: { allowZero: boolean }): number {
-    const ok = typeof value === "number" && Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) && (allowZero || value <= maxTimerMs);
+    const ok =
+        typeof value === "number" && Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) && (allowZero || value <= maxTimerMs);
     if (!ok) {
         const range = allowZero ? "0 or more" : `more than 0 and at most ${maxTimerMs}`;
-        throw new Error(`${owner}: ${name} must be a finite number of milliseconds, ${range}; got ${typeof value === "number" ? String(value) : typeof value}`);
+        throw new Error(
+            `${owner}: ${name} must be a finite number of milliseconds, ${range}; got ${typeof value === "number" ? String(value) : typeof value}`,
+        );
     }
-    return value as number;
+    return value;
 }
 
 /** The error a call that ran out of time rejects with. */
@@ -30,7 +33,12 @@ export class TimeoutError extends Error {
  * `ms` even if `call` ignores the signal. `deadline`, a signal of the same
  * length that the caller keeps using afterwards, counts as this timeout too.
  */
-export async function withTimeout<T>(what: string, ms: number, call: (signal: AbortSignal) => Promise<T>, deadline?: AbortSignal): Promise<T> {
+export async function withTimeout<T>(
+    what: string,
+    ms: number,
+    call: (signal: AbortSignal) => Promise<T>,
+    deadline?: AbortSignal,
+): Promise<T> {
     const controller = new AbortController();
     const error = new TimeoutError(`${what} did not finish within ${ms} ms (timeoutMs)`);
     let timer: NodeJS.Timeout | undefined;

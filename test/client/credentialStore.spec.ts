@@ -8,8 +8,11 @@ import { FakeSecretsManager } from "../support/fakeSecretsManager";
 import { makeApiKey } from "../support/providers.js";
 
 // Key generation is the slow part: three keys serve every test.
-const [keyA, keyB, keyC] = [1, 2, 3].map(() => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString());
-const pemOf = (key: { export: (o: { type: "pkcs1"; format: "pem" }) => string | Buffer }) => key.export({ type: "pkcs1", format: "pem" }).toString();
+const [keyA, keyB, keyC] = [1, 2, 3].map(() =>
+    generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+);
+const pemOf = (key: { export: (o: { type: "pkcs1"; format: "pem" }) => string | Buffer }) =>
+    key.export({ type: "pkcs1", format: "pem" }).toString();
 
 let aws: FakeSecretsManager;
 let client: SecretsManagerClient;
@@ -45,7 +48,11 @@ describe("PartnerApiCredentialStore", () => {
     it("reads AWSCURRENT and AWSPENDING of the private key, AWSCURRENT of the API key; no AWSPENDING means no pending key", async () => {
         const none = await store().get();
         expect(aws.calls.sort()).toEqual(
-            [`GetSecretValue ${ids.apiKeySecretId} AWSCURRENT`, `GetSecretValue ${ids.privateKeySecretId} AWSCURRENT`, `GetSecretValue ${ids.privateKeySecretId} AWSPENDING`].sort(),
+            [
+                `GetSecretValue ${ids.apiKeySecretId} AWSCURRENT`,
+                `GetSecretValue ${ids.privateKeySecretId} AWSCURRENT`,
+                `GetSecretValue ${ids.privateKeySecretId} AWSPENDING`,
+            ].sort(),
         );
         expect(none.pending).toBeUndefined();
         expect(none.current.versionId).toBe(aws.versionId(ids.privateKeySecretId, "AWSCURRENT"));
@@ -103,7 +110,10 @@ describe("PartnerApiCredentialStore", () => {
         expect(elapsed).toBeGreaterThanOrEqual(140);
         expect(elapsed).toBeLessThan(1_000);
         expect(a).toBe(b); // the concurrent callers shared the one read
-        expect(a).toMatchObject({ name: "TimeoutError", message: `reading ${ids.privateKeySecretId} (AWSCURRENT) from Secrets Manager did not finish within 150 ms (timeoutMs)` });
+        expect(a).toMatchObject({
+            name: "TimeoutError",
+            message: `reading ${ids.privateKeySecretId} (AWSCURRENT) from Secrets Manager did not finish within 150 ms (timeoutMs)`,
+        });
         aws.hang = false;
         await expect(credentials.get()).resolves.toMatchObject({ apiKey });
     });
@@ -128,7 +138,10 @@ describe("PartnerApiCredentialStore", () => {
     it("refuses a stored API key that is not Base64, without quoting it", async () => {
         const bad = `${makeApiKey()}!`;
         const credentials = new PartnerApiCredentialStore({ ...ids, apiKeySecretId: aws.put(`bad-${Math.random()}`, bad), client });
-        const error = await credentials.get().then(() => undefined, (e: Error) => e);
+        const error = await credentials.get().then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(error?.message).toMatch(/is not Base64/);
         expect(error?.message).not.toContain(bad.slice(0, 16));
     });
@@ -138,6 +151,8 @@ describe("PartnerApiCredentialStore", () => {
         const secretId = aws.put(`small-${Math.random()}`, keyA);
         aws.put(secretId, small, { stages: ["AWSPENDING"] });
         const credentials = new PartnerApiCredentialStore({ ...ids, privateKeySecretId: secretId, client });
-        await expect(credentials.get()).rejects.toThrow(`${secretId} (AWSPENDING): the private key is RSA 1024; the Qredo Partner API needs RSA 2048`);
+        await expect(credentials.get()).rejects.toThrow(
+            `${secretId} (AWSPENDING): the private key is RSA 1024; the Qredo Partner API needs RSA 2048`,
+        );
     });
 });

@@ -30,10 +30,16 @@ function run(command: string, args: string[], cwd: string, input?: string) {
 beforeAll(() => {
     build(); // the client first: client/dist is what the tarball ships (the program's build may fail; it does not matter here)
     run("npm", ["pack", "-w", "client", "--ignore-scripts", "--pack-destination", dir, "--silent"], projectDir);
-    tarball = join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!);
+    tarball = join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith(".tgz"))!,
+    );
     mkdirSync(app);
     const sdk = join(projectDir, "node_modules", "@aws-sdk", "client-secrets-manager");
-    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "signing-service", private: true, dependencies: { "@aws-sdk/client-secrets-manager": `file:${sdk}` } }));
+    writeFileSync(
+        join(app, "package.json"),
+        JSON.stringify({ name: "signing-service", private: true, dependencies: { "@aws-sdk/client-secrets-manager": `file:${sdk}` } }),
+    );
     run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], app);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,12 +70,29 @@ describe("the packed client package", () => {
 
     it("installs into an empty project and signs a request from CommonJS", () => {
         const script = `const CLIENT = require("@qredo-partner-keys/client");${signs}`;
-        expectSigned(spawnSync(process.execPath, ["-e", script], { cwd: app, input: privateKeyPem, encoding: "utf8", env: { ...process.env, API_KEY: apiKey } }).stdout);
+        expectSigned(
+            spawnSync(process.execPath, ["-e", script], {
+                cwd: app,
+                input: privateKeyPem,
+                encoding: "utf8",
+                env: { ...process.env, API_KEY: apiKey },
+            }).stdout,
+        );
     });
 
     it("signs from an ES module, with named imports", () => {
-        writeFileSync(join(app, "service.mjs"), `import { createRequire } from "node:module"; import * as CLIENT from "@qredo-partner-keys/client"; const require = createRequire(import.meta.url);${signs}`);
-        expectSigned(spawnSync(process.execPath, ["service.mjs"], { cwd: app, input: privateKeyPem, encoding: "utf8", env: { ...process.env, API_KEY: apiKey } }).stdout);
+        writeFileSync(
+            join(app, "service.mjs"),
+            `import { createRequire } from "node:module"; import * as CLIENT from "@qredo-partner-keys/client"; const require = createRequire(import.meta.url);${signs}`,
+        );
+        expectSigned(
+            spawnSync(process.execPath, ["service.mjs"], {
+                cwd: app,
+                input: privateKeyPem,
+                encoding: "utf8",
+                env: { ...process.env, API_KEY: apiKey },
+            }).stdout,
+        );
     });
 
     it("type-checks a TypeScript service against its declarations (option names included)", () => {
@@ -86,7 +109,23 @@ export { response, store, headers };
 `,
         );
         const tsc = join(projectDir, "node_modules", "typescript", "bin", "tsc");
-        const args = [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", "--typeRoots", join(projectDir, "node_modules", "@types"), "--skipLibCheck", "service.ts"];
+        const args = [
+            tsc,
+            "--noEmit",
+            "--strict",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "--target",
+            "es2022",
+            "--types",
+            "node",
+            "--typeRoots",
+            join(projectDir, "node_modules", "@types"),
+            "--skipLibCheck",
+            "service.ts",
+        ];
         const result = spawnSync(process.execPath, args, { cwd: app, encoding: "utf8" });
         expect(result.stdout + result.stderr).toBe("");
         expect(result.status).toBe(0);

@@ -11,7 +11,10 @@ import { makeApiKey } from "../support/providers.js";
 
 const keys = [1, 2, 3].map(() => {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    return { pem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(), publicPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+    return {
+        pem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+        publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+    };
 });
 const [keyA, keyB, keyC] = keys;
 
@@ -23,7 +26,11 @@ beforeAll(async () => {
     qredo = new FakeQredo();
     const endpoint = await aws.start();
     await qredo.start();
-    secretsManager = new SecretsManagerClient({ endpoint, region: "eu-west-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    secretsManager = new SecretsManagerClient({
+        endpoint,
+        region: "eu-west-2",
+        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
 });
 afterAll(async () => {
     await Promise.all([aws.stop(), qredo.stop()]);
@@ -37,21 +44,40 @@ beforeEach(() => {
     qredo.hang = false;
     qredo.requests.length = 0;
     aws.hang = false;
-    ids = { privateKeySecretId: aws.put(`c-${suffix}/private-key`, keyA.pem), apiKeySecretId: aws.put(`c-${suffix}/api-key`, qredo.apiKey) };
+    ids = {
+        privateKeySecretId: aws.put(`c-${suffix}/private-key`, keyA.pem),
+        apiKeySecretId: aws.put(`c-${suffix}/api-key`, qredo.apiKey),
+    };
 });
-const newClient = (options: Partial<PartnerApiClientOptions> = {}) => new PartnerApiClient({ ...ids, baseUrl: qredo.baseUrl, secretsManager, ...options });
+const newClient = (options: Partial<PartnerApiClientOptions> = {}) =>
+    new PartnerApiClient({ ...ids, baseUrl: qredo.baseUrl, secretsManager, ...options });
 
 /** What `pulumi up` with keyStage pending does to the private key's secret. */
 async function stage(pem: string): Promise<string> {
-    const put = await secretsManager.send(new PutSecretValueCommand({ SecretId: ids.privateKeySecretId, SecretString: pem, VersionStages: ["AWSPENDING"] }));
+    const put = await secretsManager.send(
+        new PutSecretValueCommand({ SecretId: ids.privateKeySecretId, SecretString: pem, VersionStages: ["AWSPENDING"] }),
+    );
     return put.VersionId!;
 }
 
 /** What `pulumi up` with keyStage current does: AWSCURRENT moves to the staged version, AWSPENDING goes. */
 async function promote(versionId: string): Promise<void> {
     const current = aws.versionId(ids.privateKeySecretId, "AWSCURRENT");
-    await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: ids.privateKeySecretId, VersionStage: "AWSCURRENT", MoveToVersionId: versionId, RemoveFromVersionId: current }));
-    await secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: ids.privateKeySecretId, VersionStage: "AWSPENDING", RemoveFromVersionId: versionId }));
+    await secretsManager.send(
+        new UpdateSecretVersionStageCommand({
+            SecretId: ids.privateKeySecretId,
+            VersionStage: "AWSCURRENT",
+            MoveToVersionId: versionId,
+            RemoveFromVersionId: current,
+        }),
+    );
+    await secretsManager.send(
+        new UpdateSecretVersionStageCommand({
+            SecretId: ids.privateKeySecretId,
+            VersionStage: "AWSPENDING",
+            RemoveFromVersionId: versionId,
+        }),
+    );
 }
 
 /** GETs and POSTs in turn; returns the statuses the caller saw. */
@@ -61,7 +87,11 @@ async function traffic(client: PartnerApiClient, count: number): Promise<number[
         const response =
             i % 2 === 0
                 ? await client.request(`/assets?page=${i}`)
-                : await client.request("/company", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: `Zürich ${i}` }) });
+                : await client.request("/company", {
+                      method: "POST",
+                      headers: { "content-type": "application/json" },
+                      body: JSON.stringify({ name: `Zürich ${i}` }),
+                  });
         const body = (await response.json()) as { echo?: string };
         if (i % 2 === 1 && response.status === 200) {
             expect(body.echo).toBe(JSON.stringify({ name: `Zürich ${i}` }));
@@ -86,7 +116,10 @@ describe("PartnerApiClient across a staged rotation", () => {
             expect(qredo.rejections(afterUpload)).toBe(1); // the one request that discovers the cutover
 
             await promote(staged);
-            expect(aws.stages(ids.privateKeySecretId)).toEqual({ [staged]: ["AWSCURRENT"], [aws.versionId(ids.privateKeySecretId, "AWSPREVIOUS")!]: ["AWSPREVIOUS"] });
+            expect(aws.stages(ids.privateKeySecretId)).toEqual({
+                [staged]: ["AWSCURRENT"],
+                [aws.versionId(ids.privateKeySecretId, "AWSPREVIOUS")!]: ["AWSPREVIOUS"],
+            });
             const afterPromotion = qredo.requests.length;
             statuses.push(...(await traffic(client, 4)));
             expect(qredo.rejections(afterPromotion)).toBe(0);
@@ -135,7 +168,12 @@ describe("PartnerApiClient across a staged rotation", () => {
         const form = new FormData();
         form.set("name", "Acme");
         form.set("file", new Blob(["hello"], { type: "text/plain" }), "hello.txt");
-        const bodies: RequestInit["body"][] = [form, new URLSearchParams({ a: "1", b: "ü" }), new Uint8Array([0, 1, 2, 255]), new Blob(["blob"])];
+        const bodies: RequestInit["body"][] = [
+            form,
+            new URLSearchParams({ a: "1", b: "ü" }),
+            new Uint8Array([0, 1, 2, 255]),
+            new Blob(["blob"]),
+        ];
         for (const body of bodies) {
             expect((await client.request("/upload", { method: "POST", body })).status).toBe(200);
         }
@@ -147,7 +185,7 @@ describe("PartnerApiClient across a staged rotation", () => {
 
     it("refuses a body that can be read only once, before sending anything", async () => {
         const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("{}")), c.close()) });
-        await expect(newClient().request("/company", { method: "POST", body: stream, duplex: "half" } as RequestInit)).rejects.toThrow(
+        await expect(newClient().request("/company", { method: "POST", body: stream })).rejects.toThrow(
             "PartnerApiClient.request: the body is a ReadableStream, which can be read only once; it could be neither signed nor sent again after a 401. Pass the body as a string, bytes, a Blob, URLSearchParams or FormData.",
         );
         expect(qredo.requests).toEqual([]);
@@ -157,7 +195,12 @@ describe("PartnerApiClient across a staged rotation", () => {
 describe("PartnerApiClient requests", () => {
     it("resolves paths below baseUrl and accepts full URLs under it, signing the URL as sent", async () => {
         const client = newClient();
-        for (const target of ["/assets?limit=10&offset=0", "assets?limit=10&offset=0", `${qredo.baseUrl}/assets?limit=10&offset=0`, new URL(`${qredo.baseUrl}/assets?limit=10&offset=0`)]) {
+        for (const target of [
+            "/assets?limit=10&offset=0",
+            "assets?limit=10&offset=0",
+            `${qredo.baseUrl}/assets?limit=10&offset=0`,
+            new URL(`${qredo.baseUrl}/assets?limit=10&offset=0`),
+        ]) {
             expect((await client.request(target)).status).toBe(200);
         }
         expect(new Set(qredo.requests.map((r) => r.url))).toEqual(new Set([`${qredo.baseUrl}/assets?limit=10&offset=0`]));
@@ -185,15 +228,27 @@ describe("PartnerApiClient requests", () => {
     it("rejects within timeoutMs when Secrets Manager never answers, sending nothing to Qredo", async () => {
         aws.hang = true;
         const started = Date.now();
-        await expect(newClient({ timeoutMs: 200 }).request("/assets")).rejects.toMatchObject({ name: "TimeoutError", message: expect.stringMatching(/from Secrets Manager did not finish within 200 ms \(timeoutMs\)$/) });
+        await expect(newClient({ timeoutMs: 200 }).request("/assets")).rejects.toMatchObject({
+            name: "TimeoutError",
+            message: expect.stringMatching(/from Secrets Manager did not finish within 200 ms \(timeoutMs\)$/),
+        });
         expect(Date.now() - started).toBeLessThan(1_000);
         expect(qredo.requests).toEqual([]);
     });
 
     it.each([
-        [{ timeoutMs: Number.NaN }, "PartnerApiClient: timeoutMs must be a finite number of milliseconds, more than 0 and at most 2147483647; got NaN"],
-        [{ cacheTtlMs: Number.POSITIVE_INFINITY }, "PartnerApiCredentialStore: cacheTtlMs must be a finite number of milliseconds, 0 or more; got Infinity"],
-        [{ baseUrl: "api.qredo.network" }, 'PartnerApiClient: baseUrl must be an absolute URL such as https://api.qredo.network/api/v1/p; got "api.qredo.network"'],
+        [
+            { timeoutMs: Number.NaN },
+            "PartnerApiClient: timeoutMs must be a finite number of milliseconds, more than 0 and at most 2147483647; got NaN",
+        ],
+        [
+            { cacheTtlMs: Number.POSITIVE_INFINITY },
+            "PartnerApiCredentialStore: cacheTtlMs must be a finite number of milliseconds, 0 or more; got Infinity",
+        ],
+        [
+            { baseUrl: "api.qredo.network" },
+            'PartnerApiClient: baseUrl must be an absolute URL such as https://api.qredo.network/api/v1/p; got "api.qredo.network"',
+        ],
     ])("refuses bad options at construction: %j", (options, message) => {
         expect(() => newClient(options)).toThrow(message);
     });

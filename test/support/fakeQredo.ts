@@ -54,7 +54,9 @@ export class FakeQredo {
                 const status = accepted ? 200 : 401;
                 this.requests.push({ method: request.method ?? "", url, body: body.toString("utf8"), status });
                 response.writeHead(status, { "content-type": "application/json" });
-                response.end(JSON.stringify(accepted ? { method: request.method, echo: body.toString("utf8") } : { code: 401, msg: "Unauthorized" }));
+                response.end(
+                    JSON.stringify(accepted ? { method: request.method, echo: body.toString("utf8") } : { code: 401, msg: "Unauthorized" }),
+                );
             });
         });
         await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
@@ -70,7 +72,13 @@ export class FakeQredo {
 
     private accepts(headers: Record<string, string | string[] | undefined>, url: string, body: Buffer): boolean {
         const [apiKey, timestamp, signature] = ["x-api-key", "x-timestamp", "x-sign"].map((name) => headers[name]);
-        if (this.publicKey === undefined || apiKey !== this.apiKey || typeof timestamp !== "string" || !/^\d+$/.test(timestamp) || typeof signature !== "string") {
+        if (
+            this.publicKey === undefined ||
+            apiKey !== this.apiKey ||
+            typeof timestamp !== "string" ||
+            !/^\d+$/.test(timestamp) ||
+            typeof signature !== "string"
+        ) {
             return false;
         }
         if (!/^[A-Za-z0-9_-]+$/.test(signature)) {

@@ -70,7 +70,11 @@ export class FakeSecretsManager {
      */
     put(nameOrArn: string, value: string, options: { stages?: string[] } = {}): string {
         const existing = this.secrets.get(nameOrArn) ?? [...this.secrets.values()].find((s) => s.name === nameOrArn);
-        const secret = existing ?? { arn: `arn:aws:secretsmanager:eu-west-2:123456789012:secret:${nameOrArn}-AbCdEf`, name: nameOrArn, versions: [] };
+        const secret = existing ?? {
+            arn: `arn:aws:secretsmanager:eu-west-2:123456789012:secret:${nameOrArn}-AbCdEf`,
+            name: nameOrArn,
+            versions: [],
+        };
         this.secrets.set(secret.arn, secret);
         this.putValue(secret, value, randomUUID(), options.stages ?? ["AWSCURRENT"]);
         return secret.arn;
@@ -88,7 +92,11 @@ export class FakeSecretsManager {
 
     /** Labels by version id, for the labelled versions (what DescribeSecret shows). */
     stages(secretId: string): Record<string, string[]> {
-        return Object.fromEntries(this.find(secretId).versions.filter((v) => v.stages.length > 0).map((v) => [v.id, [...v.stages]]));
+        return Object.fromEntries(
+            this.find(secretId)
+                .versions.filter((v) => v.stages.length > 0)
+                .map((v) => [v.id, [...v.stages]]),
+        );
     }
 
     async start(): Promise<string> {
@@ -124,7 +132,10 @@ export class FakeSecretsManager {
     private answer(operation: string, input: RequestBody): Answer {
         try {
             if (input.SecretId !== undefined && this.denied.has(input.SecretId)) {
-                throw new AwsError("AccessDeniedException", `User is not authorized to perform: secretsmanager:${operation} on resource: ${input.SecretId}`);
+                throw new AwsError(
+                    "AccessDeniedException",
+                    `User is not authorized to perform: secretsmanager:${operation} on resource: ${input.SecretId}`,
+                );
             }
             const secret = this.find(String(input.SecretId));
             switch (operation) {
@@ -133,7 +144,12 @@ export class FakeSecretsManager {
                 case "DescribeSecret":
                     return [200, { ARN: secret.arn, Name: secret.name, VersionIdsToStages: this.stages(secret.arn) }];
                 case "PutSecretValue": {
-                    const version = this.putValue(secret, String(input.SecretString), input.ClientRequestToken ?? randomUUID(), input.VersionStages ?? ["AWSCURRENT"]);
+                    const version = this.putValue(
+                        secret,
+                        String(input.SecretString),
+                        input.ClientRequestToken ?? randomUUID(),
+                        input.VersionStages ?? ["AWSCURRENT"],
+                    );
                     return [200, { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: version.stages }];
                 }
                 case "UpdateSecretVersionStage":
@@ -160,12 +176,20 @@ export class FakeSecretsManager {
 
     private getValue(secret: StoredSecret, input: RequestBody): Record<string, unknown> {
         const stage = input.VersionStage ?? (input.VersionId === undefined ? "AWSCURRENT" : undefined);
-        const version = secret.versions.find((v) => (input.VersionId === undefined || v.id === input.VersionId) && (stage === undefined || v.stages.includes(stage)));
+        const version = secret.versions.find(
+            (v) => (input.VersionId === undefined || v.id === input.VersionId) && (stage === undefined || v.stages.includes(stage)),
+        );
         if (version === undefined) {
             const what = input.VersionId === undefined ? `staging label: ${stage}` : `VersionId: ${input.VersionId}`;
             throw new AwsError("ResourceNotFoundException", `Secrets Manager can't find the specified secret value for ${what}`);
         }
-        return { ARN: secret.arn, Name: secret.name, VersionId: version.id, SecretString: version.value, VersionStages: [...version.stages] };
+        return {
+            ARN: secret.arn,
+            Name: secret.name,
+            VersionId: version.id,
+            SecretString: version.value,
+            VersionStages: [...version.stages],
+        };
     }
 
     private putValue(secret: StoredSecret, value: string, id: string, stages: string[]): Version {
@@ -190,16 +214,25 @@ export class FakeSecretsManager {
         const byId = (id: string) => {
             const version = secret.versions.find((v) => v.id === id);
             if (version === undefined) {
-                throw new AwsError("ResourceNotFoundException", `Secrets Manager can't find the specified secret value for VersionId: ${id}`);
+                throw new AwsError(
+                    "ResourceNotFoundException",
+                    `Secrets Manager can't find the specified secret value for VersionId: ${id}`,
+                );
             }
             return version;
         };
         if (holder !== undefined && holder.id !== input.MoveToVersionId && holder.id !== input.RemoveFromVersionId) {
-            throw new AwsError("InvalidParameterException", `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`);
+            throw new AwsError(
+                "InvalidParameterException",
+                `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+            );
         }
         if (input.MoveToVersionId === undefined) {
             if (stage === "AWSCURRENT") {
-                throw new AwsError("InvalidParameterException", "You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.");
+                throw new AwsError(
+                    "InvalidParameterException",
+                    "You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.",
+                );
             }
             if (input.RemoveFromVersionId !== undefined) {
                 const from = byId(input.RemoveFromVersionId);
