@@ -1,6 +1,6 @@
 // Key rotation through npm run deploy: stage, promote, immediate, and what a
 // failed, declined or interrupted `up` leaves behind. Stand-in pulumi.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changes, commands, DeployHarness, deployedStack, type Place, type Run } from "./support/deployRun";
@@ -96,5 +96,93 @@ describe("refusals that change nothing (exit 2)", () => {
         expect(run.stderr).toContain(cases[i][3]);
         expect(run.status).toBe(2);
         expect(changes(run)).toEqual([]);
+    });
+});
+
+describe("an up that fails or is declined during a rotation step", () => {
+    // The CLI exits 255 both when the update fails and when the confirmation
+    // is declined (it only prints "confirmation declined"), so both must
+    // leave the stack file moved forward, never back, and say what signers see.
+    const scenarios = [
+        { name: "--rotate, up fails", seed: { keyVersion: 1 }, args: ["--rotate"], env: { FAKE_PULUMI_UP_EXIT: "255" }, config: { keyVersion: "2", keyStage: "pending" } },
+        { name: "--rotate, up declined", seed: { keyVersion: 1 }, args: ["--rotate"], env: { FAKE_PULUMI_UP_DECLINE: "1" }, config: { keyVersion: "2", keyStage: "pending" } },
+        { name: "--promote, up fails", seed: { keyVersion: 2, keyStage: "pending" as const }, args: ["--promote"], env: { FAKE_PULUMI_UP_EXIT: "255" }, config: { keyVersion: "2", keyStage: "current" } },
+        { name: "--promote, up declined", seed: { keyVersion: 2, keyStage: "pending" as const }, args: ["--promote"], env: { FAKE_PULUMI_UP_DECLINE: "1" }, config: { keyVersion: "2", keyStage: "current" } },
+        { name: "--rotate --immediate, up fails", seed: { keyVersion: 1 }, args: ["--rotate", "--immediate"], env: { FAKE_PULUMI_UP_EXIT: "255" }, config: { keyVersion: "2", keyStage: "current" } },
+    ];
+    const runs: { where: Place; run: Run }[] = [];
+    beforeAll(async () => {
+        runs.push(
+            ...(await Promise.all(
+                scenarios.map(async (s) => {
+                    const where = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), ...s.seed }) });
+                    return { where, run: await h.run(where, ["sandbox", ...s.args, "--yes"], { QREDO_API_KEY: undefined, ...s.env }) };
+                }),
+            )),
+        );
+    });
+
+    it.each(scenarios.map((s, i) => [s.name, i] as const))("%s: exit 1, the stack file moved forward and is not set back", (_name, i) => {
+        const { where, run } = runs[i];
+        expect(run.status).toBe(1);
+        expect(keyConfig(where)).toEqual(scenarios[i].config);
+        expect(commands(run).filter((c) => c.startsWith("config set"))).toHaveLength(1);
+        expect(run.stderr).toContain(`deploy: error: \`pulumi up\` failed or was declined (exit 255); its output is above. The stack file keeps keyVersion ${scenarios[i].config.keyVersion}, keyStage ${scenarios[i].config.keyStage}: the update may have applied part of it, so nothing is set back (a lower keyVersion would generate yet another key).`);
+        expect(existsSync(join(where.cwd, "public-sandbox.pem"))).toBe(false);
+    });
+
+    it("after a failed or declined staging, says signers are unaffected and how to finish", () => {
+        for (const { run } of runs.slice(0, 2)) {
+            expect(run.stderr).toContain("Signers are not affected: a staged key is invisible to them, and key 1 is still the one they use (AWSCURRENT). To finish staging, run npm run deploy -- sandbox, then upload the public key and promote as it says.");
+        }
+    });
+
+    it("after a failed or declined promotion, says which two states signers can be in", () => {
+        for (const { run } of runs.slice(2, 4)) {
+            expect(run.stderr).toContain("Signers are in one of two states: if the update did not reach the key's labels, key 1 is still AWSCURRENT and key 2 AWSPENDING, as before; if it did, key 2 is AWSCURRENT.");
+            expect(run.stderr).toContain("Run npm run deploy -- sandbox to finish the promotion, then commit stacks/Pulumi.sandbox.yaml.");
+        }
+    });
+
+    it("after a failed immediate rotation, warns that signing may already fail", () => {
+        expect(runs[4].run.stderr).toContain("The update may already have made the new key AWSCURRENT: if it did, requests signed with it FAIL until you upload it.");
+    });
+});
+
+describe("immediate rotation, replacing a staged key, and rotations committed to the stack file", () => {
+    const runs: Record<string, Run> = {};
+    const places: Record<string, Place> = {};
+    beforeAll(async () => {
+        places.immediate = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 4 }) });
+        places.replace = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 2, keyStage: "pending" }) });
+        places.committed = h.place({ production: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 3, deployedVersion: 2, environment: "production" }) });
+        [runs.immediate, runs.replace, runs.committed] = await Promise.all([
+            h.run(places.immediate, ["sandbox", "--rotate", "--immediate", "--yes"], { QREDO_API_KEY: undefined }),
+            h.run(places.replace, ["sandbox", "--rotate", "--replace-pending", "--yes"], { QREDO_API_KEY: undefined }),
+            h.run(places.committed, ["production", "--yes"], { QREDO_API_KEY: undefined }),
+        ]);
+    });
+
+    it("--rotate --immediate makes keyVersion + 1 current and warns loudly, before up and after", () => {
+        const run = runs.immediate;
+        expect(run.status).toBe(0);
+        expect(keyConfig(places.immediate)).toEqual({ keyVersion: "5", keyStage: "current" });
+        const warning = "WARNING: --immediate makes the new key the one signers use as soon as this update applies. Qredo REJECTS every request they sign from then until you upload public-sandbox.pem in the Qredo Web App.";
+        expect(run.stderr.split(warning)).toHaveLength(3);
+        expect(run.stdout).toContain("Rotated immediately: keyVersion 4 → 5 is the key signers use NOW.");
+        expect(run.stdout).toContain("Commit and push stacks/Pulumi.sandbox.yaml now");
+    });
+
+    it("--rotate --replace-pending stages yet another key over an unpromoted one", () => {
+        expect(runs.replace.status).toBe(0);
+        expect(keyConfig(places.replace)).toEqual({ keyVersion: "3", keyStage: "pending" });
+    });
+
+    it("a plain deploy applies a rotation committed to the stack file as written, without changing it, and warns", () => {
+        const run = runs.committed;
+        expect(run.status).toBe(0);
+        expect(commands(run).some((c) => c.startsWith("config set"))).toBe(false);
+        expect(run.stderr).toContain("deploy: stacks/Pulumi.production.yaml asks for keyVersion 3 (current); the stack runs keyVersion 2: this update generates a new key.");
+        expect(run.stderr).toContain("WARNING: --immediate makes the new key");
     });
 });
