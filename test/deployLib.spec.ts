@@ -1,0 +1,109 @@
+// The deploy script's pure parts, in process: key file decoding, quotes,
+// stack-name suggestions, npm-swallowed flags, key-state planning, child
+// environments, and the atomic public key write.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { decodeText, unquote } from "../scripts/lib/apiKeyInput.js";
+import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
+import { parseOptions, suggestStack } from "../scripts/lib/deployOptions.js";
+import { planKeyChange } from "../scripts/lib/keyState.js";
+import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
+
+const fs = createRequire(__filename)("node:fs") as typeof import("node:fs");
+const dir = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-lib-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+describe("API key text", () => {
+    const key = "eyJrIjoidiJ9AAAAAAAAAAAA";
+    it("decodes UTF-16 LE and BE with a byte-order mark, and drops a UTF-8 byte-order mark", () => {
+        expect(decodeText(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(key, "utf16le")]), "f")).toBe(key);
+        expect(decodeText(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(key, "utf16le").swap16()]), "f")).toBe(key);
+        expect(decodeText(Buffer.from(`\ufeff${key}`, "utf8"), "f")).toBe(key);
+    });
+    it("removes one pair of matching quotes only", () => {
+        expect(unquote(` "${key}"\n`)).toEqual({ value: key, unquoted: true });
+        expect(unquote(`'${key}'`)).toEqual({ value: key, unquoted: true });
+        expect(unquote(`"${key}'`)).toEqual({ value: `"${key}'`, unquoted: false });
+        expect(unquote(`""${key}""`)).toEqual({ value: `"${key}"`, unquoted: true });
+    });
+});
+
+describe("options", () => {
+    it("suggests the environment a near-miss stack name meant", () => {
+        expect(["prod", "Production", "PROD", "sandbx", "Sandbox", "sand", "production-eu", "staging", "dev"].map(suggestStack)).toEqual([
+            "production",
+            "production",
+            "production",
+            "sandbox",
+            "sandbox",
+            "sandbox",
+            "production",
+            undefined,
+            undefined,
+        ]);
+    });
+    it("refuses every flag npm took for itself, unless it also arrived after --", () => {
+        expect(() => parseOptions(["sandbox"], { npm_config_replace_api_key: "true", npm_config_api_key_file: "k" })).toThrow(
+            "npm kept --api-key-file --replace-api-key for itself (it set npm_config_api_key_file, npm_config_replace_api_key), so this script never saw them. Put -- before the options:\n    npm run deploy -- sandbox --api-key-file --replace-api-key …",
+        );
+        expect(parseOptions(["sandbox", "--yes"], { npm_config_yes: "true" })?.yes).toBe(true);
+    });
+});
+
+describe("planKeyChange", () => {
+    const plan = (step: "plain" | "rotate" | "rotate-immediate" | "promote", configured: [number, "current" | "pending"], deployed?: [number, "current" | "pending"], replacePending = false) =>
+        planKeyChange({ stack: "s", step, replacePending, configured: { version: configured[0], stage: configured[1] }, deployed: deployed && { version: deployed[0], stage: deployed[1] } });
+
+    it("a plain deploy never changes the key state", () => {
+        for (const configured of [[1, "current"], [2, "pending"], [3, "current"]] as const) {
+            expect(plan("plain", [...configured], [configured[0], configured[1]])).toBeUndefined();
+        }
+    });
+    it("rotate stages N + 1; immediate makes it current; promote keeps the version", () => {
+        expect(plan("rotate", [3, "current"], [3, "current"])).toEqual({ version: 4, stage: "pending" });
+        expect(plan("rotate-immediate", [3, "current"], [3, "current"])).toEqual({ version: 4, stage: "current" });
+        expect(plan("promote", [4, "pending"], [4, "pending"])).toEqual({ version: 4, stage: "current" });
+        expect(plan("rotate", [4, "pending"], [4, "pending"], true)).toEqual({ version: 5, stage: "pending" });
+    });
+    it("promote re-applies a promotion whose up did not finish, without a config change", () => {
+        expect(plan("promote", [4, "current"], [4, "pending"])).toBeUndefined();
+    });
+    it("refuses to move backwards, whatever the step", () => {
+        for (const step of ["plain", "rotate", "rotate-immediate", "promote"] as const) {
+            expect(() => plan(step, [2, "current"], [3, "pending"])).toThrow("This copy of the stack file is older than the deployment");
+        }
+    });
+});
+
+describe("child environments", () => {
+    const env = { PATH: "/bin", HOME: "/h", QREDO_API_KEY: "k", AWS_SECRET_ACCESS_KEY: "s", AWS_REGION: "eu-west-2", GITHUB_TOKEN: "t", PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_ACCESS_TOKEN: "a", NPM_TOKEN: "n" };
+    it("npm gets nothing secret; pulumi gets AWS only when asked, and never the Qredo key", () => {
+        expect(plainEnv(env)).toEqual({ PATH: "/bin", HOME: "/h" });
+        expect(pulumiEnv(env, { aws: false, stackAccess: true })).toEqual({ PATH: "/bin", HOME: "/h", PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_ACCESS_TOKEN: "a" });
+        expect(pulumiEnv(env, { aws: true, stackAccess: true })).toEqual({ PATH: "/bin", HOME: "/h", PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_ACCESS_TOKEN: "a", AWS_SECRET_ACCESS_KEY: "s", AWS_REGION: "eu-west-2" });
+    });
+});
+
+describe("writeAtomically", () => {
+    it("replaces the file in one step, leaving no temporary file", () => {
+        const file = join(dir, "ok", "public-sandbox.pem");
+        writeAtomically(file, "old\n");
+        writeAtomically(file, "new\n");
+        expect(readFileSync(file, "utf8")).toBe("new\n");
+        expect(readdirSync(join(dir, "ok"))).toEqual(["public-sandbox.pem"]);
+    });
+    it("leaves the old file whole when the write fails (a full disk)", () => {
+        const file = join(dir, "public-production.pem");
+        writeFileSync(file, "-----BEGIN PUBLIC KEY-----\nold\n-----END PUBLIC KEY-----\n");
+        vi.spyOn(fs, "writeSync").mockImplementation(() => {
+            throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        });
+        expect(() => writeAtomically(file, "-----BEGIN PUBLIC KEY-----\nnew\n-----END PUBLIC KEY-----\n")).toThrow("ENOSPC");
+        expect(readFileSync(file, "utf8")).toBe("-----BEGIN PUBLIC KEY-----\nold\n-----END PUBLIC KEY-----\n");
+        expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+});
