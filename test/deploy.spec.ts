@@ -65,7 +65,7 @@ describe("npm run deploy -- sandbox from a fresh clone, with ./apikey", () => {
     });
 });
 
-describe("API keys across stacks", () => {
+describe.concurrent("API keys across stacks", () => {
     it("./apikey is used for the first stack only; the next stack asks for its own key and is not created", async () => {
         const where = h.place();
         writeFileSync(join(where.cwd, "apikey"), makeApiKey());
@@ -114,7 +114,7 @@ describe("API keys across stacks", () => {
     });
 });
 
-describe("backends, secrets providers and passphrases", () => {
+describe.concurrent("backends, secrets providers and passphrases", () => {
     it("respects PULUMI_BACKEND_URL and a CLI login, and gives AWS credentials to every command of an S3 backend", async () => {
         const viaEnv = await h.run(h.place(), ["sandbox", "--yes"], { PULUMI_BACKEND_URL: "s3://team-state", QREDO_API_KEY: makeApiKey(), ...aws });
         expect(viaEnv.status).toBe(0);
@@ -157,7 +157,7 @@ describe("backends, secrets providers and passphrases", () => {
     });
 });
 
-describe("faults", () => {
+describe.concurrent("faults", () => {
     it("forwards SIGINT to the running pulumi up, waits for it to stop, and exits 130", async () => {
         const where = h.place();
         let signalled = false;
@@ -189,7 +189,7 @@ describe("faults", () => {
     });
 });
 
-describe("prerequisites and entry points", () => {
+describe.concurrent("prerequisites and entry points", () => {
     it("says how to install the Pulumi CLI, and refuses one that is too old", async () => {
         const [missing, old] = await Promise.all([
             h.run(h.place(), ["sandbox", "--yes"], { PATH: systemPath().join(":") }),
