@@ -17,6 +17,8 @@ const pemOf = (key: { export: (o: { type: "pkcs1"; format: "pem" }) => string | 
 let aws: FakeSecretsManager;
 let client: SecretsManagerClient;
 beforeAll(async () => {
+    // These tests build SDK clients on purpose; on Node 20 the SDK warns that its 2027 releases need Node 22.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
     aws = new FakeSecretsManager();
     const endpoint = await aws.start();
     client = new SecretsManagerClient({ endpoint, region: "eu-west-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });

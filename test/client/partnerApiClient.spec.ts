@@ -22,6 +22,8 @@ let aws: FakeSecretsManager;
 let qredo: FakeQredo;
 let secretsManager: SecretsManagerClient;
 beforeAll(async () => {
+    // These tests build SDK clients on purpose; on Node 20 the SDK warns that its 2027 releases need Node 22.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
     aws = new FakeSecretsManager();
     qredo = new FakeQredo();
     const endpoint = await aws.start();

@@ -51,7 +51,7 @@ function opensslVerifies(message: Buffer, xSign: string): boolean {
             "-signature",
             join(dir, "signature.bin"),
             join(dir, "message.bin"),
-        ]);
+        ], { stdio: "pipe" }); // a rejected signature is an expected outcome: keep openssl's complaint out of the test output
         return true;
     } catch {
         return false;
