@@ -76,12 +76,20 @@ function chooseApiKey(options, hasKey, given, local) {
         return given;
     }
     if (local !== undefined && hasKey) {
-        say(`ignoring ./apikey: stack ${stack} already has an API key, and ./apikey is only picked up for a stack that has none. To replace ${stack}'s key with it: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`);
+        say(
+            `ignoring ./apikey: stack ${stack} already has an API key, and ./apikey is only picked up for a stack that has none. To replace ${stack}'s key with it: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
+        );
     } else if (local !== undefined) {
-        return { value: validKey(local, say), source: local.source, ...(local.localFile === undefined ? {} : { localFile: local.localFile }) };
+        return {
+            value: validKey(local, say),
+            source: local.source,
+            ...(local.localFile === undefined ? {} : { localFile: local.localFile }),
+        };
     }
     if (!hasKey) {
-        throw refuse(`stack ${stack} has no API key yet. Save the key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH, or set QREDO_API_KEY.`);
+        throw refuse(
+            `stack ${stack} has no API key yet. Save the key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH, or set QREDO_API_KEY.`,
+        );
     }
     say(`keeping the API key already stored in stack ${stack}`);
     return undefined;
@@ -97,7 +105,9 @@ async function main(argv) {
     const { stack } = options;
     const environment = stackEnvironment(stack, projectDir);
     if (!options.yes && !(process.stdin.isTTY && process.stdout.isTTY)) {
-        throw refuse(`there is no terminal to confirm the update on. Run it in a terminal, or pass --yes to update without asking (pipelines): npm run deploy -- ${argv.join(" ")} --yes`);
+        throw refuse(
+            `there is no terminal to confirm the update on. Run it in a terminal, or pass --yes to update without asking (pipelines): npm run deploy -- ${argv.join(" ")} --yes`,
+        );
     }
     const outLabel = options.publicKeyOut ?? defaultPublicKeyFile(environment);
     const outFile = userPath(outLabel);
@@ -120,12 +130,16 @@ async function main(argv) {
     pulumi.stateNeedsAws = backend.url.startsWith("s3://") || provider === "awskms";
     const exists = stackExists(stack);
     if (exists && options.secretsProvider !== undefined) {
-        throw refuse(`--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`);
+        throw refuse(
+            `--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`,
+        );
     }
     if (provider === "passphrase") {
         pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ newStack: !exists, code: exit.usage })) };
         if (environment === "production") {
-            say(`warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME` : `create the stack with --secrets-provider awskms://alias/NAME`}`);
+            say(
+                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME` : `create the stack with --secrets-provider awskms://alias/NAME`}`,
+            );
         }
     }
     const { config, outputs } = exists ? readStack(stack) : { config: {}, outputs: {} };
@@ -135,7 +149,9 @@ async function main(argv) {
     const to = planKeyChange({ stack, step, replacePending: options.replacePending, configured: from, deployed });
     if (step === "plain" && deployed !== undefined && from.version > deployed.version) {
         // A rotation committed to the stack file (the pipeline's way to rotate): applied as written, and said.
-        say(`stacks/Pulumi.${stack}.yaml asks for keyVersion ${from.version} (${from.stage}); the stack runs keyVersion ${deployed.version}: this update generates a new key.`);
+        say(
+            `stacks/Pulumi.${stack}.yaml asks for keyVersion ${from.version} (${from.stage}); the stack runs keyVersion ${deployed.version}: this update generates a new key.`,
+        );
         if (from.stage === "current") {
             say(immediateWarning(outLabel));
         }
@@ -144,7 +160,12 @@ async function main(argv) {
 
     // ---- changes from here on
     if (!exists) {
-        pulumi.run(["stack", "init", stack, ...(options.secretsProvider === undefined ? [] : ["--secrets-provider", options.secretsProvider])]);
+        pulumi.run([
+            "stack",
+            "init",
+            stack,
+            ...(options.secretsProvider === undefined ? [] : ["--secrets-provider", options.secretsProvider]),
+        ]);
     }
     if (apiKey !== undefined) {
         pulumi.run(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: apiKey.value });
@@ -155,7 +176,16 @@ async function main(argv) {
         }
     }
     if (to !== undefined) {
-        pulumi.run(["config", "set-all", "--stack", stack, "--plaintext", `keyVersion=${to.version}`, "--plaintext", `keyStage=${to.stage}`]);
+        pulumi.run([
+            "config",
+            "set-all",
+            "--stack",
+            stack,
+            "--plaintext",
+            `keyVersion=${to.version}`,
+            "--plaintext",
+            `keyStage=${to.stage}`,
+        ]);
         say(`set keyVersion ${from.version} → ${to.version}, keyStage ${from.stage} → ${to.stage} in stacks/Pulumi.${stack}.yaml`);
     }
     if (step === "rotate-immediate") {
@@ -165,7 +195,10 @@ async function main(argv) {
     const up = await pulumi.runLong(["up", "--stack", stack, ...(options.yes ? ["--yes"] : [])]);
     if (up.interrupted !== undefined || up.status !== 0) {
         const outcome = up.interrupted !== undefined ? `was interrupted (${up.interrupted})` : `failed or was declined (exit ${up.status})`;
-        throw new CliError(unfinishedMessage({ stack, step, from, to, outcome }), up.interrupted === "SIGTERM" ? 143 : up.interrupted ? exit.interrupted : exit.pulumiFailed);
+        throw new CliError(
+            unfinishedMessage({ stack, step, from, to, outcome }),
+            up.interrupted === "SIGTERM" ? 143 : up.interrupted ? exit.interrupted : exit.pulumiFailed,
+        );
     }
 
     const after = readStack(stack).outputs;
@@ -175,7 +208,9 @@ async function main(argv) {
     }
     writeAtomically(outFile, checked.pem);
     const now = deployedKey(after) ?? to ?? from;
-    console.log(`\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint })}`);
+    console.log(
+        `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint })}`,
+    );
     if (step === "rotate-immediate") {
         say(immediateWarning(displayPath(outFile)));
     }

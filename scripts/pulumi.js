@@ -14,7 +14,10 @@ async function main() {
     const pulumi = new PulumiCli(1);
     if (configuredBackend() === undefined) {
         if (process.env.CI) {
-            throw new CliError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL or PULUMI_ACCESS_TOKEN.", 2);
+            throw new CliError(
+                "no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL or PULUMI_ACCESS_TOKEN.",
+                2,
+            );
         }
         mkdirSync(localBackendDir, { recursive: true });
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };

@@ -7,7 +7,17 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
-import { changes, commands, DeployHarness, deployedStack, expectNoLeakIn, passphrase, readLines, type PulumiCall, type Run } from "./support/deployRun";
+import {
+    changes,
+    commands,
+    DeployHarness,
+    deployedStack,
+    expectNoLeakIn,
+    passphrase,
+    readLines,
+    type PulumiCall,
+    type Run,
+} from "./support/deployRun";
 import { makeApiKey } from "./support/providers.js";
 
 const h = new DeployHarness();
@@ -41,26 +51,38 @@ describe("npm run deploy -- sandbox from a fresh clone, with ./apikey", () => {
         ]);
         expect(run.calls[3].stdin).toBe(apiKey);
         expect(existsSync(join(cwd, "apikey"))).toBe(false);
-        expect(run.stderr).toContain("deploy: removed ./apikey: the key now lives only in stack sandbox (encrypted), so it cannot be picked up for another stack");
+        expect(run.stderr).toContain(
+            "deploy: removed ./apikey: the key now lives only in stack sandbox (encrypted), so it cannot be picked up for another stack",
+        );
     });
 
     it("uses the project's local file backend when none is configured, and says how to reach it", () => {
         expect(run.calls.slice(1).every((c) => c.backend === `file://${join(h.project, ".pulumi-state")}`)).toBe(true);
-        expect(run.stderr).toContain("no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>");
+        expect(run.stderr).toContain(
+            "no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>",
+        );
     });
 
     it("writes public-sandbox.pem atomically with the fingerprint openssl computes, and names the Web App steps", () => {
         const file = join(cwd, "public-sandbox.pem");
         const der = execFileSync("openssl", ["pkey", "-pubin", "-in", file, "-outform", "DER"]);
         const fingerprint = execFileSync("sha256sum", { input: der }).toString().split(" ")[0];
-        expect(run.stdout).toContain(`Public key for the Qredo sandbox environment (keyVersion 1, current) written to ${file}\n  SHA-256 fingerprint: ${fingerprint}`);
-        expect(run.stdout).toContain("Qredo Web App → your name (top right) → the sandbox account → Settings → Partner API → Upload Public Key");
+        expect(run.stdout).toContain(
+            `Public key for the Qredo sandbox environment (keyVersion 1, current) written to ${file}\n  SHA-256 fingerprint: ${fingerprint}`,
+        );
+        expect(run.stdout).toContain(
+            "Qredo Web App → your name (top right) → the sandbox account → Settings → Partner API → Upload Public Key",
+        );
     });
 
     it("gives each child only what it needs: no QREDO key anywhere, AWS credentials only to up, the passphrase not to version", () => {
         expect(run.calls.some((c) => c.qredoApiKey)).toBe(false);
         expect(run.calls.filter((c) => c.aws).map((c) => c.args[0])).toEqual(["up"]);
-        expect(run.calls.filter((c) => c.passphrase === passphrase).map((c) => c.args[0])).toEqual(commands(run).slice(1).map((c) => c.split(" ")[0]));
+        expect(run.calls.filter((c) => c.passphrase === passphrase).map((c) => c.args[0])).toEqual(
+            commands(run)
+                .slice(1)
+                .map((c) => c.split(" ")[0]),
+        );
         expect(expectNoLeakIn(run, [apiKey, passphrase])).toEqual([]);
     });
 });
@@ -83,7 +105,9 @@ describe.concurrent("API keys across stacks", () => {
         writeFileSync(join(where.cwd, "apikey"), makeApiKey());
         const again = await h.run(where, ["sandbox", "--yes"]);
         expect(again.status).toBe(0);
-        expect(again.stderr).toContain("deploy: ignoring ./apikey: stack sandbox already has an API key, and ./apikey is only picked up for a stack that has none. To replace sandbox's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key");
+        expect(again.stderr).toContain(
+            "deploy: ignoring ./apikey: stack sandbox already has an API key, and ./apikey is only picked up for a stack that has none. To replace sandbox's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
+        );
         expect(changes(again).slice(changes(production).length)).toEqual(["up --stack sandbox --yes"]);
     });
 
@@ -116,7 +140,11 @@ describe.concurrent("API keys across stacks", () => {
 
 describe.concurrent("backends, secrets providers and passphrases", () => {
     it("respects PULUMI_BACKEND_URL and a CLI login, and gives AWS credentials to every command of an S3 backend", async () => {
-        const viaEnv = await h.run(h.place(), ["sandbox", "--yes"], { PULUMI_BACKEND_URL: "s3://team-state", QREDO_API_KEY: makeApiKey(), ...aws });
+        const viaEnv = await h.run(h.place(), ["sandbox", "--yes"], {
+            PULUMI_BACKEND_URL: "s3://team-state",
+            QREDO_API_KEY: makeApiKey(),
+            ...aws,
+        });
         expect(viaEnv.status).toBe(0);
         expect(viaEnv.calls.slice(1).every((c) => c.backend === "s3://team-state" && c.aws)).toBe(true);
         const other = h.place();
@@ -134,21 +162,49 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         const secret = "hunter2 is not a passphrase";
         const run = spawnSync(
             "python3",
-            [join(__dirname, "support", "pty_answer.py"), "choose a passphrase", secret, "Repeat the passphrase", secret, "--", process.execPath, join(h.project, "scripts", "deploy.js"), "production", "--yes"],
+            [
+                join(__dirname, "support", "pty_answer.py"),
+                "choose a passphrase",
+                secret,
+                "Repeat the passphrase",
+                secret,
+                "--",
+                process.execPath,
+                join(h.project, "scripts", "deploy.js"),
+                "production",
+                "--yes",
+            ],
             { cwd: h.project, encoding: "utf8", env: h.env(where, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey() }) },
         );
         expect(run.stdout).toContain("New stack: choose a passphrase for its secrets (keep it; it cannot be recovered): ");
         expect(run.stdout).toContain("Repeat the passphrase: ");
         expect(run.status).toBe(0);
         expect(run.stdout).not.toContain("hunter2");
-        expect(run.stdout).toContain("deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider awskms://alias/NAME");
+        expect(run.stdout).toContain(
+            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider awskms://alias/NAME",
+        );
         const calls = readLines<PulumiCall>(join(where.state, "calls.jsonl"));
-        expect(calls.map((c) => [c.args[0], c.passphrase])).toEqual([["version", null], ["stack", null], ...calls.slice(2).map((c) => [c.args[0], secret])]);
+        expect(calls.map((c) => [c.args[0], c.passphrase])).toEqual([
+            ["version", null],
+            ["stack", null],
+            ...calls.slice(2).map((c) => [c.args[0], secret]),
+        ]);
 
         const other = h.place();
         const mismatch = spawnSync(
             "python3",
-            [join(__dirname, "support", "pty_answer.py"), "choose a passphrase", secret, "Repeat the passphrase", "something else", "--", process.execPath, join(h.project, "scripts", "deploy.js"), "sandbox", "--yes"],
+            [
+                join(__dirname, "support", "pty_answer.py"),
+                "choose a passphrase",
+                secret,
+                "Repeat the passphrase",
+                "something else",
+                "--",
+                process.execPath,
+                join(h.project, "scripts", "deploy.js"),
+                "sandbox",
+                "--yes",
+            ],
             { cwd: h.project, encoding: "utf8", env: h.env(other, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey() }) },
         );
         expect(mismatch.status).toBe(2);
@@ -161,14 +217,19 @@ describe.concurrent("faults", () => {
     it("forwards SIGINT to the running pulumi up, waits for it to stop, and exits 130", async () => {
         const where = h.place();
         let signalled = false;
-        const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_UP_WAIT_SIGNAL: "1" }, {
-            onStdout: (text, pid) => {
-                if (!signalled && text.includes("waiting for a signal")) {
-                    signalled = true;
-                    process.kill(pid, "SIGINT");
-                }
+        const run = await h.run(
+            where,
+            ["sandbox", "--yes"],
+            { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_UP_WAIT_SIGNAL: "1" },
+            {
+                onStdout: (text, pid) => {
+                    if (!signalled && text.includes("waiting for a signal")) {
+                        signalled = true;
+                        process.kill(pid, "SIGINT");
+                    }
+                },
             },
-        });
+        );
         expect(run.status).toBe(130);
         expect(readLines<{ signal: string }>(join(where.state, "signals.jsonl"))).toEqual([{ signal: "SIGINT" }]);
         const pulumiPid = Number(readFileSync(join(where.state, "up.pid"), "utf8"));
@@ -182,9 +243,13 @@ describe.concurrent("faults", () => {
             h.run(h.place(), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_BAD_FINGERPRINT: "1" }),
         ]);
         expect(failed.status).toBe(1);
-        expect(failed.stderr).toContain("deploy: error: `pulumi up` failed or was declined (exit 255); its output is above. This deploy did not change keyVersion or keyStage");
+        expect(failed.stderr).toContain(
+            "deploy: error: `pulumi up` failed or was declined (exit 255); its output is above. This deploy did not change keyVersion or keyStage",
+        );
         expect(mismatched.status).toBe(1);
-        expect(mismatched.stderr).toContain("has a publicKeyPem output that does not match its publicKeyFingerprintSha256 output; not writing it");
+        expect(mismatched.stderr).toContain(
+            "has a publicKeyPem output that does not match its publicKeyFingerprintSha256 output; not writing it",
+        );
         expect(readLines(join(h.work, "none"))).toEqual([]);
     });
 });
@@ -218,13 +283,23 @@ describe.concurrent("prerequisites and entry points", () => {
 
     it("through a real `npm run`: refuses flags npm swallowed, and `npm run pulumi --` reaches the same state", async () => {
         const where = h.place();
-        const npm = (args: string[]) => h.run(where, args, { PATH: `${systemPath()[0]}:${h.fakePath}`, PULUMI_BACKEND_URL: undefined, QREDO_API_KEY: makeApiKey() }, { command: ["npm", "run", "--silent"] });
+        const npm = (args: string[]) =>
+            h.run(
+                where,
+                args,
+                { PATH: `${systemPath()[0]}:${h.fakePath}`, PULUMI_BACKEND_URL: undefined, QREDO_API_KEY: makeApiKey() },
+                { command: ["npm", "run", "--silent"] },
+            );
         const swallowed = await npm(["deploy", "sandbox", "--rotate"]);
         expect(swallowed.status).toBe(2);
-        expect(swallowed.stderr).toContain("npm kept --rotate for itself (it set npm_config_rotate), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --rotate");
+        expect(swallowed.stderr).toContain(
+            "npm kept --rotate for itself (it set npm_config_rotate), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --rotate",
+        );
         expect(swallowed.calls).toEqual([]);
         const passthrough = await npm(["pulumi", "--", "stack", "ls", "--json"]);
         expect(passthrough.status).toBe(0);
-        expect(passthrough.calls.map((c) => [c.args.join(" "), c.backend, c.passphrase, c.qredoApiKey])).toEqual([["stack ls --json", `file://${join(h.project, ".pulumi-state")}`, passphrase, false]]);
+        expect(passthrough.calls.map((c) => [c.args.join(" "), c.backend, c.passphrase, c.qredoApiKey])).toEqual([
+            ["stack ls --json", `file://${join(h.project, ".pulumi-state")}`, passphrase, false],
+        ]);
     });
 });

@@ -1,6 +1,7 @@
 // The deploy script's pure parts, in process: key file decoding, quotes,
 // stack-name suggestions, npm-swallowed flags, key-state planning, child
 // environments, and the atomic public key write.
+import type * as NodeFs from "node:fs";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { parseOptions, suggestStack } from "../scripts/lib/deployOptions.js";
 import { planKeyChange } from "../scripts/lib/keyState.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
 
-const fs = createRequire(__filename)("node:fs") as typeof import("node:fs");
+const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
 const dir = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-lib-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
@@ -55,11 +56,26 @@ describe("options", () => {
 });
 
 describe("planKeyChange", () => {
-    const plan = (step: "plain" | "rotate" | "rotate-immediate" | "promote", configured: [number, "current" | "pending"], deployed?: [number, "current" | "pending"], replacePending = false) =>
-        planKeyChange({ stack: "s", step, replacePending, configured: { version: configured[0], stage: configured[1] }, deployed: deployed && { version: deployed[0], stage: deployed[1] } });
+    const plan = (
+        step: "plain" | "rotate" | "rotate-immediate" | "promote",
+        configured: [number, "current" | "pending"],
+        deployed?: [number, "current" | "pending"],
+        replacePending = false,
+    ) =>
+        planKeyChange({
+            stack: "s",
+            step,
+            replacePending,
+            configured: { version: configured[0], stage: configured[1] },
+            deployed: deployed && { version: deployed[0], stage: deployed[1] },
+        });
 
     it("a plain deploy never changes the key state", () => {
-        for (const configured of [[1, "current"], [2, "pending"], [3, "current"]] as const) {
+        for (const configured of [
+            [1, "current"],
+            [2, "pending"],
+            [3, "current"],
+        ] as const) {
             expect(plan("plain", [...configured], [configured[0], configured[1]])).toBeUndefined();
         }
     });
@@ -80,11 +96,33 @@ describe("planKeyChange", () => {
 });
 
 describe("child environments", () => {
-    const env = { PATH: "/bin", HOME: "/h", QREDO_API_KEY: "k", AWS_SECRET_ACCESS_KEY: "s", AWS_REGION: "eu-west-2", GITHUB_TOKEN: "t", PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_ACCESS_TOKEN: "a", NPM_TOKEN: "n" };
+    const env = {
+        PATH: "/bin",
+        HOME: "/h",
+        QREDO_API_KEY: "k",
+        AWS_SECRET_ACCESS_KEY: "s",
+        AWS_REGION: "eu-west-2",
+        GITHUB_TOKEN: "t",
+        PULUMI_CONFIG_PASSPHRASE: "p",
+        PULUMI_ACCESS_TOKEN: "a",
+        NPM_TOKEN: "n",
+    };
     it("npm gets nothing secret; pulumi gets AWS only when asked, and never the Qredo key", () => {
         expect(plainEnv(env)).toEqual({ PATH: "/bin", HOME: "/h" });
-        expect(pulumiEnv(env, { aws: false, stackAccess: true })).toEqual({ PATH: "/bin", HOME: "/h", PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_ACCESS_TOKEN: "a" });
-        expect(pulumiEnv(env, { aws: true, stackAccess: true })).toEqual({ PATH: "/bin", HOME: "/h", PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_ACCESS_TOKEN: "a", AWS_SECRET_ACCESS_KEY: "s", AWS_REGION: "eu-west-2" });
+        expect(pulumiEnv(env, { aws: false, stackAccess: true })).toEqual({
+            PATH: "/bin",
+            HOME: "/h",
+            PULUMI_CONFIG_PASSPHRASE: "p",
+            PULUMI_ACCESS_TOKEN: "a",
+        });
+        expect(pulumiEnv(env, { aws: true, stackAccess: true })).toEqual({
+            PATH: "/bin",
+            HOME: "/h",
+            PULUMI_CONFIG_PASSPHRASE: "p",
+            PULUMI_ACCESS_TOKEN: "a",
+            AWS_SECRET_ACCESS_KEY: "s",
+            AWS_REGION: "eu-west-2",
+        });
     });
 });
 

@@ -31,7 +31,11 @@ describe("stage, upload, promote", () => {
     it("a first plain deploy creates the stack and never sets keyVersion or keyStage", () => {
         expect(runs.first.stderr).toBe(runs.first.stderr.replace(/^\s+at /m, "")); // no stack trace
         expect(runs.first.status).toBe(0);
-        expect(changes(runs.first)).toEqual(["stack init sandbox", "config set --stack sandbox --secret apiKey", "up --stack sandbox --yes"]);
+        expect(changes(runs.first)).toEqual([
+            "stack init sandbox",
+            "config set --stack sandbox --secret apiKey",
+            "up --stack sandbox --yes",
+        ]);
         expect(runs.first.stdout).toContain("Public key for the Qredo sandbox environment (keyVersion 1, current) written to");
     });
 
@@ -45,9 +49,13 @@ describe("stage, upload, promote", () => {
             "up --stack sandbox --yes",
         ]);
         expect(run.stderr).toContain("deploy: set keyVersion 1 → 2, keyStage current → pending in stacks/Pulumi.sandbox.yaml");
-        expect(run.stdout).toContain("Staged a new RSA key: keyVersion 1 → 2, keyStage pending. Signers keep signing with key 1 until you promote.");
+        expect(run.stdout).toContain(
+            "Staged a new RSA key: keyVersion 1 → 2, keyStage pending. Signers keep signing with key 1 until you promote.",
+        );
         expect(run.stdout).toContain("  1. Commit and push stacks/Pulumi.sandbox.yaml now");
-        expect(run.stdout).toContain("  2. Upload public-sandbox.pem: Qredo Web App → your name (top right) → the sandbox account → Settings → Partner API → Upload Public Key.");
+        expect(run.stdout).toContain(
+            "  2. Upload public-sandbox.pem: Qredo Web App → your name (top right) → the sandbox account → Settings → Partner API → Upload Public Key.",
+        );
         expect(run.stdout).toContain("  4. Promote it: npm run deploy -- sandbox --promote");
         expect(run.stdout).toContain("(keyVersion 2, pending)");
     });
@@ -62,9 +70,13 @@ describe("stage, upload, promote", () => {
     it("--promote sets keyStage current on the same keyVersion, keeps the public key, and says to commit", () => {
         const run = runs.promote;
         expect(run.status).toBe(0);
-        expect(after(run, runs.plainWhilePending)).toContain("config set-all --stack sandbox --plaintext keyVersion=2 --plaintext keyStage=current");
+        expect(after(run, runs.plainWhilePending)).toContain(
+            "config set-all --stack sandbox --plaintext keyVersion=2 --plaintext keyStage=current",
+        );
         expect(keyConfig(where.place)).toEqual({ keyVersion: "2", keyStage: "current" });
-        expect(run.stdout).toContain("Promoted keyVersion 2: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.");
+        expect(run.stdout).toContain(
+            "Promoted keyVersion 2: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.",
+        );
         expect(run.stdout).toContain("Commit and push stacks/Pulumi.sandbox.yaml now");
         expect(h.stateOf(where.place).stacks.sandbox.outputs?.publicKeyPem).toBe(pem(where.place));
     });
@@ -72,12 +84,42 @@ describe("stage, upload, promote", () => {
 
 describe("refusals that change nothing (exit 2)", () => {
     const cases: [string, Record<string, unknown>, string[], string][] = [
-        ["--promote when nothing is pending", { sandbox: { keyVersion: 2 } }, ["--promote"], "nothing to promote: stack sandbox has no staged key (keyVersion 2 is current). Stage one with: npm run deploy -- sandbox --rotate"],
-        ["--rotate while a key is pending", { sandbox: { keyVersion: 2, keyStage: "pending" } }, ["--rotate"], "To throw the staged key away and stage a new one instead (only if it was never uploaded): npm run deploy -- sandbox --rotate --replace-pending"],
-        ["--rotate --immediate while a key is pending", { sandbox: { keyVersion: 2, keyStage: "pending" } }, ["--rotate", "--immediate"], "already has a staged key"],
-        ["a stack file whose keyVersion is behind the deployment", { sandbox: { keyVersion: 2, deployedVersion: 3 } }, [], "stacks/Pulumi.sandbox.yaml says keyVersion 2 (keyStage current), but the stack last deployed keyVersion 3 (keyStage current). This copy of the stack file is older than the deployment"],
-        ["--rotate from a stack file behind the deployment", { sandbox: { keyVersion: 2, deployedVersion: 3 } }, ["--rotate"], "never committed and pushed"],
-        ["a stack file back at pending after a promotion", { sandbox: { keyVersion: 2, keyStage: "pending", deployedStage: "current" } }, [], "would move the key backwards"],
+        [
+            "--promote when nothing is pending",
+            { sandbox: { keyVersion: 2 } },
+            ["--promote"],
+            "nothing to promote: stack sandbox has no staged key (keyVersion 2 is current). Stage one with: npm run deploy -- sandbox --rotate",
+        ],
+        [
+            "--rotate while a key is pending",
+            { sandbox: { keyVersion: 2, keyStage: "pending" } },
+            ["--rotate"],
+            "To throw the staged key away and stage a new one instead (only if it was never uploaded): npm run deploy -- sandbox --rotate --replace-pending",
+        ],
+        [
+            "--rotate --immediate while a key is pending",
+            { sandbox: { keyVersion: 2, keyStage: "pending" } },
+            ["--rotate", "--immediate"],
+            "already has a staged key",
+        ],
+        [
+            "a stack file whose keyVersion is behind the deployment",
+            { sandbox: { keyVersion: 2, deployedVersion: 3 } },
+            [],
+            "stacks/Pulumi.sandbox.yaml says keyVersion 2 (keyStage current), but the stack last deployed keyVersion 3 (keyStage current). This copy of the stack file is older than the deployment",
+        ],
+        [
+            "--rotate from a stack file behind the deployment",
+            { sandbox: { keyVersion: 2, deployedVersion: 3 } },
+            ["--rotate"],
+            "never committed and pushed",
+        ],
+        [
+            "a stack file back at pending after a promotion",
+            { sandbox: { keyVersion: 2, keyStage: "pending", deployedStage: "current" } },
+            [],
+            "would move the key backwards",
+        ],
         ["--rotate on a stack never deployed", {}, ["--rotate"], "stack sandbox has no deployed key to rotate yet"],
     ];
     const results: Run[] = [];
@@ -85,7 +127,12 @@ describe("refusals that change nothing (exit 2)", () => {
         results.push(
             ...(await Promise.all(
                 cases.map(([, stacks, args]) => {
-                    const seeded = Object.fromEntries(Object.entries(stacks).map(([name, o]) => [name, deployedStack(h.keys[1], { apiKey: makeApiKey(), ...(o as object) })]));
+                    const seeded = Object.fromEntries(
+                        Object.entries(stacks).map(([name, o]) => [
+                            name,
+                            deployedStack(h.keys[1], { apiKey: makeApiKey(), ...(o as object) }),
+                        ]),
+                    );
                     return h.run(h.place(seeded), ["sandbox", ...args, "--yes"], { QREDO_API_KEY: undefined });
                 }),
             )),
@@ -104,11 +151,41 @@ describe("an up that fails or is declined during a rotation step", () => {
     // is declined (it only prints "confirmation declined"), so both must
     // leave the stack file moved forward, never back, and say what signers see.
     const scenarios = [
-        { name: "--rotate, up fails", seed: { keyVersion: 1 }, args: ["--rotate"], env: { FAKE_PULUMI_UP_EXIT: "255" }, config: { keyVersion: "2", keyStage: "pending" } },
-        { name: "--rotate, up declined", seed: { keyVersion: 1 }, args: ["--rotate"], env: { FAKE_PULUMI_UP_DECLINE: "1" }, config: { keyVersion: "2", keyStage: "pending" } },
-        { name: "--promote, up fails", seed: { keyVersion: 2, keyStage: "pending" as const }, args: ["--promote"], env: { FAKE_PULUMI_UP_EXIT: "255" }, config: { keyVersion: "2", keyStage: "current" } },
-        { name: "--promote, up declined", seed: { keyVersion: 2, keyStage: "pending" as const }, args: ["--promote"], env: { FAKE_PULUMI_UP_DECLINE: "1" }, config: { keyVersion: "2", keyStage: "current" } },
-        { name: "--rotate --immediate, up fails", seed: { keyVersion: 1 }, args: ["--rotate", "--immediate"], env: { FAKE_PULUMI_UP_EXIT: "255" }, config: { keyVersion: "2", keyStage: "current" } },
+        {
+            name: "--rotate, up fails",
+            seed: { keyVersion: 1 },
+            args: ["--rotate"],
+            env: { FAKE_PULUMI_UP_EXIT: "255" },
+            config: { keyVersion: "2", keyStage: "pending" },
+        },
+        {
+            name: "--rotate, up declined",
+            seed: { keyVersion: 1 },
+            args: ["--rotate"],
+            env: { FAKE_PULUMI_UP_DECLINE: "1" },
+            config: { keyVersion: "2", keyStage: "pending" },
+        },
+        {
+            name: "--promote, up fails",
+            seed: { keyVersion: 2, keyStage: "pending" as const },
+            args: ["--promote"],
+            env: { FAKE_PULUMI_UP_EXIT: "255" },
+            config: { keyVersion: "2", keyStage: "current" },
+        },
+        {
+            name: "--promote, up declined",
+            seed: { keyVersion: 2, keyStage: "pending" as const },
+            args: ["--promote"],
+            env: { FAKE_PULUMI_UP_DECLINE: "1" },
+            config: { keyVersion: "2", keyStage: "current" },
+        },
+        {
+            name: "--rotate --immediate, up fails",
+            seed: { keyVersion: 1 },
+            args: ["--rotate", "--immediate"],
+            env: { FAKE_PULUMI_UP_EXIT: "255" },
+            config: { keyVersion: "2", keyStage: "current" },
+        },
     ];
     const runs: { where: Place; run: Run }[] = [];
     beforeAll(async () => {
@@ -127,25 +204,33 @@ describe("an up that fails or is declined during a rotation step", () => {
         expect(run.status).toBe(1);
         expect(keyConfig(where)).toEqual(scenarios[i].config);
         expect(commands(run).filter((c) => c.startsWith("config set"))).toHaveLength(1);
-        expect(run.stderr).toContain(`deploy: error: \`pulumi up\` failed or was declined (exit 255); its output is above. The stack file keeps keyVersion ${scenarios[i].config.keyVersion}, keyStage ${scenarios[i].config.keyStage}: the update may have applied part of it, so nothing is set back (a lower keyVersion would generate yet another key).`);
+        expect(run.stderr).toContain(
+            `deploy: error: \`pulumi up\` failed or was declined (exit 255); its output is above. The stack file keeps keyVersion ${scenarios[i].config.keyVersion}, keyStage ${scenarios[i].config.keyStage}: the update may have applied part of it, so nothing is set back (a lower keyVersion would generate yet another key).`,
+        );
         expect(existsSync(join(where.cwd, "public-sandbox.pem"))).toBe(false);
     });
 
     it("after a failed or declined staging, says signers are unaffected and how to finish", () => {
         for (const { run } of runs.slice(0, 2)) {
-            expect(run.stderr).toContain("Signers are not affected: a staged key is invisible to them, and key 1 is still the one they use (AWSCURRENT). To finish staging, run npm run deploy -- sandbox, then upload the public key and promote as it says.");
+            expect(run.stderr).toContain(
+                "Signers are not affected: a staged key is invisible to them, and key 1 is still the one they use (AWSCURRENT). To finish staging, run npm run deploy -- sandbox, then upload the public key and promote as it says.",
+            );
         }
     });
 
     it("after a failed or declined promotion, says which two states signers can be in", () => {
         for (const { run } of runs.slice(2, 4)) {
-            expect(run.stderr).toContain("Signers are in one of two states: if the update did not reach the key's labels, key 1 is still AWSCURRENT and key 2 AWSPENDING, as before; if it did, key 2 is AWSCURRENT.");
+            expect(run.stderr).toContain(
+                "Signers are in one of two states: if the update did not reach the key's labels, key 1 is still AWSCURRENT and key 2 AWSPENDING, as before; if it did, key 2 is AWSCURRENT.",
+            );
             expect(run.stderr).toContain("Run npm run deploy -- sandbox to finish the promotion, then commit stacks/Pulumi.sandbox.yaml.");
         }
     });
 
     it("after a failed immediate rotation, warns that signing may already fail", () => {
-        expect(runs[4].run.stderr).toContain("The update may already have made the new key AWSCURRENT: if it did, requests signed with it FAIL until you upload it.");
+        expect(runs[4].run.stderr).toContain(
+            "The update may already have made the new key AWSCURRENT: if it did, requests signed with it FAIL until you upload it.",
+        );
     });
 });
 
@@ -155,7 +240,9 @@ describe("immediate rotation, replacing a staged key, and rotations committed to
     beforeAll(async () => {
         places.immediate = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 4 }) });
         places.replace = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 2, keyStage: "pending" }) });
-        places.committed = h.place({ production: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 3, deployedVersion: 2, environment: "production" }) });
+        places.committed = h.place({
+            production: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 3, deployedVersion: 2, environment: "production" }),
+        });
         [runs.immediate, runs.replace, runs.committed] = await Promise.all([
             h.run(places.immediate, ["sandbox", "--rotate", "--immediate", "--yes"], { QREDO_API_KEY: undefined }),
             h.run(places.replace, ["sandbox", "--rotate", "--replace-pending", "--yes"], { QREDO_API_KEY: undefined }),
@@ -167,7 +254,8 @@ describe("immediate rotation, replacing a staged key, and rotations committed to
         const run = runs.immediate;
         expect(run.status).toBe(0);
         expect(keyConfig(places.immediate)).toEqual({ keyVersion: "5", keyStage: "current" });
-        const warning = "WARNING: --immediate makes the new key the one signers use as soon as this update applies. Qredo REJECTS every request they sign from then until you upload public-sandbox.pem in the Qredo Web App.";
+        const warning =
+            "WARNING: --immediate makes the new key the one signers use as soon as this update applies. Qredo REJECTS every request they sign from then until you upload public-sandbox.pem in the Qredo Web App.";
         expect(run.stderr.split(warning)).toHaveLength(3);
         expect(run.stdout).toContain("Rotated immediately: keyVersion 4 → 5 is the key signers use NOW.");
         expect(run.stdout).toContain("Commit and push stacks/Pulumi.sandbox.yaml now");
@@ -182,7 +270,9 @@ describe("immediate rotation, replacing a staged key, and rotations committed to
         const run = runs.committed;
         expect(run.status).toBe(0);
         expect(commands(run).some((c) => c.startsWith("config set"))).toBe(false);
-        expect(run.stderr).toContain("deploy: stacks/Pulumi.production.yaml asks for keyVersion 3 (current); the stack runs keyVersion 2: this update generates a new key.");
+        expect(run.stderr).toContain(
+            "deploy: stacks/Pulumi.production.yaml asks for keyVersion 3 (current); the stack runs keyVersion 2: this update generates a new key.",
+        );
         expect(run.stderr).toContain("WARNING: --immediate makes the new key");
     });
 });

@@ -22,20 +22,28 @@ function readApiKeyFile(file, label, typed = label) {
     try {
         stat = statSync(file);
     } catch {
-        throw new ApiKeyInputError(`${label}: no such file. Save the key from the Qredo Web App (Settings → Partner API → Generate API Key) in it, or pass another --api-key-file.`);
+        throw new ApiKeyInputError(
+            `${label}: no such file. Save the key from the Qredo Web App (Settings → Partner API → Generate API Key) in it, or pass another --api-key-file.`,
+        );
     }
     if (stat.isDirectory()) {
-        throw new ApiKeyInputError(`${label} is a directory; pass the \`apikey\` file itself, e.g. --api-key-file ${typed.replace(/\/$/, "")}/apikey.`);
+        throw new ApiKeyInputError(
+            `${label} is a directory; pass the \`apikey\` file itself, e.g. --api-key-file ${typed.replace(/\/$/, "")}/apikey.`,
+        );
     }
     if (!stat.isFile()) {
         // Checked before opening: reading a FIFO would block until someone writes to it.
-        throw new ApiKeyInputError(`${label} is not a regular file (a pipe, socket or device); save the key in a plain file and pass that.`);
+        throw new ApiKeyInputError(
+            `${label} is not a regular file (a pipe, socket or device); save the key in a plain file and pass that.`,
+        );
     }
     if (stat.size === 0) {
         throw new ApiKeyInputError(`${label} is empty; paste the key from the Qredo Web App into it and save.`);
     }
     if (stat.size > maxFileBytes) {
-        throw new ApiKeyInputError(`${label} is ${stat.size} bytes, far more than an API key (about 106 characters): is it the right file?`);
+        throw new ApiKeyInputError(
+            `${label} is ${stat.size} bytes, far more than an API key (about 106 characters): is it the right file?`,
+        );
     }
     return decodeText(readFileSync(file), label);
 }

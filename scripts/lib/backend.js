@@ -21,11 +21,16 @@ function chooseBackend(say, code) {
     }
     if (process.env.CI) {
         // A runner's disk is thrown away: state kept there would be lost, and the keys with it.
-        throw new CliError("no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL (e.g. s3://BUCKET) or PULUMI_ACCESS_TOKEN.", code);
+        throw new CliError(
+            "no Pulumi backend is configured, and on CI a local one would be lost with the runner. Set PULUMI_BACKEND_URL (e.g. s3://BUCKET) or PULUMI_ACCESS_TOKEN.",
+            code,
+        );
     }
     mkdirSync(localBackendDir, { recursive: true });
     const url = `file://${localBackendDir}`;
-    say(`no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>`);
+    say(
+        `no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>`,
+    );
     return { url, env: { PULUMI_BACKEND_URL: url } };
 }
 
@@ -68,7 +73,12 @@ async function passphraseEnv({ newStack, code }) {
             code,
         );
     }
-    const passphrase = await promptHidden(newStack ? "New stack: choose a passphrase for its secrets (keep it; it cannot be recovered): " : "Passphrase for the stack's secrets: ", code);
+    const passphrase = await promptHidden(
+        newStack
+            ? "New stack: choose a passphrase for its secrets (keep it; it cannot be recovered): "
+            : "Passphrase for the stack's secrets: ",
+        code,
+    );
     if (passphrase === "") {
         throw new CliError("an empty passphrase protects nothing; run again and enter one.", code);
     }

@@ -178,11 +178,17 @@ class PulumiCli {
     curl -fsSL https://get.pulumi.com | sh
 (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, and run this again.`;
         if (findOnPath("pulumi") === undefined) {
-            throw new CliError(`the Pulumi CLI is not on your PATH. This project needs v${minimumPulumiVersion} or later.\n${install}`, code);
+            throw new CliError(
+                `the Pulumi CLI is not on your PATH. This project needs v${minimumPulumiVersion} or later.\n${install}`,
+                code,
+            );
         }
         const version = /v?(\d+\.\d+\.\d+)/.exec(this.run(["version"], { capture: true }).stdout)?.[1];
         if (version === undefined || compareVersions(version, minimumPulumiVersion) < 0) {
-            throw new CliError(`the Pulumi CLI is v${version ?? "unknown"}; this project needs v${minimumPulumiVersion} or later.\n${install}`, code);
+            throw new CliError(
+                `the Pulumi CLI is v${version ?? "unknown"}; this project needs v${minimumPulumiVersion} or later.\n${install}`,
+                code,
+            );
         }
     }
 

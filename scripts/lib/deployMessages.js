@@ -4,7 +4,8 @@
 "use strict";
 
 /** Where a key is uploaded; the account type chooses the environment. @param {string} environment */
-const webAppSteps = (environment) => `Qredo Web App → your name (top right) → the ${environment} account → Settings → Partner API → Upload Public Key`;
+const webAppSteps = (environment) =>
+    `Qredo Web App → your name (top right) → the ${environment} account → Settings → Partner API → Upload Public Key`;
 
 /** @param {string} stack */
 const commitReminder = (stack) =>
@@ -26,7 +27,10 @@ function finishedMessage(r) {
         "",
     ];
     if (r.step === "rotate") {
-        lines.unshift(`Staged a new RSA key: keyVersion ${r.from.version} → ${r.now.version}, keyStage pending. Signers keep signing with key ${r.from.version} until you promote.`, "");
+        lines.unshift(
+            `Staged a new RSA key: keyVersion ${r.from.version} → ${r.now.version}, keyStage pending. Signers keep signing with key ${r.from.version} until you promote.`,
+            "",
+        );
         lines.push(
             "Next:",
             `  1. ${commitReminder(r.stack)}`,
@@ -36,12 +40,20 @@ function finishedMessage(r) {
         );
     } else if (r.step === "rotate-immediate") {
         lines.unshift(`Rotated immediately: keyVersion ${r.from.version} → ${r.now.version} is the key signers use NOW.`, "");
-        lines.push(`Upload ${r.shownFile} NOW: ${webAppSteps(r.environment)}. Until you do, Qredo rejects every signed request.`, commitReminder(r.stack));
+        lines.push(
+            `Upload ${r.shownFile} NOW: ${webAppSteps(r.environment)}. Until you do, Qredo rejects every signed request.`,
+            commitReminder(r.stack),
+        );
     } else if (r.step === "promote") {
-        lines.unshift(`Promoted keyVersion ${r.now.version}: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.`, "");
+        lines.unshift(
+            `Promoted keyVersion ${r.now.version}: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.`,
+            "",
+        );
         lines.push(commitReminder(r.stack));
     } else if (r.now.stage === "pending") {
-        lines.push(`A new key is staged (pending). Upload ${r.shownFile}: ${webAppSteps(r.environment)}; then promote it: npm run deploy -- ${r.stack} --promote`);
+        lines.push(
+            `A new key is staged (pending). Upload ${r.shownFile}: ${webAppSteps(r.environment)}; then promote it: npm run deploy -- ${r.stack} --promote`,
+        );
     } else {
         lines.push(`If Qredo does not have this key yet, upload it: ${webAppSteps(r.environment)}.`);
     }

@@ -94,7 +94,9 @@ function parseOptions(argv, env) {
  * @param {string[]} argv @param {NodeJS.ProcessEnv} env
  */
 function refuseSwallowedFlags(argv, env) {
-    const swallowed = Object.keys(optionSpec).filter((name) => env[`npm_config_${name.replaceAll("-", "_")}`] !== undefined && !argv.includes(`--${name}`));
+    const swallowed = Object.keys(optionSpec).filter(
+        (name) => env[`npm_config_${name.replaceAll("-", "_")}`] !== undefined && !argv.includes(`--${name}`),
+    );
     if (swallowed.length === 0) {
         return;
     }
@@ -113,7 +115,9 @@ function checkCombination(o) {
         throw new CliError(message, exit.usage);
     };
     if (o.promote && o.rotate) {
-        refuse(`--promote and --rotate cannot go together: promote the staged key first (npm run deploy -- ${o.stack} --promote), then rotate in a later step.`);
+        refuse(
+            `--promote and --rotate cannot go together: promote the staged key first (npm run deploy -- ${o.stack} --promote), then rotate in a later step.`,
+        );
     }
     if (o.immediate && !o.rotate) {
         refuse(`--immediate only qualifies --rotate: npm run deploy -- ${o.stack} --rotate --immediate`);
@@ -137,7 +141,10 @@ function stackEnvironment(stack, projectDir) {
     const set = /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
     if (set !== undefined) {
         if (!environments.includes(set)) {
-            throw new CliError(`stacks/Pulumi.${stack}.yaml sets qredo-partner-keys:environment to "${set}"; it must be sandbox or production.`, exit.usage);
+            throw new CliError(
+                `stacks/Pulumi.${stack}.yaml sets qredo-partner-keys:environment to "${set}"; it must be sandbox or production.`,
+                exit.usage,
+            );
         }
         return set;
     }

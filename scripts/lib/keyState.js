@@ -17,11 +17,17 @@ function configuredKey(stack, config) {
     const rawVersion = config["qredo-partner-keys:keyVersion"]?.value;
     const version = rawVersion === undefined ? 1 : Number(rawVersion);
     if (!Number.isSafeInteger(version) || version < 1) {
-        throw new CliError(`stack ${stack} has keyVersion ${JSON.stringify(rawVersion)}, which is not a whole number ≥ 1; fix stacks/Pulumi.${stack}.yaml.`, exit.usage);
+        throw new CliError(
+            `stack ${stack} has keyVersion ${JSON.stringify(rawVersion)}, which is not a whole number ≥ 1; fix stacks/Pulumi.${stack}.yaml.`,
+            exit.usage,
+        );
     }
     const stage = config["qredo-partner-keys:keyStage"]?.value ?? "current";
     if (stage !== "current" && stage !== "pending") {
-        throw new CliError(`stack ${stack} has keyStage ${JSON.stringify(stage)}; it must be current or pending. Fix stacks/Pulumi.${stack}.yaml.`, exit.usage);
+        throw new CliError(
+            `stack ${stack} has keyStage ${JSON.stringify(stage)}; it must be current or pending. Fix stacks/Pulumi.${stack}.yaml.`,
+            exit.usage,
+        );
     }
     return { version, stage };
 }
@@ -62,7 +68,9 @@ function planKeyChange({ stack, step, replacePending, configured, deployed }) {
     const pending = configured.stage === "pending" || deployed?.stage === "pending";
     if (step === "promote") {
         if (!pending) {
-            refuse(`nothing to promote: stack ${stack} has no staged key (keyVersion ${configured.version} is current). Stage one with: npm run deploy -- ${stack} --rotate`);
+            refuse(
+                `nothing to promote: stack ${stack} has no staged key (keyVersion ${configured.version} is current). Stage one with: npm run deploy -- ${stack} --rotate`,
+            );
         }
         return configured.stage === "pending" ? { version: configured.version, stage: "current" } : undefined;
     }

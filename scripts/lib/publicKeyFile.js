@@ -23,7 +23,10 @@ function checkedPublicKey(outputs) {
     const der = createPublicKey(pem).export({ type: "spki", format: "der" });
     const fingerprint = createHash("sha256").update(der).digest("hex");
     if (fingerprint !== outputs.publicKeyFingerprintSha256) {
-        return { ok: false, problem: "has a publicKeyPem output that does not match its publicKeyFingerprintSha256 output; not writing it" };
+        return {
+            ok: false,
+            problem: "has a publicKeyPem output that does not match its publicKeyFingerprintSha256 output; not writing it",
+        };
     }
     return { ok: true, pem: pem.endsWith("\n") ? pem : `${pem}\n`, fingerprint };
 }

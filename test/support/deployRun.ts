@@ -53,7 +53,9 @@ export class DeployHarness {
         this.work = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-"));
         this.fakePath = fakeCliPath(this.work);
         this.project = copyProject({ dependencies: options.dependencies ?? true, build: true });
-        const keys = Array.from({ length: 2 }, () => generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }));
+        const keys = Array.from({ length: 2 }, () =>
+            generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }),
+        );
         this.keys = keys.map(String);
         this.keyPool = join(this.work, "keys.json");
         writeFileSync(this.keyPool, JSON.stringify(keys));
@@ -90,9 +92,18 @@ export class DeployHarness {
     }
 
     /** Runs `node scripts/<script> args` to the end. Pass `undefined` in env to drop a default. */
-    run(where: Place, args: string[], env: Record<string, string | undefined> = {}, options: { script?: string; command?: string[]; onStdout?: (text: string, pid: number) => void } = {}): Promise<Run> {
+    run(
+        where: Place,
+        args: string[],
+        env: Record<string, string | undefined> = {},
+        options: { script?: string; command?: string[]; onStdout?: (text: string, pid: number) => void } = {},
+    ): Promise<Run> {
         const command = options.command ?? [process.execPath, join(where.project, "scripts", options.script ?? "deploy.js")];
-        const child = spawn(command[0], [...command.slice(1), ...args], { cwd: where.project, env: this.env(where, env), stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(command[0], [...command.slice(1), ...args], {
+            cwd: where.project,
+            env: this.env(where, env),
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         child.stdin.end();
         let stdout = "";
         let stderr = "";
@@ -105,19 +116,40 @@ export class DeployHarness {
         return new Promise((resolve) => {
             child.on("close", (status) => {
                 clearTimeout(timer);
-                resolve({ status, stdout, stderr, calls: readLines(join(where.state, "calls.jsonl")), npmCalls: readLines(join(where.state, "npm.jsonl")) });
+                resolve({
+                    status,
+                    stdout,
+                    stderr,
+                    calls: readLines(join(where.state, "calls.jsonl")),
+                    npmCalls: readLines(join(where.state, "npm.jsonl")),
+                });
             });
         });
     }
 
-    stateOf(where: Place): { stacks: Record<string, { config: Record<string, { value: string; secret: boolean }>; outputs: Record<string, unknown> | null; secretsProvider: string | null }> } {
+    stateOf(where: Place): {
+        stacks: Record<
+            string,
+            {
+                config: Record<string, { value: string; secret: boolean }>;
+                outputs: Record<string, unknown> | null;
+                secretsProvider: string | null;
+            }
+        >;
+    } {
         const file = join(where.state, "state.json");
         return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : { stacks: {} };
     }
 }
 
 export function readLines<T>(file: string): T[] {
-    return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as T) : [];
+    return existsSync(file)
+        ? readFileSync(file, "utf8")
+              .trim()
+              .split("\n")
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as T)
+        : [];
 }
 
 export const commands = (run: Run) => run.calls.map((c) => c.args.join(" "));
@@ -136,7 +168,17 @@ export function expectNoLeakIn(run: Run, secrets: string[]): string[] {
 }
 
 /** A deployed stack as the stand-in keeps it, publishing `pem`. */
-export function deployedStack(pem: string, options: { keyVersion?: number; keyStage?: "current" | "pending"; deployedVersion?: number; deployedStage?: string; apiKey?: string; environment?: string }) {
+export function deployedStack(
+    pem: string,
+    options: {
+        keyVersion?: number;
+        keyStage?: "current" | "pending";
+        deployedVersion?: number;
+        deployedStage?: string;
+        apiKey?: string;
+        environment?: string;
+    },
+) {
     const config: Record<string, { value: string; secret: boolean }> = {};
     if (options.apiKey !== undefined) config["qredo-partner-keys:apiKey"] = { value: options.apiKey, secret: true };
     if (options.keyVersion !== undefined) config["qredo-partner-keys:keyVersion"] = { value: String(options.keyVersion), secret: false };

@@ -10,7 +10,10 @@ const { linkDependencies } = require("./project.js");
 
 const args = process.argv.slice(2);
 const envNames = Object.keys(process.env).sort();
-appendFileSync(path.join(/** @type {string} */ (process.env.FAKE_PULUMI_DIR), "npm.jsonl"), `${JSON.stringify({ args, cwd: process.cwd(), envNames })}\n`);
+appendFileSync(
+    path.join(/** @type {string} */ (process.env.FAKE_PULUMI_DIR), "npm.jsonl"),
+    `${JSON.stringify({ args, cwd: process.cwd(), envNames })}\n`,
+);
 if (args[0] === "ci") {
     linkDependencies(process.cwd());
 }

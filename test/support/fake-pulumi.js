@@ -48,7 +48,10 @@ const state = existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")
 function writeAnswers() {
     const answers = path.join(dir, "answers");
     mkdirSync(answers, { recursive: true });
-    writeFileSync(path.join(answers, "ls.json"), `${JSON.stringify(Object.keys(state.stacks).map((name) => ({ name, current: false })))}\n`);
+    writeFileSync(
+        path.join(answers, "ls.json"),
+        `${JSON.stringify(Object.keys(state.stacks).map((name) => ({ name, current: false })))}\n`,
+    );
     for (const [name, stack] of Object.entries(state.stacks)) {
         writeFileSync(path.join(answers, `config-${name}.json`), `${JSON.stringify(shownConfig(stack), null, 2)}\n`);
         writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
@@ -126,7 +129,9 @@ function up() {
             environment: stack.config["qredo-partner-keys:environment"]?.value ?? name,
             keyVersion,
             publicKeyPem: publicKey.export({ type: "spki", format: "pem" }),
-            publicKeyFingerprintSha256: process.env.FAKE_PULUMI_BAD_FINGERPRINT ? "0".repeat(64) : createHash("sha256").update(der).digest("hex"),
+            publicKeyFingerprintSha256: process.env.FAKE_PULUMI_BAD_FINGERPRINT
+                ? "0".repeat(64)
+                : createHash("sha256").update(der).digest("hex"),
         };
     }
     stack.outputs.keyStage = keyStage;

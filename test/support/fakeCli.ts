@@ -34,7 +34,10 @@ fi
 export function fakeCliPath(dir: string): string {
     const bin = join(dir, "bin");
     mkdirSync(bin, { recursive: true });
-    for (const [name, script] of [["pulumi", "fake-pulumi.js"], ["npm", "fake-npm.js"]]) {
+    for (const [name, script] of [
+        ["pulumi", "fake-pulumi.js"],
+        ["npm", "fake-npm.js"],
+    ]) {
         const quick = name === "pulumi" ? quickAnswers : "";
         writeFileSync(join(bin, name), `#!/bin/sh\n${quick}exec "${process.execPath}" "${join(__dirname, script)}" "$@"\n`);
         chmodSync(join(bin, name), 0o755);
