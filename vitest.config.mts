@@ -9,9 +9,10 @@ export default defineConfig({
     ssr: { resolve: { conditions: sourceConditions, externalConditions: ["@qredo-partner-keys/source"] } },
     test: {
         include: ["test/**/*.spec.ts"],
-        // The mock runtime is process-global state: one file at a time, in one process per file.
+        globalSetup: ["test/support/globalSetup.ts"],
+        // The mock runtime is process-global state: every file runs in a process of its own.
         pool: "forks",
-        fileParallelism: false,
+        maxWorkers: 2,
         testTimeout: 30_000,
     },
 });

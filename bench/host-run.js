@@ -76,5 +76,7 @@ run(
     // Which @pulumi/aws files were loaded: the root index pulls in every service.
     const awsRoot = require.resolve("@pulumi/aws");
     const loadedAwsRoot = Object.keys(require.cache).includes(awsRoot);
-    console.log(`host-run: ${JSON.stringify({ resources: registered.sort(), outputs: Object.keys(outputs ?? {}).sort(), loadedAwsRoot, ms })}`);
+    console.log(
+        `host-run: ${JSON.stringify({ resources: registered.sort(), outputs: Object.keys(outputs ?? {}).sort(), loadedAwsRoot, ms })}`,
+    );
 });

@@ -51,7 +51,9 @@ function typeScriptFiles(dir) {
 function sourceHash(target) {
     const hash = createHash("sha256");
     for (const file of target.files()) {
-        hash.update(`${file}\0`).update(readFileSync(path.join(projectDir, file))).update("\0");
+        hash.update(`${file}\0`)
+            .update(readFileSync(path.join(projectDir, file)))
+            .update("\0");
     }
     return hash.digest("hex");
 }

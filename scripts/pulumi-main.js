@@ -9,7 +9,9 @@ if (!isFresh()) {
     console.log("qredo-partner-keys: the sources changed since the last build; compiling them (npm run build)…");
     if (!build()) {
         const { RunError } = require("@pulumi/pulumi");
-        throw new RunError("The program does not compile (the TypeScript errors are printed above); nothing was deployed. Fix them, then run `npm run build` or `pulumi up` again.");
+        throw new RunError(
+            "The program does not compile (the TypeScript errors are printed above); nothing was deployed. Fix them, then run `npm run build` or `pulumi up` again.",
+        );
     }
 }
 

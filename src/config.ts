@@ -70,7 +70,6 @@ export type ConfigResult =
     | { readonly ok: true; readonly config: PartnerKeysConfig; readonly warnings: readonly string[] }
     | { readonly ok: false; readonly problems: readonly string[] };
 
-
 type Found = readonly [ConfigKey, Problem];
 
 /** Validates raw configuration; returns the typed config (and warnings) or every problem found. */
@@ -182,9 +181,26 @@ function secretNames(prefix: string, environment: Environment): readonly string[
 const longRegion = "ap-southeast-5";
 
 /** The read policy, with ARNs as long as AWS can make them, against IAM's size limit. */
-function readPolicyTooLong(names: readonly string[], replicaRegions: readonly string[], kmsKeyId: string | undefined, awsRegion = longRegion): Found[] {
-    const kmsKeyArn = kmsKeyId === undefined ? undefined : kmsKeyId.startsWith("arn:") && kmsKeyId.includes(":key/") ? kmsKeyId : longestKmsKeyArn(awsRegion);
-    const length = (regions: readonly string[]) => policyLength(readPolicyDocument(names.map((n) => longestSecretArn(n, awsRegion)), regions, kmsKeyArn));
+function readPolicyTooLong(
+    names: readonly string[],
+    replicaRegions: readonly string[],
+    kmsKeyId: string | undefined,
+    awsRegion = longRegion,
+): Found[] {
+    const kmsKeyArn =
+        kmsKeyId === undefined
+            ? undefined
+            : kmsKeyId.startsWith("arn:") && kmsKeyId.includes(":key/")
+              ? kmsKeyId
+              : longestKmsKeyArn(awsRegion);
+    const length = (regions: readonly string[]) =>
+        policyLength(
+            readPolicyDocument(
+                names.map((n) => longestSecretArn(n, awsRegion)),
+                regions,
+                kmsKeyArn,
+            ),
+        );
     if (length(replicaRegions) <= maxManagedPolicyLength) {
         return [];
     }
@@ -267,11 +283,12 @@ export function loadConfig(): PartnerKeysConfig {
     if (!result.ok) {
         const count = result.problems.length === 1 ? "a problem" : `${result.problems.length} problems`;
         throw new pulumi.RunError(
-            `The configuration of stack "${stack}" has ${count}; nothing was deployed:\n` + result.problems.map((p) => `  - ${p}`).join("\n"),
+            `The configuration of stack "${stack}" has ${count}; nothing was deployed:\n` +
+                result.problems.map((p) => `  - ${p}`).join("\n"),
         );
     }
     for (const warning of result.warnings) {
-        pulumi.log.warn(warning);
+        void pulumi.log.warn(warning);
     }
     return result.config;
 }
@@ -282,6 +299,6 @@ export function loadConfig(): PartnerKeysConfig {
  * key as plain, which fails closed (a plain-text apiKey is refused).
  */
 function isSecret(fullKey: string): boolean {
-    const runtime: object = pulumi.runtime;
-    return "isConfigSecret" in runtime && typeof runtime.isConfigSecret === "function" && runtime.isConfigSecret(fullKey) === true;
+    const check: unknown = Reflect.get(pulumi.runtime, "isConfigSecret");
+    return typeof check === "function" && Reflect.apply(check, pulumi.runtime, [fullKey]) === true;
 }

@@ -94,7 +94,10 @@ const setApiKey = set("--secret apiKey < apikey");
 
 export function parseApiKey(value: string | undefined, context: ParseContext): Parsed<string> {
     if (value === undefined) {
-        return problem("is not set; it is the Base64 key from the Qredo Web App (Settings → Partner API), saved as the file `apikey`", setApiKey);
+        return problem(
+            "is not set; it is the Base64 key from the Qredo Web App (Settings → Partner API), saved as the file `apikey`",
+            setApiKey,
+        );
     }
     if (!context.secret) {
         // The value now sits readable in stacks/Pulumi.<stack>.yaml; refuse to use it.
@@ -113,7 +116,9 @@ export function parseEnvironment(value: string | undefined, context: ParseContex
                   set("environment sandbox"),
               );
     }
-    return isEnvironment(value) ? ok(value) : problem(`must be "sandbox" or "production", got ${show(value, context)}`, set("environment sandbox"));
+    return isEnvironment(value)
+        ? ok(value)
+        : problem(`must be "sandbox" or "production", got ${show(value, context)}`, set("environment sandbox"));
 }
 
 export function parseKeyVersion(value: string | undefined, context: ParseContext): Parsed<number> {
@@ -160,7 +165,10 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
     if (value.endsWith("/")) {
         const trimmed = value.replace(/\/+$/, "");
         // A secret value must not appear in the fix either: suggest the default then.
-        return problem(`must not end with / (request paths start with one), got ${show(value, context)}`, context.secret ? useDefault : set(`apiBaseUrl ${shellQuote(trimmed)}`));
+        return problem(
+            `must not end with / (request paths start with one), got ${show(value, context)}`,
+            context.secret ? useDefault : set(`apiBaseUrl ${shellQuote(trimmed)}`),
+        );
     }
     return ok(value);
 }
@@ -181,7 +189,9 @@ export function parseSecretNamePrefix(value: string | undefined, context: ParseC
                 : prefix.length + longestNameSuffix > maxSecretNameLength
                   ? `is too long: secret names are limited to ${maxSecretNameLength} characters`
                   : undefined;
-    return wrong === undefined ? ok(prefix) : problem(`${wrong}, got ${show(prefix, context)}`, set(`secretNamePrefix ${defaults.secretNamePrefix}`));
+    return wrong === undefined
+        ? ok(prefix)
+        : problem(`${wrong}, got ${show(prefix, context)}`, set(`secretNamePrefix ${defaults.secretNamePrefix}`));
 }
 
 const kmsKey =
@@ -206,7 +216,10 @@ export function parseRecoveryWindow(value: string | undefined, context: ParseCon
     const days = parseWholeNumber(value);
     return days !== undefined && (days === 0 || (days >= 7 && days <= 30))
         ? ok(days)
-        : problem(`must be 0 (delete at once) or a whole number of days from 7 to 30, got ${show(value, context)}`, set("recoveryWindowInDays 30"));
+        : problem(
+              `must be 0 (delete at once) or a whole number of days from 7 to 30, got ${show(value, context)}`,
+              set("recoveryWindowInDays 30"),
+          );
 }
 
 /** Undefined when not set: the environment's default applies. */
@@ -289,7 +302,9 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     // The program's tag names are the same in every environment.
     const names = new Set([...Object.keys(defaultTags(environments[0])), ...Object.keys(tags)]);
     if (names.size > maxTags) {
-        const extra = Object.keys(tags).filter((name) => !(name in defaultTags(environments[0]))).slice(maxTags - names.size);
+        const extra = Object.keys(tags)
+            .filter((name) => !(name in defaultTags(environments[0])))
+            .slice(maxTags - names.size);
         if (context.secret) {
             return secretTagsProblem(names.size - maxTags);
         }
@@ -331,7 +346,10 @@ function tagFix(name: string, value: unknown): FixCommand {
     if (!nameOk || typeof value !== "string") {
         return rm(pathTo("tags", name));
     }
-    const cleaned = [...value].map((c) => (tagCharacters.test(c) ? c : "-")).join("").slice(0, 256);
+    const cleaned = [...value]
+        .map((c) => (tagCharacters.test(c) ? c : "-"))
+        .join("")
+        .slice(0, 256);
     return set(`${pathTo("tags", name)} ${shellQuote(cleaned)}`);
 }
 

@@ -151,7 +151,10 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
 
         const readerArns = args.readerArns ?? [];
         if (readerArns.length > 0) {
-            for (const [suffix, secret] of [["private-key", this.privateKeySecret], ["api-key", this.apiKeySecret]] as const) {
+            for (const [suffix, secret] of [
+                ["private-key", this.privateKeySecret],
+                ["api-key", this.apiKeySecret],
+            ] as const) {
                 new secretsmanager.SecretPolicy(
                     `${name}-${suffix}-readers`,
                     {

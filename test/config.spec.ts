@@ -30,49 +30,172 @@ const badCases: BadCase[] = [
     { title: "a missing API key", config: {}, expected: { apiKey: /is not set/ } },
     { title: "an empty API key", config: { apiKey: "" }, expected: { apiKey: /is empty/ } },
     { title: "a whitespace-only API key", config: { apiKey: " \n\t " }, expected: { apiKey: /is empty/ } },
-    { title: "a non-Base64 API key", config: { apiKey: `${apiKey.slice(0, 40)}!${apiKey.slice(41)}` }, expected: { apiKey: /is not Base64/ } },
-    { title: "an API key mixing both alphabets", config: { apiKey: `ab+d${apiKey.slice(4, 40)}-${apiKey.slice(41)}` }, expected: { apiKey: /mixes the two/ } },
-    { title: "an API key with whitespace inside", config: { apiKey: `${apiKey.slice(0, 50)} ${apiKey.slice(50)}` }, expected: { apiKey: /whitespace inside/ } },
+    {
+        title: "a non-Base64 API key",
+        config: { apiKey: `${apiKey.slice(0, 40)}!${apiKey.slice(41)}` },
+        expected: { apiKey: /is not Base64/ },
+    },
+    {
+        title: "an API key mixing both alphabets",
+        config: { apiKey: `ab+d${apiKey.slice(4, 40)}-${apiKey.slice(41)}` },
+        expected: { apiKey: /mixes the two/ },
+    },
+    {
+        title: "an API key with whitespace inside",
+        config: { apiKey: `${apiKey.slice(0, 50)} ${apiKey.slice(50)}` },
+        expected: { apiKey: /whitespace inside/ },
+    },
     { title: "a PEM pasted as the API key", config: { apiKey: pem }, expected: { apiKey: /looks like a PEM key/ } },
-    { title: "an API key of impossible length", config: { apiKey: `${apiKey.slice(0, 101)}` }, expected: { apiKey: /length no Base64 encoding can have/ } },
-    { title: "an API key with too much padding", config: { apiKey: `${apiKey.slice(0, 104)}===` }, expected: { apiKey: /length no Base64 encoding can have/ } },
+    {
+        title: "an API key of impossible length",
+        config: { apiKey: `${apiKey.slice(0, 101)}` },
+        expected: { apiKey: /length no Base64 encoding can have/ },
+    },
+    {
+        title: "an API key with too much padding",
+        config: { apiKey: `${apiKey.slice(0, 104)}===` },
+        expected: { apiKey: /length no Base64 encoding can have/ },
+    },
     { title: "an API key too short to be one", config: { apiKey: "dHJ1ZQ" }, expected: { apiKey: /too short/ } },
     { title: "an API key set in plain text", config: { apiKey }, secretKeys: [], expected: { apiKey: /plain text/ } },
-    { title: "an unknown environment", config: { apiKey, environment: "staging" }, expected: { environment: /must be "sandbox" or "production", got "staging"/ } },
-    { title: "a stack name that is no environment, with none configured", stack: "dev", config: { apiKey }, expected: { environment: /stack name "dev" is not an environment/ } },
+    {
+        title: "an unknown environment",
+        config: { apiKey, environment: "staging" },
+        expected: { environment: /must be "sandbox" or "production", got "staging"/ },
+    },
+    {
+        title: "a stack name that is no environment, with none configured",
+        stack: "dev",
+        config: { apiKey },
+        expected: { environment: /stack name "dev" is not an environment/ },
+    },
     { title: "keyVersion 0", config: { apiKey, keyVersion: "0" }, expected: { keyVersion: /whole number of 1 or more, got "0"/ } },
     { title: "a negative keyVersion", config: { apiKey, keyVersion: "-2" }, expected: { keyVersion: /got "-2"/ } },
     { title: "a fractional keyVersion", config: { apiKey, keyVersion: "1.5" }, expected: { keyVersion: /got "1.5"/ } },
     { title: "a non-numeric keyVersion", config: { apiKey, keyVersion: "two" }, expected: { keyVersion: /got "two"/ } },
-    { title: "a recovery window of 3 days", config: { apiKey, recoveryWindowInDays: "3" }, expected: { recoveryWindowInDays: /0 .* or a whole number of days from 7 to 30, got "3"/ } },
-    { title: "a recovery window of 31 days", config: { apiKey, recoveryWindowInDays: "31" }, expected: { recoveryWindowInDays: /got "31"/ } },
+    {
+        title: "a recovery window of 3 days",
+        config: { apiKey, recoveryWindowInDays: "3" },
+        expected: { recoveryWindowInDays: /0 .* or a whole number of days from 7 to 30, got "3"/ },
+    },
+    {
+        title: "a recovery window of 31 days",
+        config: { apiKey, recoveryWindowInDays: "31" },
+        expected: { recoveryWindowInDays: /got "31"/ },
+    },
     { title: "a negative recovery window", config: { apiKey, recoveryWindowInDays: "-7" }, expected: { recoveryWindowInDays: /got "-7"/ } },
     { title: "protect that is no boolean", config: { apiKey, protect: "yes" }, expected: { protect: /true or false, got "yes"/ } },
-    { title: "a reader that is not an IAM ARN", config: { apiKey, readerArns: JSON.stringify(["payments-signer"]) }, expected: { readerArns: /"payments-signer" is not an IAM principal ARN/ } },
-    { title: "a reader that is an S3 ARN", config: { apiKey, readerArns: JSON.stringify(["arn:aws:s3:::bucket"]) }, expected: { readerArns: /is not an IAM principal ARN/ } },
-    { title: "readers that are not a list", config: { apiKey, readerArns: "arn:aws:iam::123456789012:role/x" }, expected: { readerArns: /must be a list/ } },
-    { title: "a secret name prefix with a space", config: { apiKey, secretNamePrefix: "qredo keys" }, expected: { secretNamePrefix: /may only contain/ } },
-    { title: "a secret name prefix with a trailing slash", config: { apiKey, secretNamePrefix: "qredo/" }, expected: { secretNamePrefix: /must not start or end with \// } },
-    { title: "a secret name prefix too long for Secrets Manager", config: { apiKey, secretNamePrefix: "q".repeat(500) }, expected: { secretNamePrefix: /too long/ } },
+    {
+        title: "a reader that is not an IAM ARN",
+        config: { apiKey, readerArns: JSON.stringify(["payments-signer"]) },
+        expected: { readerArns: /"payments-signer" is not an IAM principal ARN/ },
+    },
+    {
+        title: "a reader that is an S3 ARN",
+        config: { apiKey, readerArns: JSON.stringify(["arn:aws:s3:::bucket"]) },
+        expected: { readerArns: /is not an IAM principal ARN/ },
+    },
+    {
+        title: "readers that are not a list",
+        config: { apiKey, readerArns: "arn:aws:iam::123456789012:role/x" },
+        expected: { readerArns: /must be a list/ },
+    },
+    {
+        title: "a secret name prefix with a space",
+        config: { apiKey, secretNamePrefix: "qredo keys" },
+        expected: { secretNamePrefix: /may only contain/ },
+    },
+    {
+        title: "a secret name prefix with a trailing slash",
+        config: { apiKey, secretNamePrefix: "qredo/" },
+        expected: { secretNamePrefix: /must not start or end with \// },
+    },
+    {
+        title: "a secret name prefix too long for Secrets Manager",
+        config: { apiKey, secretNamePrefix: "q".repeat(500) },
+        expected: { secretNamePrefix: /too long/ },
+    },
     { title: "a KMS key that is none", config: { apiKey, kmsKeyId: "my key" }, expected: { kmsKeyId: /KMS key ARN, key id or alias/ } },
-    { title: "a replica region that is none", config: { apiKey, replicaRegions: JSON.stringify(["europe"]) }, expected: { replicaRegions: /"europe" is not an AWS region/ } },
-    { title: "a replica in the stack's own region", config: { apiKey, replicaRegions: JSON.stringify(["eu-west-2"]) }, expected: { replicaRegions: /stack.s own region "eu-west-2"/ } },
+    {
+        title: "a replica region that is none",
+        config: { apiKey, replicaRegions: JSON.stringify(["europe"]) },
+        expected: { replicaRegions: /"europe" is not an AWS region/ },
+    },
+    {
+        title: "a replica in the stack's own region",
+        config: { apiKey, replicaRegions: JSON.stringify(["eu-west-2"]) },
+        expected: { replicaRegions: /stack.s own region "eu-west-2"/ },
+    },
     { title: "tags that are not a map", config: { apiKey, tags: JSON.stringify(["a"]) }, expected: { tags: /map of tag names/ } },
-    { title: "a reserved tag", config: { apiKey, tags: JSON.stringify({ "aws:owner": "me" }) }, expected: { tags: /reserved "aws:" prefix/ } },
-    { title: "a tag name with a character AWS refuses", config: { apiKey, tags: JSON.stringify({ "cost#centre": "42" }) }, expected: { tags: /tag "cost#centre" has characters AWS refuses/ } },
-    { title: "a tag value with a character AWS refuses", config: { apiKey, tags: JSON.stringify({ Owner: "a&b" }) }, expected: { tags: /tag "Owner" has characters AWS refuses/ } },
-    { title: "more tags than AWS allows with the program's own", config: { apiKey, tags: JSON.stringify(manyTags(48)) }, expected: { tags: /makes 51 tags with the program's own Project, Environment and ManagedBy; AWS allows 50/ } },
-    { title: "an unknown key stage", config: { apiKey, keyVersion: "2", keyStage: "staged" }, expected: { keyStage: /must be "current" or "pending", got "staged"/ } },
-    { title: "a pending key with no current key to keep", config: { apiKey, keyStage: "pending" }, expected: { keyStage: /is pending, but keyVersion is 1: there is no current key/ } },
-    { title: "a base URL over plain http to another host", config: { apiKey, apiBaseUrl: "http://api.qredo.network/api/v1/p" }, expected: { apiBaseUrl: /plain http to "api.qredo.network"/ } },
-    { title: "a base URL that is no URL", config: { apiKey, apiBaseUrl: "api.qredo.network" }, expected: { apiBaseUrl: /must be an https URL .*, got "api.qredo.network"/ } },
-    { title: "a base URL of another scheme", config: { apiKey, apiBaseUrl: "ftp://api.qredo.network/p" }, expected: { apiBaseUrl: /must be an https URL/ } },
-    { title: "a base URL with a query", config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1/p?x=1" }, expected: { apiBaseUrl: /must not have a query or fragment/ } },
-    { title: "a base URL ending with /", config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1/p/" }, expected: { apiBaseUrl: /must not end with \/.*Fix: pulumi config set --stack sandbox apiBaseUrl https:\/\/api.qredo.network\/api\/v1\/p$/ } },
-    { title: "so many readers that the resource policy is too large", config: { apiKey, readerArns: JSON.stringify(manyReaders(400)) }, expected: { readerArns: /lists 400 principals, .* up to \d+ characters; Secrets Manager allows 20480/ } },
+    {
+        title: "a reserved tag",
+        config: { apiKey, tags: JSON.stringify({ "aws:owner": "me" }) },
+        expected: { tags: /reserved "aws:" prefix/ },
+    },
+    {
+        title: "a tag name with a character AWS refuses",
+        config: { apiKey, tags: JSON.stringify({ "cost#centre": "42" }) },
+        expected: { tags: /tag "cost#centre" has characters AWS refuses/ },
+    },
+    {
+        title: "a tag value with a character AWS refuses",
+        config: { apiKey, tags: JSON.stringify({ Owner: "a&b" }) },
+        expected: { tags: /tag "Owner" has characters AWS refuses/ },
+    },
+    {
+        title: "more tags than AWS allows with the program's own",
+        config: { apiKey, tags: JSON.stringify(manyTags(48)) },
+        expected: { tags: /makes 51 tags with the program's own Project, Environment and ManagedBy; AWS allows 50/ },
+    },
+    {
+        title: "an unknown key stage",
+        config: { apiKey, keyVersion: "2", keyStage: "staged" },
+        expected: { keyStage: /must be "current" or "pending", got "staged"/ },
+    },
+    {
+        title: "a pending key with no current key to keep",
+        config: { apiKey, keyStage: "pending" },
+        expected: { keyStage: /is pending, but keyVersion is 1: there is no current key/ },
+    },
+    {
+        title: "a base URL over plain http to another host",
+        config: { apiKey, apiBaseUrl: "http://api.qredo.network/api/v1/p" },
+        expected: { apiBaseUrl: /plain http to "api.qredo.network"/ },
+    },
+    {
+        title: "a base URL that is no URL",
+        config: { apiKey, apiBaseUrl: "api.qredo.network" },
+        expected: { apiBaseUrl: /must be an https URL .*, got "api.qredo.network"/ },
+    },
+    {
+        title: "a base URL of another scheme",
+        config: { apiKey, apiBaseUrl: "ftp://api.qredo.network/p" },
+        expected: { apiBaseUrl: /must be an https URL/ },
+    },
+    {
+        title: "a base URL with a query",
+        config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1/p?x=1" },
+        expected: { apiBaseUrl: /must not have a query or fragment/ },
+    },
+    {
+        title: "a base URL ending with /",
+        config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1/p/" },
+        expected: {
+            apiBaseUrl: /must not end with \/.*Fix: pulumi config set --stack sandbox apiBaseUrl https:\/\/api.qredo.network\/api\/v1\/p$/,
+        },
+    },
+    {
+        title: "so many readers that the resource policy is too large",
+        config: { apiKey, readerArns: JSON.stringify(manyReaders(400)) },
+        expected: { readerArns: /lists 400 principals, .* up to \d+ characters; Secrets Manager allows 20480/ },
+    },
     {
         title: "so many replicas that the read policy is too large",
-        config: { apiKey, secretNamePrefix: "p".repeat(400), replicaRegions: JSON.stringify(["eu-west-1", "eu-west-3", "us-east-1", "us-east-2", "us-west-2", "ap-south-1"]) },
+        config: {
+            apiKey,
+            secretNamePrefix: "p".repeat(400),
+            replicaRegions: JSON.stringify(["eu-west-1", "eu-west-3", "us-east-1", "us-east-2", "us-west-2", "ap-south-1"]),
+        },
         expected: { replicaRegions: /makes the read policy up to \d+ characters .*; IAM allows 6144 in a managed policy/ },
     },
     {
@@ -94,7 +217,9 @@ describe("bad configuration stops the program before any resource is declared", 
             expect(resources).toEqual([]);
             const message = (error as Error).message;
             const keys = Object.keys(bad.expected) as ConfigKey[];
-            expect(message).toMatch(keys.length === 1 ? /has a problem; nothing was deployed/ : new RegExp(`has ${keys.length} problems; nothing was deployed`));
+            expect(message).toMatch(
+                keys.length === 1 ? /has a problem; nothing was deployed/ : new RegExp(`has ${keys.length} problems; nothing was deployed`),
+            );
             for (const key of keys) {
                 const line = message.split("\n").find((l) => l.startsWith(`  - ${key}: `));
                 expect(line, `a line for ${key} in:\n${message}`).toBeDefined();
@@ -147,12 +272,21 @@ describe("parseConfig", () => {
     });
 
     it("keeps explicit settings that equal the other environment's defaults", () => {
-        const result = parseConfig({ ...base, stack: "production", values: { ...base.values, recoveryWindowInDays: "0", protect: "false" } });
+        const result = parseConfig({
+            ...base,
+            stack: "production",
+            values: { ...base.values, recoveryWindowInDays: "0", protect: "false" },
+        });
         expect(result.ok && result.config).toMatchObject({ recoveryWindowInDays: 0, protect: false });
     });
 
     it("does not quote the value of a key that was set as a secret", () => {
-        const result = parseConfig({ ...base, stack: "sandbox", values: { ...base.values, environment: "hush-hush" }, secretKeys: new Set<ConfigKey>(["apiKey", "environment"]) });
+        const result = parseConfig({
+            ...base,
+            stack: "sandbox",
+            values: { ...base.values, environment: "hush-hush" },
+            secretKeys: new Set<ConfigKey>(["apiKey", "environment"]),
+        });
         expect(result.ok).toBe(false);
         expect(!result.ok && result.problems.join("\n")).toContain("(a secret value, not shown)");
         expect(!result.ok && result.problems.join("\n")).not.toContain("hush-hush");
@@ -174,7 +308,12 @@ describe("parseConfig: rotation and the Partner API URL", () => {
     });
 
     it("allows plain http only to this machine", () => {
-        for (const url of ["http://localhost:4010/api/v1/p", "http://127.0.0.1:4010/p", "http://[::1]:8080/p", "https://qredo.example/api"]) {
+        for (const url of [
+            "http://localhost:4010/api/v1/p",
+            "http://127.0.0.1:4010/p",
+            "http://[::1]:8080/p",
+            "https://qredo.example/api",
+        ]) {
             const result = parseConfig({ ...base, values: { apiKey, apiBaseUrl: url } });
             expect(result.ok && result.config.apiBaseUrl, url).toBe(url);
         }
@@ -199,14 +338,22 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
     const base = { secretKeys: new Set<ConfigKey>(["apiKey"]) };
 
     it("names the tags to remove when there are too many", () => {
-        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify({ ...manyTags(48), ManagedBy: "platform" }) } });
+        const result = parseConfig({
+            ...base,
+            stack: "sandbox",
+            values: { apiKey, tags: JSON.stringify({ ...manyTags(48), ManagedBy: "platform" }) },
+        });
         expect(result).toEqual({
             ok: false,
             problems: [
                 "tags: makes 51 tags with the program's own Project, Environment and ManagedBy; AWS allows 50 on a secret or policy, so remove 1. Fix: pulumi config rm --stack sandbox --path 'tags.Tag47'",
             ],
         });
-        const fits = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify({ ...manyTags(47), ManagedBy: "platform" }) } });
+        const fits = parseConfig({
+            ...base,
+            stack: "sandbox",
+            values: { apiKey, tags: JSON.stringify({ ...manyTags(47), ManagedBy: "platform" }) },
+        });
         expect(fits.ok).toBe(true);
     });
 
@@ -217,7 +364,11 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
     });
 
     it("fixes a bad tag value by setting it without the refused characters, and removes a bad tag name", () => {
-        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify({ Owner: "a&b", "bad name!": "x" }) } });
+        const result = parseConfig({
+            ...base,
+            stack: "sandbox",
+            values: { apiKey, tags: JSON.stringify({ Owner: "a&b", "bad name!": "x" }) },
+        });
         expect(!result.ok && result.problems).toEqual([
             `tags: tag "Owner" has characters AWS refuses in tags (allowed: letters, digits, spaces and _ . : / = + - @); tag "bad name!" has characters AWS refuses in tags (allowed: letters, digits, spaces and _ . : / = + - @). Fix: pulumi config set --stack sandbox --path 'tags.Owner' a-b && pulumi config rm --stack sandbox --path 'tags["bad name!"]'`,
         ]);
@@ -262,8 +413,16 @@ describe("loadConfig", () => {
     it("logs the warnings of a valid configuration through Pulumi, and deploys", async () => {
         const warn = vi.spyOn(pulumi.log, "warn").mockResolvedValue(undefined);
         try {
-            await runProgram({ stack: "production", config: { apiKey, readerArns: JSON.stringify(["arn:aws:iam::123456789012:root"]) }, rsaKeyPem: sharedKeyPem });
-            expect(warn.mock.calls.map(([message]) => message)).toEqual([expect.stringMatching(/^readerArns lists "arn:aws:iam::123456789012:root", an account root: it grants the whole account 123456789012 /)]);
+            await runProgram({
+                stack: "production",
+                config: { apiKey, readerArns: JSON.stringify(["arn:aws:iam::123456789012:root"]) },
+                rsaKeyPem: sharedKeyPem,
+            });
+            expect(warn.mock.calls.map(([message]) => message)).toEqual([
+                expect.stringMatching(
+                    /^readerArns lists "arn:aws:iam::123456789012:root", an account root: it grants the whole account 123456789012 /,
+                ),
+            ]);
             expect(resources.length).toBeGreaterThan(0);
         } finally {
             warn.mockRestore();

@@ -31,7 +31,12 @@ const secret: ParseContext = { stack: "sandbox", secret: true };
 function shellWords(text: string): string[] {
     const words: string[] = [];
     for (const match of text.matchAll(/(?:[^\s'\\]+|\\.|'[^']*')+/g)) {
-        words.push(match[0].replace(/'([^']*)'|\\(.)|([^'\\]+)/g, (_, quoted?: string, escaped?: string, bare?: string) => quoted ?? escaped ?? bare ?? ""));
+        words.push(
+            match[0].replace(
+                /'([^']*)'|\\(.)|([^'\\]+)/g,
+                (_, quoted?: string, escaped?: string, bare?: string) => quoted ?? escaped ?? bare ?? "",
+            ),
+        );
     }
     return words;
 }
@@ -53,9 +58,17 @@ function applyFixes(value: unknown[] | Record<string, unknown>, fix: readonly Fi
         expect(flag).toBe("--path");
         const entry = pathEntry(path);
         if (Array.isArray(result) && typeof entry === "number") {
-            command.verb === "rm" ? result.splice(entry, 1) : (result[entry] = newValue);
+            if (command.verb === "rm") {
+                result.splice(entry, 1);
+            } else {
+                result[entry] = newValue;
+            }
         } else if (!Array.isArray(result) && typeof entry === "string") {
-            command.verb === "rm" ? delete result[entry] : (result[entry] = newValue);
+            if (command.verb === "rm") {
+                delete result[entry];
+            } else {
+                result[entry] = newValue;
+            }
         } else {
             throw new Error(`path ${path} does not fit the value`);
         }
@@ -74,15 +87,22 @@ const tagValue = fc.string({ unit: tagCharacter, maxLength: 30 });
 
 describe("parseKeyVersion", () => {
     it("accepts every whole number from 1, with surrounding spaces, and defaults to 1", () => {
-        fc.assert(fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom("", " ", "\n"), (n, pad) => {
-            expect(parseKeyVersion(`${pad}${n}${pad}`, plain)).toEqual({ ok: true, value: n });
-        }));
+        fc.assert(
+            fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom("", " ", "\n"), (n, pad) => {
+                expect(parseKeyVersion(`${pad}${n}${pad}`, plain)).toEqual({ ok: true, value: n });
+            }),
+        );
         expect(parseKeyVersion(undefined, plain)).toEqual({ ok: true, value: defaults.keyVersion });
     });
 
     it("refuses zero, negatives and anything that is not a whole number", () => {
         fc.assert(fc.property(fc.integer({ max: 0 }), (n) => parseKeyVersion(String(n), plain).ok === false));
-        fc.assert(fc.property(fc.string().filter((s) => !/^\s*-?\d+\s*$/.test(s)), (s) => parseKeyVersion(s, plain).ok === false));
+        fc.assert(
+            fc.property(
+                fc.string().filter((s) => !/^\s*-?\d+\s*$/.test(s)),
+                (s) => parseKeyVersion(s, plain).ok === false,
+            ),
+        );
     });
 });
 
@@ -116,7 +136,12 @@ describe("parseRecoveryWindow and parseProtect", () => {
                 expect(parseProtect(` ${text} `, plain)).toEqual({ ok: true, value: b });
             }),
         );
-        fc.assert(fc.property(fc.string().filter((s) => !["true", "false"].includes(s.trim().toLowerCase())), (s) => parseProtect(s, plain).ok === false));
+        fc.assert(
+            fc.property(
+                fc.string().filter((s) => !["true", "false"].includes(s.trim().toLowerCase())),
+                (s) => parseProtect(s, plain).ok === false,
+            ),
+        );
     });
 });
 
@@ -134,15 +159,24 @@ describe("parseApiBaseUrl", () => {
 
     it("accepts plain http to this machine only", () => {
         fc.assert(
-            fc.property(fc.constantFrom("localhost", "127.0.0.1", "127.8.9.10", "[::1]"), fc.integer({ min: 1, max: 65535 }), segments, (host, port, path) => {
-                const url = `http://${host}:${port}${path}`;
-                expect(parseApiBaseUrl(url, plain)).toEqual({ ok: true, value: url });
-            }),
+            fc.property(
+                fc.constantFrom("localhost", "127.0.0.1", "127.8.9.10", "[::1]"),
+                fc.integer({ min: 1, max: 65535 }),
+                segments,
+                (host, port, path) => {
+                    const url = `http://${host}:${port}${path}`;
+                    expect(parseApiBaseUrl(url, plain)).toEqual({ ok: true, value: url });
+                },
+            ),
         );
         fc.assert(
-            fc.property(fc.domain().filter((d) => d !== "localhost"), segments, (host, path) => {
-                expect(problemText(parseApiBaseUrl(`http://${host}${path}`, plain))).toContain("uses plain http to");
-            }),
+            fc.property(
+                fc.domain().filter((d) => d !== "localhost"),
+                segments,
+                (host, path) => {
+                    expect(problemText(parseApiBaseUrl(`http://${host}${path}`, plain))).toContain("uses plain http to");
+                },
+            ),
         );
     });
 });
@@ -176,7 +210,9 @@ describe("parseTags", () => {
 
     it("refuses what AWS would, and its fixes give a map it accepts", () => {
         const badCharacter = fc.constantFrom("!", "#", "&", "*", "'", '"', "\\", "<", "%");
-        const badTag = fc.tuple(tagName, badCharacter, fc.boolean()).map(([name, c, inName]) => (inName ? [`${name}${c}`, "v"] : [name, `v${c}`]));
+        const badTag = fc
+            .tuple(tagName, badCharacter, fc.boolean())
+            .map(([name, c, inName]) => (inName ? [`${name}${c}`, "v"] : [name, `v${c}`]));
         fc.assert(
             fc.property(fc.dictionary(tagName, tagValue, { maxKeys: 60 }), fc.array(badTag, { maxLength: 3 }), (good, bad) => {
                 const tags = { ...good, ...Object.fromEntries(bad) };
@@ -236,7 +272,10 @@ describe("every parser", () => {
     it("gives fixes that a shell splits into exactly the arguments meant", () => {
         // Fixes from bad tags and lists, whose arguments need quoting; run once through bash.
         const fixes = fc
-            .sample(fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 12 }), { minKeys: 1, maxKeys: 3 }), { numRuns: 40, seed: 42 })
+            .sample(fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ maxLength: 12 }), { minKeys: 1, maxKeys: 3 }), {
+                numRuns: 40,
+                seed: 42,
+            })
             .flatMap((tags) => {
                 const parsed = parseTags(JSON.stringify(tags), plain);
                 return parsed.ok ? [] : parsed.problem.fix.map((c) => `pulumi config ${c.verb} --stack sandbox ${c.args}`);
@@ -245,7 +284,10 @@ describe("every parser", () => {
         const script = `pulumi() { printf '%s\\037' "$@"; printf '\\036'; }\n${fixes.join("\n")}\n`;
         const run = spawnSync("bash", ["-c", script], { encoding: "utf8" });
         expect(run.stderr).toBe("");
-        const bashWords = run.stdout.split("\x1e").filter(Boolean).map((line) => line.split("\x1f").slice(0, -1));
+        const bashWords = run.stdout
+            .split("\x1e")
+            .filter(Boolean)
+            .map((line) => line.split("\x1f").slice(0, -1));
         expect(bashWords).toEqual(fixes.map((fix) => shellWords(fix).slice(1)));
     });
 });

@@ -5,10 +5,16 @@ import { defaultTags, environmentDefaults, environments, isEnvironment, isKeySta
 describe("environments", () => {
     it("recognises exactly the two environments and the two key stages, case and spaces included", () => {
         fc.assert(
-            fc.property(fc.oneof(fc.constantFrom("sandbox", "production", "Sandbox", " production", "prod", "current", "pending", "PENDING"), fc.string()), (s) => {
-                expect(isEnvironment(s)).toBe(s === "sandbox" || s === "production");
-                expect(isKeyStage(s)).toBe(s === "current" || s === "pending");
-            }),
+            fc.property(
+                fc.oneof(
+                    fc.constantFrom("sandbox", "production", "Sandbox", " production", "prod", "current", "pending", "PENDING"),
+                    fc.string(),
+                ),
+                (s) => {
+                    expect(isEnvironment(s)).toBe(s === "sandbox" || s === "production");
+                    expect(isKeyStage(s)).toBe(s === "current" || s === "pending");
+                },
+            ),
         );
         expect([...environments]).toEqual(["sandbox", "production"]);
         expect([...keyStages]).toEqual(["current", "pending"]);

@@ -26,7 +26,12 @@ function runThroughHost(config: Record<string, string>, options: { secretKeys?: 
         secretKeys: options.secretKeys ?? [apiKeyConfig],
         ...(options.dir ? { projectDir: options.dir } : {}),
     });
-    const run = spawnSync(invocation.command, invocation.args, { env: invocation.env, cwd: invocation.cwd, encoding: "utf8", timeout: 120_000 });
+    const run = spawnSync(invocation.command, invocation.args, {
+        env: invocation.env,
+        cwd: invocation.cwd,
+        encoding: "utf8",
+        timeout: 120_000,
+    });
     const line = run.stdout.split("\n").find((l) => l.startsWith("host-run: "));
     return {
         status: run.status,
@@ -75,7 +80,9 @@ describe("through the language host, as Pulumi.yaml configures it", () => {
         const apiKey = makeApiKey();
         const run = runThroughHost({ [apiKeyConfig]: `${apiKey}%`, "qredo-partner-keys:keyVersion": "0" });
         expect(run.status).toBe(32); // the host's code for "error already shown to the user"
-        expect(run.stderr).toMatch(/^error: (\[runtime\] )?The configuration of stack "sandbox" has 2 problems; nothing was deployed:\n {2}- apiKey: .*\n {2}- keyVersion: .*\n$/);
+        expect(run.stderr).toMatch(
+            /^error: (\[runtime\] )?The configuration of stack "sandbox" has 2 problems; nothing was deployed:\n {2}- apiKey: .*\n {2}- keyVersion: .*\n$/,
+        );
         expect(run.stderr).not.toMatch(/^\s+at /m);
         expect(run.stderr + run.stdout).not.toContain(apiKey.slice(0, 16));
         expect(run.result).toBeUndefined();

@@ -42,7 +42,10 @@ export interface RecordedResource {
 export type Operation = "create" | "same" | "update" | "replace";
 
 /** What the engine remembers of one resource: keyed by `type::name`. */
-export type StackState = ReadonlyMap<string, { readonly inputs: Record<string, unknown>; readonly state: Record<string, unknown>; readonly id: string }>;
+export type StackState = ReadonlyMap<
+    string,
+    { readonly inputs: Record<string, unknown>; readonly state: Record<string, unknown>; readonly id: string }
+>;
 
 /**
  * Inputs whose change makes the provider replace the resource (ForceNew in
@@ -87,7 +90,7 @@ type RegisterRequest = {
     getReplaceWithList(): string[];
 };
 const monitorPrototype = MockMonitor.prototype as unknown as {
-    registerResource(req: RegisterRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
+    registerResource: (this: unknown, req: RegisterRequest, callback: (err: unknown, res: unknown) => void) => Promise<void>;
     __recording?: boolean;
 };
 if (!monitorPrototype.__recording) {
@@ -132,12 +135,16 @@ function diff(type: string, key: string, inputs: Record<string, unknown>): { ope
         return { operation: "create", state: providerState(type, key.split("::")[1], inputs) };
     }
     const forced = (replaceWithOf.get(key) ?? []).some((urn) => operationByUrn.get(urn) === "replace");
-    const changed = [...new Set([...Object.keys(before.inputs), ...Object.keys(inputs)])].filter((k) => !isDeepStrictEqual(before.inputs[k], inputs[k]));
+    const changed = [...new Set([...Object.keys(before.inputs), ...Object.keys(inputs)])].filter(
+        (k) => !isDeepStrictEqual(before.inputs[k], inputs[k]),
+    );
     const replaceKeys = replaceOnChange[type];
     if (forced || changed.some((k) => replaceKeys === undefined || replaceKeys.includes(k))) {
         return { operation: "replace", state: providerState(type, key.split("::")[1], inputs) };
     }
-    return changed.length === 0 ? { operation: "same", state: before.state } : { operation: "update", state: { ...before.state, ...inputs } };
+    return changed.length === 0
+        ? { operation: "same", state: before.state }
+        : { operation: "update", state: { ...before.state, ...inputs } };
 }
 
 const mocks: pulumi.runtime.Mocks = {
@@ -189,7 +196,7 @@ export async function runProgram(run: StackRun): Promise<Record<string, unknown>
     state.clear();
     previous = run.previous ?? new Map();
     vi.resetModules();
-    pulumi.runtime.setMocks(mocks, project, run.stack, false);
+    await pulumi.runtime.setMocks(mocks, project, run.stack, false);
     const config: Record<string, string> = { "aws:region": region, ...run.extraConfig };
     for (const [key, value] of Object.entries(run.config)) {
         config[`${project}:${key}`] = value;

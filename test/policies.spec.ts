@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { longestKmsKeyArn, longestSecretArn, policyLength, readPolicyDocument, replicaSecretArn, secretReaderPolicyDocument } from "../src/policies";
+import {
+    longestKmsKeyArn,
+    longestSecretArn,
+    policyLength,
+    readPolicyDocument,
+    replicaSecretArn,
+    secretReaderPolicyDocument,
+} from "../src/policies";
 
 const secretName = fc.stringMatching(/^[A-Za-z0-9/_+=.@-]{1,60}$/);
 const region = fc.constantFrom("eu-west-1", "eu-west-2", "us-east-1", "ap-southeast-5", "us-gov-west-1", "cn-north-1");
@@ -19,7 +26,10 @@ describe("replica ARNs", () => {
     });
 
     it("are all in the read policy, after the secrets themselves, and nothing else is", () => {
-        const arns = [arnOf("aws", "eu-west-2", "123456789012", "q/sandbox/private-key", "AbCdEf"), arnOf("aws", "eu-west-2", "123456789012", "q/sandbox/api-key", "GhIjKl")];
+        const arns = [
+            arnOf("aws", "eu-west-2", "123456789012", "q/sandbox/private-key", "AbCdEf"),
+            arnOf("aws", "eu-west-2", "123456789012", "q/sandbox/api-key", "GhIjKl"),
+        ];
         expect(readPolicyDocument(arns, ["eu-west-1", "us-east-1"]).Statement).toEqual([
             {
                 Sid: "ReadQredoPartnerApiSecrets",
@@ -39,7 +49,9 @@ describe("replica ARNs", () => {
 
 describe("policy sizes", () => {
     it("count characters other than whitespace, as AWS does", () => {
-        const document = secretReaderPolicyDocument("arn:aws:secretsmanager:eu-west-2:123456789012:secret:x-AbCdEf", ["arn:aws:iam::123456789012:role/a"]);
+        const document = secretReaderPolicyDocument("arn:aws:secretsmanager:eu-west-2:123456789012:secret:x-AbCdEf", [
+            "arn:aws:iam::123456789012:role/a",
+        ]);
         expect(policyLength(document)).toBe(JSON.stringify(document).length);
         expect(policyLength(document)).toBe(JSON.stringify(document, null, 4).replace(/\s/g, "").length);
     });

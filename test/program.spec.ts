@@ -103,7 +103,9 @@ function changedInputs(before: Deployed, after: Deployed): Record<string, string
     const changed: Record<string, string[]> = {};
     for (const r of after.resources) {
         const old = byName(before, r.type, r.name);
-        const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])].filter((k) => !isDeepStrictEqual(old.inputs[k], r.inputs[k]));
+        const keys = [...new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)])].filter(
+            (k) => !isDeepStrictEqual(old.inputs[k], r.inputs[k]),
+        );
         if (keys.length > 0) {
             changed[`${r.type} ${r.name}`] = keys.sort();
         }
@@ -258,7 +260,10 @@ describe("production stack", () => {
     it("protects the secrets and keeps them recoverable for 30 days", async () => {
         const production = await deploy("production");
         const secrets = ofType(production, types.secret);
-        expect(secrets.map((s) => s.inputs.name).sort()).toEqual(["qredo/partner-api/production/api-key", "qredo/partner-api/production/private-key"]);
+        expect(secrets.map((s) => s.inputs.name).sort()).toEqual([
+            "qredo/partner-api/production/api-key",
+            "qredo/partner-api/production/private-key",
+        ]);
         for (const secret of secrets) {
             expect(secret.protect).toBe(true);
             expect(secret.inputs.recoveryWindowInDays).toBe(30);
@@ -289,7 +294,10 @@ describe("production stack", () => {
             tags: JSON.stringify({ Team: "payments", ManagedBy: "platform" }),
         });
         const secrets = ofType(production, types.secret);
-        expect(secrets.map((s) => s.inputs.name).sort()).toEqual(["team-a/qredo/production/api-key", "team-a/qredo/production/private-key"]);
+        expect(secrets.map((s) => s.inputs.name).sort()).toEqual([
+            "team-a/qredo/production/api-key",
+            "team-a/qredo/production/private-key",
+        ]);
         for (const secret of secrets) {
             expect(secret.protect).toBe(false);
             expect(secret.inputs).toMatchObject({
@@ -306,15 +314,24 @@ describe("production stack", () => {
         expect(versionStagesOf(production)).toEqual(["AWSPENDING"]);
 
         // Risky but valid production settings are warned about, not refused.
-        expect(warn.mock.calls.map(([message]) => String(message).split(":")[0])).toEqual(["recoveryWindowInDays is 0 on a production stack", "protect is false on a production stack"]);
+        expect(warn.mock.calls.map(([message]) => String(message).split(":")[0])).toEqual([
+            "recoveryWindowInDays is 0 on a production stack",
+            "protect is false on a production stack",
+        ]);
 
         // Read access covers each secret's replicas (same name and suffix, the replica's region) and nothing more.
         const primary = [String(production.outputs.privateKeySecretArn), String(production.outputs.apiKeySecretArn)];
         const inRegion = (arn: string, region: string) => arn.replace(/^(arn:aws:secretsmanager:)eu-west-2:/, `$1${region}:`);
         const policyText = String(ofType(production, types.policy)[0].inputs.policy);
         const statements = JSON.parse(policyText).Statement;
-        expect(statements[0].Resource).toEqual([...primary, ...primary.map((a) => inRegion(a, "eu-west-1")), ...primary.map((a) => inRegion(a, "us-east-1"))]);
-        expect(statements[0].Resource[2]).toMatch(/^arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a\/qredo\/production\/private-key-\w{6}$/);
+        expect(statements[0].Resource).toEqual([
+            ...primary,
+            ...primary.map((a) => inRegion(a, "eu-west-1")),
+            ...primary.map((a) => inRegion(a, "us-east-1")),
+        ]);
+        expect(statements[0].Resource[2]).toMatch(
+            /^arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a\/qredo\/production\/private-key-\w{6}$/,
+        );
         expect(statements[0].Resource.filter((arn: string) => arn.includes("*"))).toEqual([]);
         // The key ARN resolved from the alias, usable only through Secrets Manager and only for these secrets.
         expect(production.calls.map((c) => [c.token, c.inputs.keyId])).toEqual([["aws:kms/getKey:getKey", "alias/qredo-partner-api"]]);
@@ -330,7 +347,9 @@ describe("production stack", () => {
         });
 
         const secretPolicies = ofType(production, types.secretPolicy);
-        expect(secretPolicies.map((p) => p.inputs.secretArn).sort()).toEqual([production.outputs.apiKeySecretArn, production.outputs.privateKeySecretArn].sort());
+        expect(secretPolicies.map((p) => p.inputs.secretArn).sort()).toEqual(
+            [production.outputs.apiKeySecretArn, production.outputs.privateKeySecretArn].sort(),
+        );
         for (const secretPolicy of secretPolicies) {
             expect(secretPolicy.inputs.blockPublicPolicy).toBe(true);
             expect(JSON.parse(String(secretPolicy.inputs.policy))).toEqual({
@@ -372,7 +391,10 @@ describe("rotation, as updates of one stack", () => {
     it("steady: the only key is AWSCURRENT, and keyStage never reaches the key generation", () => {
         expect(versionStagesOf(steady)).toEqual(["AWSCURRENT"]);
         expect(steady.outputs.keyStage).toBe("current");
-        expect(byName(steady, types.keyGeneration, "qredo-partner-api-key-generation").inputs).toEqual({ byteLength: 8, keepers: { keyVersion: "1" } });
+        expect(byName(steady, types.keyGeneration, "qredo-partner-api-key-generation").inputs).toEqual({
+            byteLength: 8,
+            keepers: { keyVersion: "1" },
+        });
         // The API key's version keeps PutSecretValue's labels: a new API key is current at once.
         expect(byName(steady, types.version, "qredo-partner-api-api-key").inputs.versionStages).toBeUndefined();
     });
@@ -406,7 +428,9 @@ describe("rotation, as updates of one stack", () => {
         expect(promoted.outputs.keyStage).toBe("current");
         expect(changedInputs(staged, promoted)).toEqual({ [key.version]: ["versionStages"] });
         expect(Object.entries(operations(promoted)).filter(([, op]) => op !== "same")).toEqual([[key.version, "update"]]);
-        expect(byName(promoted, types.version, "qredo-partner-api-private-key").id).toBe(byName(staged, types.version, "qredo-partner-api-private-key").id);
+        expect(byName(promoted, types.version, "qredo-partner-api-private-key").id).toBe(
+            byName(staged, types.version, "qredo-partner-api-private-key").id,
+        );
         expect(promoted.outputs.keyId).toBe(staged.outputs.keyId);
         expect(promoted.outputs.publicKeyPem).toBe(staged.outputs.publicKeyPem);
         expect(promoted.outputs.publicKeyFingerprintSha256).toBe(staged.outputs.publicKeyFingerprintSha256);
@@ -428,8 +452,11 @@ describe("rotation, as updates of one stack", () => {
 
     it("a stack deployed before keyStage existed upgrades with no replacement: versionStages is added in place", async () => {
         // What that program sent: the same inputs, without versionStages (the provider then recorded ["AWSCURRENT"]).
-        const oldInputs = (inputs: Record<string, unknown>) => Object.fromEntries(Object.entries(inputs).filter(([name]) => name !== "versionStages"));
-        const before = new Map([...steady.state].map(([k, v]) => [k, k.startsWith(types.version) ? { ...v, inputs: oldInputs(v.inputs) } : v]));
+        const oldInputs = (inputs: Record<string, unknown>) =>
+            Object.fromEntries(Object.entries(inputs).filter(([name]) => name !== "versionStages"));
+        const before = new Map(
+            [...steady.state].map(([k, v]) => [k, k.startsWith(types.version) ? { ...v, inputs: oldInputs(v.inputs) } : v]),
+        );
         const upgraded = await deploy("production", { keyVersion: "1" }, { from: { ...steady, state: before } });
         expect(Object.entries(operations(upgraded)).filter(([, op]) => op !== "same")).toEqual([[key.version, "update"]]);
         expect(versionStagesOf(upgraded)).toEqual(["AWSCURRENT"]);

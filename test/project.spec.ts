@@ -47,7 +47,7 @@ describe("Pulumi.yaml", () => {
         const values: Record<string, string> = { apiKey: makeApiKey() };
         for (const [key, declaration] of Object.entries<{ default?: unknown }>(project.config)) {
             if (declaration.default !== undefined) {
-                values[key] = typeof declaration.default === "object" ? JSON.stringify(declaration.default) : String(declaration.default);
+                values[key] = typeof declaration.default === "string" ? declaration.default : JSON.stringify(declaration.default);
             }
         }
         const secretKeys = new Set<ConfigKey>(["apiKey"]);
@@ -94,7 +94,12 @@ describe("the LocalStack try-out stack", () => {
 
     it("points Secrets Manager, IAM, STS and KMS at LocalStack on port 4566, as a sandbox", () => {
         expect(config["aws:endpoints"]).toEqual([
-            { secretsmanager: "http://localhost:4566", iam: "http://localhost:4566", sts: "http://localhost:4566", kms: "http://localhost:4566" },
+            {
+                secretsmanager: "http://localhost:4566",
+                iam: "http://localhost:4566",
+                sts: "http://localhost:4566",
+                kms: "http://localhost:4566",
+            },
         ]);
         expect(config["qredo-partner-keys:environment"]).toBe("sandbox");
     });

@@ -10,11 +10,21 @@ import { nextStep, renderSummary } from "../.github/scripts/job-summary.js";
 
 const root = join(__dirname, "..");
 const read = (file: string) => readFileSync(join(root, file), "utf8");
-const workflowFiles = readdirSync(join(root, ".github/workflows")).filter((f) => /\.ya?ml$/.test(f)).map((f) => `.github/workflows/${f}`);
+const workflowFiles = readdirSync(join(root, ".github/workflows"))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => `.github/workflows/${f}`);
 const actionFiles = readdirSync(join(root, ".github/actions")).map((dir) => `.github/actions/${dir}/action.yml`);
 const pipeline = ".github/workflows/pulumi.yml";
 
-interface Step { name?: string; id?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
+interface Step {
+    name?: string;
+    id?: string;
+    if?: string;
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, string>;
+}
 interface Job {
     if?: string;
     needs?: string | string[];
@@ -25,7 +35,13 @@ interface Job {
     "timeout-minutes"?: number;
     steps: Step[];
 }
-interface Workflow { on: Record<string, any>; permissions: unknown; env?: Record<string, string>; concurrency?: unknown; jobs: Record<string, Job> }
+interface Workflow {
+    on: Record<string, unknown>;
+    permissions: unknown;
+    env?: Record<string, string>;
+    concurrency?: unknown;
+    jobs: Record<string, Job>;
+}
 
 /** A fresh parse, so a test may mutate it. */
 const load = (): Workflow => YAML.parse(read(pipeline));
@@ -54,18 +70,37 @@ function evaluate(expression: string, ctx: Record<string, unknown>, status: Reco
         if (["==", "!=", "&&", "||", "!", "(", ")"].includes(t)) return t;
         return fail(`unexpected token ${t} in ${expression}`);
     });
+    // Only the whitelisted operators above and JSON literals reach this: no workflow text is evaluated as code.
     return Boolean(new Function(`return (${js.join(" ")});`)());
 }
 const fail = (message: string): never => {
     throw new Error(message);
 };
 const lookup = (ctx: Record<string, unknown>, path: string) =>
-    path === "true" || path === "false" ? path === "true" : path.split(".").reduce<any>((value, key) => value?.[key], ctx);
+    path === "true" || path === "false"
+        ? path === "true"
+        : path
+              .split(".")
+              .reduce<unknown>(
+                  (value, key) => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined),
+                  ctx,
+              );
 
 const repository = "owner/repo";
-const pullRequest = { github: { event_name: "pull_request", ref: "refs/pull/7/merge", repository, event: { pull_request: { number: 7, head: { repo: { full_name: repository } } } } }, inputs: {} };
+const pullRequest = {
+    github: {
+        event_name: "pull_request",
+        ref: "refs/pull/7/merge",
+        repository,
+        event: { pull_request: { number: 7, head: { repo: { full_name: repository } } } },
+    },
+    inputs: {},
+};
 const pushToMain = { github: { event_name: "push", ref: "refs/heads/main", repository, event: {} }, inputs: {} };
-const dispatchFrom = (ref: string) => ({ github: { event_name: "workflow_dispatch", ref, repository, event: {} }, inputs: { "replace-api-key": "production" } });
+const dispatchFrom = (ref: string) => ({
+    github: { event_name: "workflow_dispatch", ref, repository, event: {} },
+    inputs: { "replace-api-key": "production" },
+});
 
 /** Whether a job can run for the event: its `if` (status functions taken every way they could go) and its needs. */
 function jobRuns(w: Workflow, name: string, ctx: Record<string, unknown>): boolean {
@@ -73,8 +108,9 @@ function jobRuns(w: Workflow, name: string, ctx: Record<string, unknown>): boole
     const needsRun = [job.needs ?? []].flat().every((need) => jobRuns(w, need, ctx));
     const expression = job.if ?? "success()";
     const hasStatus = /\b(always|success|failure|cancelled)\(\)/.test(expression);
-    return [false, true].some((cancelled) =>
-        evaluate(expression, ctx, { always: true, success: needsRun, failure: needsRun, cancelled }) && (hasStatus || needsRun),
+    return [false, true].some(
+        (cancelled) =>
+            evaluate(expression, ctx, { always: true, success: needsRun, failure: needsRun, cancelled }) && (hasStatus || needsRun),
     );
 }
 const jobsRunningOn = (w: Workflow, ctx: Record<string, unknown>) => Object.keys(w.jobs).filter((name) => jobRuns(w, name, ctx));
@@ -89,7 +125,9 @@ function unpinnedActions(texts: Record<string, string>): string[] {
         for (const line of text.split("\n").filter((l) => /^\s*(-\s*)?uses:/.test(l))) {
             const ref = /uses:\s*(\S+)/.exec(line)?.[1] ?? "";
             if (ref.startsWith("./")) continue;
-            const pinned = /^([\w.-]+\/[\w.-]+)(\/[\w./-]+)?@([0-9a-f]{40})\s+#\s+v\d+\.\d+\.\d+\s*$/.exec(ref + line.slice(line.indexOf(ref) + ref.length));
+            const pinned = /^([\w.-]+\/[\w.-]+)(\/[\w./-]+)?@([0-9a-f]{40})\s+#\s+v\d+\.\d+\.\d+\s*$/.exec(
+                ref + line.slice(line.indexOf(ref) + ref.length),
+            );
             if (pinned === null) {
                 problems.push(`${file}: ${line.trim()}`);
                 continue;
@@ -103,7 +141,9 @@ function unpinnedActions(texts: Record<string, string>): string[] {
 
 /** Jobs a pull request can start must not touch production: environments, secrets, names. */
 function pullRequestReachesProduction(w: Workflow): string[] {
-    const problems = Object.keys(w.on).filter((event) => ["pull_request_target", "workflow_run"].includes(event)).map((e) => `trigger ${e}`);
+    const problems = Object.keys(w.on)
+        .filter((event) => ["pull_request_target", "workflow_run"].includes(event))
+        .map((e) => `trigger ${e}`);
     if (JSON.stringify(w.env ?? {}).includes("secrets.")) problems.push("workflow env holds secrets");
     for (const name of jobsRunningOn(w, pullRequest)) {
         const job = w.jobs[name];
@@ -125,10 +165,15 @@ function deployEnvironmentsOffMain(w: Workflow): string[] {
         .map(([name, ref]) => `${name} runs on ${ref}`);
 }
 
-const missingTimeouts = (w: Workflow) => entries(w).filter(([, job]) => !(Number(job["timeout-minutes"]) > 0 && Number(job["timeout-minutes"]) <= 60)).map(([name]) => name);
+const missingTimeouts = (w: Workflow) =>
+    entries(w)
+        .filter(([, job]) => !(Number(job["timeout-minutes"]) > 0 && Number(job["timeout-minutes"]) <= 60))
+        .map(([name]) => name);
 
 const persistedCheckouts = (w: Workflow) =>
-    entries(w).flatMap(([name, job]) => job.steps.filter((s) => s.uses?.startsWith("actions/checkout@") && s.with?.["persist-credentials"] !== false).map(() => name));
+    entries(w).flatMap(([name, job]) =>
+        job.steps.filter((s) => s.uses?.startsWith("actions/checkout@") && s.with?.["persist-credentials"] !== false).map(() => name),
+    );
 
 /** Installs run in steps with no secret in their environment, before any AWS credentials exist in the job. */
 function installsWithSecrets(w: Workflow, action: { runs: { steps: Step[] } }): string[] {
@@ -138,7 +183,8 @@ function installsWithSecrets(w: Workflow, action: { runs: { steps: Step[] } }): 
         if (JSON.stringify(job.env ?? {}).includes("secrets.")) problems.push(`${name}: job env holds secrets`);
         job.steps.forEach((step, at) => {
             if (!installs(step)) return;
-            if (JSON.stringify(step.env ?? {}).includes("secrets.") || JSON.stringify(step.with ?? {}).includes("secrets.")) problems.push(`${name}: install step ${at} gets secrets`);
+            if (JSON.stringify(step.env ?? {}).includes("secrets.") || JSON.stringify(step.with ?? {}).includes("secrets."))
+                problems.push(`${name}: install step ${at} gets secrets`);
             if (job.steps.slice(0, at).some(isAws)) problems.push(`${name}: install step ${at} runs after AWS credentials`);
         });
     }
@@ -175,16 +221,26 @@ describe("the workflows and actions are valid", () => {
         expect(validateAction(read(file)).errors).toEqual([]);
     });
     it("the validators do reject malformed files", () => {
-        expect(validateWorkflow(read(pipeline).replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest")).errors.length).toBeGreaterThan(0);
+        expect(validateWorkflow(read(pipeline).replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest")).errors.length).toBeGreaterThan(
+            0,
+        );
         expect(validateAction(read(actionFiles[0]).replace("using: composite", "using: compost")).errors.length).toBeGreaterThan(0);
     });
 });
 
 describe("the expression model these rules rest on", () => {
     it("reads conditions as GitHub would", () => {
-        expect(evaluate("github.ref == 'refs/heads/main' && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')", pushToMain, {})).toBe(true);
+        expect(
+            evaluate(
+                "github.ref == 'refs/heads/main' && (github.event_name == 'push' || github.event_name == 'workflow_dispatch')",
+                pushToMain,
+                {},
+            ),
+        ).toBe(true);
         expect(evaluate("${{ github.event_name != 'pull_request' }}", pullRequest, {})).toBe(false);
-        expect(evaluate("!cancelled() && inputs.replace-api-key == 'production'", dispatchFrom("refs/heads/main"), { cancelled: false })).toBe(true);
+        expect(
+            evaluate("!cancelled() && inputs.replace-api-key == 'production'", dispatchFrom("refs/heads/main"), { cancelled: false }),
+        ).toBe(true);
         expect(() => evaluate("contains(github.ref, 'main')", pushToMain, {})).toThrow("unsupported function contains");
     });
     it("runs tests and the sandbox preview on a pull request; tests and both deploys on main", () => {
@@ -202,12 +258,18 @@ describe("a pull request never reaches production credentials", () => {
     it("catches a pull-request job moved to a production environment", () => {
         const w = load();
         w.jobs["preview-sandbox"].environment = "production-preview";
-        expect(pullRequestReachesProduction(w)).toEqual(["preview-sandbox mentions production", "preview-sandbox uses environment production-preview"]);
+        expect(pullRequestReachesProduction(w)).toEqual([
+            "preview-sandbox mentions production",
+            "preview-sandbox uses environment production-preview",
+        ]);
     });
     it("catches a production job made to run on pull requests", () => {
         const w = load();
         w.jobs["deploy-production"].if = "always()";
-        expect(pullRequestReachesProduction(w)).toEqual(["deploy-production mentions production", "deploy-production uses environment production"]);
+        expect(pullRequestReachesProduction(w)).toEqual([
+            "deploy-production mentions production",
+            "deploy-production uses environment production",
+        ]);
     });
     it("catches repository secrets in a pull-request job and a pull_request_target trigger", () => {
         const w = load();
@@ -222,7 +284,11 @@ describe("a pull request never reaches production credentials", () => {
         expect(deployEnvironmentsOffMain(w)).toEqual(["deploy-sandbox runs on refs/heads/feature", "deploy-sandbox runs on refs/tags/v1"]);
     });
     it("uses exactly the three documented environments", () => {
-        expect(entries(load()).map(([, job]) => job.environment).filter(Boolean)).toEqual(["sandbox-preview", "sandbox", "production"]);
+        expect(
+            entries(load())
+                .map(([, job]) => job.environment)
+                .filter(Boolean),
+        ).toEqual(["sandbox-preview", "sandbox", "production"]);
     });
 });
 
@@ -235,9 +301,11 @@ describe("supply chain and hygiene", () => {
         all[pipeline] = all[pipeline].replace(/actions\/checkout@[0-9a-f]{40} # v[\d.]+/, "actions/checkout@v6");
         all[actionFiles[0]] = all[actionFiles[0]].replace(/(pulumi\/actions@[0-9a-f]{40}) # v[\d.]+/, "$1");
         expect(unpinnedActions(all)).toHaveLength(2);
-        expect(unpinnedActions({ a: "- uses: o/r@0123456789012345678901234567890123456789 # v1.0.0\n- uses: o/r@1123456789012345678901234567890123456789 # v1.0.1" })).toEqual([
-            "o/r pinned to 0123456789012345678901234567890123456789, 1123456789012345678901234567890123456789",
-        ]);
+        expect(
+            unpinnedActions({
+                a: "- uses: o/r@0123456789012345678901234567890123456789 # v1.0.0\n- uses: o/r@1123456789012345678901234567890123456789 # v1.0.1",
+            }),
+        ).toEqual(["o/r pinned to 0123456789012345678901234567890123456789, 1123456789012345678901234567890123456789"]);
     });
     it("never installs anything with curl | sh", () => {
         for (const [file, text] of Object.entries(texts())) expect(text, file).not.toMatch(/curl|wget|get\.pulumi\.com/);
@@ -273,7 +341,10 @@ describe("supply chain and hygiene", () => {
         const w = load();
         w.jobs["preview-sandbox"].concurrency = { group: "deploy-sandbox", "cancel-in-progress": true };
         w.jobs["deploy-production"].concurrency = { group: "deploy-production", "cancel-in-progress": true };
-        expect(concurrencyProblems(w)).toEqual(["preview-sandbox: preview group deploy-sandbox", "deploy-production: deploy may be cancelled"]);
+        expect(concurrencyProblems(w)).toEqual([
+            "preview-sandbox: preview group deploy-sandbox",
+            "deploy-production: deploy may be cancelled",
+        ]);
     });
     it("grants nothing by default, and each job only what it uses", () => {
         const w = load();
@@ -288,7 +359,10 @@ describe("supply chain and hygiene", () => {
     it("assumes AWS roles through OIDC only, and interpolates nothing into shell scripts", () => {
         for (const [name, job] of entries(load())) {
             for (const step of job.steps.filter(isAws)) {
-                expect(step.with, name).toEqual({ "role-to-assume": "${{ secrets.AWS_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" });
+                expect(step.with, name).toEqual({
+                    "role-to-assume": "${{ secrets.AWS_ROLE_ARN }}",
+                    "aws-region": "${{ vars.AWS_REGION }}",
+                });
             }
             // Values reach scripts through env only: no ${{ }} (secrets, inputs, event text) inside run:.
             expect(runs(job), name).not.toContain("${{");
@@ -303,7 +377,9 @@ describe("supply chain and hygiene", () => {
         const [have, need] = [version, required].map((v) => v.split(".").reduce((n, part) => n * 10_000 + Number(part), 0));
         expect(have).toBeGreaterThanOrEqual(need);
         for (const [name, job] of entries(w)) {
-            for (const step of job.steps.filter((s) => (isSetup(s) && s.with?.["install-pulumi"] !== "false") || s.uses?.startsWith("pulumi/actions@"))) {
+            for (const step of job.steps.filter(
+                (s) => (isSetup(s) && s.with?.["install-pulumi"] !== "false") || s.uses?.startsWith("pulumi/actions@"),
+            )) {
                 expect(step.with?.["pulumi-version"], name).toBe("${{ env.PULUMI_VERSION }}");
             }
         }
@@ -315,7 +391,10 @@ describe("supply chain and hygiene", () => {
         expect(node?.with).toEqual({ "node-version": 22, cache: "npm" });
         for (const [name, job] of entries(load())) {
             expect(job.steps.filter(isSetup), name).toHaveLength(1);
-            expect(job.steps.some((s) => s.uses?.startsWith("actions/setup-node@")), name).toBe(false);
+            expect(
+                job.steps.some((s) => s.uses?.startsWith("actions/setup-node@")),
+                name,
+            ).toBe(false);
         }
     });
 });
@@ -334,8 +413,14 @@ describe("deploys", () => {
     it("hand the API key to the deploy (and the preview before it) in the step's env only", () => {
         for (const [name, job] of deployJobs()) {
             const withKey = job.steps.filter((s) => s.env?.QREDO_API_KEY !== undefined);
-            expect(withKey.map((s) => s.env?.QREDO_API_KEY), name).toEqual(withKey.map(() => "${{ secrets.QREDO_API_KEY }}"));
-            expect(withKey.every((s) => /npm run deploy --|stack-api-key\.sh/.test(s.run ?? "")), name).toBe(true);
+            expect(
+                withKey.map((s) => s.env?.QREDO_API_KEY),
+                name,
+            ).toEqual(withKey.map(() => "${{ secrets.QREDO_API_KEY }}"));
+            expect(
+                withKey.every((s) => /npm run deploy --|stack-api-key\.sh/.test(s.run ?? "")),
+                name,
+            ).toBe(true);
         }
     });
     it("preview production inside the gated production job, before its deploy", () => {
@@ -346,16 +431,24 @@ describe("deploys", () => {
     });
     it("replace a stored API key only when the run-by-hand input names that stack", () => {
         const w = load();
-        expect(w.on.workflow_dispatch.inputs["replace-api-key"]).toMatchObject({ type: "choice", options: ["none", "sandbox", "production"], default: "none" });
+        expect((w.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs["replace-api-key"]).toMatchObject({
+            type: "choice",
+            options: ["none", "sandbox", "production"],
+            default: "none",
+        });
         for (const [name, job] of deployJobs()) {
             const deploy = job.steps.find((s) => s.id === "deploy");
             expect(deploy?.env?.REPLACE_API_KEY, name).toBe(`\${{ inputs.replace-api-key == '${deploysStack(job)}' }}`);
-            expect(deploy?.run, name).toMatch(/if \[ "\$REPLACE_API_KEY" = true \]; then\n\s+npm run deploy -- \w+ --yes --replace-api-key /);
+            expect(deploy?.run, name).toMatch(
+                /if \[ "\$REPLACE_API_KEY" = true \]; then\n\s+npm run deploy -- \w+ --yes --replace-api-key /,
+            );
             expect(runs(job).match(/--replace-api-key/g), name).toHaveLength(1);
             // The new ciphertext must reach the repository, or the next deploy refuses the new key.
             const stackFile = job.steps.find((s) => s.with?.path === `stacks/Pulumi.${deploysStack(job)}.yaml`);
             expect(stackFile?.uses, name).toMatch(/^actions\/upload-artifact@/);
-            expect(stackFile?.if, name).toBe(`\${{ !cancelled() && steps.deploy.outcome == 'success' && inputs.replace-api-key == '${deploysStack(job)}' }}`);
+            expect(stackFile?.if, name).toBe(
+                `\${{ !cancelled() && steps.deploy.outcome == 'success' && inputs.replace-api-key == '${deploysStack(job)}' }}`,
+            );
         }
     });
     it("verify live, keep public-<environment>.pem and write the summary even when verify fails", () => {
@@ -375,14 +468,28 @@ describe("deploys", () => {
 });
 
 describe("the job summary", () => {
-    const outputs = { environment: "production", keyVersion: 3, keyStage: "pending", publicKeyFingerprintSha256: "ab".repeat(32), publicKeyPem: "-----BEGIN PUBLIC KEY-----" };
+    const outputs = {
+        environment: "production",
+        keyVersion: 3,
+        keyStage: "pending",
+        publicKeyFingerprintSha256: "ab".repeat(32),
+        publicKeyPem: "-----BEGIN PUBLIC KEY-----",
+    };
 
     it("names the next step for every stage and verify outcome", () => {
-        const step = (stage: string | undefined, outcome: string) => nextStep(stage, outcome, "stacks/Pulumi.production.yaml", "public-production.pem").action;
-        expect([step("pending", "success"), step("pending", "failure"), step("current", "success"), step("current", "failure"), step("current", "skipped"), step(undefined, "success")]).toEqual([
-            "upload", "check", "nothing", "upload", "check", "check",
-        ]);
-        expect(nextStep("pending", "success", "stacks/Pulumi.production.yaml", "public-production.pem").detail).toContain("`qredo-partner-keys:keyStage: current` in `stacks/Pulumi.production.yaml`");
+        const step = (stage: string | undefined, outcome: string) =>
+            nextStep(stage, outcome, "stacks/Pulumi.production.yaml", "public-production.pem").action;
+        expect([
+            step("pending", "success"),
+            step("pending", "failure"),
+            step("current", "success"),
+            step("current", "failure"),
+            step("current", "skipped"),
+            step(undefined, "success"),
+        ]).toEqual(["upload", "check", "nothing", "upload", "check", "check"]);
+        expect(nextStep("pending", "success", "stacks/Pulumi.production.yaml", "public-production.pem").detail).toContain(
+            "`qredo-partner-keys:keyStage: current` in `stacks/Pulumi.production.yaml`",
+        );
     });
     it("shows the checked outputs and nothing else", () => {
         const text = renderSummary("production", outputs, "success");
@@ -391,7 +498,11 @@ describe("the job summary", () => {
         expect(text).toContain("artifact `public-key-production` → `public-production.pem`");
         expect(text).toContain("**Next step: upload.** ");
         expect(text).not.toContain("BEGIN");
-        const odd = renderSummary("production", { ...outputs, keyStage: "pending`<script>", publicKeyFingerprintSha256: "not-a-hash" }, "failure");
+        const odd = renderSummary(
+            "production",
+            { ...outputs, keyStage: "pending`<script>", publicKeyFingerprintSha256: "not-a-hash" },
+            "failure",
+        );
         expect(odd).toContain("| key stage | (missing) |");
         expect(odd).toContain("| public key SHA-256 fingerprint | (missing) |");
         expect(odd).not.toContain("<script>");
@@ -399,7 +510,10 @@ describe("the job summary", () => {
 });
 
 describe("Dependabot", () => {
-    const config = YAML.parse(read(".github/dependabot.yml")) as { version: number; updates: { "package-ecosystem": string; directory?: string; directories?: string[] }[] };
+    const config = YAML.parse(read(".github/dependabot.yml")) as {
+        version: number;
+        updates: { "package-ecosystem": string; directory?: string; directories?: string[] }[];
+    };
     const update = (ecosystem: string) => config.updates.filter((u) => u["package-ecosystem"] === ecosystem);
 
     it("updates the actions of the workflows and of every composite action", () => {
@@ -409,7 +523,12 @@ describe("Dependabot", () => {
         expect(directories).toContain("/");
         for (const file of actionFiles) {
             const dir = `/${file.replace(/\/action\.yml$/, "")}`;
-            expect(directories.some((d) => d === dir || (d.endsWith("/*") && dir.startsWith(d.slice(0, -1)) && !dir.slice(d.length - 1).includes("/"))), dir).toBe(true);
+            expect(
+                directories.some(
+                    (d) => d === dir || (d.endsWith("/*") && dir.startsWith(d.slice(0, -1)) && !dir.slice(d.length - 1).includes("/")),
+                ),
+                dir,
+            ).toBe(true);
         }
     });
     it("updates npm from the root, which covers the client workspace", () => {

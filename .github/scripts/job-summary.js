@@ -14,7 +14,8 @@ const { spawnSync } = require("node:child_process");
 /** @typedef {"upload" | "promote" | "nothing" | "check"} Action */
 
 /** @param {unknown} value @param {RegExp} shape */
-const checked = (value, shape) => (typeof value === "string" || typeof value === "number") && shape.test(String(value)) ? String(value) : undefined;
+const checked = (value, shape) =>
+    (typeof value === "string" || typeof value === "number") && shape.test(String(value)) ? String(value) : undefined;
 
 /**
  * What to do after this deploy. `verifyOutcome` is the outcome of
@@ -25,17 +26,29 @@ const checked = (value, shape) => (typeof value === "string" || typeof value ===
  */
 function nextStep(keyStage, verifyOutcome, stackFile, pemFile) {
     if (verifyOutcome !== "success" && verifyOutcome !== "failure") {
-        return { action: "check", detail: `\`verify --live\` did not run (${verifyOutcome}), so this job cannot tell whether Qredo accepts the key: run it by hand.` };
+        return {
+            action: "check",
+            detail: `\`verify --live\` did not run (${verifyOutcome}), so this job cannot tell whether Qredo accepts the key: run it by hand.`,
+        };
     }
     if (keyStage === "pending") {
         return verifyOutcome === "success"
-            ? { action: "upload", detail: `A new key is staged; signers still use the current one, which Qredo accepts. Upload \`${pemFile}\` in the Qredo Web App, then promote: a pull request setting \`qredo-partner-keys:keyStage: current\` in \`${stackFile}\`.` }
-            : { action: "check", detail: "Qredo does not accept the current key. If the staged key is already uploaded, promote now (the log of the verify step says so); otherwise follow the verify step's message." };
+            ? {
+                  action: "upload",
+                  detail: `A new key is staged; signers still use the current one, which Qredo accepts. Upload \`${pemFile}\` in the Qredo Web App, then promote: a pull request setting \`qredo-partner-keys:keyStage: current\` in \`${stackFile}\`.`,
+              }
+            : {
+                  action: "check",
+                  detail: "Qredo does not accept the current key. If the staged key is already uploaded, promote now (the log of the verify step says so); otherwise follow the verify step's message.",
+              };
     }
     if (keyStage === "current") {
         return verifyOutcome === "success"
             ? { action: "nothing", detail: "Qredo accepts the key signers use." }
-            : { action: "upload", detail: `Qredo rejects the key signers use (an immediate rotation, or a key never uploaded): upload \`${pemFile}\` in the Qredo Web App now. Signed requests fail until then.` };
+            : {
+                  action: "upload",
+                  detail: `Qredo rejects the key signers use (an immediate rotation, or a key never uploaded): upload \`${pemFile}\` in the Qredo Web App now. Signed requests fail until then.`,
+              };
     }
     return { action: "check", detail: "The stack has no valid keyStage output: read the deploy log." };
 }
@@ -49,7 +62,7 @@ function renderSummary(stack, outputs, verifyOutcome) {
     const keyStage = checked(outputs.keyStage, /^(current|pending)$/);
     const pemFile = `public-${environment}.pem`;
     const next = nextStep(keyStage, verifyOutcome, `stacks/Pulumi.${stack}.yaml`, pemFile);
-    const cell = (/** @type {string | undefined} */ value) => value === undefined ? "(missing)" : `\`${value}\``;
+    const cell = (/** @type {string | undefined} */ value) => (value === undefined ? "(missing)" : `\`${value}\``);
     return [
         `### ${environment}: stack \`${stack}\``,
         "",
@@ -74,7 +87,9 @@ function readOutputs(stack) {
         timeout: 120_000,
     });
     if (result.status !== 0) {
-        throw new Error(`could not read the outputs of stack ${stack} (npm run pulumi -- stack output exited ${result.status ?? result.signal})`);
+        throw new Error(
+            `could not read the outputs of stack ${stack} (npm run pulumi -- stack output exited ${result.status ?? result.signal})`,
+        );
     }
     return JSON.parse(result.stdout);
 }

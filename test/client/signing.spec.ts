@@ -43,15 +43,11 @@ function opensslVerifies(message: Buffer, xSign: string): boolean {
     writeFileSync(join(dir, "message.bin"), message);
     writeFileSync(join(dir, "signature.bin"), Buffer.from(xSign, "base64url"));
     try {
-        execFileSync("openssl", [
-            "dgst",
-            "-sha256",
-            "-verify",
-            join(dir, "public.pem"),
-            "-signature",
-            join(dir, "signature.bin"),
-            join(dir, "message.bin"),
-        ], { stdio: "pipe" }); // a rejected signature is an expected outcome: keep openssl's complaint out of the test output
+        execFileSync(
+            "openssl",
+            ["dgst", "-sha256", "-verify", join(dir, "public.pem"), "-signature", join(dir, "signature.bin"), join(dir, "message.bin")],
+            { stdio: "pipe" },
+        ); // a rejected signature is an expected outcome: keep openssl's complaint out of the test output
         return true;
     } catch {
         return false;

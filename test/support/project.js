@@ -8,7 +8,18 @@ const { tmpdir } = require("node:os");
 const path = require("node:path");
 
 const projectDir = path.resolve(__dirname, "..", "..");
-const projectFiles = ["Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "index.ts", "src", "client", "scripts", "stacks"];
+const projectFiles = [
+    "Pulumi.yaml",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "tsconfig.build.json",
+    "index.ts",
+    "src",
+    "client",
+    "scripts",
+    "stacks",
+];
 
 /** @param {{ dependencies: boolean, build?: boolean }} options @returns {string} the copy's folder */
 function copyProject(options) {

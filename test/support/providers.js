@@ -26,7 +26,10 @@ function providerState(type, name, inputs) {
             // benchmark hands over one made beforehand (QREDO_MOCK_RSA_KEY), so that
             // it times the program, not the key generation a real provider does.
             const { privateKey, publicKey } = process.env.QREDO_MOCK_RSA_KEY
-                ? { privateKey: createPrivateKey(process.env.QREDO_MOCK_RSA_KEY), publicKey: createPublicKey(process.env.QREDO_MOCK_RSA_KEY) }
+                ? {
+                      privateKey: createPrivateKey(process.env.QREDO_MOCK_RSA_KEY),
+                      publicKey: createPublicKey(process.env.QREDO_MOCK_RSA_KEY),
+                  }
                 : generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits ?? 2048) });
             return {
                 ...inputs,
