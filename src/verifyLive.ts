@@ -26,7 +26,7 @@ export function describePhase(stack: string, outputs: StackOutputs): string {
         return `key generation ${generation} is in use (AWSCURRENT); no rotation is staged${older}.`;
     }
     return (
-        `rotation staged: key generation ${generation} is pending (AWSPENDING) while signers keep using generation ${generation - 1} (AWSCURRENT). ` +
+        `rotation staged: key generation ${generation} is pending (AWSPENDING) while signers keep using the previous key (AWSCURRENT). ` +
         `Next: upload ${publicKeyFile(outputs)} in the Qredo Web App (signers built on @qredo-partner-keys/client switch to the new key by themselves), ` +
         `then promote it: \`${promoteCommand(stack)}\`.`
     );

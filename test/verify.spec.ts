@@ -342,7 +342,7 @@ describe("npm run verify --live", () => {
         const staged = await verify(stack, ["--live"]);
         expect(staged.status).toBe(0);
         expect(staged.stdout).toContain(
-            "Phase: rotation staged: key generation 2 is pending (AWSPENDING) while signers keep using generation 1 (AWSCURRENT). " +
+            "Phase: rotation staged: key generation 2 is pending (AWSPENDING) while signers keep using the previous key (AWSCURRENT). " +
                 "Next: upload public-sandbox.pem in the Qredo Web App (signers built on @qredo-partner-keys/client switch to the new key by themselves), " +
                 "then promote it: `npm run deploy -- sandbox --promote`.\n",
         );
