@@ -1,10 +1,12 @@
 // The program as `pulumi up` loads it: through the SDK's own language-host
 // entry (cmd/run/run.js) with the environment the host derives from
-// Pulumi.yaml, and the mock monitor in place of the engine.
-import { spawnSync } from "node:child_process";
+// Pulumi.yaml, and the mock monitor in place of the engine. Host runs are
+// asynchronous and the tests concurrent: each run is a process of its own, and
+// the two compiles (in two project copies) are the slow part.
+import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { hostInvocation } from "../bench/host.js";
 import { build, isFresh } from "../scripts/build.js";
 import { copyProject } from "./support/project.js";
@@ -19,26 +21,30 @@ interface HostResult {
     readonly result?: { resources: string[]; outputs: string[]; loadedAwsRoot: boolean };
 }
 
-function runThroughHost(config: Record<string, string>, options: { secretKeys?: string[]; dir?: string } = {}): HostResult {
+function runThroughHost(config: Record<string, string>, options: { secretKeys?: string[]; dir?: string } = {}): Promise<HostResult> {
     const invocation = hostInvocation({
         stack: "sandbox",
         config,
         secretKeys: options.secretKeys ?? [apiKeyConfig],
         ...(options.dir ? { projectDir: options.dir } : {}),
     });
-    const run = spawnSync(invocation.command, invocation.args, {
+    const child = spawn(invocation.command, invocation.args, {
         env: invocation.env,
         cwd: invocation.cwd,
-        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
         timeout: 120_000,
     });
-    const line = run.stdout.split("\n").find((l) => l.startsWith("host-run: "));
-    return {
-        status: run.status,
-        stdout: run.stdout,
-        stderr: run.stderr,
-        ...(line ? { result: JSON.parse(line.slice("host-run: ".length)) } : {}),
-    };
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    return new Promise((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (status) => {
+            const line = stdout.split("\n").find((l) => l.startsWith("host-run: "));
+            resolve({ status, stdout, stderr, ...(line ? { result: JSON.parse(line.slice("host-run: ".length)) } : {}) });
+        });
+    });
 }
 
 const expectedResources = [
@@ -53,9 +59,9 @@ const expectedResources = [
     "tls:index/privateKey:PrivateKey qredo-partner-api-private-key",
 ];
 
-describe("through the language host, as Pulumi.yaml configures it", () => {
-    it("registers the stack's resources and outputs, loading only the AWS submodules it uses", () => {
-        const run = runThroughHost({ [apiKeyConfig]: makeApiKey() });
+describe.concurrent("through the language host, as Pulumi.yaml configures it", () => {
+    it("registers the stack's resources and outputs, loading only the AWS submodules it uses", async ({ expect }) => {
+        const run = await runThroughHost({ [apiKeyConfig]: makeApiKey() });
         expect(run.stderr).toBe("");
         expect(run.status).toBe(0);
         expect(run.result?.resources).toEqual(expectedResources);
@@ -76,9 +82,9 @@ describe("through the language host, as Pulumi.yaml configures it", () => {
         expect(run.result?.loadedAwsRoot).toBe(false);
     });
 
-    it("reports bad configuration as the host prints a RunError: one message, no stack trace, no secret", () => {
+    it("reports bad configuration as the host prints a RunError: one message, no stack trace, no secret", async ({ expect }) => {
         const apiKey = makeApiKey();
-        const run = runThroughHost({ [apiKeyConfig]: `${apiKey}%`, "qredo-partner-keys:keyVersion": "0" });
+        const run = await runThroughHost({ [apiKeyConfig]: `${apiKey}%`, "qredo-partner-keys:keyVersion": "0" });
         expect(run.status).toBe(32); // the host's code for "error already shown to the user"
         expect(run.stderr).toMatch(
             /^error: (\[runtime\] )?The configuration of stack "sandbox" has 2 problems; nothing was deployed:\n {2}- apiKey: .*\n {2}- keyVersion: .*\n$/,
@@ -88,48 +94,51 @@ describe("through the language host, as Pulumi.yaml configures it", () => {
         expect(run.result).toBeUndefined();
     });
 
-    it("refuses an API key set in plain text", () => {
-        const run = runThroughHost({ [apiKeyConfig]: makeApiKey() }, { secretKeys: [] });
+    it("refuses an API key set in plain text", async ({ expect }) => {
+        const run = await runThroughHost({ [apiKeyConfig]: makeApiKey() }, { secretKeys: [] });
         expect(run.status).toBe(32);
         expect(run.stderr).toMatch(/apiKey: was set in plain text/);
     });
 });
 
-describe("the compiled program is never stale", () => {
-    let dir: string;
+// Each test works in a project copy of its own (so they can run side by side);
+// every copy starts with this checkout's fresh build.
+describe.concurrent("the compiled program is never stale", () => {
+    const copies: string[] = [];
     const apiKey = makeApiKey();
     beforeAll(() => {
-        // A copy, so the test can edit its sources; it starts with this checkout's fresh build.
         if (!isFresh()) {
             build();
         }
-        dir = copyProject({ dependencies: true, build: true });
+        copies.push(...[1, 2, 3].map(() => copyProject({ dependencies: true, build: true })));
     });
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    afterAll(() => copies.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-    it("starts from a fresh bin/ without compiling", () => {
-        const run = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+    it("starts from a fresh bin/ without compiling", async ({ expect }) => {
+        const run = await runThroughHost({ [apiKeyConfig]: apiKey }, { dir: copies[0] });
         expect(run.status).toBe(0);
         expect(run.stdout).not.toContain("compiling");
         expect(run.result?.resources).toEqual(expectedResources);
     });
 
-    it("builds when there is no build, and after a source edit runs the edited code", () => {
+    it("builds when there is no build, and after a source edit runs the edited code", async ({ expect }) => {
+        const dir = copies[1];
         rmSync(join(dir, "bin"), { recursive: true, force: true });
         const file = join(dir, "src", "partnerApiCredentials.ts");
         writeFileSync(file, readFileSync(file, "utf8").replace("`${name}-read`", "`${name}-read-edited`"));
-        const run = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+        const run = await runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
         expect(run.status).toBe(0);
         expect(run.stdout).toContain("the sources changed since the last build; compiling them");
         expect(run.result?.resources).toContain("aws:iam/policy:Policy qredo-partner-api-read-edited");
-        const again = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+        const again = await runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
         expect(again.stdout).not.toContain("compiling");
     });
 
-    it("stops, without running the old build, when the edited sources do not compile", () => {
+    it("stops, without running the old build, when the edited sources do not compile", async ({ expect }) => {
+        const dir = copies[2];
         const file = join(dir, "src", "partnerApiCredentials.ts");
         writeFileSync(file, readFileSync(file, "utf8").replace("const keyGeneration = ", "const keyGeneration: number = "));
-        const run = runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
+        const run = await runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
         expect(run.status).toBe(32);
         expect(run.stderr).toMatch(/error TS2322/);
         expect(run.stderr).toMatch(/error: (\[runtime\] )?The program does not compile/);
