@@ -61,9 +61,18 @@ export const problem = (what: string, ...fix: FixCommand[]): Parsed<never> => ({
 export const set = (args: string): FixCommand => ({ verb: "set", args });
 export const rm = (args: string): FixCommand => ({ verb: "rm", args });
 
-/** Quotes a value for a message, unless it was set as a secret. */
+/**
+ * Quotes a value for a message, unless it was set as a secret, or is an API
+ * key pasted under the wrong name (errors reach logs and preview comments).
+ */
 export function show(value: string, context: Pick<ParseContext, "secret">): string {
-    return context.secret ? "(a secret value, not shown)" : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+    if (context.secret) {
+        return "(a secret value, not shown)";
+    }
+    if (checkApiKey(value).ok) {
+        return "(a value that looks like an API key, not shown)";
+    }
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
 /** Single-quotes a word for a POSIX shell, so a fix pastes as one argument. */
@@ -161,6 +170,15 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
     }
     if (url.search !== "" || url.hash !== "" || value.endsWith("?") || value.endsWith("#")) {
         return problem(`must not have a query or fragment (request paths are appended to it), got ${show(value, context)}`, useDefault);
+    }
+    if (url.href.replace(/\/+$/, "") !== value.replace(/\/+$/, "")) {
+        // Signers sign the URL as the fetch API normalises it; a value that normalises differently would be signed
+        // one way by some tools and sent another way, and every request would be rejected.
+        const canonical = url.href.replace(/\/+$/, "");
+        return problem(
+            `is not written the way URLs are normalised (no spaces or tabs, lower-case host, no default port), got ${show(value, context)}`,
+            context.secret ? useDefault : set(`apiBaseUrl ${shellQuote(canonical)}`),
+        );
     }
     if (value.endsWith("/")) {
         const trimmed = value.replace(/\/+$/, "");

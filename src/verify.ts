@@ -239,7 +239,8 @@ async function askQredo(
     if (key === undefined) {
         return { problem: `the ${what} private key could not be loaded (see the checks above)` };
     }
-    const url = `${baseUrl.replace(/\/+$/, "")}/assets`;
+    // Signed exactly as fetch will send it: the normalised URL.
+    const url = new URL(`${baseUrl.replace(/\/+$/, "")}/assets`).href;
     const timeoutMs = live.timeoutMs ?? 15_000;
     try {
         const headers = signRequest({ privateKeyPem: key, apiKey, url });

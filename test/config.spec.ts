@@ -178,6 +178,19 @@ const badCases: BadCase[] = [
         expected: { apiBaseUrl: /must not have a query or fragment/ },
     },
     {
+        title: "a base URL that fetch would send differently (a tab, an upper-case host, the default port)",
+        config: { apiKey, apiBaseUrl: "https://API.qredo.network:443/api/v1/p" },
+        expected: {
+            apiBaseUrl:
+                /is not written the way URLs are normalised .*Fix: pulumi config set --stack sandbox apiBaseUrl https:\/\/api.qredo.network\/api\/v1\/p$/,
+        },
+    },
+    {
+        title: "a base URL with a tab inside",
+        config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1\t/p" },
+        expected: { apiBaseUrl: /is not written the way URLs are normalised/ },
+    },
+    {
         title: "a base URL ending with /",
         config: { apiKey, apiBaseUrl: "https://api.qredo.network/api/v1/p/" },
         expected: {
@@ -331,6 +344,22 @@ describe("parseConfig: rotation and the Partner API URL", () => {
                 "apiBaseUrl: must not contain a user name or password (signers authenticate with the API key and signature). Fix: pulumi config set --stack production apiBaseUrl https://api.qredo.network/api/v1/p",
             ],
         });
+    });
+
+    it("never quotes an API key pasted under another key's name, even in plain text", () => {
+        const pasted = makeApiKey();
+        const result = parseConfig({
+            ...base,
+            values: { apiKey, apiBaseUrl: pasted, kmsKeyId: pasted, readerArns: JSON.stringify([pasted]) },
+        });
+        expect(result.ok).toBe(false);
+        const text = result.ok ? "" : result.problems.join("\n");
+        expect(text).toContain(
+            "apiBaseUrl: must be an https URL such as https://api.qredo.network/api/v1/p, got (a value that looks like an API key, not shown)",
+        );
+        expect(text).toMatch(/kmsKeyId: .*\(a value that looks like an API key, not shown\)/);
+        expect(text).toMatch(/readerArns: .*\(a value that looks like an API key, not shown\)/);
+        expect(text).not.toContain(pasted.slice(0, 12));
     });
 });
 

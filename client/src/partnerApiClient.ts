@@ -140,19 +140,20 @@ export class PartnerApiClient {
 
     private resolve(pathOrUrl: string | URL): string {
         const base = this.baseUrl.href.replace(/\/+$/, "");
+        const basePath = base.slice(this.baseUrl.origin.length);
         const text = String(pathOrUrl);
-        if (!/^[a-z][a-z0-9+.-]*:/i.test(text)) {
-            return new URL(`${base}/${text.replace(/^\/+/, "")}`).href;
-        }
-        const url = new URL(text);
-        if (
-            url.origin !== this.baseUrl.origin ||
-            !(url.pathname === this.baseUrl.pathname || url.pathname.startsWith(`${base.slice(this.baseUrl.origin.length)}/`))
-        ) {
-            // The API key travels in a header: never hand it to another server.
+        const isAbsolute = /^[a-z][a-z0-9+.-]*:/i.test(text);
+        // A path is resolved, dot segments and all, before the check below: "../" must not climb out of the base path.
+        const url = new URL(isAbsolute ? text : `${base}/${text.replace(/^\/+/, "")}`);
+        if (url.origin !== this.baseUrl.origin || !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`))) {
+            // The API key travels in a header: never hand it to another server, or another service behind the same host.
             throw new Error(
-                `PartnerApiClient.request: ${url.origin}${url.pathname} is not under the Partner API base URL ${base}; pass a path, or set baseUrl`,
+                `PartnerApiClient.request: ${url.origin}${url.pathname} is not under the Partner API base URL ${base}; pass a path below it, or set baseUrl`,
             );
+        }
+        if (url.hash !== "") {
+            // A fragment is never sent, so a signature over the URL with it could never verify.
+            throw new Error("PartnerApiClient.request: the URL has a #fragment, which is never sent to the server; remove it");
         }
         return url.href;
     }
@@ -196,6 +197,9 @@ export class PartnerApiClient {
     }
 }
 
+/** Hosts plain http may go to: this machine only, for tests and local try-outs. */
+const loopbackHost = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
 function parseBaseUrl(value: string): URL {
     let url: URL;
     try {
@@ -206,6 +210,12 @@ function parseBaseUrl(value: string): URL {
     if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
         throw new Error(
             `PartnerApiClient: baseUrl must be a plain URL without query, fragment or credentials, such as ${partnerApiBaseUrl}`,
+        );
+    }
+    if (!(url.protocol === "https:" || (url.protocol === "http:" && loopbackHost.test(url.hostname)))) {
+        // The API key and signatures must not cross a network unencrypted.
+        throw new Error(
+            `PartnerApiClient: baseUrl must use https (plain http only to localhost, 127.0.0.1 or [::1]), such as ${partnerApiBaseUrl}`,
         );
     }
     return url;

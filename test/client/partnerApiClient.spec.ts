@@ -212,9 +212,35 @@ describe("PartnerApiClient requests", () => {
         const client = newClient();
         const origin = new URL(qredo.baseUrl).origin;
         for (const target of ["https://evil.example/api/v1/p/assets", `${origin}/api/v1/px/assets`, `${origin}/other`]) {
-            await expect(client.request(target)).rejects.toThrow(/is not under the Partner API base URL .*; pass a path, or set baseUrl$/);
+            await expect(client.request(target)).rejects.toThrow(
+                /is not under the Partner API base URL .*; pass a path below it, or set baseUrl$/,
+            );
         }
         expect(qredo.requests).toEqual([]);
+    });
+
+    it("refuses a path whose dot segments climb out of baseUrl, before sending anything", async () => {
+        const client = newClient();
+        for (const target of ["../../../admin/secret", "/assets/../../other", "%2e%2e/%2e%2e/admin"]) {
+            await expect(client.request(target), target).rejects.toThrow(/is not under the Partner API base URL/);
+        }
+        expect(qredo.requests).toEqual([]);
+    });
+
+    it("refuses a #fragment, which would be signed but never sent", async () => {
+        await expect(newClient().request("/assets#top")).rejects.toThrow(/#fragment, which is never sent/);
+        expect(qredo.requests).toEqual([]);
+    });
+
+    it("refuses a plain-http baseUrl except to this machine", () => {
+        for (const baseUrl of ["http://api.qredo.network/api/v1/p", "http://10.0.0.1/p", "ftp://api.qredo.network/p"]) {
+            expect(() => newClient({ baseUrl }), baseUrl).toThrow(
+                /baseUrl must use https \(plain http only to localhost, 127.0.0.1 or \[::1\]\)/,
+            );
+        }
+        for (const baseUrl of ["https://api.qredo.network/api/v1/p", "http://127.0.0.1:9/p", "http://localhost:9/p", "http://[::1]:9/p"]) {
+            expect(() => newClient({ baseUrl }), baseUrl).not.toThrow();
+        }
     });
 
     it("rejects within timeoutMs when Qredo never answers", async () => {
