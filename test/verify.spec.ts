@@ -13,6 +13,7 @@ import { build, isFresh } from "../scripts/build.js";
 import { fakeCliPath, systemPath } from "./support/fakeCli";
 import { FakeQredo } from "./support/fakeQredo";
 import { FakeSecretsManager } from "./support/fakeSecretsManager";
+import { saveState } from "./support/fakePulumiState.js";
 import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
 
@@ -104,7 +105,7 @@ function deployed(
         ...(options.baseUrl === undefined ? {} : { partnerApiBaseUrl: options.baseUrl }),
     };
     const config = { "aws:region": { value: "eu-west-2", secret: false } };
-    writeFileSync(join(state, "state.json"), JSON.stringify({ stacks: { sandbox: { secretsProvider: null, config, outputs } } }));
+    saveState(state, { stacks: { sandbox: { secretsProvider: null, config, outputs } } });
     return { state, apiKey, key, privateKeySecretArn };
 }
 
@@ -112,7 +113,7 @@ function deployed(
 function setOutputs(stack: Deployed, outputs: Record<string, unknown>): void {
     const state = JSON.parse(readFileSync(join(stack.state, "state.json"), "utf8"));
     Object.assign(state.stacks.sandbox.outputs, outputs);
-    writeFileSync(join(stack.state, "state.json"), JSON.stringify(state));
+    saveState(stack.state, state);
 }
 
 interface Verify {
@@ -264,7 +265,7 @@ describe("npm run verify", () => {
         const stack = deployed();
         const outputs = JSON.parse(readFileSync(join(stack.state, "state.json"), "utf8"));
         outputs.stacks.sandbox.outputs.apiKeySecretArn = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:gone-AbCdEf";
-        writeFileSync(join(stack.state, "state.json"), JSON.stringify(outputs));
+        saveState(stack.state, outputs);
         const run = await verify(stack);
         expect(run.status).toBe(2);
         expect(run.stderr).toContain(
@@ -300,10 +301,7 @@ describe("npm run verify", () => {
         expect(noCli.stderr).toContain("the Pulumi CLI is not on your PATH");
 
         const stack = deployed();
-        writeFileSync(
-            join(stack.state, "state.json"),
-            JSON.stringify({ stacks: { sandbox: { secretsProvider: null, config: {}, outputs: {} } } }),
-        );
+        saveState(stack.state, { stacks: { sandbox: { secretsProvider: null, config: {}, outputs: {} } } });
         const never = await verify(stack);
         expect(never.status).toBe(2);
         expect(never.stderr).toContain("has it been deployed (`npm run deploy -- sandbox`)?");

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, isFresh } from "../../scripts/build.js";
 import { fakeCliPath } from "./fakeCli";
+import { saveState, type State, writeAnswers } from "./fakePulumiState.js";
 import { copyProject } from "./project.js";
 
 export interface PulumiCall {
@@ -72,7 +73,9 @@ export class DeployHarness {
         const home = mkdtempSync(join(this.work, "home-"));
         const cwd = mkdtempSync(join(this.work, "cwd-"));
         if (stacks !== undefined) {
-            writeFileSync(join(state, "state.json"), JSON.stringify({ stacks }));
+            saveState(state, { stacks } as State);
+        } else {
+            writeAnswers(state, { stacks: {} }); // no state file yet, as before a first stack init
         }
         return { project, state, home, cwd };
     }

@@ -14,8 +14,9 @@
 // FAKE_PULUMI_BAD_FINGERPRINT=1.
 "use strict";
 const { createHash, createPublicKey, generateKeyPairSync } = require("node:crypto");
-const { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } = require("node:fs");
+const { appendFileSync, existsSync, readFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
+const { saveState, shownConfig, writeAnswers } = require("./fakePulumiState.js");
 
 const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);
 const statePath = path.join(dir, "state.json");
@@ -38,38 +39,9 @@ appendFileSync(
     })}\n`,
 );
 
-/** @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null }} Stack */
-/** @type {{ stacks: Record<string, Stack>, keysUsed?: number }} */
+/** @type {import('./fakePulumiState.js').State} */
 const state = existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : { stacks: {} };
-/**
- * Answers to the read-only calls, rendered after every change, so that the
- * shell wrapper (fakeCli.ts) can serve them without starting Node.js.
- */
-function writeAnswers() {
-    const answers = path.join(dir, "answers");
-    mkdirSync(answers, { recursive: true });
-    writeFileSync(
-        path.join(answers, "ls.json"),
-        `${JSON.stringify(Object.keys(state.stacks).map((name) => ({ name, current: false })))}\n`,
-    );
-    for (const [name, stack] of Object.entries(state.stacks)) {
-        writeFileSync(path.join(answers, `config-${name}.json`), `${JSON.stringify(shownConfig(stack), null, 2)}\n`);
-        writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
-    }
-}
-const save = () => {
-    writeFileSync(statePath, JSON.stringify(state, null, 2));
-    writeAnswers();
-};
-/** `pulumi config --json`: secrets masked. @param {Stack} stack */
-function shownConfig(stack) {
-    /** @type {Record<string, unknown>} */
-    const shown = {};
-    for (const [key, entry] of Object.entries(stack.config)) {
-        shown[key] = entry.secret ? { secret: true } : { value: entry.value, secret: false };
-    }
-    return shown;
-}
+const save = () => saveState(dir, state);
 const fail = (/** @type {string} */ message) => {
     process.stderr.write(`error: ${message}\n`);
     process.exit(255);
@@ -140,7 +112,7 @@ function up() {
 }
 
 if (!existsSync(path.join(dir, "answers"))) {
-    writeAnswers(); // a state the test wrote itself
+    writeAnswers(dir, state); // a state the test wrote itself
 }
 if (process.env.FAKE_PULUMI_HANG === positionals.slice(0, 2).join(" ") || process.env.FAKE_PULUMI_HANG === command) {
     setTimeout(() => process.exit(97), 20_000);

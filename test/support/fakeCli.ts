@@ -4,8 +4,8 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /**
- * The read-only calls every deploy makes (version, stack ls, config --json,
- * stack output --json) answered by the shell from files fake-pulumi.js
+ * The read-only calls every deploy and verify makes (version, stack ls,
+ * config --json, stack output --json, config get) answered by the shell from files fake-pulumi.js
  * renders, and recorded like every call: a Node.js start costs far more
  * than the rest of a call, and the suite makes many.
  */
@@ -14,11 +14,12 @@ if [ -z "$FAKE_PULUMI_HANG" ]; then
   case "$*" in
     version) [ -z "$FAKE_PULUMI_VERSION" ] && answer=version ;;
     "stack ls --json") answer="$d/ls.json" ;;
-    "config --stack "*" --json") answer="$d/config-$3.json" ;;
-    "stack output --stack "*" --json") answer="$d/output-$4.json" ;;
+    "config --stack "*" --json") [ "$#" -eq 4 ] && answer="$d/config-$3.json" ;;
+    "stack output --stack "*" --json") [ "$#" -eq 5 ] && answer="$d/output-$4.json" ;;
+    "config get --stack "*) [ "$#" -eq 5 ] && answer="$d/get-$4-$5" ;;
   esac
 fi
-if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ] && [ "$#" -le 4 ]; }; then
+if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ]; }; then
   args=""; for a in "$@"; do args="$args\${args:+,}\\"$a\\""; done
   backend=null; [ -n "\${PULUMI_BACKEND_URL+x}" ] && backend="\\"$PULUMI_BACKEND_URL\\""
   pass=null; [ -n "\${PULUMI_CONFIG_PASSPHRASE+x}" ] && pass="\\"$PULUMI_CONFIG_PASSPHRASE\\""

@@ -1,0 +1,51 @@
+// @ts-check
+// The stand-in pulumi's state ($FAKE_PULUMI_DIR/state.json) and the answers to
+// the read-only calls, rendered next to it on every change so that the shell
+// wrapper (fakeCli.ts) serves those calls without starting Node.js. Both
+// fake-pulumi.js and the tests that write a state themselves save through here,
+// so the answers never fall behind the state.
+"use strict";
+const { mkdirSync, rmSync, writeFileSync } = require("node:fs");
+const path = require("node:path");
+
+/**
+ * @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null }} Stack
+ * @typedef {{ stacks: Record<string, Stack>, keysUsed?: number }} State
+ */
+
+/** `pulumi config --json`: secrets masked. @param {Stack} stack */
+function shownConfig(stack) {
+    /** @type {Record<string, unknown>} */
+    const shown = {};
+    for (const [key, entry] of Object.entries(stack.config)) {
+        shown[key] = entry.secret ? { secret: true } : { value: entry.value, secret: false };
+    }
+    return shown;
+}
+
+/** What the read-only calls print, as fake-pulumi.js prints it. @param {string} dir @param {State} state */
+function writeAnswers(dir, state) {
+    const answers = path.join(dir, "answers");
+    rmSync(answers, { recursive: true, force: true }); // no answer outlives its state
+    mkdirSync(answers, { recursive: true });
+    writeFileSync(
+        path.join(answers, "ls.json"),
+        `${JSON.stringify(Object.keys(state.stacks).map((name) => ({ name, current: false })))}\n`,
+    );
+    for (const [name, stack] of Object.entries(state.stacks)) {
+        writeFileSync(path.join(answers, `config-${name}.json`), `${JSON.stringify(shownConfig(stack), null, 2)}\n`);
+        writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
+        // `config get --stack NAME KEY` by its full key: the real CLI prints secrets decrypted there too.
+        for (const [key, entry] of Object.entries(stack.config)) {
+            writeFileSync(path.join(answers, `get-${name}-${key}`), `${entry.value}\n`);
+        }
+    }
+}
+
+/** @param {string} dir @param {State} state */
+function saveState(dir, state) {
+    writeFileSync(path.join(dir, "state.json"), JSON.stringify(state, null, 2));
+    writeAnswers(dir, state);
+}
+
+module.exports = { saveState, shownConfig, writeAnswers };
