@@ -1,10 +1,12 @@
 // The GitHub Actions setup, checked as rules over every job and step (so a
 // job added later is held to them too), each shown to fail on a mutated copy.
 // What the rules protect: docs/pipeline.md and docs/security.md.
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { nextStep, renderSummary } from "../.github/scripts/job-summary.js";
 
@@ -156,9 +158,9 @@ function pullRequestReachesProduction(w: Workflow): string[] {
     return problems;
 }
 
-/** Jobs in a deploying environment run only on main, whatever the event. */
+/** Jobs in an environment that deploys or reads production run only on main, whatever the event. */
 function deployEnvironmentsOffMain(w: Workflow): string[] {
-    const deployEnvironments = ["sandbox", "production"];
+    const deployEnvironments = ["sandbox", "production-preview", "production"];
     return [pullRequest, dispatchFrom("refs/heads/feature"), dispatchFrom("refs/tags/v1")]
         .flatMap((ctx) => jobsRunningOn(w, ctx).map((name) => [name, ctx.github.ref] as const))
         .filter(([name]) => deployEnvironments.includes(w.jobs[name].environment ?? ""))
@@ -211,6 +213,41 @@ function concurrencyProblems(w: Workflow): string[] {
     return problems;
 }
 
+const previewsProduction = (job: Job) => /npm run pulumi -- preview --stack production\b/.test(runs(job));
+/** Every job `name` waits for, directly or through other jobs. */
+const upstream = (w: Workflow, name: string): string[] => [w.jobs[name].needs ?? []].flat().flatMap((need) => [need, ...upstream(w, need)]);
+
+/**
+ * The production diff exists before anyone approves the deploy: one job, not a deploy, in
+ * `production-preview`, on main only, that the production deploy needs, outside every deploy's
+ * concurrency group and never cancelled (that would drop the deploy waiting for it).
+ */
+function productionPreviewProblems(w: Workflow): string[] {
+    const previews = entries(w).filter(([, job]) => previewsProduction(job));
+    const problems = previews.length === 1 ? [] : [`${previews.length} jobs preview production`];
+    const deployGroups = entries(w)
+        .filter(([, job]) => deploysStack(job) !== undefined)
+        .map(([, job]) => job.concurrency?.group);
+    for (const [name, job] of previews) {
+        if (deploysStack(job) !== undefined) problems.push(`${name} previews production inside a deploy job`);
+        if (job.environment !== "production-preview") problems.push(`${name}: environment ${job.environment}`);
+        for (const ctx of [pullRequest, dispatchFrom("refs/heads/feature"), dispatchFrom("refs/tags/v1")])
+            if (jobRuns(w, name, ctx)) problems.push(`${name} runs on ${ctx.github.ref}`);
+        for (const ctx of [pushToMain, dispatchFrom("refs/heads/main")])
+            if (!jobRuns(w, name, ctx)) problems.push(`${name} does not run for ${ctx.github.event_name} on main`);
+        const group = job.concurrency?.group;
+        if (group === undefined || deployGroups.includes(group)) problems.push(`${name}: concurrency group ${group}`);
+        if (job.concurrency?.["cancel-in-progress"] !== false) problems.push(`${name}: may be cancelled`);
+        if (!/>> "\$GITHUB_STEP_SUMMARY"/.test(runs(job))) problems.push(`${name}: no job summary`);
+    }
+    for (const [name, job] of entries(w).filter(([, j]) => deploysStack(j) === "production")) {
+        const needed = previews.filter(([preview]) => upstream(w, name).includes(preview) && deploysStack(w.jobs[preview]) === undefined);
+        if (needed.length === 0) problems.push(`${name} does not wait for a production preview`);
+        if (previewsProduction(job)) problems.push(`${name} has a preview step`);
+    }
+    return problems;
+}
+
 // ------------------------------------------------------------ tests
 
 describe("the workflows and actions are valid", () => {
@@ -243,11 +280,12 @@ describe("the expression model these rules rest on", () => {
         ).toBe(true);
         expect(() => evaluate("contains(github.ref, 'main')", pushToMain, {})).toThrow("unsupported function contains");
     });
-    it("runs tests and the sandbox preview on a pull request; tests and both deploys on main", () => {
+    it("runs tests and the sandbox preview on a pull request; tests, both deploys and the production preview on main", () => {
         const w = load();
         expect(jobsRunningOn(w, pullRequest)).toEqual(["test", "preview-sandbox"]);
-        expect(jobsRunningOn(w, pushToMain)).toEqual(["test", "deploy-sandbox", "deploy-production"]);
-        expect(jobsRunningOn(w, dispatchFrom("refs/heads/main"))).toEqual(["test", "deploy-sandbox", "deploy-production"]);
+        const onMain = ["test", "deploy-sandbox", "preview-production", "deploy-production"];
+        expect(jobsRunningOn(w, pushToMain)).toEqual(onMain);
+        expect(jobsRunningOn(w, dispatchFrom("refs/heads/main"))).toEqual(onMain);
     });
 });
 
@@ -282,13 +320,20 @@ describe("a pull request never reaches production credentials", () => {
         const w = load();
         w.jobs["deploy-sandbox"].if = "github.event_name == 'push' || github.event_name == 'workflow_dispatch'";
         expect(deployEnvironmentsOffMain(w)).toEqual(["deploy-sandbox runs on refs/heads/feature", "deploy-sandbox runs on refs/tags/v1"]);
+        const v = load();
+        v.jobs["preview-production"].if = "github.event_name != 'pull_request'";
+        v.jobs["preview-production"].needs = "test";
+        expect(deployEnvironmentsOffMain(v)).toEqual([
+            "preview-production runs on refs/heads/feature",
+            "preview-production runs on refs/tags/v1",
+        ]);
     });
-    it("uses exactly the three documented environments", () => {
+    it("uses exactly the four documented environments", () => {
         expect(
             entries(load())
                 .map(([, job]) => job.environment)
                 .filter(Boolean),
-        ).toEqual(["sandbox-preview", "sandbox", "production"]);
+        ).toEqual(["sandbox-preview", "sandbox", "production-preview", "production"]);
     });
 });
 
@@ -408,10 +453,10 @@ describe("deploys", () => {
             ["deploy-sandbox", "sandbox", "sandbox"],
             ["deploy-production", "production", "production"],
         ]);
-        expect(jobs["deploy-production"].needs).toBe("deploy-sandbox");
+        expect(upstream(load(), "deploy-production")).toContain("deploy-sandbox");
     });
-    it("hand the API key to the deploy (and the preview before it) in the step's env only", () => {
-        for (const [name, job] of deployJobs()) {
+    it("hand the API key to a deploy or a preview in the step's env only", () => {
+        for (const [name, job] of entries(load())) {
             const withKey = job.steps.filter((s) => s.env?.QREDO_API_KEY !== undefined);
             expect(
                 withKey.map((s) => s.env?.QREDO_API_KEY),
@@ -422,12 +467,6 @@ describe("deploys", () => {
                 name,
             ).toBe(true);
         }
-    });
-    it("preview production inside the gated production job, before its deploy", () => {
-        const job = load().jobs["deploy-production"];
-        const preview = index(job, (s) => /npm run pulumi -- preview --stack production\b/.test(s.run ?? ""));
-        expect(preview).toBeGreaterThan(index(job, isAws));
-        expect(preview).toBeLessThan(index(job, (s) => s.id === "deploy"));
     });
     it("replace a stored API key only when the run-by-hand input names that stack", () => {
         const w = load();
@@ -464,6 +503,154 @@ describe("deploys", () => {
             expect(summary?.env, name).toEqual({ VERIFY_OUTCOME: "${{ steps.verify.outcome }}" });
             for (const step of [upload, summary]) expect(step?.if, name).toBe("${{ !cancelled() && steps.deploy.outcome == 'success' }}");
         }
+    });
+});
+
+describe("the production preview runs in its own job, on main, before the gated deploy", () => {
+    it("holds for the workflow", () => {
+        const w = load();
+        expect(productionPreviewProblems(w)).toEqual([]);
+        expect(w.jobs["deploy-production"].needs).toBe("preview-production");
+        const steps = w.jobs["preview-production"].steps;
+        const preview = index(w.jobs["preview-production"], (s) => s.name === "Preview production");
+        expect(preview).toBeGreaterThan(index(w.jobs["preview-production"], isAws));
+        expect(steps[preview].run).toBe(
+            ".github/scripts/stack-api-key.sh production\nnpm run pulumi -- preview --stack production --diff --non-interactive\n",
+        );
+    });
+    it("catches the preview moved back into the deploy job", () => {
+        const w = load();
+        const preview = w.jobs["preview-production"].steps.find((s) => s.name === "Preview production");
+        const deploy = w.jobs["deploy-production"];
+        deploy.steps.splice(
+            index(deploy, (s) => s.id === "deploy"),
+            0,
+            preview as Step,
+        );
+        delete w.jobs["preview-production"];
+        deploy.needs = "deploy-sandbox";
+        expect(productionPreviewProblems(w)).toEqual([
+            "deploy-production previews production inside a deploy job",
+            "deploy-production: environment production",
+            "deploy-production: concurrency group deploy-production",
+            "deploy-production does not wait for a production preview",
+            "deploy-production has a preview step",
+        ]);
+    });
+    it("catches a deploy that no longer waits for the preview, and a missing preview", () => {
+        const w = load();
+        w.jobs["deploy-production"].needs = "deploy-sandbox";
+        expect(productionPreviewProblems(w)).toEqual(["deploy-production does not wait for a production preview"]);
+        delete w.jobs["preview-production"];
+        expect(productionPreviewProblems(w)).toEqual([
+            "0 jobs preview production",
+            "deploy-production does not wait for a production preview",
+        ]);
+    });
+    it("catches the preview off main, in another environment, or in a deploy's concurrency group", () => {
+        const w = load();
+        const job = w.jobs["preview-production"];
+        job.if = "always()";
+        job.environment = "production";
+        job.concurrency = { group: "deploy-production", "cancel-in-progress": true };
+        job.steps = job.steps.filter((s) => !s.run?.includes("$GITHUB_STEP_SUMMARY"));
+        expect(productionPreviewProblems(w)).toEqual([
+            "preview-production: environment production",
+            "preview-production runs on refs/pull/7/merge",
+            "preview-production runs on refs/heads/feature",
+            "preview-production runs on refs/tags/v1",
+            "preview-production: concurrency group deploy-production",
+            "preview-production: may be cancelled",
+            "preview-production: no job summary",
+        ]);
+        job.if = "github.event_name == 'pull_request'";
+        job.concurrency = undefined;
+        // Its needs (deploy-sandbox, main only) still keep it off the pull request.
+        expect(productionPreviewProblems(w)).toEqual([
+            "preview-production: environment production",
+            "preview-production does not run for push on main",
+            "preview-production does not run for workflow_dispatch on main",
+            "preview-production: concurrency group undefined",
+            "preview-production: may be cancelled",
+            "preview-production: no job summary",
+        ]);
+    });
+    it("says in the job summary where the diff is", () => {
+        const summary = load().jobs["preview-production"].steps.find((s) => s.run?.includes("$GITHUB_STEP_SUMMARY"));
+        expect(summary?.env).toBeUndefined();
+        expect(summary?.run).toContain("is in this job's log, step **Preview production**");
+    });
+});
+
+describe("stack-api-key.sh, with a stand-in npm", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stack-api-key-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    // Answers `npm run --silent pulumi -- config --json` with FAKE_CONFIG (fails when empty) and
+    // records what `config set` read on stdin.
+    writeFileSync(
+        join(dir, "npm"),
+        [
+            "#!/bin/sh",
+            'echo "$*" >> "$FAKE_DIR/calls"',
+            'case "$*" in',
+            '  *"config set"*) cat > "$FAKE_DIR/stdin" ;;',
+            '  *--json*) [ -n "$FAKE_CONFIG" ] || { echo "error: no stack" >&2; exit 255; }; printf "%s" "$FAKE_CONFIG" ;;',
+            "esac",
+            "",
+        ].join("\n"),
+    );
+    chmodSync(join(dir, "npm"), 0o755);
+    const run = (config: string, apiKey?: string) => {
+        rmSync(join(dir, "calls"), { force: true });
+        const result = spawnSync("bash", [join(root, ".github/scripts/stack-api-key.sh"), "sandbox"], {
+            encoding: "utf8",
+            env: {
+                PATH: `${dir}:${process.env.PATH ?? ""}`,
+                FAKE_DIR: dir,
+                FAKE_CONFIG: config,
+                ...(apiKey === undefined ? {} : { QREDO_API_KEY: apiKey }),
+            },
+            timeout: 20_000,
+        });
+        const calls = spawnSync("cat", [join(dir, "calls")], { encoding: "utf8" })
+            .stdout.trim()
+            .split("\n");
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+    };
+    const holdsKey = JSON.stringify({ "qredo-partner-keys:apiKey": { value: "[secret]", secret: true } });
+    const noKey = JSON.stringify({ "aws:region": { value: "eu-west-1", secret: false } });
+
+    it("needs no QREDO_API_KEY when the stack file holds the key, and keeps that key", () => {
+        const result = run(holdsKey);
+        expect(result).toMatchObject({ status: 0, stderr: "" });
+        expect(result.stdout).toBe("stack sandbox already holds an API key: the preview uses it (QREDO_API_KEY is not read)\n");
+        expect(result.calls).toEqual(["run --silent pulumi -- config --stack sandbox --json"]);
+        expect(run(holdsKey, "other-key").calls).toHaveLength(1);
+    });
+    it("fails clearly, changing nothing, when neither the stack file nor the environment has a key", () => {
+        for (const apiKey of [undefined, ""]) {
+            const result = run(noKey, apiKey);
+            expect(result.status).toBe(2);
+            expect(result.stderr).toBe(
+                "stack sandbox holds no API key and QREDO_API_KEY is empty: commit the encrypted apiKey in stacks/Pulumi.sandbox.yaml (docs/pipeline.md, Setting it up), or add the QREDO_API_KEY secret to this job's environment\n",
+            );
+            expect(result.calls).toHaveLength(1);
+        }
+    });
+    it("stores QREDO_API_KEY, trimmed, through stdin when the stack has none", () => {
+        const result = run(noKey, "  stand-in-key\n");
+        expect(result.status).toBe(0);
+        expect(result.calls[1]).toBe("run --silent pulumi -- config set --stack sandbox --secret apiKey");
+        expect(readFileSync(join(dir, "stdin"), "utf8")).toBe("stand-in-key");
+        expect(result.stdout + result.stderr).not.toContain("stand-in-key");
+    });
+    it("reports a stack it cannot read as that, not as a missing key", () => {
+        const result = run("", "stand-in-key");
+        expect(result.status).toBe(1);
+        expect(result.stderr).toBe(
+            "error: no stack\ncould not read the configuration of stack sandbox (see the error above): check PULUMI_BACKEND_URL and this job's AWS role\n",
+        );
+        expect(result.calls).toHaveLength(1);
     });
 });
 
