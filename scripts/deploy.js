@@ -13,11 +13,11 @@
 const { rmSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, PulumiCli, ensureInstalledAndBuilt, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
-const { explicitKey, localKey, validKey } = require("./lib/apiKeySource.js");
+const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
 const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileText } = require("./lib/backend.js");
-const { exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
+const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
-const { configuredKey, deployedKey, planKeyChange, unfinishedMessage } = require("./lib/keyState.js");
+const { configuredKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
 const { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically } = require("./lib/publicKeyFile.js");
 
 const say = reporter("deploy");
@@ -52,6 +52,16 @@ function readStack(stack) {
 }
 
 /**
+ * The keyVersion of the key generation in the stack's state: outputs are
+ * written only when `up` succeeds, the state also after a failed one. Only
+ * that field is read; the export (secrets encrypted) is never printed.
+ * @param {string} stack
+ */
+function stateKeyVersion(stack) {
+    return stateGeneration(pulumi.run(["stack", "export", "--stack", stack], { capture: true }).stdout);
+}
+
+/**
  * The API key to store (undefined: keep the stack's). Decided before any change.
  * @param {import("./lib/deployOptions.js").DeployOptions} options @param {boolean} hasKey
  * @param {{ value: string, source: string } | undefined} given @param {import("./lib/apiKeySource.js").RawKey | undefined} local
@@ -60,6 +70,12 @@ function readStack(stack) {
 function chooseApiKey(options, hasKey, given, local) {
     const { stack } = options;
     if (given !== undefined) {
+        if (!hasKey && given.source === "$QREDO_API_KEY" && !process.env.CI) {
+            // Outside CI the variable may be left over from a deploy of another stack in this shell.
+            throw refuse(
+                `stack ${stack} has no API key yet, and QREDO_API_KEY is set: outside CI it is not taken for a stack that has no key, since it may be another stack's key left over in this shell. Save ${stack}'s key from the Qredo Web App in a file and pass it: npm run deploy -- ${stack} --api-key-file PATH (or unset QREDO_API_KEY and save it as ./apikey).`,
+            );
+        }
         if (!hasKey) {
             return given;
         }
@@ -76,10 +92,12 @@ function chooseApiKey(options, hasKey, given, local) {
         return given;
     }
     if (local !== undefined && hasKey) {
-        say(
-            `ignoring ./apikey: stack ${stack} already has an API key, and ./apikey is only picked up for a stack that has none. To replace ${stack}'s key with it: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
+        // Left in place it would be picked up by the next stack that has no key (production, say).
+        throw refuse(
+            `./apikey exists, but stack ${stack} already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. Remove ./apikey if it is this stack's key (rm apikey), or replace this stack's key with it: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
         );
-    } else if (local !== undefined) {
+    }
+    if (local !== undefined) {
         return {
             value: validKey(local, say),
             source: local.source,
@@ -95,6 +113,62 @@ function chooseApiKey(options, hasKey, given, local) {
     return undefined;
 }
 
+/**
+ * Without --yes pulumi asks before it updates, and needs a terminal on both
+ * ends to do so. The suggested command is rebuilt from the parsed options
+ * (quoted), never from argv: a key pasted in place of a path stays out of it.
+ * @param {import("./lib/deployOptions.js").DeployOptions} options
+ */
+function checkTerminal(options) {
+    if (options.yes || (process.stdin.isTTY && process.stdout.isTTY)) {
+        return;
+    }
+    const withYes = commandLine(options, ["--yes"]);
+    if (process.stdin.isTTY) {
+        throw refuse(
+            `stdout is not a terminal (is the output piped, e.g. into tee?), and pulumi needs one to ask for confirmation. Run it without the pipe, or pass --yes to update without asking: ${withYes}`,
+        );
+    }
+    throw refuse(
+        `there is no terminal to confirm the update on. Run it in a terminal, or pass --yes to update without asking (pipelines): ${withYes}`,
+    );
+}
+
+/**
+ * The key state to set (or undefined), after checking the step against the
+ * stack file and what is deployed (outputs and state); says what it applies.
+ * @param {import("./lib/deployOptions.js").DeployOptions} options @param {Record<string, { value?: unknown }>} config
+ * @param {import("./lib/keyState.js").DeployedKey | undefined} deployed @param {string} outLabel
+ */
+function planKey(options, config, deployed, outLabel) {
+    const { stack } = options;
+    const from = configuredKey(stack, config);
+    /** @type {import("./lib/keyState.js").Step} */
+    const step = options.promote ? "promote" : options.rotate ? (options.immediate ? "rotate-immediate" : "rotate") : "plain";
+    const { immediate, replacePending } = options;
+    const to = planKeyChange({ stack, step, replacePending, immediate, configured: from, deployed });
+    // After an update that stopped part way, the stack still runs what its outputs say.
+    const runs = deployed?.unfinished ? deployed.outputVersion : deployed?.version;
+    const rising = step === "plain" && runs !== undefined && from.version > runs;
+    if (rising) {
+        // A rotation committed to the stack file (the pipeline's way to rotate): applied as written, and said.
+        say(
+            `stacks/Pulumi.${stack}.yaml asks for keyVersion ${from.version} (${from.stage}); the stack runs keyVersion ${runs}: this update ${deployed?.unfinished ? "finishes generating" : "generates"} a new key.`,
+        );
+    }
+    const immediateNow = (rising && from.stage === "current") || step === "rotate-immediate";
+    if (immediateNow && replacePending) {
+        say(
+            `warning: the discarded staged key's version keeps its AWSPENDING label in Secrets Manager (this update does not remove it): if you have not taken it off, do it now, or signers on @qredo-partner-keys/client fall back to it: aws secretsmanager update-secret-version-stage --secret-id ARN --version-stage AWSPENDING --remove-from-version-id VERSION_ID`,
+        );
+    }
+    if (immediateNow) {
+        say(immediateWarning(outLabel));
+    }
+    const finish = `npm run deploy -- ${stack}${immediate ? " --immediate" : ""}${replacePending ? " --replace-pending" : ""}`;
+    return { step, from, to, rising, again: finish };
+}
+
 /** @param {string[]} argv */
 async function main(argv) {
     const options = parseOptions(argv, process.env);
@@ -103,13 +177,14 @@ async function main(argv) {
         return;
     }
     const { stack } = options;
-    const environment = stackEnvironment(stack, projectDir);
-    if (!options.yes && !(process.stdin.isTTY && process.stdout.isTTY)) {
+    if (options.apiKeyFile !== undefined && !keyGivenAsPath(options.apiKeyFile)) {
         throw refuse(
-            `there is no terminal to confirm the update on. Run it in a terminal, or pass --yes to update without asking (pipelines): npm run deploy -- ${argv.join(" ")} --yes`,
+            "the value of --api-key-file is not a file and looks like the API key itself; it is not repeated here. Save the key in a file and pass that file's path: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.",
         );
     }
-    const outLabel = options.publicKeyOut ?? defaultPublicKeyFile(environment);
+    const environment = stackEnvironment(stack, projectDir);
+    checkTerminal(options);
+    const outLabel = options.publicKeyOut ?? defaultPublicKeyFile(stack, environment);
     const outFile = userPath(outLabel);
     const outProblem = outputProblem(outFile, outLabel);
     if (outProblem !== undefined) {
@@ -135,7 +210,7 @@ async function main(argv) {
         );
     }
     if (provider === "passphrase") {
-        pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ newStack: !exists, code: exit.usage })) };
+        pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ stack, newStack: !exists, code: exit.usage })) };
         if (environment === "production") {
             say(
                 `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME` : `create the stack with --secrets-provider awskms://alias/NAME`}`,
@@ -143,19 +218,8 @@ async function main(argv) {
         }
     }
     const { config, outputs } = exists ? readStack(stack) : { config: {}, outputs: {} };
-    const from = configuredKey(stack, config);
-    const step = options.promote ? "promote" : options.rotate ? (options.immediate ? "rotate-immediate" : "rotate") : "plain";
-    const deployed = deployedKey(outputs);
-    const to = planKeyChange({ stack, step, replacePending: options.replacePending, configured: from, deployed });
-    if (step === "plain" && deployed !== undefined && from.version > deployed.version) {
-        // A rotation committed to the stack file (the pipeline's way to rotate): applied as written, and said.
-        say(
-            `stacks/Pulumi.${stack}.yaml asks for keyVersion ${from.version} (${from.stage}); the stack runs keyVersion ${deployed.version}: this update generates a new key.`,
-        );
-        if (from.stage === "current") {
-            say(immediateWarning(outLabel));
-        }
-    }
+    const deployed = exists ? deployedKey(outputs, stateKeyVersion(stack)) : undefined;
+    const { step, from, to, rising, again } = planKey(options, config, deployed, outLabel);
     const apiKey = chooseApiKey(options, config[apiKeyName] !== undefined, given, local);
 
     // ---- changes from here on
@@ -188,15 +252,12 @@ async function main(argv) {
         ]);
         say(`set keyVersion ${from.version} → ${to.version}, keyStage ${from.stage} → ${to.stage} in stacks/Pulumi.${stack}.yaml`);
     }
-    if (step === "rotate-immediate") {
-        say(immediateWarning(outLabel));
-    }
 
     const up = await pulumi.runLong(["up", "--stack", stack, ...(options.yes ? ["--yes"] : [])]);
     if (up.interrupted !== undefined || up.status !== 0) {
         const outcome = up.interrupted !== undefined ? `was interrupted (${up.interrupted})` : `failed or was declined (exit ${up.status})`;
         throw new CliError(
-            unfinishedMessage({ stack, step, from, to, outcome }),
+            unfinishedMessage({ stack, step, from, to, outcome, again, rising }),
             up.interrupted === "SIGTERM" ? 143 : up.interrupted ? exit.interrupted : exit.pulumiFailed,
         );
     }
@@ -211,7 +272,7 @@ async function main(argv) {
     console.log(
         `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint })}`,
     );
-    if (step === "rotate-immediate") {
+    if (step === "rotate-immediate" || (rising && from.stage === "current")) {
         say(immediateWarning(displayPath(outFile)));
     }
 }

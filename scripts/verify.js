@@ -20,6 +20,7 @@ const {
     runMain,
     userPath,
 } = require("./lib/cli.js");
+const { defaultPublicKeyFile } = require("./lib/publicKeyFile.js");
 
 /** Exit codes, documented in the README. */
 const exit = { ok: 0, checkFailed: 1, cannotRun: 2 };
@@ -28,7 +29,8 @@ const usage = `usage: npm run verify -- <stack> [--public-key-file PATH] [--live
 
   <stack>                   a deployed stack of this project
   --public-key-file PATH    the public key file that was uploaded to Qredo, to check it too
-                            (default: public-<environment>.pem, when that file exists)
+                            (default: what npm run deploy writes, public-<environment>.pem
+                            or public-<stack>-<environment>.pem, when it exists)
   --live                    send a signed GET {partnerApiBaseUrl}/assets with each stored key
                             and report which one Qredo accepts: exit 0 only when it accepts
                             the key signers use now (AWSCURRENT)`;
@@ -84,11 +86,12 @@ function readOutputs(pulumi, stack) {
 }
 
 /**
- * The public key file to compare: the one named, else public-<environment>.pem when it exists.
- * @param {string | undefined} named @param {string} environment
+ * The public key file to compare: the one named, else the file npm run deploy
+ * writes by default (publicKeyFile.js) when it exists.
+ * @param {string | undefined} named @param {string} stack @param {string} environment
  * @returns {{ pem?: string, note?: string }}
  */
-function uploadedPublicKey(named, environment) {
+function uploadedPublicKey(named, stack, environment) {
     if (named !== undefined) {
         const file = userPath(named);
         if (!existsSync(file)) {
@@ -96,7 +99,7 @@ function uploadedPublicKey(named, environment) {
         }
         return { pem: readFileSync(file, "utf8") };
     }
-    const fallback = `public-${environment}.pem`;
+    const fallback = defaultPublicKeyFile(stack, environment);
     if (!existsSync(userPath(fallback))) {
         return {};
     }
@@ -120,7 +123,7 @@ async function main(argv) {
         throw new CliError(`--public-key-file ${options.publicKeyFile}: no such file.`, exit.cannotRun);
     }
     const { outputs, region } = readOutputs(pulumi, options.stack);
-    const uploaded = uploadedPublicKey(options.publicKeyFile, outputs.environment);
+    const uploaded = uploadedPublicKey(options.publicKeyFile, options.stack, outputs.environment);
 
     const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
     /** @type {typeof import("../src/verify")} */

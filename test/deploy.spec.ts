@@ -101,14 +101,14 @@ describe.concurrent("API keys across stacks", () => {
         expect(existsSync(join(where.cwd, "public-sandbox.pem"))).toBe(true);
         expect(existsSync(join(where.cwd, "public-production.pem"))).toBe(false);
 
-        // a new ./apikey does not replace the key of a stack that has one
+        // a new ./apikey does not replace the key of a stack that has one, nor is it left for the next stack
         writeFileSync(join(where.cwd, "apikey"), makeApiKey());
         const again = await h.run(where, ["sandbox", "--yes"]);
-        expect(again.status).toBe(0);
+        expect(again.status).toBe(2);
         expect(again.stderr).toContain(
-            "deploy: ignoring ./apikey: stack sandbox already has an API key, and ./apikey is only picked up for a stack that has none. To replace sandbox's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
+            "Remove ./apikey if it is this stack's key (rm apikey), or replace this stack's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
         );
-        expect(changes(again).slice(changes(production).length)).toEqual(["up --stack sandbox --yes"]);
+        expect(changes(again).slice(changes(production).length)).toEqual([]);
     });
 
     it("QREDO_API_KEY equal to the stored key is no change; a different one is stored only with --replace-api-key", async () => {
@@ -143,6 +143,7 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         const viaEnv = await h.run(h.place(), ["sandbox", "--yes"], {
             PULUMI_BACKEND_URL: "s3://team-state",
             QREDO_API_KEY: makeApiKey(),
+            CI: "true",
             ...aws,
         });
         expect(viaEnv.status).toBe(0);
@@ -150,7 +151,11 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         const other = h.place();
         mkdirSync(join(other.home, ".pulumi"));
         writeFileSync(join(other.home, ".pulumi", "credentials.json"), JSON.stringify({ current: "https://api.pulumi.com" }));
-        const viaLogin = await h.run(other, ["production", "--yes"], { PULUMI_BACKEND_URL: undefined, QREDO_API_KEY: makeApiKey() });
+        const viaLogin = await h.run(other, ["production", "--yes"], {
+            PULUMI_BACKEND_URL: undefined,
+            QREDO_API_KEY: makeApiKey(),
+            CI: "true",
+        });
         expect(viaLogin.status).toBe(0);
         expect(viaLogin.stderr).toContain("using the configured Pulumi backend (logged in)");
         expect(viaLogin.stderr).not.toContain("passphrase");
@@ -174,7 +179,11 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
                 "production",
                 "--yes",
             ],
-            { cwd: h.project, encoding: "utf8", env: h.env(where, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey() }) },
+            {
+                cwd: h.project,
+                encoding: "utf8",
+                env: h.env(where, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey(), CI: "true" }),
+            },
         );
         expect(run.stdout).toContain("New stack: choose a passphrase for its secrets (keep it; it cannot be recovered): ");
         expect(run.stdout).toContain("Repeat the passphrase: ");
@@ -205,7 +214,11 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
                 "sandbox",
                 "--yes",
             ],
-            { cwd: h.project, encoding: "utf8", env: h.env(other, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey() }) },
+            {
+                cwd: h.project,
+                encoding: "utf8",
+                env: h.env(other, { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: makeApiKey(), CI: "true" }),
+            },
         );
         expect(mismatch.status).toBe(2);
         expect(mismatch.stdout).toContain("the two passphrases differ; nothing was created. Run again.");
@@ -220,7 +233,7 @@ describe.concurrent("faults", () => {
         const run = await h.run(
             where,
             ["sandbox", "--yes"],
-            { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_UP_WAIT_SIGNAL: "1" },
+            { QREDO_API_KEY: makeApiKey(), CI: "true", FAKE_PULUMI_UP_WAIT_SIGNAL: "1" },
             {
                 onStdout: (text, pid) => {
                     if (!signalled && text.includes("waiting for a signal")) {
@@ -239,8 +252,8 @@ describe.concurrent("faults", () => {
 
     it("exits 1 without writing a public key when up fails, or when the key does not match its fingerprint", async () => {
         const [failed, mismatched] = await Promise.all([
-            h.run(h.place(), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_UP_EXIT: "255" }),
-            h.run(h.place(), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), FAKE_PULUMI_BAD_FINGERPRINT: "1" }),
+            h.run(h.place(), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", FAKE_PULUMI_UP_EXIT: "255" }),
+            h.run(h.place(), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", FAKE_PULUMI_BAD_FINGERPRINT: "1" }),
         ]);
         expect(failed.status).toBe(1);
         expect(failed.stderr).toContain(
@@ -272,7 +285,7 @@ describe.concurrent("prerequisites and entry points", () => {
         const bare = mkdtempSync(join(h.work, "bare-"));
         cpSync(h.project, bare, { recursive: true, filter: (source) => !/node_modules|\.pulumi-state/.test(source) });
         try {
-            const run = await h.run(h.place(undefined, bare), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), ...aws });
+            const run = await h.run(h.place(undefined, bare), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", ...aws });
             expect(run.status).toBe(0);
             expect(run.npmCalls.map((c) => c.args)).toEqual([["ci", "--ignore-scripts", "--no-audit", "--no-fund"]]);
             expect(run.npmCalls[0].envNames.filter((n) => /QREDO|AWS|TOKEN|PASSPHRASE/.test(n))).toEqual([]);

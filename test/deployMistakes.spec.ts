@@ -92,7 +92,7 @@ const mistakes: Mistake[] = [
         name: "an unknown stack",
         args: ["staging"],
         status: 2,
-        message: "printf 'config:\\n  qredo-partner-keys:environment: sandbox\\n' >> stacks/Pulumi.staging.yaml    # or production",
+        message: "printf 'config:\\n  qredo-partner-keys:environment: sandbox\\n' > stacks/Pulumi.staging.yaml    # or production",
     },
     {
         name: "no --yes and no terminal",
@@ -128,7 +128,8 @@ const mistakes: Mistake[] = [
         name: "--immediate without --rotate",
         args: ["sandbox", "--immediate"],
         status: 2,
-        message: "--immediate only qualifies --rotate: npm run deploy -- sandbox --rotate --immediate",
+        message:
+            "--immediate without --rotate applies an immediate rotation that stacks/Pulumi.sandbox.yaml asks for, and it asks for none: keyVersion 1 (keyStage current); the stack has no deployed key yet. To rotate immediately: npm run deploy -- sandbox --rotate --immediate",
     },
     {
         name: "--public-key-out a directory",
@@ -191,7 +192,7 @@ beforeAll(async () => {
                 const where: Place = h.place(m.existing ? { sandbox: deployedStack(h.keys[0], { apiKey: storedKey }) } : undefined);
                 m.files?.(where.cwd);
                 const yes = m.noYes || m.args.includes("--yes") ? [] : ["--yes"];
-                return h.run(where, [...m.args, ...yes], { QREDO_API_KEY: makeApiKey(), ...m.env });
+                return h.run(where, [...m.args, ...yes], { QREDO_API_KEY: makeApiKey(), CI: "true", ...m.env });
             }),
         )),
     );

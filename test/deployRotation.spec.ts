@@ -22,7 +22,7 @@ describe("stage, upload, promote", () => {
     const runs: Record<string, Run> = {};
     beforeAll(async () => {
         where.place = h.place();
-        runs.first = await h.run(where.place, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey() });
+        runs.first = await h.run(where.place, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true" });
         runs.rotate = await h.run(where.place, ["sandbox", "--rotate", "--yes"]);
         runs.plainWhilePending = await h.run(where.place, ["sandbox", "--yes"]);
         runs.promote = await h.run(where.place, ["sandbox", "--promote", "--yes"]);
@@ -45,6 +45,7 @@ describe("stage, upload, promote", () => {
         expect(after(run, runs.first).filter((c) => !c.startsWith("stack output") && !c.startsWith("config --stack"))).toEqual([
             "version",
             "stack ls --json",
+            "stack export --stack sandbox",
             "config set-all --stack sandbox --plaintext keyVersion=2 --plaintext keyStage=pending",
             "up --stack sandbox --yes",
         ]);
@@ -100,7 +101,7 @@ describe("refusals that change nothing (exit 2)", () => {
             "--rotate --immediate while a key is pending",
             { sandbox: { keyVersion: 2, keyStage: "pending" } },
             ["--rotate", "--immediate"],
-            "already has a staged key",
+            "--rotate --immediate while keyVersion 2 is staged would leave AWSPENDING on that discarded staged key",
         ],
         [
             "a stack file whose keyVersion is behind the deployment",
@@ -213,7 +214,7 @@ describe("an up that fails or is declined during a rotation step", () => {
     it("after a failed or declined staging, says signers are unaffected and how to finish", () => {
         for (const { run } of runs.slice(0, 2)) {
             expect(run.stderr).toContain(
-                "Signers are not affected: a staged key is invisible to them, and key 1 is still the one they use (AWSCURRENT). To finish staging, run npm run deploy -- sandbox, then upload the public key and promote as it says.",
+                "Signers are not affected: a staged key is invisible to them, and key 1 is still the one they use (AWSCURRENT). The update may already have generated the new key, so do not revert stacks/Pulumi.sandbox.yaml: run the deploy again to finish (npm run deploy -- sandbox). Then upload the public key and promote as it says",
             );
         }
     });
@@ -246,7 +247,7 @@ describe("immediate rotation, replacing a staged key, and rotations committed to
         [runs.immediate, runs.replace, runs.committed] = await Promise.all([
             h.run(places.immediate, ["sandbox", "--rotate", "--immediate", "--yes"], { QREDO_API_KEY: undefined }),
             h.run(places.replace, ["sandbox", "--rotate", "--replace-pending", "--yes"], { QREDO_API_KEY: undefined }),
-            h.run(places.committed, ["production", "--yes"], { QREDO_API_KEY: undefined }),
+            h.run(places.committed, ["production", "--immediate", "--yes"], { QREDO_API_KEY: undefined }),
         ]);
     });
 
@@ -266,7 +267,7 @@ describe("immediate rotation, replacing a staged key, and rotations committed to
         expect(keyConfig(places.replace)).toEqual({ keyVersion: "3", keyStage: "pending" });
     });
 
-    it("a plain deploy applies a rotation committed to the stack file as written, without changing it, and warns", () => {
+    it("a plain deploy with --immediate applies an immediate rotation committed to the stack file, without changing it, and warns", () => {
         const run = runs.committed;
         expect(run.status).toBe(0);
         expect(commands(run).some((c) => c.startsWith("config set"))).toBe(false);

@@ -27,6 +27,28 @@ function explicitKey(apiKeyFile) {
     return env !== undefined && env !== "" ? { text: env, source: "$QREDO_API_KEY" } : undefined;
 }
 
+/**
+ * False when the value given for --api-key-file is no file and looks like the
+ * key itself (pasted in place of the path): it must then never be echoed, not
+ * even in "no such file". Base64 has "/" in its alphabet, so only a long run
+ * with one counts; a real key is about 106 characters.
+ * @param {string} value
+ */
+function keyGivenAsPath(value) {
+    if (existsSync(userPath(value))) {
+        return true;
+    }
+    let checked = false;
+    try {
+        /** @type {typeof import("@qredo-partner-keys/client")} */
+        const { checkApiKey } = require("@qredo-partner-keys/client");
+        checked = checkApiKey(unquote(value).value).ok;
+    } catch {
+        // not built yet (a fresh clone): the shape alone decides
+    }
+    return !(checked || /^[A-Za-z0-9+=_-]{40,}$/.test(value) || /^[A-Za-z0-9+/=_-]{80,}$/.test(value));
+}
+
 /** ./apikey where the user ran npm, read and decoded, or undefined when there is none. @returns {RawKey | undefined} */
 function localKey() {
     const file = userPath("apikey");
@@ -58,4 +80,4 @@ function validKey(raw, say) {
     return checked.value;
 }
 
-module.exports = { explicitKey, localKey, validKey };
+module.exports = { explicitKey, keyGivenAsPath, localKey, validKey };

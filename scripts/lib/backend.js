@@ -60,16 +60,19 @@ function secretsProviderKind(stackFile, backendUrl, requested) {
 /**
  * The passphrase environment for pulumi: what the user set, or asked on the
  * terminal (twice for a new stack, which fixes it for good).
- * @param {{ newStack: boolean, code: number }} options
+ * @param {{ stack: string, newStack: boolean, code: number }} options
  * @returns {Promise<Record<string, string>>}
  */
-async function passphraseEnv({ newStack, code }) {
+async function passphraseEnv({ stack, newStack, code }) {
     if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined || process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined) {
         return {};
     }
     if (!process.stdin.isTTY) {
+        const other = newStack
+            ? "or create the stack with --secrets-provider awskms://alias/NAME"
+            : `or move the stack to a KMS key (it then needs no passphrase): npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME`;
         throw new CliError(
-            "this stack encrypts its secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or create the stack with --secrets-provider awskms://alias/NAME.",
+            `${newStack ? "a new stack" : `stack ${stack}`} encrypts its secrets with a passphrase, and there is no terminal to ask for it on: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, ${other}.`,
             code,
         );
     }

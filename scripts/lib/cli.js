@@ -258,7 +258,17 @@ class PulumiCli {
         };
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
+        // `npm run` passes a signal to `sh -c`, and dash dies of it without
+        // passing it on: this process then only sees its parent change.
+        const parent = process.ppid;
+        const watch = setInterval(() => {
+            if (process.ppid !== parent) {
+                clearInterval(watch);
+                onSignal("SIGTERM");
+            }
+        }, 500);
         const stopListening = () => {
+            clearInterval(watch);
             process.off("SIGINT", onSignal);
             process.off("SIGTERM", onSignal);
         };

@@ -5,7 +5,7 @@
 "use strict";
 const { existsSync, readFileSync } = require("node:fs");
 const path = require("node:path");
-const { CliError, parseStackCommand } = require("./cli.js");
+const { CliError, parseStackCommand, userPath } = require("./cli.js");
 
 /** Exit codes, documented in docs/deploy.md. */
 const exit = {
@@ -33,10 +33,13 @@ options:
                              signers keep the current key until --promote
   --promote                  make the staged key the one signers use
   --immediate                with --rotate: the new key is current at once
-                             (signing FAILS until you upload it)
-  --replace-pending          with --rotate: discard a staged key that was never promoted
-  --public-key-out PATH      where to write the public key
-                             (default: public-<environment>.pem)
+                             (signing FAILS until you upload it); alone: apply the
+                             immediate rotation the stack file asks for
+  --replace-pending          with --rotate: discard a staged key that was never
+                             promoted; alone: apply the stack file's rotation that does
+  --public-key-out PATH      where to write the public key (default:
+                             public-<environment>.pem, or public-<stack>-<environment>.pem
+                             for a stack not named like its environment)
   --secrets-provider URL     for a new stack, e.g. awskms://alias/pulumi-qredo
   --yes                      update without the interactive confirmation (pipelines)
   --help                     this text`;
@@ -94,16 +97,22 @@ function parseOptions(argv, env) {
  * @param {string[]} argv @param {NodeJS.ProcessEnv} env
  */
 function refuseSwallowedFlags(argv, env) {
+    // Only "true" is what npm sets for a flag it took: an .npmrc with yes=false sets "".
     const swallowed = Object.keys(optionSpec).filter(
-        (name) => env[`npm_config_${name.replaceAll("-", "_")}`] !== undefined && !argv.includes(`--${name}`),
+        (name) => env[`npm_config_${name.replaceAll("-", "_")}`] === "true" && !argv.includes(`--${name}`),
     );
     if (swallowed.length === 0) {
         return;
     }
     const flags = swallowed.map((name) => `--${name}`).join(" ");
     const stack = argv.find((a) => !a.startsWith("-")) ?? "<stack>";
+    const rest = swallowed.some((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string") ? " …" : "";
+    // yes is also a real npm setting: an .npmrc with yes=true sets it for every run.
+    const npmrc = swallowed.includes("yes")
+        ? `\nIf your .npmrc sets yes=true, run node scripts/deploy.js ${stack} … directly (from the project folder), or remove that setting.`
+        : "";
     throw new CliError(
-        `npm kept ${flags} for itself (it set ${swallowed.map((n) => `npm_config_${n.replaceAll("-", "_")}`).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run deploy -- ${stack} ${flags}${swallowed.some((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string") ? " …" : ""}`,
+        `npm kept ${flags} for itself (it set ${swallowed.map((n) => `npm_config_${n.replaceAll("-", "_")}`).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run deploy -- ${stack} ${flags}${rest}${npmrc}`,
         exit.usage,
     );
 }
@@ -119,11 +128,11 @@ function checkCombination(o) {
             `--promote and --rotate cannot go together: promote the staged key first (npm run deploy -- ${o.stack} --promote), then rotate in a later step.`,
         );
     }
-    if (o.immediate && !o.rotate) {
-        refuse(`--immediate only qualifies --rotate: npm run deploy -- ${o.stack} --rotate --immediate`);
-    }
-    if (o.replacePending && !o.rotate) {
-        refuse(`--replace-pending only qualifies --rotate: npm run deploy -- ${o.stack} --rotate --replace-pending`);
+    // Without --rotate they accept a rotation the stack file asks for (keyState.js checks it asks for one).
+    if (o.promote && (o.immediate || o.replacePending)) {
+        refuse(
+            `--promote makes the staged key current and generates no key; --immediate and --replace-pending qualify a rotation. Promote with: npm run deploy -- ${o.stack} --promote`,
+        );
     }
     if (!/^[A-Za-z0-9_.-]+$/.test(o.stack)) {
         refuse(`"${o.stack}" is not a stack name: use letters, digits, "-", "_" and "." only (for example sandbox or production).`);
@@ -154,10 +163,52 @@ function stackEnvironment(stack, projectDir) {
     const guess = suggestStack(stack);
     throw new CliError(
         `stack "${stack}" is neither sandbox nor production, and stacks/Pulumi.${stack}.yaml does not say which Qredo environment it is.${guess === undefined ? "" : ` Did you mean ${guess}?\n    npm run deploy -- ${guess}`}
-If "${stack}" is meant to be a stack of its own, say which environment it holds (from the project folder), then run again:
-    printf 'config:\\n  qredo-partner-keys:environment: sandbox\\n' >> stacks/Pulumi.${stack}.yaml    # or production`,
+${ownStackFix(stack, text, file)}`,
         exit.usage,
     );
+}
+
+/**
+ * How to say which environment a stack holds: a new file with printf, or,
+ * when the file exists (appending a second config: block would break it),
+ * the line to add under its config: block.
+ * @param {string} stack @param {string} text @param {string} file
+ */
+function ownStackFix(stack, text, file) {
+    const line = "qredo-partner-keys:environment: sandbox";
+    if (!existsSync(file)) {
+        return `If "${stack}" is meant to be a stack of its own, say which environment it holds (from the project folder), then run again:
+    printf 'config:\\n  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or production`;
+    }
+    const where = /^config:/m.test(text) ? "under its config: block, indented like the other settings" : "in a config: block";
+    return `If "${stack}" is meant to be a stack of its own, add this line to stacks/Pulumi.${stack}.yaml ${where}, then run again:
+    ${line}    # or production`;
+}
+
+/**
+ * The deploy command for `o` plus `extra`, quoted for a POSIX shell. The API
+ * key file is named only when it exists (a checked path, never a pasted key).
+ * @param {DeployOptions} o @param {string[]} [extra]
+ */
+function commandLine(o, extra = []) {
+    const quote = (/** @type {string} */ v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
+    const words = [o.stack];
+    if (o.apiKeyFile !== undefined) {
+        words.push("--api-key-file", existsSync(userPath(o.apiKeyFile)) ? quote(o.apiKeyFile) : "PATH");
+    }
+    /** @type {[boolean, string][]} */
+    const flags = [
+        [o.replaceApiKey, "--replace-api-key"],
+        [o.rotate, "--rotate"],
+        [o.promote, "--promote"],
+        [o.immediate, "--immediate"],
+        [o.replacePending, "--replace-pending"],
+        [o.yes, "--yes"],
+    ];
+    words.push(...flags.filter(([on]) => on).map(([, flag]) => flag));
+    if (o.publicKeyOut !== undefined) words.push("--public-key-out", quote(o.publicKeyOut));
+    if (o.secretsProvider !== undefined) words.push("--secrets-provider", quote(o.secretsProvider));
+    return ["npm run deploy --", ...words, ...extra.filter((e) => !words.includes(e))].join(" ");
 }
 
 /** sandbox or production when `name` is a near miss (case, prefix, a typo or two). @param {string} name */
@@ -185,4 +236,4 @@ function distance(a, b) {
     return previous[b.length];
 }
 
-module.exports = { exit, parseOptions, stackEnvironment, suggestStack, usage };
+module.exports = { commandLine, exit, parseOptions, stackEnvironment, suggestStack, usage };

@@ -7,8 +7,14 @@ const { createHash, createPublicKey, randomBytes } = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 
-/** The default file name: one per environment, so sandbox and production never overwrite each other. @param {string} environment */
-const defaultPublicKeyFile = (environment) => `public-${environment}.pem`;
+/**
+ * The default file name: public-<environment>.pem for a stack named like its
+ * environment, else public-<stack>-<environment>.pem, so that no two stacks
+ * (sandbox and a "local" sandbox stack, say) overwrite each other's file.
+ * @param {string} stack @param {string} environment
+ */
+const defaultPublicKeyFile = (stack, environment) =>
+    stack === environment ? `public-${environment}.pem` : `public-${stack}-${environment}.pem`;
 
 /**
  * The PEM and its SHA-256 fingerprint, or a reason not to write it.

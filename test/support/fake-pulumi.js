@@ -10,13 +10,15 @@
 // Faults, by environment: FAKE_PULUMI_UP_EXIT=N (up fails), FAKE_PULUMI_UP_DECLINE=1
 // (up prints what the CLI prints when the confirmation is declined, exit 255),
 // FAKE_PULUMI_UP_WAIT_SIGNAL=1 (up waits for SIGINT/SIGTERM and records it),
+// FAKE_PULUMI_UP_PARTIAL=1 (up fails after replacing the key generation in the state, as a
+// real update can: the state holds the new keyVersion, the outputs the old),
 // FAKE_PULUMI_HANG=<command> (that command never answers), FAKE_PULUMI_VERSION,
 // FAKE_PULUMI_BAD_FINGERPRINT=1.
 "use strict";
 const { createHash, createPublicKey, generateKeyPairSync } = require("node:crypto");
 const { appendFileSync, existsSync, readFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
-const { saveState, shownConfig, writeAnswers } = require("./fakePulumiState.js");
+const { exported, saveState, shownConfig, writeAnswers } = require("./fakePulumiState.js");
 
 const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);
 const statePath = path.join(dir, "state.json");
@@ -69,6 +71,21 @@ function newPublicKey() {
     return generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
 }
 
+/** The outputs that name AWS resources, as the program makes them (default prefix, region and base URL). @param {string} name @param {string} environment */
+function names(name, environment) {
+    const secret = (/** @type {string} */ what) => `qredo/partner-api/${environment}/${what}`;
+    const arn = (/** @type {string} */ what) => `arn:aws:secretsmanager:eu-west-2:123456789012:secret:${secret(what)}-AbC123`;
+    return {
+        environment,
+        privateKeySecretName: secret("private-key"),
+        privateKeySecretArn: arn("private-key"),
+        apiKeySecretName: secret("api-key"),
+        apiKeySecretArn: arn("api-key"),
+        readPolicyArn: `arn:aws:iam::123456789012:policy/qredo-partner-keys-${name}-read`,
+        partnerApiBaseUrl: "https://api.qredo.network/api/v1/p",
+    };
+}
+
 function up() {
     const name = /** @type {string} */ (flag("--stack"));
     const stack = stackOrFail(name);
@@ -94,12 +111,19 @@ function up() {
     }
     const keyVersion = Number(stack.config["qredo-partner-keys:keyVersion"]?.value ?? 1);
     const keyStage = stack.config["qredo-partner-keys:keyStage"]?.value ?? "current";
+    if (process.env.FAKE_PULUMI_UP_PARTIAL) {
+        stack.generation = keyVersion; // the RandomId (and the private key) replaced; no outputs written
+        save();
+        fail("update failed");
+    }
+    delete stack.generation;
     if (stack.outputs === null || stack.outputs.keyVersion !== keyVersion) {
         const publicKey = newPublicKey();
         const der = publicKey.export({ type: "spki", format: "der" });
         stack.outputs = {
-            environment: stack.config["qredo-partner-keys:environment"]?.value ?? name,
+            ...names(name, stack.config["qredo-partner-keys:environment"]?.value ?? name),
             keyVersion,
+            keyId: createHash("sha256").update(der).digest("hex").slice(0, 16),
             publicKeyPem: publicKey.export({ type: "spki", format: "pem" }),
             publicKeyFingerprintSha256: process.env.FAKE_PULUMI_BAD_FINGERPRINT
                 ? "0".repeat(64)
@@ -158,6 +182,15 @@ if (process.env.FAKE_PULUMI_HANG === positionals.slice(0, 2).join(" ") || proces
     up();
 } else if (command === "stack" && sub === "output" && args.includes("--json")) {
     console.log(JSON.stringify(stackOrFail(flag("--stack")).outputs ?? {}, null, 2));
+} else if (command === "stack" && sub === "output" && positionals[2] !== undefined) {
+    const outputs = stackOrFail(flag("--stack")).outputs ?? {};
+    if (!(positionals[2] in outputs)) {
+        fail(`current stack does not have output property '${positionals[2]}'`);
+    }
+    console.log(String(outputs[positionals[2]])); // the plain value, as the real CLI prints a string
+} else if (command === "stack" && sub === "export") {
+    const name = /** @type {string} */ (flag("--stack"));
+    console.log(JSON.stringify(exported(name, stackOrFail(name)), null, 2));
 } else {
     process.stderr.write(`fake pulumi: unsupported call: ${args.join(" ")}\n`);
     process.exit(99);

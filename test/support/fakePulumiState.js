@@ -9,7 +9,8 @@ const { mkdirSync, rmSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 
 /**
- * @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null }} Stack
+ * @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null,
+ *   generation?: number }} Stack  generation: the keyVersion in the key generation's keepers in the state, when it differs from the outputs' (a failed up)
  * @typedef {{ stacks: Record<string, Stack>, keysUsed?: number }} State
  */
 
@@ -21,6 +22,37 @@ function shownConfig(stack) {
         shown[key] = entry.secret ? { secret: true } : { value: entry.value, secret: false };
     }
     return shown;
+}
+
+/**
+ * `pulumi stack export`: the deployment's resources as the real CLI exports
+ * them, secrets encrypted; only the key generation (RandomId) carries
+ * anything the deploy reads.
+ * @param {string} name @param {Stack} stack
+ */
+function exported(name, stack) {
+    const keyVersion = stack.generation ?? stack.outputs?.keyVersion;
+    const urn = (/** @type {string} */ type, /** @type {string} */ id) => `urn:pulumi:${name}::qredo-partner-keys::${type}::${id}`;
+    const resources =
+        keyVersion === undefined
+            ? []
+            : [
+                  { urn: urn("pulumi:pulumi:Stack", `qredo-partner-keys-${name}`), type: "pulumi:pulumi:Stack" },
+                  {
+                      urn: urn("random:index/randomId:RandomId", "partner-api-key-generation"),
+                      type: "random:index/randomId:RandomId",
+                      inputs: { byteLength: 8, keepers: { keyVersion: String(keyVersion) } },
+                      outputs: { byteLength: 8, hex: "00112233aabbccdd", keepers: { keyVersion: String(keyVersion) } },
+                  },
+                  {
+                      urn: urn("tls:index/privateKey:PrivateKey", "partner-api-private-key"),
+                      type: "tls:index/privateKey:PrivateKey",
+                      outputs: {
+                          privateKeyPem: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:AAAA" },
+                      },
+                  },
+              ];
+    return { version: 3, deployment: { manifest: {}, resources } };
 }
 
 /** What the read-only calls print, as fake-pulumi.js prints it. @param {string} dir @param {State} state */
@@ -35,6 +67,7 @@ function writeAnswers(dir, state) {
     for (const [name, stack] of Object.entries(state.stacks)) {
         writeFileSync(path.join(answers, `config-${name}.json`), `${JSON.stringify(shownConfig(stack), null, 2)}\n`);
         writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
+        writeFileSync(path.join(answers, `export-${name}.json`), `${JSON.stringify(exported(name, stack), null, 2)}\n`);
         // `config get --stack NAME KEY` by its full key: the real CLI prints secrets decrypted there too.
         for (const [key, entry] of Object.entries(stack.config)) {
             writeFileSync(path.join(answers, `get-${name}-${key}`), `${entry.value}\n`);
@@ -48,4 +81,4 @@ function saveState(dir, state) {
     writeAnswers(dir, state);
 }
 
-module.exports = { saveState, shownConfig, writeAnswers };
+module.exports = { exported, saveState, shownConfig, writeAnswers };

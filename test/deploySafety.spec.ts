@@ -1,0 +1,388 @@
+// npm run deploy refusing what would hurt: a key generation the state holds
+// but the outputs do not (a failed up), stack-file rotations without the flag
+// that says they were meant, an API key carried between stacks or echoed, a
+// leftover ./apikey; npm and shell pitfalls (swallowed flags, an orphaned
+// script after npm is killed). Stand-in pulumi; one project copy.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseOptions } from "../scripts/lib/deployOptions.js";
+import { defaultPublicKeyFile } from "../scripts/lib/publicKeyFile.js";
+import { systemPath } from "./support/fakeCli";
+import { saveState, type State } from "./support/fakePulumiState.js";
+import { changes, commands, DeployHarness, deployedStack, type Place, readLines, type Run } from "./support/deployRun";
+import { makeApiKey } from "./support/providers.js";
+
+const h = new DeployHarness();
+beforeAll(() => {
+    h.setUp();
+    writeFileSync(join(h.project, "stacks", "Pulumi.local.yaml"), "config:\n  qredo-partner-keys:environment: sandbox\n");
+    writeFileSync(join(h.project, "stacks", "Pulumi.weird.yaml"), "config:\n  aws:region: eu-west-2\n");
+});
+afterAll(() => h.tearDown());
+
+const storedKey = makeApiKey();
+/** A deployed stack: keyVersion/keyStage in the stack file, and what its outputs say. */
+const stack = (file: [number, "current" | "pending"], deployed: [number, "current" | "pending"]) =>
+    deployedStack(h.keys[0], {
+        apiKey: storedKey,
+        keyVersion: file[0],
+        keyStage: file[1],
+        deployedVersion: deployed[0],
+        deployedStage: deployed[1],
+    });
+const later = (run: Run, before: Run) => ({ ...run, calls: run.calls.slice(before.calls.length) });
+
+describe("a failed up that already replaced the key generation", () => {
+    const runs: Record<string, Run> = {};
+    let where: Place;
+    beforeAll(async () => {
+        where = h.place({
+            production: {
+                ...stack([1, "current"], [1, "current"]),
+                outputs: { ...stack([1, "current"], [1, "current"]).outputs, environment: "production" },
+            },
+        });
+        runs.rotate = await h.run(where, ["production", "--rotate", "--yes"], { FAKE_PULUMI_UP_PARTIAL: "1" });
+        // `git revert` of the staging change: the stack file is back at keyVersion 1
+        const state = h.stateOf(where) as unknown as State;
+        delete state.stacks.production.config["qredo-partner-keys:keyVersion"];
+        delete state.stacks.production.config["qredo-partner-keys:keyStage"];
+        saveState(where.state, state);
+        runs.reverted = await h.run(where, ["production", "--yes"]);
+        runs.rotateAgain = await h.run(where, ["production", "--rotate", "--yes"]);
+        const restored = h.stateOf(where) as unknown as State;
+        restored.stacks.production.config["qredo-partner-keys:keyVersion"] = { value: "2", secret: false };
+        restored.stacks.production.config["qredo-partner-keys:keyStage"] = { value: "pending", secret: false };
+        saveState(where.state, restored);
+        runs.finish = await h.run(where, ["production", "--yes"]);
+    });
+
+    it("the failed --rotate says not to revert the stack file but to run the deploy again", () => {
+        expect(runs.rotate.status).toBe(1);
+        expect(runs.rotate.stderr).toContain(
+            "do not revert stacks/Pulumi.production.yaml: run the deploy again to finish (npm run deploy -- production).",
+        );
+        expect(runs.rotate.stderr).toContain(
+            "If you declined at the confirmation and nothing was deployed, you can also restore the file instead: git checkout -- stacks/Pulumi.production.yaml",
+        );
+    });
+
+    it("a plain deploy of the reverted file is refused from the state (outputs still say 1), before any change", () => {
+        const run = later(runs.reverted, runs.rotate);
+        expect(run.status).toBe(2);
+        expect(commands(run)).toContain("stack export --stack production");
+        expect(changes(run)).toEqual([]);
+        expect(run.stderr).toContain(
+            "deploy: error: stacks/Pulumi.production.yaml asks for keyVersion 1, but the last update of stack production stopped part way: its state already holds the new key for keyVersion 2, but its outputs still say keyVersion 1. Deploying keyVersion 1 would replace that key with yet another one that nobody has uploaded. Do not revert stacks/Pulumi.production.yaml: set keyVersion back to 2 (with the keyStage the rotation asked for), then run npm run deploy -- production to finish.",
+        );
+        expect(run.stdout + run.stderr).not.toContain("ciphertext");
+    });
+
+    it("--rotate is refused until the unfinished update is finished", () => {
+        const run = later(runs.rotateAgain, runs.reverted);
+        expect(run.status).toBe(2);
+        expect(changes(run)).toEqual([]);
+        expect(run.stderr).toContain(
+            "Finish that update first: npm run deploy -- production (with keyVersion 2 in stacks/Pulumi.production.yaml), then run this step.",
+        );
+    });
+
+    it("with the stack file at keyVersion 2 again, a plain deploy finishes the staging", () => {
+        expect(runs.finish.status).toBe(0);
+        expect(runs.finish.stdout).toContain("(keyVersion 2, pending)");
+        expect(h.stateOf(where).stacks.production.outputs).toMatchObject({ keyVersion: 2, keyStage: "pending" });
+    });
+});
+
+describe("a plain deploy applies the stack file under the rotation rules", () => {
+    const cases: {
+        name: string;
+        file: [number, "current" | "pending"];
+        deployed: [number, "current" | "pending"];
+        args?: string[];
+        status: number;
+        message?: string;
+    }[] = [
+        {
+            name: "an immediate rotation without --immediate",
+            file: [2, "current"],
+            deployed: [1, "current"],
+            status: 2,
+            message:
+                "deploy: error: stacks/Pulumi.sandbox.yaml asks for keyVersion 2 (keyStage current), but the stack runs keyVersion 1 (keyStage current): that is an immediate rotation, and signing FAILS from this update until the new public key is uploaded. If the key must stop working now, run again with --immediate: npm run deploy -- sandbox --immediate. Otherwise stage it: set keyStage: pending in stacks/Pulumi.sandbox.yaml.",
+        },
+        {
+            name: "an immediate rotation with --immediate",
+            file: [2, "current"],
+            deployed: [1, "current"],
+            args: ["--immediate"],
+            status: 0,
+        },
+        { name: "a staged rotation", file: [2, "pending"], deployed: [1, "current"], status: 0 },
+        { name: "a promotion", file: [2, "current"], deployed: [2, "pending"], status: 0 },
+        {
+            name: "a rotation that discards a staged key, without --replace-pending",
+            file: [3, "pending"],
+            deployed: [2, "pending"],
+            status: 2,
+            message:
+                "deploy: error: stacks/Pulumi.sandbox.yaml asks for keyVersion 3 (keyStage pending), but the stack runs keyVersion 2 (keyStage pending): applying it throws the staged key away (anything uploaded for it stops working). If it was never uploaded and that is what you want, run again with --replace-pending: npm run deploy -- sandbox --replace-pending. Otherwise promote the staged key first (keyStage: current, same keyVersion).",
+        },
+        { name: "the same with --replace-pending", file: [3, "pending"], deployed: [2, "pending"], args: ["--replace-pending"], status: 0 },
+        {
+            name: "a rise by two",
+            file: [3, "pending"],
+            deployed: [1, "current"],
+            status: 2,
+            message:
+                "deploy: error: stacks/Pulumi.sandbox.yaml asks for keyVersion 3 (keyStage pending), but the stack runs keyVersion 1 (keyStage current): keyVersion may rise by exactly 1 per deploy. Set keyVersion to 2 in stacks/Pulumi.sandbox.yaml, then run again.",
+        },
+        {
+            name: "current back to pending",
+            file: [2, "pending"],
+            deployed: [2, "current"],
+            status: 2,
+            message: "This copy of the stack file is older than the deployment",
+        },
+        {
+            name: "an immediate rotation while a key is staged, with --immediate",
+            file: [3, "current"],
+            deployed: [2, "pending"],
+            args: ["--immediate"],
+            status: 2,
+            message:
+                "--immediate while keyVersion 2 is staged would leave AWSPENDING on that discarded staged key: the new key's version gets only AWSCURRENT, and the staged version keeps its label (versions are retained on delete), so signers built on @qredo-partner-keys/client would fall back to the discarded key on a 401. Nothing was changed. Promote the staged key first (npm run deploy -- sandbox --promote, once it is uploaded), or replace it (npm run deploy -- sandbox --rotate --replace-pending, which moves AWSPENDING to the new key, since a staging label sits on one version only). If the staged key must stop working now (promoting it is not the way), take its label off: aws secretsmanager update-secret-version-stage --secret-id ARN --version-stage AWSPENDING --remove-from-version-id VERSION_ID (ARN: npm run pulumi -- stack output --stack sandbox privateKeySecretArn; VERSION_ID: the version listed with AWSPENDING by aws secretsmanager describe-secret --secret-id ARN --query VersionIdsToStages), then retry with --replace-pending as well: npm run deploy -- sandbox --immediate --replace-pending",
+        },
+        {
+            name: "--rotate --immediate while a key is staged",
+            file: [2, "pending"],
+            deployed: [2, "pending"],
+            args: ["--rotate", "--immediate"],
+            status: 2,
+            message: "deploy: error: --rotate --immediate while keyVersion 2 is staged would leave AWSPENDING on that discarded staged key",
+        },
+        {
+            name: "--immediate with no immediate rotation in the stack file",
+            file: [2, "current"],
+            deployed: [2, "current"],
+            args: ["--immediate"],
+            status: 2,
+            message:
+                "deploy: error: --immediate without --rotate applies an immediate rotation that stacks/Pulumi.sandbox.yaml asks for, and it asks for none: keyVersion 2 (keyStage current); the stack runs keyVersion 2 (keyStage current). To rotate immediately: npm run deploy -- sandbox --rotate --immediate",
+        },
+    ];
+    const runs: Run[] = [];
+    beforeAll(async () => {
+        runs.push(
+            ...(await Promise.all(
+                cases.map((c) => h.run(h.place({ sandbox: stack(c.file, c.deployed) }), ["sandbox", ...(c.args ?? []), "--yes"])),
+            )),
+        );
+    });
+
+    it.each(cases.map((c, i) => [c.name, i] as const))("%s", (_name, i) => {
+        const [c, run] = [cases[i], runs[i]];
+        expect(run.status, run.stderr).toBe(c.status);
+        if (c.status === 0) {
+            expect(changes(run)).toContain("up --stack sandbox --yes");
+        } else {
+            expect(changes(run)).toEqual([]);
+            expect(run.stderr).toContain(c.message);
+        }
+    });
+});
+
+describe("API key sources", () => {
+    const runs: Record<string, Run> = {};
+    const places: Record<string, Place> = {};
+    beforeAll(async () => {
+        places.envNew = h.place();
+        places.ci = h.place();
+        places.leftover = h.place({ sandbox: stack([1, "current"], [1, "current"]) });
+        writeFileSync(join(places.leftover.cwd, "apikey"), makeApiKey());
+        [runs.envNew, runs.ci, runs.leftover, runs.pasted, runs.noTerminal] = await Promise.all([
+            h.run(places.envNew, ["production", "--yes"], { QREDO_API_KEY: storedKey }),
+            h.run(places.ci, ["production", "--yes"], { QREDO_API_KEY: storedKey, CI: "true" }),
+            h.run(places.leftover, ["sandbox", "--yes"]),
+            h.run(h.place(), ["sandbox", "--yes", "--api-key-file", storedKey]),
+            h.run(h.place(), ["sandbox", "--api-key-file", "missing", "--public-key-out", "my keys/pub.pem"]),
+        ]);
+    });
+
+    it("QREDO_API_KEY is not taken for a stack with no key outside CI", () => {
+        expect(runs.envNew.status).toBe(2);
+        expect(changes(runs.envNew)).toEqual([]);
+        expect(runs.envNew.stderr).toContain(
+            "deploy: error: stack production has no API key yet, and QREDO_API_KEY is set: outside CI it is not taken for a stack that has no key, since it may be another stack's key left over in this shell. Save production's key from the Qredo Web App in a file and pass it: npm run deploy -- production --api-key-file PATH (or unset QREDO_API_KEY and save it as ./apikey).",
+        );
+    });
+
+    it("on CI (the pipeline) QREDO_API_KEY is stored in a new stack", () => {
+        expect(runs.ci.status).toBe(0);
+        expect(h.stateOf(places.ci).stacks.production.config["qredo-partner-keys:apiKey"].value).toBe(storedKey);
+    });
+
+    it("a leftover ./apikey next to a stack that has a key is refused and left alone", () => {
+        expect(runs.leftover.status).toBe(2);
+        expect(changes(runs.leftover)).toEqual([]);
+        expect(existsSync(join(places.leftover.cwd, "apikey"))).toBe(true);
+        expect(runs.leftover.stderr).toContain(
+            "deploy: error: ./apikey exists, but stack sandbox already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. Remove ./apikey if it is this stack's key (rm apikey), or replace this stack's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
+        );
+    });
+
+    it("the key itself passed as --api-key-file is refused without being repeated", () => {
+        expect(runs.pasted.status).toBe(2);
+        expect(runs.pasted.calls).toEqual([]);
+        expect(runs.pasted.stderr).not.toContain(storedKey.slice(0, 24));
+        expect(runs.pasted.stderr).toContain(
+            "deploy: error: the value of --api-key-file is not a file and looks like the API key itself; it is not repeated here. Save the key in a file and pass that file's path: --api-key-file PATH.",
+        );
+    });
+
+    it("the no-terminal suggestion is built from the options, quoted, naming only a key file that exists", () => {
+        expect(runs.noTerminal.status).toBe(2);
+        expect(runs.noTerminal.stderr).toContain(
+            "(pipelines): npm run deploy -- sandbox --api-key-file PATH --public-key-out 'my keys/pub.pem' --yes\n",
+        );
+    });
+});
+
+describe("npm, the shell and the terminal", () => {
+    it("npm_config_<flag> counts as swallowed only when it is exactly true; yes names the .npmrc way out", () => {
+        expect(parseOptions(["sandbox"], { npm_config_yes: "" })?.yes).toBe(false);
+        expect(parseOptions(["sandbox"], { npm_config_rotate: "false" })?.rotate).toBe(false);
+        expect(() => parseOptions(["sandbox"], { npm_config_yes: "true" })).toThrow(
+            "npm kept --yes for itself (it set npm_config_yes), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --yes\nIf your .npmrc sets yes=true, run node scripts/deploy.js sandbox … directly (from the project folder), or remove that setting.",
+        );
+        let message = "";
+        try {
+            parseOptions(["sandbox"], { npm_config_rotate: "true" });
+        } catch (error) {
+            message = (error as Error).message;
+        }
+        expect(message).toBe(
+            "npm kept --rotate for itself (it set npm_config_rotate), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --rotate",
+        );
+    });
+
+    it("SIGTERM to `npm run deploy` reaches pulumi up although sh drops it, and the script exits", async () => {
+        const where = h.place({ sandbox: stack([1, "current"], [1, "current"]) });
+        let signalled = false;
+        const started = Date.now();
+        const run = await h.run(
+            where,
+            ["deploy", "--", "sandbox", "--yes"],
+            { PATH: `${systemPath()[0]}:${h.fakePath}`, FAKE_PULUMI_UP_WAIT_SIGNAL: "1" },
+            {
+                command: ["npm", "run", "--silent"],
+                onStdout: (text, pid) => {
+                    if (!signalled && text.includes("waiting for a signal")) {
+                        signalled = true;
+                        process.kill(pid, "SIGTERM");
+                    }
+                },
+            },
+        );
+        expect(signalled).toBe(true);
+        expect(readLines<{ signal: string }>(join(where.state, "signals.jsonl"))).toEqual([{ signal: "SIGTERM" }]);
+        expect(run.stderr).toContain("deploy: error: `pulumi up` was interrupted (SIGTERM); its output is above.");
+        expect(Date.now() - started).toBeLessThan(10_000); // not the stand-in's own 20 s limit
+        const pulumiPid = Number(readFileSync(join(where.state, "up.pid"), "utf8"));
+        expect(() => process.kill(pulumiPid, 0)).toThrow();
+    }, 30_000);
+
+    it("stdout piped: says so before suggesting --yes", () => {
+        const where = h.place({ sandbox: stack([1, "current"], [1, "current"]) });
+        let output = "";
+        try {
+            execFileSync(
+                "python3",
+                [
+                    join(__dirname, "support", "pty_answer.py"),
+                    "--",
+                    "sh",
+                    "-c",
+                    `"${process.execPath}" scripts/deploy.js sandbox > "${join(where.cwd, "out.txt")}"`,
+                ],
+                { cwd: h.project, env: h.env(where, {}), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+            );
+        } catch (error) {
+            output = String((error as { stdout: string }).stdout);
+            expect((error as { status: number }).status).toBe(2);
+        }
+        expect(output).toContain(
+            "deploy: error: stdout is not a terminal (is the output piped, e.g. into tee?), and pulumi needs one to ask for confirmation. Run it without the pipe, or pass --yes to update without asking: npm run deploy -- sandbox --yes",
+        );
+    });
+});
+
+describe("messages and files", () => {
+    const runs: Record<string, Run> = {};
+    const places: Record<string, Place> = {};
+    beforeAll(async () => {
+        places.local = h.place();
+        places.output = h.place();
+        [runs.local, runs.passphrase, runs.weird, runs.deployed] = await Promise.all([
+            h.run(places.local, ["local", "--yes"], { QREDO_API_KEY: storedKey, CI: "true" }),
+            h.run(h.place({ sandbox: stack([1, "current"], [1, "current"]) }), ["sandbox", "--yes"], {
+                PULUMI_CONFIG_PASSPHRASE: undefined,
+            }),
+            h.run(h.place(), ["weird", "--yes"]),
+            h.run(places.output, ["sandbox", "--yes"], { QREDO_API_KEY: storedKey, CI: "true" }),
+        ]);
+        runs.output = await h.run(
+            places.output,
+            ["stack", "output", "--stack", "sandbox", "publicKeyFingerprintSha256"],
+            {},
+            { script: "pulumi.js" },
+        );
+    });
+
+    it("a stack not named like its environment writes public-<stack>-<environment>.pem", () => {
+        expect(defaultPublicKeyFile("sandbox", "sandbox")).toBe("public-sandbox.pem");
+        expect(defaultPublicKeyFile("local", "sandbox")).toBe("public-local-sandbox.pem");
+        expect(runs.local.status, runs.local.stderr).toBe(0);
+        expect(existsSync(join(places.local.cwd, "public-local-sandbox.pem"))).toBe(true);
+        expect(existsSync(join(places.local.cwd, "public-sandbox.pem"))).toBe(false);
+    });
+
+    it("no passphrase and no terminal for an existing stack: says change-secrets-provider, not create", () => {
+        expect(runs.passphrase.status).toBe(2);
+        expect(runs.passphrase.stderr).toContain(
+            "deploy: error: stack sandbox encrypts its secrets with a passphrase, and there is no terminal to ask for it on: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or move the stack to a KMS key (it then needs no passphrase): npm run pulumi -- stack change-secrets-provider --stack sandbox awskms://alias/NAME.",
+        );
+    });
+
+    it("an unknown stack whose file exists: the line to add under config:, no printf", () => {
+        expect(runs.weird.status).toBe(2);
+        expect(runs.weird.stderr).toContain(
+            'If "weird" is meant to be a stack of its own, add this line to stacks/Pulumi.weird.yaml under its config: block, indented like the other settings, then run again:\n    qredo-partner-keys:environment: sandbox    # or production',
+        );
+        expect(runs.weird.stderr).not.toContain("printf");
+    });
+
+    it("the stand-in answers `stack output --stack S NAME` with the plain value, and has every output", () => {
+        expect(runs.deployed.status).toBe(0);
+        const outputs = h.stateOf(places.output).stacks.sandbox.outputs ?? {};
+        expect(runs.output.stdout).toBe(`${outputs.publicKeyFingerprintSha256}\n`);
+        expect(Object.keys(outputs).sort()).toEqual(
+            [
+                "apiKeySecretArn",
+                "apiKeySecretName",
+                "environment",
+                "keyId",
+                "keyStage",
+                "keyVersion",
+                "partnerApiBaseUrl",
+                "privateKeySecretArn",
+                "privateKeySecretName",
+                "publicKeyFingerprintSha256",
+                "publicKeyPem",
+                "readPolicyArn",
+            ].sort(),
+        );
+    });
+});
