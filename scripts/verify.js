@@ -136,6 +136,7 @@ async function main(argv) {
         report = await verifyStack({
             stack: options.stack,
             outputs,
+            publicKeyFile: defaultPublicKeyFile(options.stack, outputs.environment),
             client,
             ...(uploaded.pem === undefined ? {} : { uploadedPublicKeyPem: uploaded.pem }),
             ...(options.live ? { live: {} } : {}),
@@ -147,7 +148,7 @@ async function main(argv) {
     console.log(
         `Verifying stack ${options.stack} (${outputs.environment}, keyVersion ${outputs.keyVersion}, keyStage ${keyStageOf(outputs)}):`,
     );
-    console.log(`Phase: ${describePhase(options.stack, outputs)}`);
+    console.log(`Phase: ${describePhase(options.stack, outputs, defaultPublicKeyFile(options.stack, outputs.environment))}`);
     if (uploaded.note !== undefined) {
         console.log(uploaded.note);
     }

@@ -43,6 +43,8 @@ export class CannotVerify extends Error {}
 export interface VerifyInput {
     readonly stack: string;
     readonly outputs: StackOutputs;
+    /** The public key file the deploy writes for this stack, named in the advice (scripts/lib/publicKeyFile.js). */
+    readonly publicKeyFile: string;
     readonly client: SecretsManagerClient;
     /** The public key file that was uploaded to Qredo, if the caller has it. */
     readonly uploadedPublicKeyPem?: string;
@@ -131,7 +133,13 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
         live: {
             current,
             ...(pending === undefined ? {} : { pending }),
-            verdict: liveVerdict({ stack: input.stack, outputs, current, ...(pending === undefined ? {} : { pending }) }),
+            verdict: liveVerdict({
+                stack: input.stack,
+                outputs,
+                publicKeyFile: input.publicKeyFile,
+                current,
+                ...(pending === undefined ? {} : { pending }),
+            }),
         },
     };
 }

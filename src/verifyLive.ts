@@ -15,11 +15,10 @@ export interface LiveVerdict {
     readonly message: string;
 }
 
-const publicKeyFile = (outputs: StackOutputs) => `public-${outputs.environment}.pem`;
 const promoteCommand = (stack: string) => `npm run deploy -- ${stack} --promote`;
 
 /** The rotation phase in words, with the next step when there is one. */
-export function describePhase(stack: string, outputs: StackOutputs): string {
+export function describePhase(stack: string, outputs: StackOutputs, publicKeyFile: string): string {
     const generation = outputs.keyVersion;
     if ((outputs.keyStage ?? "current") === "current") {
         const older = outputs.keyStage === undefined ? " (this deployment predates staged rotation, so its key is current)" : "";
@@ -27,7 +26,7 @@ export function describePhase(stack: string, outputs: StackOutputs): string {
     }
     return (
         `rotation staged: key generation ${generation} is pending (AWSPENDING) while signers keep using the previous key (AWSCURRENT). ` +
-        `Next: upload ${publicKeyFile(outputs)} in the Qredo Web App (signers built on @qredo-partner-keys/client switch to the new key by themselves), ` +
+        `Next: upload ${publicKeyFile} in the Qredo Web App (signers built on @qredo-partner-keys/client switch to the new key by themselves), ` +
         `then promote it: \`${promoteCommand(stack)}\`.`
     );
 }
@@ -35,15 +34,18 @@ export function describePhase(stack: string, outputs: StackOutputs): string {
 export function liveVerdict({
     stack,
     outputs,
+    publicKeyFile,
     current,
     pending,
 }: {
     stack: string;
     outputs: StackOutputs;
+    /** The file the deploy wrote the public key to, named in the advice. */
+    publicKeyFile: string;
     current: LiveAnswer;
     pending?: LiveAnswer;
 }): LiveVerdict {
-    const upload = `upload ${publicKeyFile(outputs)} (the publicKeyPem output) in the Qredo Web App for ${outputs.environment}`;
+    const upload = `upload ${publicKeyFile} (the publicKeyPem output) in the Qredo Web App for ${outputs.environment}`;
     if (current === "accepted") {
         if (pending === undefined) {
             return { code: 0, message: "Qredo accepts the current key (AWSCURRENT), the one signers use." };
