@@ -24,6 +24,12 @@ const say = reporter("deploy");
 const pulumi = new PulumiCli(exit.pulumiFailed);
 const apiKeyName = "qredo-partner-keys:apiKey";
 
+/**
+ * A checked API key and where it came from. localFile: ./apikey, removed once
+ * the stack holds the key; unchanged: the stack already holds it (only remove).
+ * @typedef {{ value: string, source: string, localFile?: string, unchanged?: boolean }} ApiKey
+ */
+
 /** @param {string} message */
 function refuse(message) {
     return new CliError(message, exit.usage);
@@ -64,8 +70,8 @@ function stateKeyVersion(stack) {
 /**
  * The API key to store (undefined: keep the stack's). Decided before any change.
  * @param {import("./lib/deployOptions.js").DeployOptions} options @param {boolean} hasKey
- * @param {{ value: string, source: string } | undefined} given @param {import("./lib/apiKeySource.js").RawKey | undefined} local
- * @returns {{ value: string, source: string, localFile?: string } | undefined}
+ * @param {ApiKey | undefined} given @param {import("./lib/apiKeySource.js").RawKey | undefined} local
+ * @returns {ApiKey | undefined}
  */
 function chooseApiKey(options, hasKey, given, local) {
     const { stack } = options;
@@ -82,7 +88,8 @@ function chooseApiKey(options, hasKey, given, local) {
         const stored = pulumi.run(["config", "get", "--stack", stack, "apiKey"], { capture: true }).stdout.trim();
         if (stored === given.value) {
             say(`the API key from ${given.source} is the one stack ${stack} already stores: no change`);
-            return undefined;
+            // Nothing to store, but ./apikey must still go: left in place, the next new stack would take it.
+            return given.localFile === undefined ? undefined : { ...given, unchanged: true };
         }
         if (!options.replaceApiKey) {
             throw refuse(
@@ -106,7 +113,7 @@ function chooseApiKey(options, hasKey, given, local) {
     }
     if (!hasKey) {
         throw refuse(
-            `stack ${stack} has no API key yet. Save the key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH, or set QREDO_API_KEY.`,
+            `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).`,
         );
     }
     say(`keeping the API key already stored in stack ${stack}`);
@@ -198,7 +205,12 @@ async function main(argv) {
 
     pulumi.ensureInstalled(exit.noPulumiCli);
     ensureInstalledAndBuilt(say, exit.setupFailed);
-    const given = rawGiven && { value: validKey(rawGiven, say), source: rawGiven.source };
+    /** @type {ApiKey | undefined} */
+    const given = rawGiven && {
+        value: validKey(rawGiven, say),
+        source: rawGiven.source,
+        ...(rawGiven.localFile === undefined ? {} : { localFile: rawGiven.localFile }),
+    };
     const backend = chooseBackend(say, exit.usage);
     pulumi.env = backend.env;
     const provider = secretsProviderKind(stackFileText(projectDir, stack), backend.url, options.secretsProvider);
@@ -232,8 +244,10 @@ async function main(argv) {
         ]);
     }
     if (apiKey !== undefined) {
-        pulumi.run(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: apiKey.value });
-        say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
+        if (!apiKey.unchanged) {
+            pulumi.run(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: apiKey.value });
+            say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
+        }
         if (apiKey.localFile !== undefined) {
             rmSync(apiKey.localFile);
             say(`removed ./apikey: the key now lives only in stack ${stack} (encrypted), so it cannot be picked up for another stack`);

@@ -111,6 +111,29 @@ describe.concurrent("API keys across stacks", () => {
         expect(changes(again).slice(changes(production).length)).toEqual([]);
     });
 
+    it("./apikey passed by name is removed once the stack holds it (also when already stored), so the next stack takes nothing", async () => {
+        const where = h.place();
+        const key = makeApiKey();
+        writeFileSync(join(where.cwd, "apikey"), key);
+        const first = await h.run(where, ["sandbox", "--yes", "--api-key-file", "./apikey"]);
+        expect(first.status).toBe(0);
+        expect(first.stderr).toContain("deploy: removed ./apikey: the key now lives only in stack sandbox (encrypted)");
+        expect(existsSync(join(where.cwd, "apikey"))).toBe(false);
+
+        writeFileSync(join(where.cwd, "apikey"), key);
+        const same = await h.run(where, ["sandbox", "--yes", "--api-key-file", "apikey"]);
+        expect(same.status).toBe(0);
+        expect(same.stderr).toContain("deploy: the API key from apikey is the one stack sandbox already stores: no change");
+        expect(same.stderr).toContain("deploy: removed ./apikey");
+        expect(changes(same).slice(changes(first).length)).toEqual(["up --stack sandbox --yes"]);
+        expect(existsSync(join(where.cwd, "apikey"))).toBe(false);
+
+        const production = await h.run(where, ["production", "--yes"]);
+        expect(production.status).toBe(2);
+        expect(production.stderr).toContain("stack production has no API key yet.");
+        expect(Object.keys(h.stateOf(where).stacks)).toEqual(["sandbox"]);
+    });
+
     it("QREDO_API_KEY equal to the stored key is no change; a different one is stored only with --replace-api-key", async () => {
         const [first, second] = [makeApiKey(), makeApiKey()];
         const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: first }) });

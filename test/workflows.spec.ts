@@ -50,7 +50,8 @@ const load = (): Workflow => YAML.parse(read(pipeline));
 const setupAction = () => YAML.parse(read(".github/actions/setup/action.yml")) as { runs: { steps: Step[] } };
 const entries = (w: Workflow) => Object.entries(w.jobs);
 const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
-const deploysStack = (job: Job) => /npm run deploy -- (\w+)/.exec(runs(job))?.[1];
+const deployCommand = /(?:npm run deploy --|node scripts\/deploy\.js) (\w+)/;
+const deploysStack = (job: Job) => deployCommand.exec(runs(job))?.[1];
 const index = (job: Job, test: (s: Step) => boolean) => job.steps.findIndex(test);
 const isSetup = (s: Step) => s.uses === "./.github/actions/setup";
 const isAws = (s: Step) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") ?? false;
@@ -455,6 +456,21 @@ describe("deploys", () => {
         ]);
         expect(upstream(load(), "deploy-production")).toContain("deploy-sandbox");
     });
+    it("run the deploy script exec'd, so that a cancelled run's signal reaches it rather than npm's shell", () => {
+        const direct = (job: Job) =>
+            job.steps
+                .flatMap((s) => (s.run ?? "").split("\n"))
+                .filter((line) => deployCommand.test(line))
+                .map((line) => /^\s*exec node scripts\/deploy\.js /.test(line));
+        for (const [, job] of deployJobs()) {
+            expect(direct(job).length).toBeGreaterThan(0);
+            expect(direct(job).every(Boolean)).toBe(true);
+        }
+        const w = load();
+        const step = w.jobs["deploy-production"].steps.find((s) => s.id === "deploy")!;
+        step.run = step.run!.replace(/exec node scripts\/deploy\.js/g, "npm run deploy --");
+        expect(direct(w.jobs["deploy-production"]).every(Boolean)).toBe(false);
+    });
     it("hand the API key to a deploy or a preview in the step's env only", () => {
         for (const [name, job] of entries(load())) {
             const withKey = job.steps.filter((s) => s.env?.QREDO_API_KEY !== undefined);
@@ -463,7 +479,7 @@ describe("deploys", () => {
                 name,
             ).toEqual(withKey.map(() => "${{ secrets.QREDO_API_KEY }}"));
             expect(
-                withKey.every((s) => /npm run deploy --|stack-api-key\.sh/.test(s.run ?? "")),
+                withKey.every((s) => deployCommand.test(s.run ?? "") || /stack-api-key\.sh/.test(s.run ?? "")),
                 name,
             ).toBe(true);
         }
@@ -479,7 +495,7 @@ describe("deploys", () => {
             const deploy = job.steps.find((s) => s.id === "deploy");
             expect(deploy?.env?.REPLACE_API_KEY, name).toBe(`\${{ inputs.replace-api-key == '${deploysStack(job)}' }}`);
             expect(deploy?.run, name).toMatch(
-                /if \[ "\$REPLACE_API_KEY" = true \]; then\n\s+npm run deploy -- \w+ --yes --replace-api-key /,
+                /if \[ "\$REPLACE_API_KEY" = true \]; then\n\s+exec node scripts\/deploy\.js \w+ --yes --replace-api-key /,
             );
             expect(runs(job).match(/--replace-api-key/g), name).toHaveLength(1);
             // The new ciphertext must reach the repository, or the next deploy refuses the new key.

@@ -18,7 +18,10 @@ const { exit } = require("./deployOptions.js");
 function explicitKey(apiKeyFile) {
     try {
         if (apiKeyFile !== undefined) {
-            return { text: readApiKeyFile(userPath(apiKeyFile), `--api-key-file ${apiKeyFile}`, apiKeyFile), source: apiKeyFile };
+            const file = userPath(apiKeyFile);
+            const text = readApiKeyFile(file, `--api-key-file ${apiKeyFile}`, apiKeyFile);
+            // ./apikey given by name is still ./apikey: removed once stored, like the one picked up.
+            return { text, source: apiKeyFile, ...(isLocalKeyFile(file) ? { localFile: file } : {}) };
         }
     } catch (error) {
         throw error instanceof ApiKeyInputError ? new CliError(error.message, exit.usage) : error;
@@ -47,6 +50,15 @@ function keyGivenAsPath(value) {
         // not built yet (a fresh clone): the shape alone decides
     }
     return !(checked || /^[A-Za-z0-9+=_-]{40,}$/.test(value) || /^[A-Za-z0-9+/=_-]{80,}$/.test(value));
+}
+
+/**
+ * Whether `file` names ./apikey where the user ran npm (`apikey`, `./apikey`, its
+ * absolute path). By name only: a file that ./apikey links to is the user's own.
+ * @param {string} file
+ */
+function isLocalKeyFile(file) {
+    return file === userPath("apikey");
 }
 
 /** ./apikey where the user ran npm, read and decoded, or undefined when there is none. @returns {RawKey | undefined} */
