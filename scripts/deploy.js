@@ -173,7 +173,7 @@ function planKey(options, config, deployed, outLabel) {
         say(immediateWarning(outLabel));
     }
     const finish = `npm run deploy -- ${stack}${immediate ? " --immediate" : ""}${replacePending ? " --replace-pending" : ""}`;
-    return { step, from, to, rising, again: finish };
+    return { step, from, to, rising, runs, again: finish };
 }
 
 /** @param {string[]} argv */
@@ -231,7 +231,7 @@ async function main(argv) {
     }
     const { config, outputs } = exists ? readStack(stack) : { config: {}, outputs: {} };
     const deployed = exists ? deployedKey(outputs, stateKeyVersion(stack)) : undefined;
-    const { step, from, to, rising, again } = planKey(options, config, deployed, outLabel);
+    const { step, from, to, rising, runs, again } = planKey(options, config, deployed, outLabel);
     const apiKey = chooseApiKey(options, config[apiKeyName] !== undefined, given, local);
 
     // ---- changes from here on
@@ -264,7 +264,11 @@ async function main(argv) {
             "--plaintext",
             `keyStage=${to.stage}`,
         ]);
-        say(`set keyVersion ${from.version} → ${to.version}, keyStage ${from.stage} → ${to.stage} in stacks/Pulumi.${stack}.yaml`);
+        const changed = [
+            ...(from.version === to.version ? [] : [`keyVersion ${from.version} → ${to.version}`]),
+            ...(from.stage === to.stage ? [] : [`keyStage ${from.stage} → ${to.stage}`]),
+        ];
+        say(`set ${changed.join(", ")} in stacks/Pulumi.${stack}.yaml`);
     }
 
     const up = await pulumi.runLong(["up", "--stack", stack, ...(options.yes ? ["--yes"] : [])]);
@@ -284,11 +288,8 @@ async function main(argv) {
     writeAtomically(outFile, checked.pem);
     const now = deployedKey(after) ?? to ?? from;
     console.log(
-        `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint })}`,
+        `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, ...(rising ? { rotatedFrom: runs } : {}), file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint })}`,
     );
-    if (step === "rotate-immediate" || (rising && from.stage === "current")) {
-        say(immediateWarning(displayPath(outFile)));
-    }
 }
 
 runMain("deploy", () => main(process.argv.slice(2)));

@@ -251,14 +251,17 @@ describe("immediate rotation, replacing a staged key, and rotations committed to
         ]);
     });
 
-    it("--rotate --immediate makes keyVersion + 1 current and warns loudly, before up and after", () => {
+    it("--rotate --immediate makes keyVersion + 1 current, warns loudly before up, and says to upload NOW after", () => {
         const run = runs.immediate;
         expect(run.status).toBe(0);
         expect(keyConfig(places.immediate)).toEqual({ keyVersion: "5", keyStage: "current" });
         const warning =
             "WARNING: --immediate makes the new key the one signers use as soon as this update applies. Qredo REJECTS every request they sign from then until you upload public-sandbox.pem in the Qredo Web App.";
-        expect(run.stderr.split(warning)).toHaveLength(3);
+        expect(run.stderr.split(warning)).toHaveLength(2);
+        expect(run.stderr.indexOf(warning)).toBeLessThan(run.stderr.indexOf("deploy: set keyVersion 4 → 5"));
+        expect(run.stderr).toContain("deploy: set keyVersion 4 → 5 in stacks/Pulumi.sandbox.yaml\n");
         expect(run.stdout).toContain("Rotated immediately: keyVersion 4 → 5 is the key signers use NOW.");
+        expect(run.stdout).toContain("Upload public-sandbox.pem NOW: Qredo Web App");
         expect(run.stdout).toContain("Commit and push stacks/Pulumi.sandbox.yaml now");
     });
 
@@ -275,5 +278,10 @@ describe("immediate rotation, replacing a staged key, and rotations committed to
             "deploy: stacks/Pulumi.production.yaml asks for keyVersion 3 (current); the stack runs keyVersion 2: this update generates a new key.",
         );
         expect(run.stderr).toContain("WARNING: --immediate makes the new key");
+        expect(run.stdout).toContain(
+            "Rotated immediately, as stacks/Pulumi.production.yaml asks: keyVersion 2 → 3 is the key signers use NOW.",
+        );
+        expect(run.stdout).toContain("Upload public-production.pem NOW: Qredo Web App");
+        expect(run.stdout).not.toContain("Commit and push");
     });
 });

@@ -75,7 +75,7 @@ describe("a failed up that already replaced the key generation", () => {
         expect(commands(run)).toContain("stack export --stack production");
         expect(changes(run)).toEqual([]);
         expect(run.stderr).toContain(
-            "deploy: error: stacks/Pulumi.production.yaml asks for keyVersion 1, but the last update of stack production stopped part way: its state already holds the new key for keyVersion 2, but its outputs still say keyVersion 1. Deploying keyVersion 1 would replace that key with yet another one that nobody has uploaded. Do not revert stacks/Pulumi.production.yaml: set keyVersion back to 2 (with the keyStage the rotation asked for), then run npm run deploy -- production to finish.",
+            "deploy: error: stacks/Pulumi.production.yaml asks for keyVersion 1, but the last update of stack production stopped part way: its state already holds the new key for keyVersion 2, but its outputs still say keyVersion 1. Deploying keyVersion 1 would replace that key with yet another one that nobody has uploaded. Do not revert stacks/Pulumi.production.yaml: set keyVersion to 2 in it (keyStage: pending stages that key, as --rotate does; current makes it the signers' key at once and needs --immediate), then run npm run deploy -- production to finish.",
         );
         expect(run.stdout + run.stderr).not.toContain("ciphertext");
     });

@@ -16,8 +16,10 @@ const immediateWarning = (file) =>
     `WARNING: --immediate makes the new key the one signers use as soon as this update applies. Qredo REJECTS every request they sign from then until you upload ${file} in the Qredo Web App. Use it only for a key that must stop working now.`;
 
 /**
+ * rotatedFrom: the keyVersion the stack ran before a plain deploy applied a
+ * rotation committed to the stack file (the pipeline's way to rotate).
  * @param {{ stack: string, environment: string, step: import("./keyState.js").Step, from: import("./keyState.js").KeyState,
- *   now: import("./keyState.js").KeyState, file: string, shownFile: string, fingerprint: string }} r
+ *   now: import("./keyState.js").KeyState, rotatedFrom?: number, file: string, shownFile: string, fingerprint: string }} r
  */
 function finishedMessage(r) {
     const lines = [
@@ -50,6 +52,12 @@ function finishedMessage(r) {
             "",
         );
         lines.push(commitReminder(r.stack));
+    } else if (r.rotatedFrom !== undefined && r.now.stage === "current") {
+        lines.unshift(
+            `Rotated immediately, as stacks/Pulumi.${r.stack}.yaml asks: keyVersion ${r.rotatedFrom} → ${r.now.version} is the key signers use NOW.`,
+            "",
+        );
+        lines.push(`Upload ${r.shownFile} NOW: ${webAppSteps(r.environment)}. Until you do, Qredo rejects every signed request.`);
     } else if (r.now.stage === "pending") {
         lines.push(
             `A new key is staged (pending). Upload ${r.shownFile}: ${webAppSteps(r.environment)}; then promote it: npm run deploy -- ${r.stack} --promote`,

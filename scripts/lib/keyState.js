@@ -199,7 +199,7 @@ function planUnfinished({ stack, step, configured: c, deployed: d, immediate = f
     }
     if (c.version !== d.version) {
         refuse(
-            `stacks/Pulumi.${stack}.yaml asks for keyVersion ${c.version}, but ${where}. Deploying keyVersion ${c.version} would replace that key with yet another one that nobody has uploaded. Do not revert stacks/Pulumi.${stack}.yaml: set keyVersion back to ${d.version} (with the keyStage the rotation asked for), then run npm run deploy -- ${stack} to finish.`,
+            `stacks/Pulumi.${stack}.yaml asks for keyVersion ${c.version}, but ${where}. Deploying keyVersion ${c.version} would replace that key with yet another one that nobody has uploaded. Do not revert stacks/Pulumi.${stack}.yaml: set keyVersion to ${d.version} in it (keyStage: pending stages that key, as --rotate does; current makes it the signers' key at once and needs --immediate), then run npm run deploy -- ${stack} to finish.`,
         );
     }
     if (c.stage === "current" && d.outputVersion !== undefined && !immediate) {
