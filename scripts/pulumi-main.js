@@ -1,5 +1,6 @@
 // @ts-check
-// The entry point Pulumi runs (Pulumi.yaml `main`): the compiled program in
+// The entry point Pulumi runs (package.json `main`; Pulumi.yaml names no
+// `main`, so the host runs this folder): the compiled program in
 // bin/, never stale. If the sources changed since the last build, rebuild
 // first (type-checked); if they do not compile, stop before anything runs.
 "use strict";
