@@ -21,6 +21,8 @@ interface Mistake {
     readonly noYes?: boolean;
     readonly status: number;
     readonly message: string;
+    /** a value that must appear nowhere: not in the output, not in any pulumi call */
+    readonly secret?: string;
 }
 
 const key = makeApiKey();
@@ -93,6 +95,27 @@ const mistakes: Mistake[] = [
         args: ["staging"],
         status: 2,
         message: "printf 'config:\\n  qredo-partner-keys:environment: sandbox\\n' > stacks/Pulumi.staging.yaml    # or production",
+    },
+    {
+        name: "the API key pasted where the stack name goes",
+        args: [key],
+        status: 2,
+        message: "deploy: error: the stack name looks like an API key; it is not repeated here, and nothing was run.",
+        secret: key,
+    },
+    {
+        name: "the API key after a flag npm swallowed (npm run deploy --api-key-file KEY sandbox)",
+        args: [key, "sandbox"],
+        env: { npm_config_api_key_file: "true" },
+        status: 2,
+        message: "Put -- before the options:\n    npm run deploy -- sandbox --api-key-file …",
+        secret: key,
+    },
+    {
+        name: "a stack name with a space",
+        args: ["my stack"],
+        status: 2,
+        message: 'deploy: error: "my stack" is not a stack name: use letters, digits, "-", "_" and "." only',
     },
     {
         name: "no --yes and no terminal",
@@ -206,5 +229,10 @@ describe("npm run deploy refuses, before changing anything", () => {
         expect(run.status).toBe(mistakes[i].status);
         expect(changes(run)).toEqual([]);
         expect(run.stderr).not.toMatch(/^\s+at /m);
+        const secret = mistakes[i].secret;
+        if (secret !== undefined) {
+            expect(run.stdout + run.stderr).not.toContain(secret.slice(0, 24));
+            expect(run.calls).toEqual([]);
+        }
     });
 });

@@ -3,7 +3,7 @@
 // SDK's standard AWS_ENDPOINT_URL_SECRETS_MANAGER.
 import { spawn } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -122,9 +122,9 @@ interface Verify {
     readonly stderr: string;
 }
 
-function verify(stack: Deployed, args: string[] = [], env: Record<string, string> = {}): Promise<Verify> {
+function verify(stack: Deployed, args: string[] = [], env: Record<string, string> = {}, name = "sandbox"): Promise<Verify> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, [join(project, "scripts", "verify.js"), "sandbox", ...args], {
+        const child = spawn(process.execPath, [join(project, "scripts", "verify.js"), name, ...args], {
             cwd: project,
             stdio: ["ignore", "pipe", "pipe"],
             env: {
@@ -293,6 +293,17 @@ describe("npm run verify", () => {
         });
         expect(run.status).toBe(2);
         expect(run.stderr).toContain("no AWS credentials found");
+    });
+
+    it("cannot run (exit 2) with the API key pasted as the stack name, and neither prints it nor hands it to pulumi", async () => {
+        const stack = deployed();
+        const run = await verify(stack, [], {}, stack.apiKey);
+        expect(run.status).toBe(2);
+        expect(run.stderr).toContain("verify: error: the stack name looks like an API key; it is not repeated here, and nothing was run.");
+        expectNoSecretIn(run, stack);
+        expect(existsSync(join(stack.state, "calls.jsonl"))).toBe(false);
+        await verify(stack); // the stand-in does record the calls of a run that gets that far
+        expect(existsSync(join(stack.state, "calls.jsonl"))).toBe(true);
     });
 
     it("cannot run (exit 2) without the Pulumi CLI, or for a stack that was never deployed", async () => {

@@ -82,4 +82,24 @@ function unquote(text) {
     return quoted === null ? { value: trimmed, unquoted: false } : { value: quoted[2].trim(), unquoted: true };
 }
 
-module.exports = { ApiKeyInputError, decodeText, maxFileBytes, readApiKeyFile, unquote };
+/**
+ * Whether a command-line value (a path, a stack name) looks like an API key
+ * pasted in its place: it passes checkApiKey, or it is a long Base64 string.
+ * Such a value must never be echoed, nor passed to a child process. Base64
+ * has "/" in its alphabet, so only a long run with one counts; a real key is
+ * about 106 characters.
+ * @param {string} value
+ */
+function looksLikeApiKey(value) {
+    let checked = false;
+    try {
+        /** @type {typeof import("@qredo-partner-keys/client")} */
+        const { checkApiKey } = require("@qredo-partner-keys/client");
+        checked = checkApiKey(unquote(value).value).ok;
+    } catch {
+        // not built yet (a fresh clone): the shape alone decides
+    }
+    return checked || /^[A-Za-z0-9+=_-]{40,}$/.test(value) || /^[A-Za-z0-9+/=_-]{80,}$/.test(value);
+}
+
+module.exports = { ApiKeyInputError, decodeText, looksLikeApiKey, maxFileBytes, readApiKeyFile, unquote };

@@ -5,7 +5,7 @@
 "use strict";
 const { existsSync } = require("node:fs");
 const { CliError, userPath } = require("./cli.js");
-const { ApiKeyInputError, readApiKeyFile, unquote } = require("./apiKeyInput.js");
+const { ApiKeyInputError, looksLikeApiKey, readApiKeyFile, unquote } = require("./apiKeyInput.js");
 const { exit } = require("./deployOptions.js");
 
 /** @typedef {{ text: string, source: string, localFile?: string }} RawKey */
@@ -41,15 +41,7 @@ function keyGivenAsPath(value) {
     if (existsSync(userPath(value))) {
         return true;
     }
-    let checked = false;
-    try {
-        /** @type {typeof import("@qredo-partner-keys/client")} */
-        const { checkApiKey } = require("@qredo-partner-keys/client");
-        checked = checkApiKey(unquote(value).value).ok;
-    } catch {
-        // not built yet (a fresh clone): the shape alone decides
-    }
-    return !(checked || /^[A-Za-z0-9+=_-]{40,}$/.test(value) || /^[A-Za-z0-9+/=_-]{80,}$/.test(value));
+    return !looksLikeApiKey(value);
 }
 
 /**

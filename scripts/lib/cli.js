@@ -8,6 +8,7 @@ const { accessSync, constants, existsSync, readFileSync, statSync } = require("n
 const { homedir } = require("node:os");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
+const { looksLikeApiKey } = require("./apiKeyInput.js");
 const { plainEnv, pulumiEnv } = require("./childEnv.js");
 
 const projectDir = path.resolve(__dirname, "..", "..");
@@ -66,7 +67,20 @@ function parseStackCommand(argv, options, usage, code) {
     if (parsed.positionals.length !== 1) {
         throw new CliError(`name one stack.\n\n${usage}`, code);
     }
-    return { ...parsed.values, stack: parsed.positionals[0] };
+    const stack = parsed.positionals[0];
+    if (looksLikeApiKey(stack)) {
+        throw new CliError(
+            "the stack name looks like an API key; it is not repeated here, and nothing was run. Name the stack first (sandbox or production); give the key in a file: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.",
+            code,
+        );
+    }
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
+        throw new CliError(
+            `"${stack}" is not a stack name: use letters, digits, "-", "_" and "." only (for example sandbox or production).`,
+            code,
+        );
+    }
+    return { ...parsed.values, stack };
 }
 
 /** Paths the user typed are relative to where they ran npm, not to the project. */

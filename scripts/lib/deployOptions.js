@@ -6,6 +6,7 @@
 const { existsSync, readFileSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, parseStackCommand, userPath } = require("./cli.js");
+const { looksLikeApiKey } = require("./apiKeyInput.js");
 
 /** Exit codes, documented in docs/deploy.md. */
 const exit = {
@@ -105,7 +106,8 @@ function refuseSwallowedFlags(argv, env) {
         return;
     }
     const flags = swallowed.map((name) => `--${name}`).join(" ");
-    const stack = argv.find((a) => !a.startsWith("-")) ?? "<stack>";
+    // Never a key pasted among the arguments (npm may have taken the flag before it).
+    const stack = argv.find((a) => /^[A-Za-z0-9_.-]+$/.test(a) && !a.startsWith("-") && !looksLikeApiKey(a)) ?? "<stack>";
     const rest = swallowed.some((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string") ? " …" : "";
     // yes is also a real npm setting: an .npmrc with yes=true sets it for every run.
     const npmrc = swallowed.includes("yes")
@@ -133,9 +135,6 @@ function checkCombination(o) {
         refuse(
             `--promote makes the staged key current and generates no key; --immediate and --replace-pending qualify a rotation. Promote with: npm run deploy -- ${o.stack} --promote`,
         );
-    }
-    if (!/^[A-Za-z0-9_.-]+$/.test(o.stack)) {
-        refuse(`"${o.stack}" is not a stack name: use letters, digits, "-", "_" and "." only (for example sandbox or production).`);
     }
 }
 
