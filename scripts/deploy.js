@@ -82,6 +82,15 @@ function chooseApiKey(options, hasKey, given, local) {
                 `stack ${stack} has no API key yet, and QREDO_API_KEY is set: outside CI it is not taken for a stack that has no key, since it may be another stack's key left over in this shell. Save ${stack}'s key from the Qredo Web App in a file and pass it: npm run deploy -- ${stack} --api-key-file PATH (or unset QREDO_API_KEY and save it as ./apikey).`,
             );
         }
+        if (local !== undefined && given.localFile === undefined) {
+            // ./apikey next to a key given another way: never left behind for the next new stack.
+            if (validKey(local, say) !== given.value) {
+                throw refuse(
+                    `./apikey exists and holds a different key than the one from ${given.source}; nothing was changed. ./apikey is taken only by a stack that has no key yet, so left in place it would end up in the next one: if it is another stack's key, deploy that stack with it (npm run deploy -- STACK), otherwise remove it (rm apikey).`,
+                );
+            }
+            given = { ...given, localFile: /** @type {string} */ (local.localFile) };
+        }
         if (!hasKey) {
             return given;
         }
@@ -93,7 +102,7 @@ function chooseApiKey(options, hasKey, given, local) {
         }
         if (!options.replaceApiKey) {
             throw refuse(
-                `stack ${stack} already stores a different API key than the one from ${given.source}; nothing was changed. Replacing it is never done silently: if this key is the new one for ${stack}, run again with --replace-api-key.`,
+                `stack ${stack} already stores a different API key than the one from ${given.source}; nothing was changed. Replacing it is never done silently: only if you regenerated ${stack}'s key in the Qredo Web App and this is that key, run again with --replace-api-key. If it may be another stack's key, do not.`,
             );
         }
         return given;
@@ -101,7 +110,7 @@ function chooseApiKey(options, hasKey, given, local) {
     if (local !== undefined && hasKey) {
         // Left in place it would be picked up by the next stack that has no key (production, say).
         throw refuse(
-            `./apikey exists, but stack ${stack} already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. Remove ./apikey if it is this stack's key (rm apikey), or replace this stack's key with it: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
+            `./apikey exists, but stack ${stack} already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. If it is another stack's key, deploy that stack with it (npm run deploy -- STACK). If it is ${stack}'s key, remove it (rm apikey). Only if you regenerated ${stack}'s key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
         );
     }
     if (local !== undefined) {
@@ -198,7 +207,7 @@ async function main(argv) {
         throw refuse(outProblem);
     }
     const rawGiven = explicitKey(options.apiKeyFile);
-    const local = rawGiven === undefined ? localKey() : undefined;
+    const local = rawGiven?.localFile === undefined ? localKey() : undefined;
     if (options.replaceApiKey && rawGiven === undefined) {
         throw refuse("--replace-api-key needs the new key: pass --api-key-file PATH or set QREDO_API_KEY.");
     }

@@ -3,7 +3,7 @@
 // passphrases, what each child process is given, signals, and the real
 // `npm run` entry points.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
@@ -106,7 +106,7 @@ describe.concurrent("API keys across stacks", () => {
         const again = await h.run(where, ["sandbox", "--yes"]);
         expect(again.status).toBe(2);
         expect(again.stderr).toContain(
-            "Remove ./apikey if it is this stack's key (rm apikey), or replace this stack's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
+            "If it is another stack's key, deploy that stack with it (npm run deploy -- STACK). If it is sandbox's key, remove it (rm apikey). Only if you regenerated sandbox's key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
         );
         expect(changes(again).slice(changes(production).length)).toEqual([]);
     });
@@ -132,6 +132,29 @@ describe.concurrent("API keys across stacks", () => {
         expect(production.status).toBe(2);
         expect(production.stderr).toContain("stack production has no API key yet.");
         expect(Object.keys(h.stateOf(where).stacks)).toEqual(["sandbox"]);
+    });
+
+    it("./apikey next to a key given another way: removed when it is the same key (a link too), refused when it differs", async () => {
+        const where = h.place();
+        const [key, other] = [makeApiKey(), makeApiKey()];
+        mkdirSync(join(where.cwd, "dl"));
+        writeFileSync(join(where.cwd, "dl", "apikey"), key);
+        symlinkSync(join(where.cwd, "dl", "apikey"), join(where.cwd, "apikey"));
+        const linked = await h.run(where, ["sandbox", "--yes", "--api-key-file", "dl/apikey"]);
+        expect(linked.status).toBe(0);
+        expect(linked.stderr).toContain("deploy: removed ./apikey");
+        expect(existsSync(join(where.cwd, "apikey"))).toBe(false);
+        expect(readFileSync(join(where.cwd, "dl", "apikey"), "utf8")).toBe(key); // the link went, not the user's file
+
+        writeFileSync(join(where.cwd, "apikey"), other);
+        const differs = await h.run(where, ["production", "--yes", "--api-key-file", "dl/apikey"], { QREDO_API_KEY: undefined });
+        expect(differs.status).toBe(2);
+        expect(differs.stderr).toContain(
+            "deploy: error: ./apikey exists and holds a different key than the one from dl/apikey; nothing was changed.",
+        );
+        expect(changes(differs).slice(changes(linked).length)).toEqual([]);
+        expect(existsSync(join(where.cwd, "apikey"))).toBe(true);
+        expect(expectNoLeakIn(differs, [key, other])).toEqual([]);
     });
 
     it("QREDO_API_KEY equal to the stored key is no change; a different one is stored only with --replace-api-key", async () => {

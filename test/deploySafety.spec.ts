@@ -229,7 +229,7 @@ describe("API key sources", () => {
         expect(changes(runs.leftover)).toEqual([]);
         expect(existsSync(join(places.leftover.cwd, "apikey"))).toBe(true);
         expect(runs.leftover.stderr).toContain(
-            "deploy: error: ./apikey exists, but stack sandbox already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. Remove ./apikey if it is this stack's key (rm apikey), or replace this stack's key with it: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
+            "deploy: error: ./apikey exists, but stack sandbox already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. If it is another stack's key, deploy that stack with it (npm run deploy -- STACK). If it is sandbox's key, remove it (rm apikey). Only if you regenerated sandbox's key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
         );
     });
 
