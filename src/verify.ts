@@ -123,8 +123,12 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     if (input.live === undefined) {
         return { results };
     }
-    const ask = (key: KeyObject | undefined, what: string) =>
-        askQredo(outputs.partnerApiBaseUrl ?? partnerApiBaseUrl, apiKey ?? "", key, what, input.live ?? {});
+    // A malformed key is never sent: an HTTP library's error about a bad header quotes its value.
+    const sendable = apiKeyCheck.ok && apiKeyCheck.value === apiKey;
+    const ask = async (key: KeyObject | undefined, what: string): Promise<LiveAnswer> =>
+        sendable
+            ? askQredo(outputs.partnerApiBaseUrl ?? partnerApiBaseUrl, apiKey, key, what, input.live ?? {})
+            : { problem: "not sent: the stored API key is not valid (see the checks above)" };
     const current = await ask(currentKey, "AWSCURRENT");
     const pending =
         staged || pendingPem !== undefined ? await ask(staged ? publishedKey : loadQuietly(pendingPem), "AWSPENDING") : undefined;
@@ -264,10 +268,14 @@ async function askQredo(
         return response.ok ? "accepted" : { problem: `Qredo answered GET ${url} with ${response.status} ${response.statusText}`.trim() };
     } catch (error) {
         const name = (error as { name?: string }).name;
+        const cause = (error as { cause?: { code?: unknown; message?: string } }).cause;
+        // A system error (ECONNREFUSED, ENOTFOUND…) names the host; any other message may quote a header.
         const reason =
             name === "TimeoutError"
                 ? `no answer within ${timeoutMs} ms`
-                : ((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+                : typeof cause?.code === "string" && cause.message !== undefined
+                  ? cause.message
+                  : `${name ?? "Error"} (its message is not shown: it may quote the request's headers)`;
         return { problem: `GET ${url} failed: ${reason}` };
     }
 }

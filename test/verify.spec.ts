@@ -405,6 +405,21 @@ describe("npm run verify --live", () => {
         }
     });
 
+    it("never sends a malformed stored API key (a bad header value would be quoted in the error), and says why", async () => {
+        const good = makeApiKey();
+        const stack = deployed({ keyStage: "current", baseUrl: qredo.baseUrl, apiKey: `${good.slice(0, 40)}\r\n${good.slice(40)}` });
+        const before = qredo.requests.length;
+        const run = await verify(stack, ["--live"]);
+        expect(run.status).toBe(2);
+        expect(run.stdout).toMatch(line(run, "fail", "the stored API key is valid Base64"));
+        expect(run.stdout).toContain(
+            "  unknown  the current key (AWSCURRENT) (not sent: the stored API key is not valid (see the checks above))\n",
+        );
+        expect(qredo.requests.length).toBe(before);
+        expectNoSecretIn(run, stack);
+        expect(run.stdout + run.stderr).not.toContain(good.slice(40, 70));
+    });
+
     it("cannot run (exit 2) when Qredo cannot be reached", async () => {
         const closed = createServer();
         await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
