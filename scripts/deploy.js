@@ -284,7 +284,7 @@ async function main(argv) {
     if (up.interrupted !== undefined || up.status !== 0) {
         const outcome = up.interrupted !== undefined ? `was interrupted (${up.interrupted})` : `failed or was declined (exit ${up.status})`;
         throw new CliError(
-            unfinishedMessage({ stack, step, from, to, outcome, again, rising }),
+            unfinishedMessage({ stack, step, from, to, outcome, again, rising, apiKeyStored: apiKey !== undefined && !apiKey.unchanged }),
             up.interrupted === "SIGTERM" ? 143 : up.interrupted ? exit.interrupted : exit.pulumiFailed,
         );
     }

@@ -1,9 +1,9 @@
 // Key rotation through npm run deploy: stage, promote, immediate, and what a
 // failed, declined or interrupted `up` leaves behind. Stand-in pulumi.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changes, commands, DeployHarness, deployedStack, type Place, type Run } from "./support/deployRun";
+import { changes, commands, DeployHarness, deployedStack, expectNoLeakIn, type Place, type Run } from "./support/deployRun";
 import { makeApiKey } from "./support/providers.js";
 
 const h = new DeployHarness();
@@ -226,6 +226,23 @@ describe("an up that fails or is declined during a rotation step", () => {
             );
             expect(run.stderr).toContain("Run npm run deploy -- sandbox to finish the promotion, then commit stacks/Pulumi.sandbox.yaml.");
         }
+    });
+
+    it("after a declined step that also stored a new API key, says to keep the stack file, never to restore it", async () => {
+        const where = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 1 }) });
+        const fresh = makeApiKey();
+        writeFileSync(join(where.cwd, "apikey"), fresh);
+        const run = await h.run(where, ["sandbox", "--rotate", "--api-key-file", "apikey", "--replace-api-key", "--yes"], {
+            QREDO_API_KEY: undefined,
+            FAKE_PULUMI_UP_DECLINE: "1",
+        });
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(
+            "The API key this run stored now lives in stacks/Pulumi.sandbox.yaml (encrypted): keep that file as it is (do not git checkout or revert it), or the key is lost",
+        );
+        expect(run.stderr).not.toContain("git checkout -- stacks/Pulumi.sandbox.yaml");
+        expect(runs[1].run.stderr).toContain("you can also restore the file instead: git checkout -- stacks/Pulumi.sandbox.yaml"); // without a new key
+        expect(expectNoLeakIn(run, [fresh])).toEqual([]);
     });
 
     it("after a failed immediate rotation, warns that signing may already fail", () => {

@@ -96,6 +96,36 @@ describe("a failed up that already replaced the key generation", () => {
     });
 });
 
+describe("a stopped --rotate --replace-pending whose stack file was then edited to an immediate rotation", () => {
+    const runs: Record<string, Run> = {};
+    beforeAll(async () => {
+        const where = h.place({ sandbox: stack([2, "pending"], [2, "pending"]) });
+        runs.replace = await h.run(where, ["sandbox", "--rotate", "--replace-pending", "--yes"], { FAKE_PULUMI_UP_PARTIAL: "1" });
+        const state = h.stateOf(where) as unknown as State;
+        state.stacks.sandbox.config["qredo-partner-keys:keyStage"] = { value: "current", secret: false };
+        saveState(where.state, state);
+        runs.immediate = later(await h.run(where, ["sandbox", "--immediate", "--yes"]), runs.replace);
+        runs.both = later(await h.run(where, ["sandbox", "--immediate", "--replace-pending", "--yes"]), runs.immediate);
+    });
+
+    it("needs --replace-pending as well, as when nothing stopped part way, and changes nothing without it", () => {
+        expect(runs.replace.status).toBe(1);
+        expect(runs.immediate.status).toBe(2);
+        expect(changes(runs.immediate)).toEqual([]);
+        expect(runs.immediate.stderr).toContain(
+            "deploy: error: stacks/Pulumi.sandbox.yaml asks for keyVersion 3 as current, an immediate rotation, and the last update of stack sandbox stopped part way: its state already holds the new key for keyVersion 3, but its outputs still say keyVersion 2 (staged). --immediate while keyVersion 2 is staged would leave AWSPENDING on that discarded staged key",
+        );
+    });
+
+    it("with both flags finishes, and warns about the discarded key's AWSPENDING label", () => {
+        expect(runs.both.status).toBe(0);
+        expect(runs.both.stderr).toContain("warning: the discarded staged key's version keeps its AWSPENDING label in Secrets Manager");
+        expect(runs.both.stdout).toContain(
+            "Rotated immediately, as stacks/Pulumi.sandbox.yaml asks: keyVersion 2 → 3 is the key signers use NOW.",
+        );
+    });
+});
+
 describe("a plain deploy applies the stack file under the rotation rules", () => {
     const cases: {
         name: string;

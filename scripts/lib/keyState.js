@@ -51,7 +51,7 @@ function stateGeneration(exportJson) {
 }
 
 /**
- * @typedef {KeyState & { unfinished: boolean, outputVersion?: number }} DeployedKey
+ * @typedef {KeyState & { unfinished: boolean, outputVersion?: number, outputStage?: KeyState["stage"] }} DeployedKey
  * unfinished: the state holds a newer key generation than the outputs (an
  * `up` that stopped part way); its stage is unknown, so it counts as pending.
  */
@@ -69,7 +69,9 @@ function deployedKey(outputs, stateVersion) {
             version: stateVersion,
             stage: "pending",
             unfinished: true,
-            ...(fromOutputs === undefined ? {} : { outputVersion: fromOutputs }),
+            ...(fromOutputs === undefined
+                ? {}
+                : { outputVersion: fromOutputs, outputStage: outputs.keyStage === "pending" ? "pending" : "current" }),
         };
     }
     if (fromOutputs === undefined) {
@@ -90,7 +92,7 @@ function refuse(message) {
 
 /**
  * @typedef {{ stack: string, step: Step, replacePending: boolean, immediate?: boolean,
- *   configured: KeyState, deployed: (KeyState & { unfinished?: boolean, outputVersion?: number }) | undefined }} PlanInput
+ *   configured: KeyState, deployed: (KeyState & { unfinished?: boolean, outputVersion?: number, outputStage?: KeyState["stage"] }) | undefined }} PlanInput
  */
 
 /**
@@ -188,9 +190,9 @@ function checkPlainDeploy({ stack, configured: c, deployed: d, immediate = false
  * generation than the outputs. Only finishing it is allowed; anything else
  * would replace a key generation again, and a lower keyVersion makes a key
  * nobody uploaded the one signers use.
- * @param {PlanInput & { deployed: KeyState & { outputVersion?: number } }} input @returns {undefined}
+ * @param {PlanInput & { deployed: KeyState & { outputVersion?: number, outputStage?: KeyState["stage"] } }} input @returns {undefined}
  */
-function planUnfinished({ stack, step, configured: c, deployed: d, immediate = false }) {
+function planUnfinished({ stack, step, configured: c, deployed: d, immediate = false, replacePending = false }) {
     const where = `the last update of stack ${stack} stopped part way: its state already holds the new key for keyVersion ${d.version}, but its outputs ${d.outputVersion === undefined ? "were never written" : `still say keyVersion ${d.outputVersion}`}`;
     if (step !== "plain") {
         refuse(
@@ -200,6 +202,12 @@ function planUnfinished({ stack, step, configured: c, deployed: d, immediate = f
     if (c.version !== d.version) {
         refuse(
             `stacks/Pulumi.${stack}.yaml asks for keyVersion ${c.version}, but ${where}. Deploying keyVersion ${c.version} would replace that key with yet another one that nobody has uploaded. Do not revert stacks/Pulumi.${stack}.yaml: set keyVersion to ${d.version} in it (keyStage: pending stages that key, as --rotate does; current makes it the signers' key at once and needs --immediate), then run npm run deploy -- ${stack} to finish.`,
+        );
+    }
+    if (c.stage === "current" && d.outputVersion !== undefined && d.outputStage === "pending" && !(immediate && replacePending)) {
+        // The same rule as for a finished stack: an immediate rotation over a staged key needs both flags.
+        refuse(
+            `stacks/Pulumi.${stack}.yaml asks for keyVersion ${c.version} as current, an immediate rotation, and ${where} (staged). ${immediateWhilePending(stack, "--immediate", d.outputVersion)}`,
         );
     }
     if (c.stage === "current" && d.outputVersion !== undefined && !immediate) {
@@ -232,10 +240,15 @@ function immediateWhilePending(stack, flags, staged) {
  * "may have applied something": nothing is set back, since a failed update
  * may already have saved the new key generation in the state.
  * @param {{ stack: string, step: Step, from: KeyState, to: KeyState | undefined, outcome: string,
- *   again: string, rising?: boolean }} input  again: the command that finishes; rising: the stack file asks for a new key
+ *   again: string, rising?: boolean, apiKeyStored?: boolean }} input  again: the command that finishes; rising: the stack
+ *   file asks for a new key; apiKeyStored: this run stored an API key in the stack file
  */
-function unfinishedMessage({ stack, step, from, to, outcome, again, rising = false }) {
-    const head = `\`pulumi up\` ${outcome}; its output is above.`;
+function unfinishedMessage({ stack, step, from, to, outcome, again, rising = false, apiKeyStored = false }) {
+    const head = `\`pulumi up\` ${outcome}; its output is above.${
+        apiKeyStored
+            ? ` The API key this run stored now lives in stacks/Pulumi.${stack}.yaml (encrypted): keep that file as it is (do not git checkout or revert it), or the key is lost; run again without the API key options and commit the file once the deploy succeeds.`
+            : ""
+    }`;
     const noRevert = `The update may already have generated the new key, so do not revert stacks/Pulumi.${stack}.yaml: run the deploy again to finish (${again}).`;
     if (to === undefined || step === "plain") {
         return rising
@@ -243,14 +256,16 @@ function unfinishedMessage({ stack, step, from, to, outcome, again, rising = fal
             : `${head} This deploy did not change keyVersion or keyStage; the stack is as that output leaves it. Run ${again} to try again.`;
     }
     const kept = `The stack file keeps keyVersion ${to.version}, keyStage ${to.stage}: the update may have applied part of it, so nothing is set back (a lower keyVersion would generate yet another key).`;
-    const declined = `If you declined at the confirmation and nothing was deployed, you can also restore the file instead: git checkout -- stacks/Pulumi.${stack}.yaml`;
+    const declined = apiKeyStored
+        ? ""
+        : ` If you declined at the confirmation and nothing was deployed, you can also restore the file instead: git checkout -- stacks/Pulumi.${stack}.yaml`;
     if (step === "rotate") {
-        return `${head} ${kept} Signers are not affected: a staged key is invisible to them, and key ${from.version} is still the one they use (AWSCURRENT). ${noRevert} Then upload the public key and promote as it says, and commit stacks/Pulumi.${stack}.yaml once it succeeds. ${declined}`;
+        return `${head} ${kept} Signers are not affected: a staged key is invisible to them, and key ${from.version} is still the one they use (AWSCURRENT). ${noRevert} Then upload the public key and promote as it says, and commit stacks/Pulumi.${stack}.yaml once it succeeds.${declined}`;
     }
     if (step === "rotate-immediate") {
-        return `${head} ${kept} The update may already have made the new key AWSCURRENT: if it did, requests signed with it FAIL until you upload it. ${noRevert} It writes the public key to upload. Commit stacks/Pulumi.${stack}.yaml once it succeeds. ${declined}`;
+        return `${head} ${kept} The update may already have made the new key AWSCURRENT: if it did, requests signed with it FAIL until you upload it. ${noRevert} It writes the public key to upload. Commit stacks/Pulumi.${stack}.yaml once it succeeds.${declined}`;
     }
-    return `${head} ${kept} Signers are in one of two states: if the update did not reach the key's labels, key ${from.version - (from.stage === "pending" ? 1 : 0)} is still AWSCURRENT and key ${to.version} AWSPENDING, as before; if it did, key ${to.version} is AWSCURRENT. Signers built on @qredo-partner-keys/client work in both (on a 401 they retry with the other key); a signer that read the secret once at start keeps the key it read. Run ${again} to finish the promotion, then commit stacks/Pulumi.${stack}.yaml. ${declined}`;
+    return `${head} ${kept} Signers are in one of two states: if the update did not reach the key's labels, key ${from.version - (from.stage === "pending" ? 1 : 0)} is still AWSCURRENT and key ${to.version} AWSPENDING, as before; if it did, key ${to.version} is AWSCURRENT. Signers built on @qredo-partner-keys/client work in both (on a 401 they retry with the other key); a signer that read the secret once at start keeps the key it read. Run ${again} to finish the promotion, then commit stacks/Pulumi.${stack}.yaml.${declined}`;
 }
 
 module.exports = { compareKeys, configuredKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage };
