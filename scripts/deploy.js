@@ -14,7 +14,7 @@ const { rmSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, PulumiCli, ensureInstalledAndBuilt, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
-const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileText } = require("./lib/backend.js");
+const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileKeyConfig, stackFileText } = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
 const { configuredKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
@@ -238,7 +238,7 @@ async function main(argv) {
             );
         }
     }
-    const { config, outputs } = exists ? readStack(stack) : { config: {}, outputs: {} };
+    const { config, outputs } = exists ? readStack(stack) : { config: stackFileKeyConfig(stackFileText(projectDir, stack)), outputs: {} };
     const deployed = exists ? deployedKey(outputs, stateKeyVersion(stack)) : undefined;
     const { step, from, to, rising, runs, again } = planKey(options, config, deployed, outLabel);
     const apiKey = chooseApiKey(options, config[apiKeyName] !== undefined, given, local);

@@ -303,8 +303,9 @@ describe.concurrent("faults", () => {
         ]);
         expect(failed.status).toBe(1);
         expect(failed.stderr).toContain(
-            "deploy: error: `pulumi up` failed or was declined (exit 255); its output is above. This deploy did not change keyVersion or keyStage",
+            "deploy: error: `pulumi up` failed or was declined (exit 255); its output is above. The API key this run stored now lives in stacks/Pulumi.sandbox.yaml (encrypted)",
         );
+        expect(failed.stderr).toContain("This deploy did not change keyVersion or keyStage; the stack is as that output leaves it.");
         expect(mismatched.status).toBe(1);
         expect(mismatched.stderr).toContain(
             "has a publicKeyPem output that does not match its publicKeyFingerprintSha256 output; not writing it",

@@ -19,6 +19,10 @@ beforeAll(() => {
     h.setUp();
     writeFileSync(join(h.project, "stacks", "Pulumi.local.yaml"), "config:\n  qredo-partner-keys:environment: sandbox\n");
     writeFileSync(join(h.project, "stacks", "Pulumi.weird.yaml"), "config:\n  aws:region: eu-west-2\n");
+    writeFileSync(
+        join(h.project, "stacks", "Pulumi.staged.yaml"),
+        'config:\n  qredo-partner-keys:environment: sandbox\n  qredo-partner-keys:keyVersion: "2"\n  qredo-partner-keys:keyStage: pending\n',
+    );
 });
 afterAll(() => h.tearDown());
 
@@ -122,6 +126,20 @@ describe("a stopped --rotate --replace-pending whose stack file was then edited 
         expect(runs.both.stderr).toContain("warning: the discarded staged key's version keeps its AWSPENDING label in Secrets Manager");
         expect(runs.both.stdout).toContain(
             "Rotated immediately, as stacks/Pulumi.sandbox.yaml asks: keyVersion 2 → 3 is the key signers use NOW.",
+        );
+    });
+});
+
+describe("a new stack whose committed stack file says keyStage pending", () => {
+    it("is refused before the stack is created, the key stored or ./apikey removed", async () => {
+        const where = h.place();
+        writeFileSync(join(where.cwd, "apikey"), makeApiKey());
+        const run = await h.run(where, ["staged", "--yes"]);
+        expect(run.status).toBe(2);
+        expect(changes(run)).toEqual([]);
+        expect(existsSync(join(where.cwd, "apikey"))).toBe(true);
+        expect(run.stderr).toContain(
+            "deploy: error: stacks/Pulumi.staged.yaml says keyStage pending, but stack staged has no deployed key: a staged key waits beside the key signers use, and there is none. Nothing was changed.",
         );
     });
 });

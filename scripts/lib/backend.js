@@ -41,6 +41,25 @@ function stackFileText(projectDir, stack) {
 }
 
 /**
+ * keyVersion and keyStage as a stack file states them, in the shape of
+ * `pulumi config --json`: for a stack the backend does not know yet, whose
+ * file may already be committed. Both are plain scalars the deploy writes
+ * itself (`qredo-partner-keys:keyVersion: "2"`), so a line match reads them.
+ * @param {string} stackFile @returns {Record<string, { value: string }>}
+ */
+function stackFileKeyConfig(stackFile) {
+    /** @type {Record<string, { value: string }>} */
+    const config = {};
+    for (const key of ["keyVersion", "keyStage"]) {
+        const match = new RegExp(`^\\s+qredo-partner-keys:${key}:\\s*(?:"([^"]*)"|'([^']*)'|([^\\s#]+))`, "m").exec(stackFile);
+        if (match) {
+            config[`qredo-partner-keys:${key}`] = { value: match[1] ?? match[2] ?? match[3] };
+        }
+    }
+    return config;
+}
+
+/**
  * The stack's secrets provider: "passphrase", "awskms", another scheme, or
  * "service" (Pulumi Cloud's default); from its stack file, or for a new stack
  * from --secrets-provider and the backend's default.
@@ -114,4 +133,4 @@ function promptHidden(question, code) {
     });
 }
 
-module.exports = { chooseBackend, passphraseEnv, secretsProviderKind, stackFileText };
+module.exports = { chooseBackend, passphraseEnv, secretsProviderKind, stackFileKeyConfig, stackFileText };

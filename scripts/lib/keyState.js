@@ -106,6 +106,11 @@ function planKeyChange(input) {
     if (deployed?.unfinished) {
         return planUnfinished({ ...input, deployed });
     }
+    if (deployed === undefined && configured.stage === "pending") {
+        refuse(
+            `stacks/Pulumi.${stack}.yaml says keyStage pending, but stack ${stack} has no deployed key: a staged key waits beside the key signers use, and there is none. Nothing was changed. Set keyStage: current in stacks/Pulumi.${stack}.yaml (or remove the line), then run again.`,
+        );
+    }
     if (deployed !== undefined && compareKeys(configured, deployed) < 0) {
         refuse(
             `stacks/Pulumi.${stack}.yaml says keyVersion ${configured.version} (keyStage ${configured.stage}), but the stack last deployed keyVersion ${deployed.version} (keyStage ${deployed.stage}). ` +
