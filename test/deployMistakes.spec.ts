@@ -89,7 +89,20 @@ const mistakes: Mistake[] = [
         message:
             'stack "prod" is neither sandbox nor production, and stacks/Pulumi.prod.yaml does not say which Qredo environment it is. Did you mean production?\n    npm run deploy -- production',
     },
-    { name: "stack Sandbox", args: ["Sandbox"], status: 2, message: "Did you mean sandbox?\n    npm run deploy -- sandbox" },
+    {
+        name: "stack Sandbox (whose stack file a case-insensitive disk would find)",
+        args: ["Sandbox"],
+        status: 2,
+        message: 'stack names are case-sensitive: "Sandbox" is not sandbox. Did you mean sandbox?\n    npm run deploy -- sandbox',
+    },
+    {
+        name: "stack PRODUCTION, with a stack file of that very name",
+        args: ["PRODUCTION"],
+        files: () =>
+            writeFileSync(join(h.project, "stacks", "Pulumi.PRODUCTION.yaml"), "config:\n  qredo-partner-keys:environment: production\n"),
+        status: 2,
+        message: 'stack names are case-sensitive: "PRODUCTION" is not production. Did you mean production?',
+    },
     {
         name: "an unknown stack",
         args: ["staging"],
@@ -108,7 +121,27 @@ const mistakes: Mistake[] = [
         args: [key, "sandbox"],
         env: { npm_config_api_key_file: "true" },
         status: 2,
-        message: "Put -- before the options:\n    npm run deploy -- sandbox --api-key-file …",
+        message: "Put -- before the options:\n    npm run deploy -- sandbox --api-key-file PATH\n",
+        secret: key,
+    },
+    {
+        name: "--api-key-file swallowed by npm, its path left behind (npm run deploy sandbox --api-key-file keys/apikey)",
+        args: ["sandbox", "keys/apikey"],
+        env: { npm_config_api_key_file: "true" },
+        status: 2,
+        message: "Put -- before the options:\n    npm run deploy -- sandbox --api-key-file keys/apikey\n",
+    },
+    {
+        name: "a mistyped option",
+        args: ["sandbox", "--rotat"],
+        status: 2,
+        message: "deploy: error: unknown option --rotat. Did you mean --rotate?\n",
+    },
+    {
+        name: "the API key as the value of an option that does not exist",
+        args: ["sandbox", `--api-key=${key}`],
+        status: 2,
+        message: "deploy: error: an argument looks like an API key; it is not repeated here, and nothing was run.",
         secret: key,
     },
     {

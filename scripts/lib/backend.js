@@ -3,7 +3,7 @@
 // secrets provider, and the passphrase (asked here, without echo, because the
 // pulumi commands' stdin carries the API key).
 "use strict";
-const { existsSync, mkdirSync, readFileSync } = require("node:fs");
+const { existsSync, mkdirSync, readFileSync, readdirSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, configuredBackend, localBackendDir } = require("./cli.js");
 
@@ -36,8 +36,11 @@ function chooseBackend(say, code) {
 
 /** The stack file's text, or "" for a stack that has none yet. @param {string} projectDir @param {string} stack */
 function stackFileText(projectDir, stack) {
-    const file = path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
-    return existsSync(file) ? readFileSync(file, "utf8") : "";
+    // Matched in the listing, not with existsSync: on a case-insensitive disk
+    // (macOS, Windows) Pulumi.Sandbox.yaml would open Pulumi.sandbox.yaml.
+    const dir = path.join(projectDir, "stacks");
+    const name = `Pulumi.${stack}.yaml`;
+    return existsSync(dir) && readdirSync(dir).includes(name) ? readFileSync(path.join(dir, name), "utf8") : "";
 }
 
 /**

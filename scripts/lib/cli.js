@@ -46,6 +46,40 @@ function runMain(script, main) {
 }
 
 /**
+ * parseArgs's complaint in the words of this command: an unknown option with
+ * the likely one; never an argument that looks like an API key.
+ * @param {Error & { code?: string }} error @param {string[]} argv @param {string[]} known
+ */
+function argumentProblem(error, argv, known) {
+    if (argv.some((a) => looksLikeApiKey(a.replace(/^-+/, "").replace(/^[\w-]+=/, "")))) {
+        return "an argument looks like an API key; it is not repeated here, and nothing was run. Give the key in a file: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.";
+    }
+    const unknown =
+        error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+            ? argv.find((a) => a.startsWith("-") && !known.includes(a.replace(/^-+/, "").split("=")[0]) && a !== "--help" && a !== "--")
+            : undefined;
+    if (unknown !== undefined) {
+        const name = unknown.replace(/^-+/, "").split("=")[0];
+        const close = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
+        return `unknown option ${unknown.split("=")[0]}.${close !== undefined && distance(name, close) <= 3 ? ` Did you mean --${close}?` : ""}`;
+    }
+    return error.message;
+}
+
+/** Levenshtein distance. @param {string} a @param {string} b */
+function distance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) {
+            row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = row;
+    }
+    return previous[b.length];
+}
+
+/**
  * Parses `<stack> [options]` (plus --help). Returns undefined for --help;
  * throws a CliError with the usage for anything else that does not fit.
  * @param {string[]} argv
@@ -59,7 +93,10 @@ function parseStackCommand(argv, options, usage, code) {
     try {
         parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options, help: { type: "boolean", default: false } } });
     } catch (error) {
-        throw new CliError(`${/** @type {Error} */ (error).message}\n\n${usage}`, code);
+        throw new CliError(
+            `${argumentProblem(/** @type {Error & { code?: string }} */ (error), argv, Object.keys(options ?? {}))}\n\n${usage}`,
+            code,
+        );
     }
     if (parsed.values.help) {
         return undefined;
@@ -300,6 +337,7 @@ class PulumiCli {
 }
 
 module.exports = {
+    distance,
     CliError,
     PulumiCli,
     commandName,

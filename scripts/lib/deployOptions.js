@@ -3,10 +3,10 @@
 // make sense, flags npm swallowed, and stack names. All pure: checked before
 // the script runs anything.
 "use strict";
-const { existsSync, readFileSync } = require("node:fs");
-const path = require("node:path");
-const { CliError, parseStackCommand, userPath } = require("./cli.js");
+const { existsSync } = require("node:fs");
+const { CliError, distance, parseStackCommand, userPath } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
+const { stackFileText } = require("./backend.js");
 
 /** Exit codes, documented in docs/deploy.md. */
 const exit = {
@@ -27,8 +27,9 @@ const usage = `usage: npm run deploy -- <stack> [options]
 
 options:
   --api-key-file PATH        the \`apikey\` file from the Qredo Web App
-                             (default: $QREDO_API_KEY, else ./apikey for a stack
-                             that has no key yet, else the key already stored)
+                             (default: $QREDO_API_KEY when set, which a new stack
+                             takes only on CI; else ./apikey for a stack that has
+                             no key yet; else the key already stored)
   --replace-api-key          replace the API key already stored in the stack
   --rotate                   stage a new RSA key (keyVersion + 1, keyStage pending);
                              signers keep the current key until --promote
@@ -105,18 +106,34 @@ function refuseSwallowedFlags(argv, env) {
     if (swallowed.length === 0) {
         return;
     }
-    const flags = swallowed.map((name) => `--${name}`).join(" ");
-    // Never a key pasted among the arguments (npm may have taken the flag before it).
-    const stack = argv.find((a) => /^[A-Za-z0-9_.-]+$/.test(a) && !a.startsWith("-") && !looksLikeApiKey(a)) ?? "<stack>";
-    const rest = swallowed.some((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string") ? " …" : "";
+    const { stack, options } = swallowedCommand(argv, swallowed);
     // yes is also a real npm setting: an .npmrc with yes=true sets it for every run.
     const npmrc = swallowed.includes("yes")
         ? `\nIf your .npmrc sets yes=true, run node scripts/deploy.js ${stack} … directly (from the project folder), or remove that setting.`
         : "";
     throw new CliError(
-        `npm kept ${flags} for itself (it set ${swallowed.map((n) => `npm_config_${n.replaceAll("-", "_")}`).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run deploy -- ${stack} ${flags}${rest}${npmrc}`,
+        `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map((n) => `npm_config_${n.replaceAll("-", "_")}`).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run deploy -- ${stack} ${options}${npmrc}`,
         exit.usage,
     );
+}
+
+/**
+ * The command the user meant. npm takes a string flag as a boolean, so its
+ * value is left among the positionals, before or after the stack: it is put
+ * back only when it is clear which argument it is, and never when it looks
+ * like a key.
+ * @param {string[]} argv @param {string[]} swallowed
+ */
+function swallowedCommand(argv, swallowed) {
+    const positionals = argv.filter((a) => !a.startsWith("-"));
+    const safe = positionals.filter((a) => /^[A-Za-z0-9_./-]+$/.test(a) && !looksLikeApiKey(a));
+    const valued = swallowed.filter((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string");
+    const named = safe.filter((a) => environments.includes(a));
+    const stack = positionals.length === 1 && safe.length === 1 ? safe[0] : named.length === 1 ? named[0] : "<stack>";
+    const clear = valued.length === 1 && positionals.length === 2 && safe.length === 2 && stack !== "<stack>";
+    const value = (/** @type {string} */ name) =>
+        clear ? /** @type {string} */ (safe.find((a) => a !== stack)) : name === "secrets-provider" ? "URL" : "PATH";
+    return { stack, options: swallowed.map((name) => (valued.includes(name) ? `--${name} ${value(name)}` : `--${name}`)).join(" ") };
 }
 
 /** @param {DeployOptions} o */
@@ -144,8 +161,15 @@ function checkCombination(o) {
  * @param {string} stack @param {string} projectDir
  */
 function stackEnvironment(stack, projectDir) {
-    const file = path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
-    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    const exact = environments.find((e) => e.toLowerCase() === stack.toLowerCase());
+    if (exact !== undefined && exact !== stack) {
+        // Stack names are case-sensitive; a case-insensitive disk would even read the other's stack file.
+        throw new CliError(
+            `stack names are case-sensitive: "${stack}" is not ${exact}. Did you mean ${exact}?\n    npm run deploy -- ${exact}`,
+            exit.usage,
+        );
+    }
+    const text = stackFileText(projectDir, stack);
     const set = /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
     if (set !== undefined) {
         if (!environments.includes(set)) {
@@ -162,7 +186,7 @@ function stackEnvironment(stack, projectDir) {
     const guess = suggestStack(stack);
     throw new CliError(
         `stack "${stack}" is neither sandbox nor production, and stacks/Pulumi.${stack}.yaml does not say which Qredo environment it is.${guess === undefined ? "" : ` Did you mean ${guess}?\n    npm run deploy -- ${guess}`}
-${ownStackFix(stack, text, file)}`,
+${ownStackFix(stack, text)}`,
         exit.usage,
     );
 }
@@ -171,11 +195,11 @@ ${ownStackFix(stack, text, file)}`,
  * How to say which environment a stack holds: a new file with printf, or,
  * when the file exists (appending a second config: block would break it),
  * the line to add under its config: block.
- * @param {string} stack @param {string} text @param {string} file
+ * @param {string} stack @param {string} text  the stack file's text, "" when there is none
  */
-function ownStackFix(stack, text, file) {
+function ownStackFix(stack, text) {
     const line = "qredo-partner-keys:environment: sandbox";
-    if (!existsSync(file)) {
+    if (text === "") {
         return `If "${stack}" is meant to be a stack of its own, say which environment it holds (from the project folder), then run again:
     printf 'config:\\n  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or production`;
     }
@@ -220,19 +244,6 @@ function suggestStack(name) {
     }
     const close = environments.map((env) => ({ env, d: distance(lower, env) })).sort((a, b) => a.d - b.d)[0];
     return close.d <= 2 ? close.env : undefined;
-}
-
-/** Levenshtein distance. @param {string} a @param {string} b */
-function distance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const row = [i];
-        for (let j = 1; j <= b.length; j++) {
-            row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        previous = row;
-    }
-    return previous[b.length];
 }
 
 module.exports = { commandLine, exit, parseOptions, stackEnvironment, suggestStack, usage };
