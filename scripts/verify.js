@@ -4,7 +4,7 @@
 // prove that what the stack stored is sound and matches what was published,
 // say which phase of a rotation the stack is in and, with --live, ask Qredo
 // which stored key it accepts. Reads the stack outputs with the Pulumi CLI and
-// the secrets with the AWS SDK (default credentials; the stack's aws:region;
+// the secrets with the AWS SDK (default credentials; the region in the secrets' ARN;
 // AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SECRETS_MANAGER honoured). Prints no
 // secret value.
 "use strict";
@@ -81,8 +81,10 @@ function readOutputs(pulumi, stack) {
             exit.cannotRun,
         );
     }
-    const region = pulumi.run(["config", "get", "--stack", stack, "aws:region"], { capture: true, check: false });
-    return { outputs, region: region.status === 0 ? region.stdout.trim() : undefined };
+    // Where the secrets live: the region in their ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME),
+    // not the shell's default region, nor a stack setting that may be unset.
+    const region = /^arn:[\w-]+:secretsmanager:([a-z0-9-]+):/.exec(String(outputs.privateKeySecretArn))?.[1];
+    return { outputs, region };
 }
 
 /**

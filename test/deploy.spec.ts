@@ -3,7 +3,7 @@
 // passphrases, what each child process is given, signals, and the real
 // `npm run` entry points.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
@@ -56,8 +56,9 @@ describe("npm run deploy -- sandbox from a fresh clone, with ./apikey", () => {
         );
     });
 
-    it("uses the project's local file backend when none is configured, and says how to reach it", () => {
+    it("uses the project's local file backend when none is configured, for this user only, and says how to reach it", () => {
         expect(run.calls.slice(1).every((c) => c.backend === `file://${join(h.project, ".pulumi-state")}`)).toBe(true);
+        expect(statSync(join(h.project, ".pulumi-state")).mode & 0o777).toBe(0o700);
         expect(run.stderr).toContain(
             "no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>",
         );

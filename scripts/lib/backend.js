@@ -3,7 +3,7 @@
 // secrets provider, and the passphrase (asked here, without echo, because the
 // pulumi commands' stdin carries the API key).
 "use strict";
-const { existsSync, mkdirSync, readFileSync, readdirSync } = require("node:fs");
+const { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, configuredBackend, localBackendDir } = require("./cli.js");
 
@@ -26,7 +26,9 @@ function chooseBackend(say, code) {
             code,
         );
     }
-    mkdirSync(localBackendDir, { recursive: true });
+    // The state holds the private keys (encrypted with the stack's passphrase): for this user only.
+    mkdirSync(localBackendDir, { recursive: true, mode: 0o700 });
+    chmodSync(localBackendDir, 0o700);
     const url = `file://${localBackendDir}`;
     say(
         `no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>`,
