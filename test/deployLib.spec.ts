@@ -49,7 +49,7 @@ describe("options", () => {
     });
     it("refuses every flag npm took for itself, unless it also arrived after --", () => {
         expect(() => parseOptions(["sandbox"], { npm_config_replace_api_key: "true", npm_config_api_key_file: "true" })).toThrow(
-            "npm kept --api-key-file --replace-api-key for itself (it set npm_config_api_key_file, npm_config_replace_api_key), so this script never saw them. Put -- before the options:\n    npm run deploy -- sandbox --api-key-file --replace-api-key …",
+            "npm kept --api-key-file --replace-api-key for itself (it set npm_config_api_key_file, npm_config_replace_api_key), so this script never saw them. Put -- before the options:\n    npm run deploy -- sandbox --api-key-file PATH --replace-api-key",
         );
         expect(parseOptions(["sandbox", "--yes"], { npm_config_yes: "true" })?.yes).toBe(true);
     });
