@@ -19,7 +19,7 @@ async function main() {
                 2,
             );
         }
-        mkdirSync(localBackendDir, { recursive: true });
+        mkdirSync(localBackendDir, { recursive: true, mode: 0o700 }); // the state holds the private keys
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
     }
     const result = await pulumi.runLong(process.argv.slice(2));

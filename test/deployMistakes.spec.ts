@@ -145,6 +145,28 @@ const mistakes: Mistake[] = [
         secret: key,
     },
     {
+        name: "the API key given as --secrets-provider",
+        args: ["sandbox", "--secrets-provider", key],
+        status: 2,
+        message: "deploy: error: the value of --secrets-provider looks like an API key; it is not repeated here, and nothing was run.",
+        secret: key,
+    },
+    {
+        name: "the API key given as --public-key-out",
+        args: ["sandbox", "--public-key-out", key],
+        status: 2,
+        message: "deploy: error: the value of --public-key-out looks like an API key; it is not repeated here, and nothing was run.",
+        secret: key,
+    },
+    {
+        name: "--public-key-out naming a file that is not a public key",
+        args: ["sandbox", "--public-key-out", "apikey.txt"],
+        files: (d) => writeFileSync(join(d, "apikey.txt"), "not a public key"),
+        status: 2,
+        message:
+            "deploy: error: --public-key-out apikey.txt exists and is not a public key file; it is not overwritten. Remove it or name another path.",
+    },
+    {
         name: "a stack name with a space",
         args: ["my stack"],
         status: 2,

@@ -114,6 +114,7 @@ describe("a stopped --rotate --replace-pending whose stack file was then edited 
 
     it("needs --replace-pending as well, as when nothing stopped part way, and changes nothing without it", () => {
         expect(runs.replace.status).toBe(1);
+        expect(runs.replace.stderr).toContain("key 1 is still the one they use (AWSCURRENT)"); // key 2 was only staged
         expect(runs.immediate.status).toBe(2);
         expect(changes(runs.immediate)).toEqual([]);
         expect(runs.immediate.stderr).toContain(

@@ -303,6 +303,11 @@ describe("npm run verify", () => {
         expect(run.stderr).toContain("verify: error: the stack name looks like an API key; it is not repeated here, and nothing was run.");
         expectNoSecretIn(run, stack);
         expect(existsSync(join(stack.state, "calls.jsonl"))).toBe(false);
+        const asFile = await verify(stack, ["--public-key-file", stack.apiKey]);
+        expect(asFile.status).toBe(2);
+        expect(asFile.stderr).toContain("verify: error: the value of --public-key-file looks like an API key; it is not repeated here");
+        expectNoSecretIn(asFile, stack);
+        expect(existsSync(join(stack.state, "calls.jsonl"))).toBe(false);
         await verify(stack); // the stand-in does record the calls of a run that gets that far
         expect(existsSync(join(stack.state, "calls.jsonl"))).toBe(true);
     });

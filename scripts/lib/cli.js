@@ -111,6 +111,15 @@ function parseStackCommand(argv, options, usage, code) {
             code,
         );
     }
+    for (const [name, value] of Object.entries(parsed.values)) {
+        // --api-key-file is the caller's to judge: there a key-like value may also be a file's name.
+        if (name !== "api-key-file" && typeof value === "string" && looksLikeApiKey(value)) {
+            throw new CliError(
+                `the value of --${name} looks like an API key; it is not repeated here, and nothing was run. Give --${name} what it asks for (see --help); give the key in a file: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.`,
+                code,
+            );
+        }
+    }
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
         throw new CliError(
             `"${stack}" is not a stack name: use letters, digits, "-", "_" and "." only (for example sandbox or production).`,

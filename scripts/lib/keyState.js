@@ -265,7 +265,7 @@ function unfinishedMessage({ stack, step, from, to, outcome, again, rising = fal
         ? ""
         : ` If you declined at the confirmation and nothing was deployed, you can also restore the file instead: git checkout -- stacks/Pulumi.${stack}.yaml`;
     if (step === "rotate") {
-        return `${head} ${kept} Signers are not affected: a staged key is invisible to them, and key ${from.version} is still the one they use (AWSCURRENT). ${noRevert} Then upload the public key and promote as it says, and commit stacks/Pulumi.${stack}.yaml once it succeeds.${declined}`;
+        return `${head} ${kept} Signers are not affected: a staged key is invisible to them, and key ${from.version - (from.stage === "pending" ? 1 : 0)} is still the one they use (AWSCURRENT). ${noRevert} Then upload the public key and promote as it says, and commit stacks/Pulumi.${stack}.yaml once it succeeds.${declined}`;
     }
     if (step === "rotate-immediate") {
         return `${head} ${kept} The update may already have made the new key AWSCURRENT: if it did, requests signed with it FAIL until you upload it. ${noRevert} It writes the public key to upload. Commit stacks/Pulumi.${stack}.yaml once it succeeds.${declined}`;
