@@ -14,7 +14,7 @@ const { rmSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, PulumiCli, ensureInstalledAndBuilt, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
-const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileKeyConfig, stackFileText } = require("./lib/backend.js");
+const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText } = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
 const { configuredKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
@@ -130,6 +130,22 @@ function chooseApiKey(options, hasKey, given, local) {
 }
 
 /**
+ * The settings a new stack starts from: its stack file's. A file that already
+ * holds what only a deployed stack has means the stack lives in another
+ * backend: creating it here would store a second key over the committed one.
+ * @param {string} stack @param {string} backendUrl
+ */
+function newStackSettings(stack, backendUrl) {
+    const { config, deployedElsewhere } = stackFileSettings(stackFileText(projectDir, stack), stack);
+    if (deployedElsewhere.length > 0) {
+        throw refuse(
+            `stack ${stack} does not exist in the backend ${backendUrl}, but stacks/Pulumi.${stack}.yaml already holds ${deployedElsewhere.join(" and ")}: it was deployed with another backend. Nothing was changed. Point the deploy at that backend (PULUMI_BACKEND_URL, or pulumi login), then run again. To start this stack afresh here instead, remove those entries from the stack file first.`,
+        );
+    }
+    return { config, outputs: {} };
+}
+
+/**
  * Without --yes pulumi asks before it updates, and needs a terminal on both
  * ends to do so. The suggested command is rebuilt from the parsed options
  * (quoted), never from argv: a key pasted in place of a path stays out of it.
@@ -238,7 +254,7 @@ async function main(argv) {
             );
         }
     }
-    const { config, outputs } = exists ? readStack(stack) : { config: stackFileKeyConfig(stackFileText(projectDir, stack)), outputs: {} };
+    const { config, outputs } = exists ? readStack(stack) : newStackSettings(stack, backend.url);
     const deployed = exists ? deployedKey(outputs, stateKeyVersion(stack)) : undefined;
     const { step, from, to, rising, runs, again } = planKey(options, config, deployed, outLabel);
     const apiKey = chooseApiKey(options, config[apiKeyName] !== undefined, given, local);

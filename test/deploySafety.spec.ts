@@ -131,16 +131,47 @@ describe("a stopped --rotate --replace-pending whose stack file was then edited 
     });
 });
 
-describe("a new stack whose committed stack file says keyStage pending", () => {
-    it("is refused before the stack is created, the key stored or ./apikey removed", async () => {
+describe("a new stack whose committed stack file says keyStage pending, in any YAML form", () => {
+    const forms: Record<string, string> = {
+        staged: "", // written in beforeAll above: the plain form
+        stagedquoted:
+            'config:\n  qredo-partner-keys:environment: sandbox\n  "qredo-partner-keys:keyVersion": 2\n  "qredo-partner-keys:keyStage": pending\n',
+        stagedflow:
+            'config: {qredo-partner-keys:environment: sandbox, qredo-partner-keys:keyVersion: "2", qredo-partner-keys:keyStage: pending}\n',
+        stagedspaced: "config:\n  qredo-partner-keys:environment: sandbox\n  qredo-partner-keys:keyStage : pending # staged\n",
+        stagedblock:
+            "config:\n  qredo-partner-keys:environment: sandbox\n  aws:defaultTags:\n    tags:\n      note: |\n        qredo-partner-keys:keyStage: current\n  qredo-partner-keys:keyStage: pending\n",
+    };
+    it.each(Object.keys(forms))("%s: refused before the stack is created, the key stored or ./apikey removed", async (name) => {
+        if (forms[name] !== "") {
+            writeFileSync(join(h.project, "stacks", `Pulumi.${name}.yaml`), forms[name]);
+        }
         const where = h.place();
         writeFileSync(join(where.cwd, "apikey"), makeApiKey());
-        const run = await h.run(where, ["staged", "--yes"]);
+        const run = await h.run(where, [name, "--yes"]);
         expect(run.status).toBe(2);
         expect(changes(run)).toEqual([]);
         expect(existsSync(join(where.cwd, "apikey"))).toBe(true);
         expect(run.stderr).toContain(
-            "deploy: error: stacks/Pulumi.staged.yaml says keyStage pending, but stack staged has no deployed key: a staged key waits beside the key signers use, and there is none. Nothing was changed.",
+            `deploy: error: stacks/Pulumi.${name}.yaml says keyStage pending, but stack ${name} has no deployed key: a staged key waits beside the key signers use, and there is none. Nothing was changed.`,
+        );
+    });
+});
+
+describe("a stack file that holds what only a deployed stack has, for a stack this backend does not know", () => {
+    it("is refused (deployed with another backend) before anything changes, keeping ./apikey", async () => {
+        writeFileSync(
+            join(h.project, "stacks", "Pulumi.elsewhere.yaml"),
+            'encryptionsalt: v1:c2FsdA==:v1:aXY=:Y3Q=\nconfig:\n  qredo-partner-keys:environment: sandbox\n  qredo-partner-keys:apiKey:\n    secure: v1:AAAA:BBBB\n  qredo-partner-keys:keyVersion: "3"\n',
+        );
+        const where = h.place();
+        writeFileSync(join(where.cwd, "apikey"), makeApiKey());
+        const run = await h.run(where, ["elsewhere", "--yes"]);
+        expect(run.status).toBe(2);
+        expect(changes(run)).toEqual([]);
+        expect(existsSync(join(where.cwd, "apikey"))).toBe(true);
+        expect(run.stderr).toContain(
+            "but stacks/Pulumi.elsewhere.yaml already holds an API key and encryptionsalt: it was deployed with another backend. Nothing was changed. Point the deploy at that backend (PULUMI_BACKEND_URL, or pulumi login), then run again.",
         );
     });
 });

@@ -46,22 +46,41 @@ function stackFileText(projectDir, stack) {
 }
 
 /**
- * keyVersion and keyStage as a stack file states them, in the shape of
- * `pulumi config --json`: for a stack the backend does not know yet, whose
- * file may already be committed. Both are plain scalars the deploy writes
- * itself (`qredo-partner-keys:keyVersion: "2"`), so a line match reads them.
- * @param {string} stackFile @returns {Record<string, { value: string }>}
+ * What a stack file says, for a stack the backend does not know yet (its
+ * file may already be committed): keyVersion and keyStage in the shape of
+ * `pulumi config --json`, and whether it holds what only a deployed stack
+ * has (an encrypted API key or a secrets provider's key material). Parsed as
+ * YAML (the dependencies are installed by the time this runs); a file that is
+ * not valid YAML is refused.
+ * @param {string} stackFile @param {string} stack
+ * @returns {{ config: Record<string, { value: string }>, deployedElsewhere: string[] }}
  */
-function stackFileKeyConfig(stackFile) {
+function stackFileSettings(stackFile, stack) {
+    const YAML = require("yaml");
+    /** @type {unknown} */
+    let parsed;
+    try {
+        parsed = YAML.parse(stackFile);
+    } catch (error) {
+        throw new CliError(
+            `stacks/Pulumi.${stack}.yaml is not valid YAML (${/** @type {Error} */ (error).message.split("\n")[0]}); fix it, then run again.`,
+            2,
+        );
+    }
+    const file = /** @type {Record<string, unknown>} */ (parsed !== null && typeof parsed === "object" ? parsed : {});
+    const settings = /** @type {Record<string, unknown>} */ (file.config !== null && typeof file.config === "object" ? file.config : {});
     /** @type {Record<string, { value: string }>} */
     const config = {};
-    for (const key of ["keyVersion", "keyStage"]) {
-        const match = new RegExp(`^\\s+qredo-partner-keys:${key}:\\s*(?:"([^"]*)"|'([^']*)'|([^\\s#]+))`, "m").exec(stackFile);
-        if (match) {
-            config[`qredo-partner-keys:${key}`] = { value: match[1] ?? match[2] ?? match[3] };
+    for (const key of ["qredo-partner-keys:keyVersion", "qredo-partner-keys:keyStage"]) {
+        if (settings[key] !== undefined && settings[key] !== null) {
+            config[key] = { value: String(settings[key]) };
         }
     }
-    return config;
+    const deployedElsewhere = [
+        ...(settings["qredo-partner-keys:apiKey"] !== undefined ? ["an API key"] : []),
+        ...["encryptionsalt", "encryptedkey"].filter((k) => file[k] !== undefined),
+    ];
+    return { config, deployedElsewhere };
 }
 
 /**
@@ -138,4 +157,4 @@ function promptHidden(question, code) {
     });
 }
 
-module.exports = { chooseBackend, passphraseEnv, secretsProviderKind, stackFileKeyConfig, stackFileText };
+module.exports = { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText };

@@ -170,7 +170,7 @@ function stackEnvironment(stack, projectDir) {
         );
     }
     const text = stackFileText(projectDir, stack);
-    const set = /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
+    const set = environmentSetting(text);
     if (set !== undefined) {
         if (!environments.includes(set)) {
             throw new CliError(
@@ -189,6 +189,29 @@ function stackEnvironment(stack, projectDir) {
 ${ownStackFix(stack, text)}`,
         exit.usage,
     );
+}
+
+/**
+ * `qredo-partner-keys:environment` in a stack file's text. This runs before
+ * the dependencies may be installed (a typo is refused without waiting for
+ * npm ci): parsed as YAML when the yaml package is there, else read from its
+ * plain `key: value` line (a file written another way is then refused, never
+ * misread as another environment).
+ * @param {string} text @returns {string | undefined}
+ */
+function environmentSetting(text) {
+    let YAML;
+    try {
+        YAML = require("yaml");
+    } catch {
+        return /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
+    }
+    try {
+        const value = YAML.parse(text)?.config?.["qredo-partner-keys:environment"];
+        return value === undefined || value === null ? undefined : String(value);
+    } catch {
+        return undefined; // not YAML: stackFileSettings says so when it reads the file
+    }
 }
 
 /**
