@@ -349,7 +349,7 @@ class SecretReader {
         switch (name) {
             case "ResourceNotFoundException":
                 return new CannotVerify(
-                    `the ${what} secret ${secretId} does not exist (in this account and region). Check AWS_PROFILE and the region, or run \`pulumi up\` for this stack.`,
+                    `the ${what} secret ${secretId} does not exist in this account (read in the region of its ARN). Check AWS_PROFILE, or deploy the stack: \`npm run deploy -- STACK\`.`,
                 );
             case "AccessDeniedException":
             case "AccessDenied":

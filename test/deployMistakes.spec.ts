@@ -132,6 +132,21 @@ const mistakes: Mistake[] = [
         message: "Put -- before the options:\n    npm run deploy -- sandbox --api-key-file keys/apikey\n",
     },
     {
+        name: "--api-key-file=PATH without -- (npm keeps the value itself)",
+        args: ["production"],
+        files: (d) => writeFileSync(join(d, "apikey"), makeApiKey()),
+        env: { npm_config_api_key_file: "keys/production key" },
+        status: 2,
+        message: "Put -- before the options:\n    npm run deploy -- production --api-key-file 'keys/production key'\n",
+    },
+    {
+        name: "--secrets-provider=URL without --",
+        args: ["production"],
+        env: { npm_config_secrets_provider: "awskms://alias/pulumi-qredo?region=eu-west-2" },
+        status: 2,
+        message: "npm run deploy -- production --secrets-provider 'awskms://alias/pulumi-qredo?region=eu-west-2'\n",
+    },
+    {
         name: "a mistyped option",
         args: ["sandbox", "--rotat"],
         status: 2,

@@ -122,6 +122,12 @@ describe("refusals that change nothing (exit 2)", () => {
             "would move the key backwards",
         ],
         ["--rotate on a stack never deployed", {}, ["--rotate"], "stack sandbox has no deployed key to rotate yet"],
+        [
+            "--promote of a staging that was never deployed (a declined --rotate)",
+            { sandbox: { keyVersion: 2, keyStage: "pending", deployedVersion: 1, deployedStage: "current" } },
+            ["--promote"],
+            "nothing to promote yet: stacks/Pulumi.sandbox.yaml stages keyVersion 2, but the stack runs keyVersion 1 (keyStage current): the staging was never deployed. Finish it first (npm run deploy -- sandbox), upload the public key it writes, then promote.",
+        ],
     ];
     const results: Run[] = [];
     beforeAll(async () => {

@@ -301,6 +301,7 @@ describe("npm run verify", () => {
         const run = await verify(stack, [], {}, stack.apiKey);
         expect(run.status).toBe(2);
         expect(run.stderr).toContain("verify: error: the stack name looks like an API key; it is not repeated here, and nothing was run.");
+        expect(run.stderr).not.toContain("--api-key-file"); // verify has no such option
         expectNoSecretIn(run, stack);
         expect(existsSync(join(stack.state, "calls.jsonl"))).toBe(false);
         const asFile = await verify(stack, ["--public-key-file", stack.apiKey]);

@@ -52,7 +52,7 @@ function runMain(script, main) {
  */
 function argumentProblem(error, argv, known) {
     if (argv.some((a) => looksLikeApiKey(a.replace(/^-+/, "").replace(/^[\w-]+=/, "")))) {
-        return "an argument looks like an API key; it is not repeated here, and nothing was run. Give the key in a file: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.";
+        return `an argument looks like an API key; it is not repeated here, and nothing was run.${known.includes("api-key-file") ? " Give the key in a file: --api-key-file PATH." : ""} Keys typed on a command line stay in the shell's history: clear that entry.`;
     }
     const unknown =
         error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
@@ -105,9 +105,11 @@ function parseStackCommand(argv, options, usage, code) {
         throw new CliError(`name one stack.\n\n${usage}`, code);
     }
     const stack = parsed.positionals[0];
+    // Only where the command takes a key file (deploy) is it the way to give the key.
+    const keyFile = options !== undefined && "api-key-file" in options ? "; give the key in a file: --api-key-file PATH" : "";
     if (looksLikeApiKey(stack)) {
         throw new CliError(
-            "the stack name looks like an API key; it is not repeated here, and nothing was run. Name the stack first (sandbox or production); give the key in a file: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.",
+            `the stack name looks like an API key; it is not repeated here, and nothing was run. Name the stack first (sandbox or production)${keyFile}. Keys typed on a command line stay in the shell's history: clear that entry.`,
             code,
         );
     }
@@ -115,7 +117,7 @@ function parseStackCommand(argv, options, usage, code) {
         // --api-key-file is the caller's to judge: there a key-like value may also be a file's name.
         if (name !== "api-key-file" && typeof value === "string" && looksLikeApiKey(value)) {
             throw new CliError(
-                `the value of --${name} looks like an API key; it is not repeated here, and nothing was run. Give --${name} what it asks for (see --help); give the key in a file: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.`,
+                `the value of --${name} looks like an API key; it is not repeated here, and nothing was run. Give --${name} what it asks for (see --help)${keyFile}. Keys typed on a command line stay in the shell's history: clear that entry.`,
                 code,
             );
         }

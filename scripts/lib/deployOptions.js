@@ -99,14 +99,19 @@ function parseOptions(argv, env) {
  * @param {string[]} argv @param {NodeJS.ProcessEnv} env
  */
 function refuseSwallowedFlags(argv, env) {
-    // Only "true" is what npm sets for a flag it took: an .npmrc with yes=false sets "".
+    // A flag npm took sets npm_config_<flag> to "true" (an .npmrc with yes=false sets ""), or to
+    // its value when written --flag=VALUE: then the value is known, and a string option has one.
+    const npmValue = (/** @type {string} */ name) => env[`npm_config_${name.replaceAll("-", "_")}`];
+    const isString = (/** @type {string} */ name) => optionSpec[/** @type {keyof typeof optionSpec} */ (name)].type === "string";
     const swallowed = Object.keys(optionSpec).filter(
-        (name) => env[`npm_config_${name.replaceAll("-", "_")}`] === "true" && !argv.includes(`--${name}`),
+        (name) =>
+            !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)) &&
+            (npmValue(name) === "true" || (isString(name) && (npmValue(name) ?? "") !== "")),
     );
     if (swallowed.length === 0) {
         return;
     }
-    const { stack, options } = swallowedCommand(argv, swallowed);
+    const { stack, options } = swallowedCommand(argv, swallowed, env);
     // yes is also a real npm setting: an .npmrc with yes=true sets it for every run.
     const npmrc = swallowed.includes("yes")
         ? `\nIf your .npmrc sets yes=true, run node scripts/deploy.js ${stack} … directly (from the project folder), or remove that setting.`
@@ -117,22 +122,31 @@ function refuseSwallowedFlags(argv, env) {
     );
 }
 
+/** A value as a POSIX shell reads it back. @param {string} v */
+const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
+
 /**
  * The command the user meant. npm takes a string flag as a boolean, so its
  * value is left among the positionals, before or after the stack: it is put
  * back only when it is clear which argument it is, and never when it looks
  * like a key.
- * @param {string[]} argv @param {string[]} swallowed
+ * @param {string[]} argv @param {string[]} swallowed @param {NodeJS.ProcessEnv} env
  */
-function swallowedCommand(argv, swallowed) {
+function swallowedCommand(argv, swallowed, env) {
     const positionals = argv.filter((a) => !a.startsWith("-"));
     const safe = positionals.filter((a) => /^[A-Za-z0-9_./-]+$/.test(a) && !looksLikeApiKey(a));
     const valued = swallowed.filter((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string");
     const named = safe.filter((a) => environments.includes(a));
     const stack = positionals.length === 1 && safe.length === 1 ? safe[0] : named.length === 1 ? named[0] : "<stack>";
     const clear = valued.length === 1 && positionals.length === 2 && safe.length === 2 && stack !== "<stack>";
-    const value = (/** @type {string} */ name) =>
-        clear ? /** @type {string} */ (safe.find((a) => a !== stack)) : name === "secrets-provider" ? "URL" : "PATH";
+    const value = (/** @type {string} */ name) => {
+        const given = env[`npm_config_${name.replaceAll("-", "_")}`] ?? "true";
+        if (given !== "true") {
+            // --flag=VALUE: npm kept the value itself
+            return looksLikeApiKey(given) ? (name === "secrets-provider" ? "URL" : "PATH") : quote(given);
+        }
+        return clear ? /** @type {string} */ (safe.find((a) => a !== stack)) : name === "secrets-provider" ? "URL" : "PATH";
+    };
     return { stack, options: swallowed.map((name) => (valued.includes(name) ? `--${name} ${value(name)}` : `--${name}`)).join(" ") };
 }
 
@@ -237,7 +251,6 @@ function ownStackFix(stack, text) {
  * @param {DeployOptions} o @param {string[]} [extra]
  */
 function commandLine(o, extra = []) {
-    const quote = (/** @type {string} */ v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
     const words = [o.stack];
     if (o.apiKeyFile !== undefined) {
         words.push("--api-key-file", existsSync(userPath(o.apiKeyFile)) ? quote(o.apiKeyFile) : "PATH");

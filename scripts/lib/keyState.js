@@ -126,6 +126,13 @@ function planKeyChange(input) {
                 `nothing to promote: stack ${stack} has no staged key (keyVersion ${configured.version} is current). Stage one with: npm run deploy -- ${stack} --rotate`,
             );
         }
+        if (configured.stage === "pending" && deployed !== undefined && deployed.version < configured.version) {
+            // The staging never reached the stack (a failed or declined --rotate): promoting it now would
+            // generate the key and make it current at once, before anyone could upload it.
+            refuse(
+                `nothing to promote yet: stacks/Pulumi.${stack}.yaml stages keyVersion ${configured.version}, but the stack runs keyVersion ${deployed.version} (keyStage ${deployed.stage}): the staging was never deployed. Finish it first (npm run deploy -- ${stack}), upload the public key it writes, then promote.`,
+            );
+        }
         return configured.stage === "pending" ? { version: configured.version, stage: "current" } : undefined;
     }
     if (step === "plain") {
@@ -251,7 +258,7 @@ function immediateWhilePending(stack, flags, staged) {
 function unfinishedMessage({ stack, step, from, to, outcome, again, rising = false, apiKeyStored = false }) {
     const head = `\`pulumi up\` ${outcome}; its output is above.${
         apiKeyStored
-            ? ` The API key this run stored now lives in stacks/Pulumi.${stack}.yaml (encrypted): keep that file as it is (do not git checkout or revert it), or the key is lost; run again without the API key options and commit the file once the deploy succeeds.`
+            ? ` The API key this run stored now lives in stacks/Pulumi.${stack}.yaml (encrypted): keep that file as it is (do not git checkout or revert it), or the key is lost; run again without the API key options.`
             : ""
     }`;
     const noRevert = `The update may already have generated the new key, so do not revert stacks/Pulumi.${stack}.yaml: run the deploy again to finish (${again}).`;
