@@ -310,6 +310,14 @@ async function main(argv) {
     if (!checked.ok) {
         throw new CliError(`stack ${stack} ${checked.problem}`, exit.pulumiFailed);
     }
+    // Checked again: `up` may have waited minutes at its confirmation, and the path is the user's.
+    const lateProblem = outputProblem(outFile, outLabel);
+    if (lateProblem !== undefined) {
+        throw new CliError(
+            `${lateProblem} (it changed while pulumi up ran; the stack is deployed: npm run pulumi -- stack output --stack ${stack} publicKeyPem)`,
+            exit.usage,
+        );
+    }
     writeAtomically(outFile, checked.pem);
     const now = deployedKey(after) ?? to ?? from;
     console.log(

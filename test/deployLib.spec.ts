@@ -7,11 +7,12 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { decodeText, unquote } from "../scripts/lib/apiKeyInput.js";
+import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { parseOptions, suggestStack } from "../scripts/lib/deployOptions.js";
 import { planKeyChange } from "../scripts/lib/keyState.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
+import { makeApiKey } from "./support/providers.js";
 
 const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
 const dir = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-lib-"));
@@ -48,10 +49,16 @@ describe("options", () => {
         ]);
     });
     it("refuses every flag npm took for itself, unless it also arrived after --", () => {
-        expect(() => parseOptions(["sandbox"], { npm_config_replace_api_key: "true", npm_config_api_key_file: "true" })).toThrow(
+        expect(() =>
+            parseOptions(["sandbox"], {
+                npm_lifecycle_event: "deploy",
+                npm_config_replace_api_key: "true",
+                npm_config_api_key_file: "true",
+            }),
+        ).toThrow(
             "npm kept --api-key-file --replace-api-key for itself (it set npm_config_api_key_file, npm_config_replace_api_key), so this script never saw them. Put -- before the options:\n    npm run deploy -- sandbox --api-key-file PATH --replace-api-key",
         );
-        expect(parseOptions(["sandbox", "--yes"], { npm_config_yes: "true" })?.yes).toBe(true);
+        expect(parseOptions(["sandbox", "--yes"], { npm_lifecycle_event: "deploy", npm_config_yes: "true" })?.yes).toBe(true);
     });
 });
 
@@ -143,5 +150,36 @@ describe("writeAtomically", () => {
         expect(() => writeAtomically(file, "-----BEGIN PUBLIC KEY-----\nnew\n-----END PUBLIC KEY-----\n")).toThrow("ENOSPC");
         expect(readFileSync(file, "utf8")).toBe("-----BEGIN PUBLIC KEY-----\nold\n-----END PUBLIC KEY-----\n");
         expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+});
+
+describe("looksLikeApiKey (values never echoed nor passed on)", () => {
+    const key = makeApiKey();
+    it("spots a key however it was pasted, built or not", () => {
+        const standard = Buffer.from(Buffer.from(key, "base64url").toString("latin1"), "latin1").toString("base64");
+        for (const pasted of [
+            key,
+            standard,
+            `${key} `,
+            `"${key}"`,
+            `'${key}'\r`,
+            `${key},`,
+            `apiKey: ${key}`,
+            key.slice(0, -1),
+            `${key.slice(0, 50)}\n${key.slice(50)}`,
+        ]) {
+            expect(looksLikeApiKey(pasted), JSON.stringify(pasted.slice(0, 12))).toBe(true);
+        }
+    });
+    it("lets long names and paths through", () => {
+        for (const value of [
+            "qredo-partner-keys-sandbox-eu-west-1-staging",
+            "/home/runner/work/qredo-partner-keys/qredo-partner-keys/artifacts/public-key-sandbox",
+            "awskms://alias/pulumi-qredo?region=eu-west-2",
+            "production",
+            "public-sandbox.pem",
+        ]) {
+            expect(looksLikeApiKey(value), value).toBe(false);
+        }
     });
 });

@@ -1,6 +1,7 @@
 // One realistic mistake per case: npm run deploy exits with a clear message
 // and the stand-in pulumi saw no stack creation, no config change and no `up`.
 import { execFileSync } from "node:child_process";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -119,7 +120,7 @@ const mistakes: Mistake[] = [
     {
         name: "the API key after a flag npm swallowed (npm run deploy --api-key-file KEY sandbox)",
         args: [key, "sandbox"],
-        env: { npm_config_api_key_file: "true" },
+        env: { npm_lifecycle_event: "deploy", npm_config_api_key_file: "true" },
         status: 2,
         message: "Put -- before the options:\n    npm run deploy -- sandbox --api-key-file PATH\n",
         secret: key,
@@ -127,7 +128,7 @@ const mistakes: Mistake[] = [
     {
         name: "--api-key-file swallowed by npm, its path left behind (npm run deploy sandbox --api-key-file keys/apikey)",
         args: ["sandbox", "keys/apikey"],
-        env: { npm_config_api_key_file: "true" },
+        env: { npm_lifecycle_event: "deploy", npm_config_api_key_file: "true" },
         status: 2,
         message: "Put -- before the options:\n    npm run deploy -- sandbox --api-key-file keys/apikey\n",
     },
@@ -135,14 +136,14 @@ const mistakes: Mistake[] = [
         name: "--api-key-file=PATH without -- (npm keeps the value itself)",
         args: ["production"],
         files: (d) => writeFileSync(join(d, "apikey"), makeApiKey()),
-        env: { npm_config_api_key_file: "keys/production key" },
+        env: { npm_lifecycle_event: "deploy", npm_config_api_key_file: "keys/production key" },
         status: 2,
         message: "Put -- before the options:\n    npm run deploy -- production --api-key-file 'keys/production key'\n",
     },
     {
         name: "--secrets-provider=URL without --",
         args: ["production"],
-        env: { npm_config_secrets_provider: "awskms://alias/pulumi-qredo?region=eu-west-2" },
+        env: { npm_lifecycle_event: "deploy", npm_config_secrets_provider: "awskms://alias/pulumi-qredo?region=eu-west-2" },
         status: 2,
         message: "npm run deploy -- production --secrets-provider 'awskms://alias/pulumi-qredo?region=eu-west-2'\n",
     },
@@ -179,7 +180,18 @@ const mistakes: Mistake[] = [
         files: (d) => writeFileSync(join(d, "apikey.txt"), "not a public key"),
         status: 2,
         message:
-            "deploy: error: --public-key-out apikey.txt exists and is not a public key file; it is not overwritten. Remove it or name another path.",
+            "deploy: error: --public-key-out apikey.txt exists and is not a public key file (one PUBLIC KEY block and nothing else); it is not overwritten.",
+    },
+    {
+        name: "--public-key-out naming a PEM bundle: a public key, then its private key",
+        args: ["sandbox", "--public-key-out", "bundle.pem"],
+        files: (d) => {
+            const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+            const pem = (k: KeyObject, type: "spki" | "pkcs8") => k.export({ type, format: "pem" }).toString();
+            writeFileSync(join(d, "bundle.pem"), pem(pair.publicKey, "spki") + pem(pair.privateKey, "pkcs8"));
+        },
+        status: 2,
+        message: "deploy: error: --public-key-out bundle.pem exists and is not a public key file (one PUBLIC KEY block and nothing else)",
     },
     {
         name: "a stack name with a space",
@@ -198,7 +210,7 @@ const mistakes: Mistake[] = [
     {
         name: "--rotate swallowed by npm",
         args: ["sandbox", "--yes"],
-        env: { npm_config_rotate: "true" },
+        env: { npm_lifecycle_event: "deploy", npm_config_rotate: "true" },
         status: 2,
         message:
             "npm kept --rotate for itself (it set npm_config_rotate), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --rotate",
@@ -206,7 +218,7 @@ const mistakes: Mistake[] = [
     {
         name: "--yes swallowed by npm",
         args: ["sandbox"],
-        env: { npm_config_yes: "true" },
+        env: { npm_lifecycle_event: "deploy", npm_config_yes: "true" },
         noYes: true,
         status: 2,
         message: "Put -- before the options:\n    npm run deploy -- sandbox --yes",

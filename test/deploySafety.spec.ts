@@ -158,6 +158,37 @@ describe("a new stack whose committed stack file says keyStage pending, in any Y
     });
 });
 
+describe("stack files that are not what they seem", () => {
+    const files: [name: string, text: string, message: string][] = [
+        [
+            "broken",
+            "config:\n  qredo-partner-keys:environment: sandbox\n   bad: [\n",
+            "deploy: error: stacks/Pulumi.broken.yaml is not valid YAML (",
+        ],
+        [
+            "listed",
+            "config:\n  qredo-partner-keys:environment: [sandbox]\n",
+            `deploy: error: stacks/Pulumi.listed.yaml sets qredo-partner-keys:environment to "["sandbox"]"; it must be sandbox or production.`,
+        ],
+        [
+            "merged",
+            "base: &base\n  qredo-partner-keys:apiKey:\n    secure: v1:AAAA:BBBB\nconfig:\n  <<: *base\n  qredo-partner-keys:environment: sandbox\n",
+            "but stacks/Pulumi.merged.yaml already holds an API key: it was deployed with another backend. Nothing was changed.",
+        ],
+    ];
+    it.each(files)("%s: refused before anything changes", async (name, text, message) => {
+        writeFileSync(join(h.project, "stacks", `Pulumi.${name}.yaml`), text);
+        const where = h.place();
+        writeFileSync(join(where.cwd, "apikey"), makeApiKey());
+        const run = await h.run(where, [name, "--yes"]);
+        expect(run.status).toBe(2);
+        expect(changes(run)).toEqual([]);
+        expect(existsSync(join(where.cwd, "apikey"))).toBe(true);
+        expect(run.stderr).toContain(message);
+        expect(run.stderr).not.toMatch(/^\s+at /m);
+    });
+});
+
 describe("a stack file that holds what only a deployed stack has, for a stack this backend does not know", () => {
     it("is refused (deployed with another backend) before anything changes, keeping ./apikey", async () => {
         writeFileSync(
@@ -331,15 +362,17 @@ describe("API key sources", () => {
 });
 
 describe("npm, the shell and the terminal", () => {
-    it("npm_config_<flag> counts as swallowed only when it is exactly true; yes names the .npmrc way out", () => {
-        expect(parseOptions(["sandbox"], { npm_config_yes: "" })?.yes).toBe(false);
-        expect(parseOptions(["sandbox"], { npm_config_rotate: "false" })?.rotate).toBe(false);
-        expect(() => parseOptions(["sandbox"], { npm_config_yes: "true" })).toThrow(
-            "npm kept --yes for itself (it set npm_config_yes), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --yes\nIf your .npmrc sets yes=true, run node scripts/deploy.js sandbox … directly (from the project folder), or remove that setting.",
+    it("npm_config_<flag> counts as swallowed only when it is exactly true, and only under npm run deploy; yes names the way out", () => {
+        // run directly, with npm_config_yes exported in the shell: nothing to refuse (the way out must work)
+        expect(parseOptions(["sandbox"], { npm_config_yes: "true" })?.yes).toBe(false);
+        expect(parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_yes: "" })?.yes).toBe(false);
+        expect(parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_rotate: "false" })?.rotate).toBe(false);
+        expect(() => parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_yes: "true" })).toThrow(
+            "npm kept --yes for itself (it set npm_config_yes), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --yes\nIf your .npmrc sets yes=true, or your shell exports npm_config_yes, run node scripts/deploy.js sandbox … directly (from the project folder), or remove that setting.",
         );
         let message = "";
         try {
-            parseOptions(["sandbox"], { npm_config_rotate: "true" });
+            parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_rotate: "true" });
         } catch (error) {
             message = (error as Error).message;
         }

@@ -83,23 +83,23 @@ function unquote(text) {
 }
 
 /**
- * Whether a command-line value (a path, a stack name) looks like an API key
- * pasted in its place: it passes checkApiKey, or it is a long Base64 string.
- * Such a value must never be echoed, nor passed to a child process. Base64
- * has "/" in its alphabet, so only a long run with one counts; a real key is
- * about 106 characters.
+ * Whether a command-line value (a path, a stack name, an option's value)
+ * holds an API key pasted in its place. Such a value must never be echoed,
+ * nor passed to a child process. A Qredo API key is Base64 of a JSON object,
+ * so it begins "eyJ" ('{"') in both alphabets: any Base64 run in the value
+ * whose decoding starts with "{" counts, wherever it sits (quoted, wrapped,
+ * after "apiKey: ", cut short). Needs no build, and names that merely are long
+ * (a stack name, a runner's path) do not decode to a "{".
  * @param {string} value
  */
 function looksLikeApiKey(value) {
-    let checked = false;
-    try {
-        /** @type {typeof import("@qredo-partner-keys/client")} */
-        const { checkApiKey } = require("@qredo-partner-keys/client");
-        checked = checkApiKey(unquote(value).value).ok;
-    } catch {
-        // not built yet (a fresh clone): the shape alone decides
+    for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
+        const text = Buffer.from(run.replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
+        if (/^\s*\{\s*"/.test(text)) {
+            return true;
+        }
     }
-    return checked || /^[A-Za-z0-9+=_-]{40,}$/.test(value) || /^[A-Za-z0-9+/=_-]{80,}$/.test(value);
+    return false;
 }
 
 module.exports = { ApiKeyInputError, decodeText, looksLikeApiKey, maxFileBytes, readApiKeyFile, unquote };

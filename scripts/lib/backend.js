@@ -46,6 +46,22 @@ function stackFileText(projectDir, stack) {
 }
 
 /**
+ * A stack file's text as YAML, with merge keys (`<<: *anchor`) applied, as
+ * Pulumi's own reader applies them. Not YAML: a usage error naming the file.
+ * @param {typeof import("yaml")} YAML @param {string} text @param {string} stack @returns {any}
+ */
+function parseStackFile(YAML, text, stack) {
+    try {
+        return YAML.parse(text, { merge: true });
+    } catch (error) {
+        throw new CliError(
+            `stacks/Pulumi.${stack}.yaml is not valid YAML (${/** @type {Error} */ (error).message.split("\n")[0]}); fix it, then run again.`,
+            2,
+        );
+    }
+}
+
+/**
  * What a stack file says, for a stack the backend does not know yet (its
  * file may already be committed): keyVersion and keyStage in the shape of
  * `pulumi config --json`, and whether it holds what only a deployed stack
@@ -56,17 +72,8 @@ function stackFileText(projectDir, stack) {
  * @returns {{ config: Record<string, { value: string }>, deployedElsewhere: string[] }}
  */
 function stackFileSettings(stackFile, stack) {
-    const YAML = require("yaml");
     /** @type {unknown} */
-    let parsed;
-    try {
-        parsed = YAML.parse(stackFile);
-    } catch (error) {
-        throw new CliError(
-            `stacks/Pulumi.${stack}.yaml is not valid YAML (${/** @type {Error} */ (error).message.split("\n")[0]}); fix it, then run again.`,
-            2,
-        );
-    }
+    const parsed = parseStackFile(require("yaml"), stackFile, stack);
     const file = /** @type {Record<string, unknown>} */ (parsed !== null && typeof parsed === "object" ? parsed : {});
     const settings = /** @type {Record<string, unknown>} */ (file.config !== null && typeof file.config === "object" ? file.config : {});
     /** @type {Record<string, { value: string }>} */
@@ -157,4 +164,4 @@ function promptHidden(question, code) {
     });
 }
 
-module.exports = { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText };
+module.exports = { chooseBackend, parseStackFile, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText };

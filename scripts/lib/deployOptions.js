@@ -6,7 +6,7 @@
 const { existsSync } = require("node:fs");
 const { CliError, distance, parseStackCommand, userPath } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
-const { stackFileText } = require("./backend.js");
+const { parseStackFile, stackFileText } = require("./backend.js");
 
 /** Exit codes, documented in docs/deploy.md. */
 const exit = {
@@ -108,13 +108,15 @@ function refuseSwallowedFlags(argv, env) {
             !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)) &&
             (npmValue(name) === "true" || (isString(name) && (npmValue(name) ?? "") !== "")),
     );
-    if (swallowed.length === 0) {
+    // Only npm run deploy can have swallowed anything; run directly (node scripts/deploy.js), an
+    // exported npm_config_yes (which guides suggest for npx) must not block the way out.
+    if (swallowed.length === 0 || env.npm_lifecycle_event !== "deploy") {
         return;
     }
     const { stack, options } = swallowedCommand(argv, swallowed, env);
     // yes is also a real npm setting: an .npmrc with yes=true sets it for every run.
     const npmrc = swallowed.includes("yes")
-        ? `\nIf your .npmrc sets yes=true, run node scripts/deploy.js ${stack} … directly (from the project folder), or remove that setting.`
+        ? `\nIf your .npmrc sets yes=true, or your shell exports npm_config_yes, run node scripts/deploy.js ${stack} … directly (from the project folder), or remove that setting.`
         : "";
     throw new CliError(
         `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map((n) => `npm_config_${n.replaceAll("-", "_")}`).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run deploy -- ${stack} ${options}${npmrc}`,
@@ -184,7 +186,7 @@ function stackEnvironment(stack, projectDir) {
         );
     }
     const text = stackFileText(projectDir, stack);
-    const set = environmentSetting(text);
+    const set = environmentSetting(text, stack);
     if (set !== undefined) {
         if (!environments.includes(set)) {
             throw new CliError(
@@ -211,21 +213,18 @@ ${ownStackFix(stack, text)}`,
  * npm ci): parsed as YAML when the yaml package is there, else read from its
  * plain `key: value` line (a file written another way is then refused, never
  * misread as another environment).
- * @param {string} text @returns {string | undefined}
+ * @param {string} text @param {string} stack @returns {string | undefined}
  */
-function environmentSetting(text) {
+function environmentSetting(text, stack) {
     let YAML;
     try {
         YAML = require("yaml");
     } catch {
         return /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
     }
-    try {
-        const value = YAML.parse(text)?.config?.["qredo-partner-keys:environment"];
-        return value === undefined || value === null ? undefined : String(value);
-    } catch {
-        return undefined; // not YAML: stackFileSettings says so when it reads the file
-    }
+    const value = parseStackFile(YAML, text, stack)?.config?.["qredo-partner-keys:environment"];
+    // Anything but a plain string (a list, a map) is shown as written, and refused.
+    return value === undefined || value === null ? undefined : typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /**

@@ -60,17 +60,6 @@ function writeAtomically(file, text) {
     }
 }
 
-/** The first `length` bytes of a file as text, without reading the rest. @param {string} file @param {number} length */
-function fileStart(file, length) {
-    const fd = fs.openSync(file, "r");
-    try {
-        const buffer = Buffer.alloc(length);
-        return buffer.subarray(0, fs.readSync(fd, buffer, 0, length, 0)).toString("utf8");
-    } finally {
-        fs.closeSync(fd);
-    }
-}
-
 /** Why `file` cannot be the output, or undefined. Checked before anything changes. @param {string} file @param {string} label */
 function outputProblem(file, label) {
     let stat;
@@ -85,10 +74,12 @@ function outputProblem(file, label) {
     if (!stat.isFile()) {
         return `--public-key-out ${label} exists and is not a regular file; name another path.`;
     }
-    // Only a public key file is replaced: never an API key, a private key or any other file of the user's.
-    return stat.size === 0 || fileStart(file, 26) === "-----BEGIN PUBLIC KEY-----"
+    // Only a public key file is replaced: never an API key, a private key (alone or in a bundle
+    // with its public key) or any other file of the user's. A public key file is small.
+    const onlyPublicKey = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\s*$/;
+    return stat.size === 0 || (stat.size < 16 * 1024 && onlyPublicKey.test(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "")))
         ? undefined
-        : `--public-key-out ${label} exists and is not a public key file; it is not overwritten. Remove it or name another path.`;
+        : `--public-key-out ${label} exists and is not a public key file (one PUBLIC KEY block and nothing else); it is not overwritten. Remove it or name another path.`;
 }
 
 module.exports = { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically };
