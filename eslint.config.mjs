@@ -1,13 +1,17 @@
 // ESLint: typescript-eslint for all TypeScript, type-aware for the program and
 // the client package, with Pulumi's own rules against an Output inside a
 // template literal (it renders as a warning text, not the value). Formatting
-// is Prettier's job. The type-aware rules get their own small program
-// (tsconfig.lint.json): the tests are type-checked by tsc, and linting them
-// with types would double the time of `npm test`.
+// is Prettier's job. The type-aware rules see the program tsc checks
+// (tsconfig.json); `npm test` hands ESLint the very program its type check
+// built (test/support/check-and-test.js). The tests are type-checked by tsc
+// but linted without types: their rules would double the lint's time.
 import js from "@eslint/js";
 import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+
+/** The files linted with type information. */
+export const typeAwareFiles = ["index.ts", "src/**/*.ts", "client/src/**/*.ts"];
 
 export default tseslint.config(
     { ignores: ["node_modules/", "bin/", "client/dist/", "coverage/"] },
@@ -20,9 +24,9 @@ export default tseslint.config(
         },
     },
     {
-        files: ["index.ts", "src/**/*.ts", "client/src/**/*.ts"],
+        files: typeAwareFiles,
         extends: [tseslint.configs.recommendedTypeChecked],
-        languageOptions: { parserOptions: { project: "./tsconfig.lint.json", tsconfigRootDir: import.meta.dirname } },
+        languageOptions: { parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname } },
         plugins: { "@pulumi": pulumi },
         rules: {
             "@pulumi/no-output-in-template-literal": "error",
