@@ -8,6 +8,7 @@
 // Errors are printed by run() itself, as the host prints them.
 "use strict";
 const started = process.hrtime.bigint();
+const path = require("node:path");
 const { setMocks } = require("@pulumi/pulumi/runtime/mocks");
 const { invokeResult, providerState } = require("../test/support/providers.js");
 
@@ -76,7 +77,9 @@ run(
     // Which @pulumi/aws files were loaded: the root index pulls in every service.
     const awsRoot = require.resolve("@pulumi/aws");
     const loadedAwsRoot = Object.keys(require.cache).includes(awsRoot);
+    // The program checks the API key with the client package, which loads the AWS SDK only to read secrets.
+    const loadedAwsSdk = Object.keys(require.cache).some((file) => file.includes(`${path.sep}@aws-sdk${path.sep}`));
     console.log(
-        `host-run: ${JSON.stringify({ resources: registered.sort(), outputs: Object.keys(outputs ?? {}).sort(), loadedAwsRoot, ms })}`,
+        `host-run: ${JSON.stringify({ resources: registered.sort(), outputs: Object.keys(outputs ?? {}).sort(), loadedAwsRoot, loadedAwsSdk, ms })}`,
     );
 });

@@ -18,7 +18,7 @@ interface HostResult {
     readonly status: number | null;
     readonly stdout: string;
     readonly stderr: string;
-    readonly result?: { resources: string[]; outputs: string[]; loadedAwsRoot: boolean };
+    readonly result?: { resources: string[]; outputs: string[]; loadedAwsRoot: boolean; loadedAwsSdk: boolean };
 }
 
 function runThroughHost(config: Record<string, string>, options: { secretKeys?: string[]; dir?: string } = {}): Promise<HostResult> {
@@ -60,7 +60,9 @@ const expectedResources = [
 ];
 
 describe.concurrent("through the language host, as Pulumi.yaml configures it", () => {
-    it("registers the stack's resources and outputs from the fresh bin/, loading only the AWS submodules it uses", async ({ expect }) => {
+    it("registers the stack's resources and outputs from the fresh bin/, loading only the AWS submodules it uses and no AWS SDK", async ({
+        expect,
+    }) => {
         const run = await runThroughHost({ [apiKeyConfig]: makeApiKey() });
         expect(run.stderr).toBe("");
         expect(run.status).toBe(0);
@@ -81,6 +83,7 @@ describe.concurrent("through the language host, as Pulumi.yaml configures it", (
             "readPolicyArn",
         ]);
         expect(run.result?.loadedAwsRoot).toBe(false);
+        expect(run.result?.loadedAwsSdk).toBe(false);
     });
 
     it("reports bad configuration as the host prints a RunError: one message, no stack trace, no secret", async ({ expect }) => {

@@ -15,12 +15,22 @@
  * `readPolicyArn` policy.
  */
 import type { KeyObject } from "node:crypto";
-import { GetSecretValueCommand, SecretsManagerClient, type GetSecretValueCommandOutput } from "@aws-sdk/client-secrets-manager";
+import type * as SecretsManager from "@aws-sdk/client-secrets-manager";
 import { checkApiKey } from "./apiKey";
 import { loadSigningKey, signRequest, type SignedHeaders, type SignRequestInput } from "./signing";
 import { checkDuration, defaultTimeoutMs, withTimeout } from "./timeouts";
 
 export const defaultCacheTtlMs = 5 * 60 * 1000;
+
+let secretsManagerSdk: Promise<typeof SecretsManager> | undefined;
+
+/**
+ * The AWS SDK, loaded on the first read of a secret: code that only signs or
+ * checks an API key (the Pulumi program, the deploy script) never loads it.
+ */
+function secretsManager(): Promise<typeof SecretsManager> {
+    return (secretsManagerSdk ??= import("@aws-sdk/client-secrets-manager"));
+}
 
 export interface CredentialStoreOptions {
     /** ARN or name of the private key's secret (the `privateKeySecretArn` output). */
@@ -28,7 +38,7 @@ export interface CredentialStoreOptions {
     /** ARN or name of the API key's secret (the `apiKeySecretArn` output). */
     readonly apiKeySecretId: string;
     /** @default a client with the SDK's default credentials, region and endpoint */
-    readonly client?: SecretsManagerClient;
+    readonly client?: SecretsManager.SecretsManagerClient;
     /** How long loaded credentials are reused; a rotation is picked up after at most this (0: read for every use). @default 300000 (5 minutes) */
     readonly cacheTtlMs?: number;
     /** Limit on each read of Secrets Manager (the SDK's retries included). @default 30000 */
@@ -59,7 +69,8 @@ interface CacheEntry {
 }
 
 export class PartnerApiCredentialStore {
-    private readonly client: SecretsManagerClient;
+    /** The caller's client, or the default one, made on the first read. */
+    private client: SecretsManager.SecretsManagerClient | undefined;
     private readonly ttlMs: number;
     private readonly timeoutMs: number;
     private readonly now: () => number;
@@ -77,7 +88,7 @@ export class PartnerApiCredentialStore {
         this.timeoutMs = checkDuration("PartnerApiCredentialStore", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, {
             allowZero: false,
         });
-        this.client = options.client ?? new SecretsManagerClient({});
+        this.client = options.client;
         this.now = options.now ?? Date.now;
     }
 
@@ -163,8 +174,10 @@ export class PartnerApiCredentialStore {
 
     private async read(secretId: string, stage: string): Promise<{ value: string; versionId: string }> {
         const what = `reading ${secretId} (${stage}) from Secrets Manager`;
-        const result: GetSecretValueCommandOutput = await withTimeout(what, this.timeoutMs, (signal) =>
-            this.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: signal }),
+        const { GetSecretValueCommand, SecretsManagerClient } = await secretsManager();
+        const client = (this.client ??= new SecretsManagerClient({}));
+        const result: SecretsManager.GetSecretValueCommandOutput = await withTimeout(what, this.timeoutMs, (signal) =>
+            client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: signal }),
         );
         if (result.SecretString === undefined || result.VersionId === undefined) {
             throw new Error(`${secretId} (${stage}) has no string value`);

@@ -44,16 +44,36 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+// Signs, then has a store read a secret from a closed loopback port: the AWS
+// SDK must be loaded by that read and not before (signing alone never loads it).
 const signs = `
     const { signRequest, PartnerApiClient, PartnerApiCredentialStore } = CLIENT;
     const privateKeyPem = require("node:fs").readFileSync(0, "utf8"); // the key on stdin, never in argv
     const headers = signRequest({ privateKeyPem, apiKey: process.env.API_KEY, url: "https://api.qredo.network/api/v1/p/assets?x=1", body: "{}", timestamp: 1700000000 });
-    console.log(JSON.stringify({ headers, client: typeof PartnerApiClient, store: typeof PartnerApiCredentialStore }));
+    const sdkLoaded = () => Object.keys(require.cache).some((file) => file.includes("@aws-sdk"));
+    const sdkBeforeRead = sdkLoaded();
+    new PartnerApiCredentialStore({ privateKeySecretId: "p", apiKeySecretId: "a", timeoutMs: 2000 }).get().then(
+        () => "read",
+        (error) => error.message,
+    ).then((read) =>
+        console.log(JSON.stringify({ headers, client: typeof PartnerApiClient, store: typeof PartnerApiCredentialStore, sdkBeforeRead, sdkAfterRead: sdkLoaded(), read })),
+    );
 `;
 
+/** No network but a closed loopback port, and credentials that are not real. */
+const offlineAws = {
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "not-a-secret",
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: "http://127.0.0.1:9",
+    AWS_MAX_ATTEMPTS: "1",
+};
+
 function expectSigned(stdout: string) {
-    const { headers, client, store } = JSON.parse(stdout);
+    const { headers, client, store, sdkBeforeRead, sdkAfterRead, read } = JSON.parse(stdout);
     expect({ client, store }).toEqual({ client: "function", store: "function" });
+    expect({ sdkBeforeRead, sdkAfterRead }).toEqual({ sdkBeforeRead: false, sdkAfterRead: true });
+    expect(read).toContain("ECONNREFUSED 127.0.0.1:9"); // the read was made, to the closed port
     expect(headers["x-api-key"]).toBe(apiKey);
     expect(headers["x-timestamp"]).toBe("1700000000");
     const signed = Buffer.from("1700000000https://api.qredo.network/api/v1/p/assets?x=1{}");
@@ -75,7 +95,7 @@ describe("the packed client package", () => {
                 cwd: app,
                 input: privateKeyPem,
                 encoding: "utf8",
-                env: { ...process.env, API_KEY: apiKey },
+                env: { ...process.env, ...offlineAws, API_KEY: apiKey },
             }).stdout,
         );
     });
@@ -90,7 +110,7 @@ describe("the packed client package", () => {
                 cwd: app,
                 input: privateKeyPem,
                 encoding: "utf8",
-                env: { ...process.env, API_KEY: apiKey },
+                env: { ...process.env, ...offlineAws, API_KEY: apiKey },
             }).stdout,
         );
     });
