@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { parseConfig, type ConfigKey } from "../src/config";
 import { makeApiKey, resources, runProgram } from "./mocks";
+import { testKey } from "./support/testKeys";
 
 const apiKey = makeApiKey();
-const sharedKeyPem = String(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }));
+const sharedKeyPem = testKey(0).pem;
 
 interface BadCase {
     readonly title: string;

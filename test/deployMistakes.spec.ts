@@ -1,12 +1,13 @@
 // One realistic mistake per case: npm run deploy exits with a clear message
 // and the stand-in pulumi saw no stack creation, no config change and no `up`.
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changes, DeployHarness, deployedStack, type Place, type Run } from "./support/deployRun";
 import { makeApiKey } from "./support/providers.js";
+import { testKey } from "./support/testKeys";
 
 const h = new DeployHarness();
 const storedKey = makeApiKey();
@@ -186,7 +187,7 @@ const mistakes: Mistake[] = [
         name: "--public-key-out naming a PEM bundle: a public key, then its private key",
         args: ["sandbox", "--public-key-out", "bundle.pem"],
         files: (d) => {
-            const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+            const pair = testKey(1);
             const pem = (k: KeyObject, type: "spki" | "pkcs8") => k.export({ type, format: "pem" }).toString();
             writeFileSync(join(d, "bundle.pem"), pem(pair.publicKey, "spki") + pem(pair.privateKey, "pkcs8"));
         },

@@ -11,6 +11,7 @@ import { hostInvocation } from "../bench/host.js";
 import { build, isFresh } from "../scripts/build.js";
 import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
+import { testKey } from "./support/testKeys";
 
 const apiKeyConfig = "qredo-partner-keys:apiKey";
 
@@ -26,6 +27,8 @@ function runThroughHost(config: Record<string, string>, options: { secretKeys?: 
         stack: "sandbox",
         config,
         secretKeys: options.secretKeys ?? [apiKeyConfig],
+        // The mock TLS provider takes this key instead of generating one.
+        env: { QREDO_MOCK_RSA_KEY: testKey(0).pem },
         ...(options.dir ? { projectDir: options.dir } : {}),
     });
     const child = spawn(invocation.command, invocation.args, {

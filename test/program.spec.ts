@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { createPrivateKey, createPublicKey, createSign, createVerify, generateKeyPairSync } from "node:crypto";
+import { createPrivateKey, createPublicKey, createSign, createVerify } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,10 +21,11 @@ import {
     type RecordedResource,
     type StackState,
 } from "./mocks";
+import { testKey } from "./support/testKeys";
 
 // One key for the runs that do not compare keys: generating RSA keys is the
 // slow part of a run. Runs that must tell keys apart generate their own.
-const sharedKeyPem = String(generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }));
+const sharedKeyPem = testKey(0).pem;
 
 const types = {
     component: "qredo-partner-keys:index:PartnerApiCredentials",

@@ -2,7 +2,7 @@
 // outputs) and a Secrets Manager endpoint on loopback, reached through the
 // SDK's standard AWS_ENDPOINT_URL_SECRETS_MANAGER.
 import { spawn } from "node:child_process";
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,6 +16,7 @@ import { FakeSecretsManager } from "./support/fakeSecretsManager";
 import { saveState } from "./support/fakePulumiState.js";
 import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
+import { testKey } from "./support/testKeys";
 
 let aws: FakeSecretsManager;
 let endpoint: string;
@@ -40,8 +41,8 @@ afterAll(async () => {
 });
 
 type Key = ReturnType<typeof newKey>;
-function newKey() {
-    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+function newKey(i: number) {
+    const { privateKey, publicKey } = testKey(i);
     return {
         pkcs1: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
         pkcs8: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
@@ -51,8 +52,8 @@ function newKey() {
             .digest("hex"),
     };
 }
-// Key generation is the slow part: three keys serve every test.
-const [keyA, keyB, keyC] = [newKey(), newKey(), newKey()];
+// Three distinct keys serve every test.
+const [keyA, keyB, keyC] = [newKey(0), newKey(1), newKey(2)];
 
 interface Deployed {
     readonly state: string;

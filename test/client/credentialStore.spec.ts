@@ -6,11 +6,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PartnerApiCredentialStore, partnerApiBaseUrl, signedPayload } from "@qredo-partner-keys/client";
 import { FakeSecretsManager } from "../support/fakeSecretsManager";
 import { makeApiKey } from "../support/providers.js";
+import { testKey } from "../support/testKeys";
 
-// Key generation is the slow part: three keys serve every test.
-const [keyA, keyB, keyC] = [1, 2, 3].map(() =>
-    generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-);
+// Three distinct keys serve every test.
+const [keyA, keyB, keyC] = [0, 1, 2].map((i) => testKey(i).pem);
 const pemOf = (key: { export: (o: { type: "pkcs1"; format: "pem" }) => string | Buffer }) =>
     key.export({ type: "pkcs1", format: "pem" }).toString();
 

@@ -3,7 +3,7 @@
 // Offline and quick: the one dependency is linked from this checkout's
 // node_modules instead of fetched, so npm resolves nothing from a registry.
 import { spawnSync } from "node:child_process";
-import { generateKeyPairSync, verify } from "node:crypto";
+import { verify } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { build } from "../../scripts/build.js";
 import { projectDir } from "../support/project.js";
 import { makeApiKey } from "../support/providers.js";
+import { testKey } from "../support/testKeys";
 
 const dir = mkdtempSync(join(tmpdir(), "qredo-keys-consumer-"));
 const app = join(dir, "app");
-const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const privateKeyPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+const { publicKey, pem: privateKeyPem } = testKey(0);
 const apiKey = makeApiKey();
 let tarball: string;
 

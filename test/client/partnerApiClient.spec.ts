@@ -1,21 +1,15 @@
 // PartnerApiClient against a loopback Qredo that verifies signatures with the
 // one public key uploaded to it, and a loopback Secrets Manager with real
 // staging labels, driven through a whole staged rotation.
-import { generateKeyPairSync } from "node:crypto";
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PartnerApiClient, type PartnerApiClientOptions } from "@qredo-partner-keys/client";
 import { FakeQredo } from "../support/fakeQredo";
 import { FakeSecretsManager } from "../support/fakeSecretsManager";
 import { makeApiKey } from "../support/providers.js";
+import { testKey } from "../support/testKeys";
 
-const keys = [1, 2, 3].map(() => {
-    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    return {
-        pem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-        publicPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
-    };
-});
+const keys = [0, 1, 2].map((i) => testKey(i));
 const [keyA, keyB, keyC] = keys;
 
 let aws: FakeSecretsManager;

@@ -8,11 +8,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadSigningKey, partnerApiBaseUrl, signRequest } from "@qredo-partner-keys/client";
 import { makeApiKey } from "../support/providers.js";
+import { testKey } from "../support/testKeys";
 
 const dir = mkdtempSync(join(tmpdir(), "qredo-keys-signing-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const { privateKey, publicKey } = testKey(0);
 const pkcs1 = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 const pkcs8 = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();

@@ -3,7 +3,7 @@
 // gets its own stand-in state, home and working folder, so runs in one file
 // share the copy without seeing each other.
 import { spawn } from "node:child_process";
-import { createHash, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { build, isFresh } from "../../scripts/build.js";
 import { fakeCliPath } from "./fakeCli";
 import { saveState, type State, writeAnswers } from "./fakePulumiState.js";
 import { copyProject } from "./project.js";
+import { testKey } from "./testKeys";
 
 export interface PulumiCall {
     readonly args: string[];
@@ -54,10 +55,8 @@ export class DeployHarness {
         this.work = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-"));
         this.fakePath = fakeCliPath(this.work);
         this.project = copyProject({ dependencies: options.dependencies ?? true, build: true });
-        const keys = Array.from({ length: 2 }, () =>
-            generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }),
-        );
-        this.keys = keys.map(String);
+        const keys = [0, 1].map((i) => testKey(i).publicPem);
+        this.keys = keys;
         this.keyPool = join(this.work, "keys.json");
         writeFileSync(this.keyPool, JSON.stringify(keys));
     }

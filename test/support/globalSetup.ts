@@ -1,10 +1,15 @@
-// Builds client/dist and bin/ once, before any test file starts: the script
+// Before any test file starts: builds client/dist and bin/ once (the script
 // and language-host tests run the built code, and test files running side by
-// side must not each start a build of the same folders.
+// side must not each start a build of the same folders), and makes the test
+// keys (testKeys.ts) meanwhile, on the thread pool.
+import type { TestProject } from "vitest/node";
 import { build, isFresh } from "../../scripts/build.js";
+import { generateTestKeys } from "./testKeys";
 
-export default function setup(): void {
+export default async function setup(project: TestProject): Promise<void> {
+    const keys = generateTestKeys();
     if (!isFresh() && !build()) {
         throw new Error("the project does not compile (tsc's errors are above); fix it before running the tests");
     }
+    project.provide("testKeys", await keys);
 }
