@@ -10,11 +10,17 @@ export default defineConfig({
     test: {
         include: ["test/**/*.spec.ts"],
         globalSetup: ["test/support/globalSetup.ts"],
-        // The mock runtime is module state: every file runs in a worker thread of
-        // its own, with its own module graph and its own copy of process.env
-        // (cheaper to start than a process per file).
+        // Files run in two worker threads and share what those have loaded, so
+        // @pulumi/pulumi and the AWS SDK load once per thread, not once per file.
+        // The mock runtime is module state: runProgram (test/mocks.ts) resets it
+        // and the program's modules for every stack it runs. What a file changes
+        // in its thread (spies, environment) is given back when it ends
+        // (test/support/isolation.ts).
         pool: "threads",
         maxWorkers: 2,
+        isolate: false,
+        restoreMocks: true,
+        setupFiles: ["test/support/isolation.ts"],
         testTimeout: 30_000,
     },
 });

@@ -89,39 +89,59 @@ type RegisterRequest = {
     getRetainondelete(): boolean;
     getReplaceWithList(): string[];
 };
+/** What the patched monitor calls: before a registration goes to the mock monitor, and after it succeeded. */
+interface Recorder {
+    before(req: RegisterRequest): void;
+    after(req: RegisterRequest, res: unknown): void;
+}
 const monitorPrototype = MockMonitor.prototype as unknown as {
     registerResource: (this: unknown, req: RegisterRequest, callback: (err: unknown, res: unknown) => void) => Promise<void>;
     __recording?: boolean;
+    __recorder?: Recorder;
 };
+// Patched once per thread: test files share @pulumi/pulumi (vitest.config.mts),
+// while this module may be loaded more than once. The patch records into the
+// tables of the module instance that last ran a program (runProgram installs it).
 if (!monitorPrototype.__recording) {
     const register = monitorPrototype.registerResource;
     monitorPrototype.registerResource = async function (this: unknown, req, callback) {
-        const key = `${req.getType()}::${req.getName()}`;
-        replaceWithOf.set(key, req.getReplaceWithList());
+        const recorder = monitorPrototype.__recorder;
+        recorder?.before(req);
         return register.call(this, req, (err, res) => {
-            const inputs = lastInputs.get(key);
-            const current = state.get(key);
-            if (!err && inputs !== undefined && current !== undefined) {
-                const urn = (res as { getUrn(): string }).getUrn();
-                operationByUrn.set(urn, current.operation);
-                resources.push({
-                    type: req.getType(),
-                    name: req.getName(),
-                    inputs,
-                    parent: req.getParent(),
-                    protect: req.getProtect(),
-                    retainOnDelete: req.getRetainondelete(),
-                    replaceWith: req.getReplaceWithList(),
-                    urn,
-                    id: current.id,
-                    operation: current.operation,
-                });
+            if (!err) {
+                recorder?.after(req, res);
             }
             callback(err, res);
         });
     };
     monitorPrototype.__recording = true;
 }
+const recorder: Recorder = {
+    before(req) {
+        replaceWithOf.set(`${req.getType()}::${req.getName()}`, req.getReplaceWithList());
+    },
+    after(req, res) {
+        const key = `${req.getType()}::${req.getName()}`;
+        const inputs = lastInputs.get(key);
+        const current = state.get(key);
+        if (inputs !== undefined && current !== undefined) {
+            const urn = (res as { getUrn(): string }).getUrn();
+            operationByUrn.set(urn, current.operation);
+            resources.push({
+                type: req.getType(),
+                name: req.getName(),
+                inputs,
+                parent: req.getParent(),
+                protect: req.getProtect(),
+                retainOnDelete: req.getRetainondelete(),
+                replaceWith: req.getReplaceWithList(),
+                urn,
+                id: current.id,
+                operation: current.operation,
+            });
+        }
+    },
+};
 const lastInputs = new Map<string, Record<string, unknown>>();
 const replaceWithOf = new Map<string, readonly string[]>();
 const operationByUrn = new Map<string, Operation>();
@@ -196,6 +216,7 @@ export async function runProgram(run: StackRun): Promise<Record<string, unknown>
     state.clear();
     previous = run.previous ?? new Map();
     vi.resetModules();
+    monitorPrototype.__recorder = recorder;
     await pulumi.runtime.setMocks(mocks, project, run.stack, false);
     const config: Record<string, string> = { "aws:region": region, ...run.extraConfig };
     for (const [key, value] of Object.entries(run.config)) {
