@@ -40,9 +40,14 @@ function hostRun(runtime, env = {}) {
 const modes = {
     floor: () => time(process.execPath, ["-e", sdkModules.map((m) => `require(${JSON.stringify(m)});`).join("")], process.env),
     project: hostRun(),
-    "transpile-only": hostRun({ typescript: true, main: "index.ts" }, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
-    // The host's default: TypeScript on, the project's tsconfig.json, type-checked.
-    "type-check": hostRun({ typescript: true, main: "index.ts" }),
+    // ts-node gets the program's own compiler settings (tsconfig.build.json): tsconfig.json also
+    // type-checks JavaScript (checkJs, for scripts/), which would make ts-node check client/dist.
+    "transpile-only": hostRun(
+        { typescript: true, main: "index.ts", tsconfig: "tsconfig.build.json" },
+        { PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+    ),
+    // The host's default: TypeScript on, index.ts through ts-node, type-checked.
+    "type-check": hostRun({ typescript: true, main: "index.ts", tsconfig: "tsconfig.build.json" }),
 };
 
 /** @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env */
