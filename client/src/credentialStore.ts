@@ -22,14 +22,16 @@ import { checkDuration, defaultTimeoutMs, withTimeout } from "./timeouts";
 
 export const defaultCacheTtlMs = 5 * 60 * 1000;
 
-let secretsManagerSdk: Promise<typeof SecretsManager> | undefined;
-
 /**
  * The AWS SDK, loaded on the first read of a secret: code that only signs or
  * checks an API key (the Pulumi program, the deploy script) never loads it.
+ * `require`, not `import()`: the package is CommonJS, and test runners that
+ * load CommonJS in a VM (Jest without --experimental-vm-modules) refuse
+ * `import()`. A failed load throws into that read and is tried again on the next.
  */
-function secretsManager(): Promise<typeof SecretsManager> {
-    return (secretsManagerSdk ??= import("@aws-sdk/client-secrets-manager"));
+function secretsManager(): typeof SecretsManager {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, see above
+    return require("@aws-sdk/client-secrets-manager") as typeof SecretsManager;
 }
 
 export interface CredentialStoreOptions {
@@ -174,7 +176,7 @@ export class PartnerApiCredentialStore {
 
     private async read(secretId: string, stage: string): Promise<{ value: string; versionId: string }> {
         const what = `reading ${secretId} (${stage}) from Secrets Manager`;
-        const { GetSecretValueCommand, SecretsManagerClient } = await secretsManager();
+        const { GetSecretValueCommand, SecretsManagerClient } = secretsManager();
         const client = (this.client ??= new SecretsManagerClient({}));
         const result: SecretsManager.GetSecretValueCommandOutput = await withTimeout(what, this.timeoutMs, (signal) =>
             client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: signal }),

@@ -100,6 +100,38 @@ describe("the packed client package", () => {
         );
     });
 
+    it("signs and reads when its files run in a VM script that refuses import(), as Jest loads CommonJS", () => {
+        // A loader like Jest's without --experimental-vm-modules: the package's
+        // own files are evaluated with vm.runInThisContext and no dynamic import
+        // callback, everything else comes from Node's require.
+        const script = `
+            const vm = require("node:vm"), fs = require("node:fs"), path = require("node:path"), Module = require("node:module");
+            const dist = path.dirname(require.resolve("@qredo-partner-keys/client"));
+            const loaded = new Map();
+            const vmRequire = (from) => (id) => {
+                const real = Module.createRequire(from);
+                const file = real.resolve(id);
+                if (!file.startsWith(dist + path.sep)) return real(id);
+                if (!loaded.has(file)) {
+                    const module = { exports: {} };
+                    loaded.set(file, module);
+                    vm.runInThisContext(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file })(module.exports, vmRequire(file), module, file, path.dirname(file));
+                }
+                return loaded.get(file).exports;
+            };
+            const CLIENT = vmRequire(path.join(process.cwd(), "service.js"))("@qredo-partner-keys/client");
+            if (!loaded.has(path.join(dist, "credentialStore.js"))) throw new Error("the loader did not load the package's files");
+            ${signs}`;
+        expectSigned(
+            spawnSync(process.execPath, ["-e", script], {
+                cwd: app,
+                input: privateKeyPem,
+                encoding: "utf8",
+                env: { ...process.env, ...offlineAws, API_KEY: apiKey },
+            }).stdout,
+        );
+    });
+
     it("signs from an ES module, with named imports", () => {
         writeFileSync(
             join(app, "service.mjs"),
