@@ -1,27 +1,33 @@
 // @ts-check
-// npm test: the type check, the lint and the vitest suite, side by side.
+// npm test: the type check, the lint, the format check and the vitest suite,
+// side by side.
 //
 // The suite runs in a child process (its output passes straight through);
 // meanwhile this process type-checks the project (tsconfig.json, what
 // `npm run typecheck` checks) and lints it (what `npm run lint` does) with one
 // TypeScript program: ESLint's type-aware rules get the program the type check
 // built (parserOptions.programs) instead of building the same ~1,100 files
-// again. Prettier's check runs in a process of its own beside them.
+// again. Prettier's check runs in a process of its own beside them. When the
+// type check and the lint passed before for exactly the same inputs, they are
+// not run again (test/support/checksCache.js says what "the same" covers).
 //
 // The checks' output is held back and printed after the suite's, so a failure
 // never interleaves with the test report. Every argument goes to vitest (CI
 // passes its reporters after `npm test --`). The exit code is the first
-// failure's, in the order tsc, lint, vitest; 0 when all pass.
+// failure's, in the order tsc, lint, prettier, vitest; 0 when all pass.
 "use strict";
 const { spawn } = require("node:child_process");
 const { mkdirSync } = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
+const { lastPass, recordPass } = require("./checksCache.js");
 
 const projectDir = path.resolve(__dirname, "..", "..");
 // The type check is incremental: a repeated run re-checks only what changed
 // (tsc's own, sound bookkeeping); a fresh clone has no cache and checks everything.
-const buildInfo = path.join(projectDir, "node_modules", ".cache", "qredo-partner-keys", "tsc.tsbuildinfo");
+const cacheDir = path.join(projectDir, "node_modules", ".cache", "qredo-partner-keys");
+const buildInfo = path.join(cacheDir, "tsc.tsbuildinfo");
+const passRecord = path.join(cacheDir, "checks-passed.json");
 
 /**
  * @param {string} command  found on PATH (npm run puts node_modules/.bin first)
@@ -98,13 +104,13 @@ function typeCheck() {
  * @returns {Promise<{ code: number, output: string }>}
  */
 async function lint(program) {
-    const { ESLint } = require("eslint");
-    /** @type {{ typeAwareFiles: string[] }} */
-    const { typeAwareFiles } = await import(pathToFileURL(path.join(projectDir, "eslint.config.mjs")).href);
-    /** @type {import("eslint").Linter.Config[]} */
-    const overrideConfig = program ? [{ files: typeAwareFiles, languageOptions: { parserOptions: { programs: [program] } } }] : [];
-    const eslint = new ESLint({ cwd: projectDir, overrideConfig });
     try {
+        const { ESLint } = require("eslint");
+        /** @type {{ typeAwareFiles: string[] }} */
+        const { typeAwareFiles } = await import(pathToFileURL(path.join(projectDir, "eslint.config.mjs")).href);
+        /** @type {import("eslint").Linter.Config[]} */
+        const overrideConfig = program ? [{ files: typeAwareFiles, languageOptions: { parserOptions: { programs: [program] } } }] : [];
+        const eslint = new ESLint({ cwd: projectDir, overrideConfig });
         const results = await eslint.lintFiles(["."]);
         const errors = results.reduce((n, r) => n + r.errorCount, 0);
         const text = await (await eslint.loadFormatter("stylish")).format(results);
@@ -114,12 +120,60 @@ async function lint(program) {
     }
 }
 
+/** @param {string} what @param {unknown} error @returns {{ code: number, output: string }} */
+function crashed(what, error) {
+    return { code: 2, output: `${what} stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` };
+}
+
+/**
+ * The type check, then the lint with its program; skipped when they passed
+ * for the same inputs before. Never throws: a crash is a failed check.
+ * @returns {Promise<{ types: { code: number, output: string }, lintResult: { code: number, output: string } }>}
+ */
+async function typeCheckAndLint() {
+    /** @type {{ passed: boolean, digest: string }} */
+    let before;
+    try {
+        before = lastPass(projectDir, passRecord);
+    } catch {
+        before = { passed: false, digest: "" };
+    }
+    if (before.passed) {
+        return { types: { code: 0, output: "" }, lintResult: { code: 0, output: "" } };
+    }
+    /** @type {ReturnType<typeof typeCheck>} */
+    let types;
+    try {
+        types = typeCheck();
+    } catch (error) {
+        types = { ...crashed("The type check", error), program: undefined };
+    }
+    let lintResult;
+    try {
+        lintResult = await lint(types.program);
+    } catch (error) {
+        lintResult = crashed("ESLint", error);
+    }
+    if (types.code === 0 && lintResult.code === 0 && types.program && before.digest) {
+        try {
+            recordPass(
+                projectDir,
+                passRecord,
+                before.digest,
+                types.program.getSourceFiles().map((f) => f.fileName),
+            );
+        } catch {
+            // Not recorded: the next run checks again.
+        }
+    }
+    return { types, lintResult };
+}
+
 async function main() {
     const suite = run("vitest", ["run", ...process.argv.slice(2)], false);
     const format = run("prettier", ["--check", "--cache", "--log-level", "warn", "."], true);
-    const types = typeCheck();
-    const lintResult = await lint(types.program);
-    const [formatResult, suiteResult] = await Promise.all([format, suite]);
+    // Whatever happens to the checks, the children are awaited: npm test ends when the suite does.
+    const [{ types, lintResult }, formatResult, suiteResult] = await Promise.all([typeCheckAndLint(), format, suite]);
     const checks = /** @type {const} */ ([
         ["tsc --noEmit", types],
         ["eslint .", lintResult],
@@ -127,7 +181,8 @@ async function main() {
     ]);
     for (const [name, check] of checks) {
         if (check.code !== 0) {
-            process.stderr.write(`\n${name} failed (exit ${check.code}):\n${check.output}`);
+            const fix = name.startsWith("prettier") ? "(`npm run format` rewrites the files)" : "";
+            process.stderr.write(`\n${name} failed (exit ${check.code})${fix ? ` ${fix}` : ""}:\n${check.output}`);
         }
     }
     process.exitCode = [types, lintResult, formatResult, suiteResult].find((r) => r.code !== 0)?.code ?? 0;
