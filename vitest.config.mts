@@ -21,6 +21,9 @@ export default defineConfig({
         isolate: false,
         restoreMocks: true,
         setupFiles: ["test/support/isolation.ts"],
+        // Bounds, not targets: setups pack and install a package or copy the
+        // project, which a loaded machine can slow several times over.
         testTimeout: 30_000,
+        hookTimeout: 60_000,
     },
 });

@@ -116,7 +116,9 @@ function freshIn(dir: string): boolean {
 
 // Each test works in a project copy of its own (so they can run side by side);
 // every copy starts with this checkout's fresh build.
-describe.concurrent("the compiled program is never stale", () => {
+// A compile takes about 6 CPU-seconds; with the suite and the checks beside
+// it on two loaded cores it can take several times longer.
+describe.concurrent("the compiled program is never stale", { timeout: 90_000 }, () => {
     const copies: string[] = [];
     const apiKey = makeApiKey();
     beforeAll(() => {

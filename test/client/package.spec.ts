@@ -4,7 +4,7 @@
 // node_modules instead of fetched, so npm resolves nothing from a registry.
 import { spawnSync } from "node:child_process";
 import { verify } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -86,6 +86,12 @@ describe("the packed client package", () => {
         expect(files).toContain("package/dist/index.js");
         expect(files).toContain("package/dist/index.d.ts");
         expect(files.filter((f) => !/^package\/dist\/[a-zA-Z]+\.(js|d\.ts)$/.test(f))).toEqual(["package/package.json"]);
+        // No reference to a file that is not shipped (bundlers warn about a missing source map).
+        const installed = join(app, "node_modules", "@qredo-partner-keys", "client", "dist");
+        const references = readdirSync(installed).flatMap((f) => [
+            ...readFileSync(join(installed, f), "utf8").matchAll(/sourceMappingURL=(\S+)/g),
+        ]);
+        expect(references.map((m) => m[1])).toEqual([]);
     });
 
     it("installs into an empty project and signs a request from CommonJS", () => {

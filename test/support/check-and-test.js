@@ -128,7 +128,7 @@ function crashed(what, error) {
 /**
  * The type check, then the lint with its program; skipped when they passed
  * for the same inputs before. Never throws: a crash is a failed check.
- * @returns {Promise<{ types: { code: number, output: string }, lintResult: { code: number, output: string } }>}
+ * @returns {Promise<{ types: { code: number, output: string }, lintResult: { code: number, output: string }, skipped: boolean }>}
  */
 async function typeCheckAndLint() {
     /** @type {{ passed: boolean, digest: string }} */
@@ -139,7 +139,7 @@ async function typeCheckAndLint() {
         before = { passed: false, digest: "" };
     }
     if (before.passed) {
-        return { types: { code: 0, output: "" }, lintResult: { code: 0, output: "" } };
+        return { types: { code: 0, output: "" }, lintResult: { code: 0, output: "" }, skipped: true };
     }
     /** @type {ReturnType<typeof typeCheck>} */
     let types;
@@ -166,14 +166,19 @@ async function typeCheckAndLint() {
             // Not recorded: the next run checks again.
         }
     }
-    return { types, lintResult };
+    return { types, lintResult, skipped: false };
 }
 
 async function main() {
     const suite = run("vitest", ["run", ...process.argv.slice(2)], false);
     const format = run("prettier", ["--check", "--cache", "--log-level", "warn", "."], true);
     // Whatever happens to the checks, the children are awaited: npm test ends when the suite does.
-    const [{ types, lintResult }, formatResult, suiteResult] = await Promise.all([typeCheckAndLint(), format, suite]);
+    const [{ types, lintResult, skipped }, formatResult, suiteResult] = await Promise.all([typeCheckAndLint(), format, suite]);
+    if (skipped) {
+        process.stdout.write(
+            "Type check and lint: not run again, they passed for these same files (to force them: rm -r node_modules/.cache/qredo-partner-keys)\n",
+        );
+    }
     const checks = /** @type {const} */ ([
         ["tsc --noEmit", types],
         ["eslint .", lintResult],

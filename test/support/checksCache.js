@@ -3,10 +3,11 @@
 // that `npm test` run again with nothing changed skips them (they are a fifth
 // of its CPU time). The record is kept only for a pass, and it holds:
 //
-// - every file of the project outside the folders nobody edits by hand
-//   (node_modules, .git, bin, client/dist, coverage), with a hash of its
-//   content: an edit, a new file or a deleted one anywhere in the project
-//   invalidates it (tsconfig.json, the ESLint config, the lock file included);
+// - every source, declaration and config file of the project (.ts, .js,
+//   .mjs, .json, …) outside the folders nobody edits by hand (node_modules,
+//   .git, bin, client/dist, coverage, the local Pulumi state), with a hash of
+//   its content: an edit, a new file or a deleted one invalidates it
+//   (tsconfig.json, the ESLint config, the lock file included);
 // - every other file the type check read (the declarations in node_modules, the
 //   TypeScript libs), with its size and modification time;
 // - npm's record of the installed packages (node_modules/.package-lock.json,
@@ -19,8 +20,20 @@ const { createHash } = require("node:crypto");
 const { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 
-/** Folders of installed or generated files, and git's (relative, "/"-separated). */
-const skippedDirs = new Set([".git", "bin", "client/dist", "coverage"]);
+/**
+ * Folders of installed or generated files, git's, and the local Pulumi state
+ * (relative, "/"-separated). Neither tsconfig.json's globs nor ESLint reach
+ * into them; a file in them that the type check does read is followed by its
+ * size and time instead.
+ */
+const skippedDirs = new Set([".git", "bin", "client/dist", "coverage", ".pulumi", ".pulumi-state"]);
+
+/**
+ * What the type check and ESLint can read: sources, declarations, configs.
+ * Other files (public-*.pem, a packed .tgz, the Markdown docs) cannot change
+ * their result, so they do not count as a change.
+ */
+const checkedFile = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx|json)$/;
 
 /** @param {string} relative  "/"-separated */
 function skipped(relative) {
@@ -44,7 +57,7 @@ function projectDigest(projectDir) {
                 if (!skipped(file)) {
                     walk(file);
                 }
-            } else {
+            } else if (checkedFile.test(entry.name)) {
                 // Symbolic links and other entries are hashed by what they are, files by content.
                 hash.update(`${file}\0`).update(
                     entry.isFile() ? readFileSync(path.join(projectDir, file)) : `(${entry.isSymbolicLink() ? "link" : "other"})`,

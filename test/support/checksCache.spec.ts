@@ -59,7 +59,7 @@ describe("the record of a passing type check and lint", () => {
         ],
         [
             "a declaration in node_modules the type check read",
-            () => write(join(project, "node_modules", "lib", "index.d.ts"), "export declare const b: string;\n"),
+            () => write(join(project, "node_modules", "lib", "index.d.ts"), "export declare const b: boolean;\n"),
         ],
         [
             "a file outside the project the type check read",
@@ -71,12 +71,25 @@ describe("the record of a passing type check and lint", () => {
         expect(lastPass(project, record).passed).toBe(false);
     });
 
-    it("is not invalidated by build output, which the checks do not read", () => {
+    it("is not invalidated by build output or by what a deploy leaves, which the checks do not read", () => {
         pass();
         write(join(project, "bin", "index.js"), "built");
         write(join(project, "client", "dist", "index.js"), "built");
         write(join(project, "coverage", "index.html"), "report");
+        write(join(project, "public-sandbox.pem"), "-----BEGIN PUBLIC KEY-----\n");
+        write(join(project, "apikey"), "not a real key");
+        write(join(project, "qredo-partner-keys-client-0.1.0.tgz"), "packed");
+        write(join(project, ".pulumi-state", "stacks", "sandbox.json"), "{}");
+        write(join(project, "docs", "notes.md"), "# notes");
         expect(lastPass(project, record).passed).toBe(true);
+    });
+
+    it("follows a file in a skipped folder when the type check read it", () => {
+        const built = join(project, "client", "dist", "index.d.ts");
+        write(built, "export declare const c: number;\n");
+        pass([join(project, "src", "index.ts"), built]);
+        write(built, "export declare const c: boolean;\n");
+        expect(lastPass(project, record).passed).toBe(false);
     });
 
     it("describes the inputs as they were when the checks started: an edit during the run makes the next run check again", () => {

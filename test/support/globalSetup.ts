@@ -9,7 +9,9 @@ import { generateTestKeys } from "./testKeys";
 export default async function setup(project: TestProject): Promise<void> {
     const keys = generateTestKeys();
     if (!isFresh() && !build()) {
-        throw new Error("the project does not compile (tsc's errors are above); fix it before running the tests");
+        const error = new Error("the project does not compile (tsc's errors are above); fix it before running the tests");
+        error.stack = `Error: ${error.message}`; // vitest prints the stack: its own frames would only hide the message
+        throw error;
     }
     project.provide("testKeys", await keys);
 }
