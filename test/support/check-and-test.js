@@ -20,7 +20,7 @@ const { spawn } = require("node:child_process");
 const { mkdirSync } = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
-const { lastPass, recordPass } = require("./checksCache.js");
+const { checkUnlessPassed } = require("./checksCache.js");
 
 const projectDir = path.resolve(__dirname, "..", "..");
 // The type check is incremental: a repeated run re-checks only what changed
@@ -43,7 +43,13 @@ function run(command, args, capture) {
         child.stderr?.setEncoding("utf8").on("data", (chunk) => (output += chunk));
     }
     return new Promise((resolve) => {
-        child.on("error", (err) => resolve({ code: 1, output: `${output}${command}: ${err.message}\n` }));
+        child.on("error", (err) => {
+            const message = `${command}: ${err.message}\n`;
+            if (!capture) {
+                process.stderr.write(message); // its output passes through: so does this
+            }
+            resolve({ code: 1, output: `${output}${message}` });
+        });
         // Killed by a signal: no exit code, still a failure.
         child.on("close", (code) => resolve({ code: code ?? 1, output }));
     });
@@ -131,42 +137,27 @@ function crashed(what, error) {
  * @returns {Promise<{ types: { code: number, output: string }, lintResult: { code: number, output: string }, skipped: boolean }>}
  */
 async function typeCheckAndLint() {
-    /** @type {{ passed: boolean, digest: string }} */
-    let before;
-    try {
-        before = lastPass(projectDir, passRecord);
-    } catch {
-        before = { passed: false, digest: "" };
-    }
-    if (before.passed) {
-        return { types: { code: 0, output: "" }, lintResult: { code: 0, output: "" }, skipped: true };
-    }
-    /** @type {ReturnType<typeof typeCheck>} */
-    let types;
-    try {
-        types = typeCheck();
-    } catch (error) {
-        types = { ...crashed("The type check", error), program: undefined };
-    }
-    let lintResult;
-    try {
-        lintResult = await lint(types.program);
-    } catch (error) {
-        lintResult = crashed("ESLint", error);
-    }
-    if (types.code === 0 && lintResult.code === 0 && types.program && before.digest) {
+    const passed = { code: 0, output: "" };
+    const { results, skipped } = await checkUnlessPassed(projectDir, passRecord, async () => {
+        /** @type {ReturnType<typeof typeCheck>} */
+        let types;
         try {
-            recordPass(
-                projectDir,
-                passRecord,
-                before.digest,
-                types.program.getSourceFiles().map((f) => f.fileName),
-            );
-        } catch {
-            // Not recorded: the next run checks again.
+            types = typeCheck();
+        } catch (error) {
+            types = { ...crashed("The type check", error), program: undefined };
         }
-    }
-    return { types, lintResult, skipped: false };
+        let lintResult;
+        try {
+            lintResult = await lint(types.program);
+        } catch (error) {
+            lintResult = crashed("ESLint", error);
+        }
+        // What the checks read besides the project: the program's files, and TypeScript, ESLint and its plugins.
+        const filesRead = [...(types.program?.getSourceFiles().map((f) => f.fileName) ?? []), ...Object.keys(require.cache)];
+        return { results: [types, lintResult], filesRead };
+    });
+    const [types, lintResult] = results ?? [passed, passed];
+    return { types, lintResult, skipped };
 }
 
 async function main() {

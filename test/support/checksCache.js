@@ -6,10 +6,12 @@
 // - every source, declaration and config file of the project (.ts, .js,
 //   .mjs, .json, …) outside the folders nobody edits by hand (node_modules,
 //   .git, bin, client/dist, coverage, the local Pulumi state), with a hash of
-//   its content: an edit, a new file or a deleted one invalidates it
-//   (tsconfig.json, the ESLint config, the lock file included);
-// - every other file the type check read (the declarations in node_modules, the
-//   TypeScript libs), with its size and modification time;
+//   its content, through symbolic links: an edit, a new file or a deleted one
+//   invalidates it (tsconfig.json, the ESLint config, the lock file included);
+//   and the project's own path, so a copy of the project checks again;
+// - every other file the checks read (the declarations in node_modules, the
+//   TypeScript libs) or ran (TypeScript, ESLint, its plugins), with its size
+//   and modification time;
 // - npm's record of the installed packages (node_modules/.package-lock.json,
 //   rewritten by every install), and the Node.js version.
 //
@@ -17,7 +19,7 @@
 // delete node_modules/.cache/qredo-partner-keys/.
 "use strict";
 const { createHash } = require("node:crypto");
-const { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 
 /**
@@ -41,32 +43,49 @@ function skipped(relative) {
 }
 
 /**
- * A digest of the project's own files (paths and contents), npm's install
- * record and the Node.js version.
+ * A digest of the project's own checkable files (paths and contents, through
+ * symbolic links), where the project is, npm's install record and the
+ * Node.js version.
  * @param {string} projectDir
  * @returns {string}
  */
 function projectDigest(projectDir) {
-    const hash = createHash("sha256").update(`node ${process.version}\0`);
-    /** @param {string} relative */
-    const walk = (relative) => {
+    const hash = createHash("sha256").update(`node ${process.version}\0project ${path.resolve(projectDir)}\0`);
+    /**
+     * @param {string} relative  "/"-separated
+     * @param {ReadonlySet<string>} ancestors  real paths of the folders above: a link back up is not followed again
+     */
+    const walk = (relative, ancestors) => {
         const entries = readdirSync(path.join(projectDir, relative), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
         for (const entry of entries) {
             const file = path.posix.join(relative, entry.name);
-            if (entry.isDirectory()) {
-                if (!skipped(file)) {
-                    walk(file);
+            const full = path.join(projectDir, file);
+            let isDirectory = entry.isDirectory();
+            let isFile = entry.isFile();
+            if (entry.isSymbolicLink()) {
+                // Where it points, and then what it points at, as if it were there.
+                hash.update(`${file}\0link\0${readlinkSync(full)}\0`);
+                try {
+                    const target = statSync(full);
+                    isDirectory = target.isDirectory();
+                    isFile = target.isFile();
+                } catch {
+                    continue; // a dangling link: its text is all there is
+                }
+            }
+            if (isDirectory) {
+                const real = realpathSync(full);
+                if (!skipped(file) && !ancestors.has(real)) {
+                    walk(file, new Set([...ancestors, real]));
                 }
             } else if (checkedFile.test(entry.name)) {
-                // Symbolic links and other entries are hashed by what they are, files by content.
-                hash.update(`${file}\0`).update(
-                    entry.isFile() ? readFileSync(path.join(projectDir, file)) : `(${entry.isSymbolicLink() ? "link" : "other"})`,
-                );
-                hash.update("\0");
+                hash.update(`${file}\0`)
+                    .update(isFile ? readFileSync(full) : "(not a file)")
+                    .update("\0");
             }
         }
     };
-    walk(".");
+    walk(".", new Set([realpathSync(projectDir)]));
     hash.update("installed\0").update(readOrEmpty(path.join(projectDir, "node_modules", ".package-lock.json")));
     return hash.digest("hex");
 }
@@ -90,8 +109,23 @@ function stamp(file) {
     }
 }
 
+/** @param {unknown} value @returns {value is { digest: string, external: Record<string, string> }} */
+function isRecord(value) {
+    if (typeof value !== "object" || value === null || !("digest" in value) || !("external" in value)) {
+        return false;
+    }
+    const { digest, external } = value;
+    return (
+        typeof digest === "string" &&
+        typeof external === "object" &&
+        external !== null &&
+        !Array.isArray(external) &&
+        Object.keys(external).length > 0 &&
+        Object.values(external).every((v) => typeof v === "string")
+    );
+}
+
 /**
- * @typedef {{ digest: string, external: Record<string, string> }} PassRecord
  * @param {string} projectDir
  * @param {string} cacheFile
  * @returns {{ passed: boolean, digest: string }}  whether the last pass was for exactly these inputs;
@@ -99,30 +133,35 @@ function stamp(file) {
  */
 function lastPass(projectDir, cacheFile) {
     const digest = projectDigest(projectDir);
-    /** @type {PassRecord | undefined} */
+    /** @type {unknown} */
     let record;
     try {
         record = JSON.parse(readFileSync(cacheFile, "utf8"));
     } catch {
         return { passed: false, digest };
     }
+    // Anything else than a record this module wrote counts as no record (and is replaced by the next pass).
     const passed =
-        record !== undefined &&
-        record.digest === digest &&
-        typeof record.external === "object" &&
-        Object.entries(record.external).every(([file, was]) => stamp(file) === was);
+        isRecord(record) && record.digest === digest && Object.entries(record.external).every(([file, was]) => stamp(file) === was);
     return { passed, digest };
 }
 
 /**
- * Records a pass of both checks.
+ * Records a pass of both checks, if the project is still as it was when they
+ * started: a file edited meanwhile may have been read before or after the
+ * edit, so the pass is not recorded and the next run checks again.
  * @param {string} projectDir
  * @param {string} cacheFile
  * @param {string} digest  from lastPass(), taken before the checks ran
- * @param {readonly string[]} filesRead  every file the checks read (the type check's source files)
+ * @param {readonly string[]} filesRead  every other file the checks read: the type check's
+ *   source files and the modules the checking process loaded (TypeScript, ESLint and its plugins)
+ * @returns {boolean} whether it was recorded
  */
 function recordPass(projectDir, cacheFile, digest, filesRead) {
-    /** @type {PassRecord["external"]} */
+    if (projectDigest(projectDir) !== digest) {
+        return false;
+    }
+    /** @type {Record<string, string>} */
     const external = {};
     for (const file of filesRead) {
         const absolute = path.resolve(projectDir, file);
@@ -138,6 +177,38 @@ function recordPass(projectDir, cacheFile, digest, filesRead) {
     const temporary = `${cacheFile}.${process.pid}`;
     writeFileSync(temporary, JSON.stringify({ digest, external }));
     renameSync(temporary, cacheFile);
+    return true;
 }
 
-module.exports = { lastPass, projectDigest, recordPass };
+/**
+ * @typedef {{ code: number, output: string }} CheckResult
+ * Runs the checks unless they passed for these same inputs; records a pass
+ * of all of them. Failures are never recorded: they are shown every time.
+ * @param {string} projectDir
+ * @param {string} cacheFile
+ * @param {() => Promise<{ results: CheckResult[], filesRead: readonly string[] }>} runChecks  never throws
+ * @returns {Promise<{ results: CheckResult[] | undefined, skipped: boolean }>}  results undefined when skipped
+ */
+async function checkUnlessPassed(projectDir, cacheFile, runChecks) {
+    /** @type {{ passed: boolean, digest: string | undefined }} */
+    let before;
+    try {
+        before = lastPass(projectDir, cacheFile);
+    } catch {
+        before = { passed: false, digest: undefined }; // e.g. a file deleted during the walk: check, do not record
+    }
+    if (before.passed) {
+        return { results: undefined, skipped: true };
+    }
+    const { results, filesRead } = await runChecks();
+    if (before.digest !== undefined && results.every((r) => r.code === 0)) {
+        try {
+            recordPass(projectDir, cacheFile, before.digest, filesRead);
+        } catch {
+            // Not recorded: the next run checks again.
+        }
+    }
+    return { results, skipped: false };
+}
+
+module.exports = { checkUnlessPassed, lastPass, projectDigest, recordPass };

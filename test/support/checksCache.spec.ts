@@ -1,11 +1,11 @@
 // npm test skips the type check and the lint only when they passed for the
 // same inputs: every change a developer can make to those inputs must bring
 // them back.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { lastPass, recordPass } from "./checksCache.js";
+import { checkUnlessPassed, lastPass, recordPass } from "./checksCache.js";
 
 let root: string;
 let project: string;
@@ -92,15 +92,107 @@ describe("the record of a passing type check and lint", () => {
         expect(lastPass(project, record).passed).toBe(false);
     });
 
-    it("describes the inputs as they were when the checks started: an edit during the run makes the next run check again", () => {
+    it("is not recorded when a file changed while the checks ran: restoring what was there at the start does not revive it", () => {
+        const file = join(project, "src", "index.ts");
+        write(file, "export const a: string = 1;\n"); // broken when the run starts
         const { digest } = lastPass(project, record);
-        write(join(project, "src", "index.ts"), "export const a: string = 1;\n"); // while the checks run
-        recordPass(project, record, digest, [join(project, "src", "index.ts")]);
+        write(file, "export const a = 1;\n"); // fixed while the checks run: they may pass on a mix
+        expect(recordPass(project, record, digest, [file])).toBe(false);
+        write(file, "export const a: string = 1;\n"); // undone later
         expect(lastPass(project, record).passed).toBe(false);
     });
 
-    it("ignores a record it cannot read", () => {
-        write(record, "{ not json");
+    it("follows symbolic links: a linked file's content, a linked folder's files, and where a link points", () => {
+        const shared = join(root, "shared");
+        write(join(shared, "one.ts"), "export const one = 1;\n");
+        write(join(shared, "other.ts"), "export const other = 2;\n");
+        write(join(shared, "dir", "a.ts"), "export const a = 1;\n");
+        symlinkSync(join(shared, "one.ts"), join(project, "src", "linked.ts"));
+        symlinkSync(join(shared, "dir"), join(project, "src", "vendor"));
+        pass();
+        write(join(shared, "one.ts"), "export const one: number = 'x';\n");
         expect(lastPass(project, record).passed).toBe(false);
+        pass();
+        write(join(shared, "dir", "b.ts"), "export const b: number = 'x';\n");
+        expect(lastPass(project, record).passed).toBe(false);
+        pass();
+        unlinkSync(join(project, "src", "linked.ts"));
+        symlinkSync(join(shared, "other.ts"), join(project, "src", "linked.ts"));
+        expect(lastPass(project, record).passed).toBe(false);
+    });
+
+    it("does not follow a link back up the tree forever", () => {
+        symlinkSync(project, join(project, "src", "loop"));
+        pass();
+        expect(lastPass(project, record).passed).toBe(true);
+        write(join(project, "src", "index.ts"), "export const a = 2;\n");
+        expect(lastPass(project, record).passed).toBe(false);
+    });
+
+    it("does not hold in a copy of the project, whose files the record does not describe", () => {
+        pass();
+        const copy = join(root, "copy");
+        cpSync(project, copy, { recursive: true, preserveTimestamps: true });
+        expect(lastPass(copy, join(copy, "node_modules", ".cache", "checks-passed.json")).passed).toBe(false);
+    });
+
+    it.each([
+        ["not JSON", "{ not json"],
+        ["null", "null"],
+        ["no external files", '{"digest":"DIGEST","external":null}'],
+        ["an empty list", '{"digest":"DIGEST","external":[]}'],
+        ["an empty map", '{"digest":"DIGEST","external":{}}'],
+    ])("counts a record that is %s as none, and the next pass replaces it", (_, text) => {
+        write(record, text.replace("DIGEST", lastPass(project, record).digest));
+        expect(lastPass(project, record).passed).toBe(false);
+        pass();
+        expect(lastPass(project, record).passed).toBe(true);
+    });
+});
+
+describe("checkUnlessPassed", () => {
+    const filesRead = () => [join(outside, "lib.d.ts")];
+
+    it("runs the checks, records a pass of all of them, and then skips them while nothing changes", async () => {
+        let runs = 0;
+        const checks = async () => {
+            runs++;
+            return {
+                results: [
+                    { code: 0, output: "" },
+                    { code: 0, output: "" },
+                ],
+                filesRead: filesRead(),
+            };
+        };
+        expect(await checkUnlessPassed(project, record, checks)).toEqual({
+            results: [
+                { code: 0, output: "" },
+                { code: 0, output: "" },
+            ],
+            skipped: false,
+        });
+        expect(await checkUnlessPassed(project, record, checks)).toEqual({ results: undefined, skipped: true });
+        expect(runs).toBe(1);
+        write(join(project, "src", "index.ts"), "export const a = 2;\n");
+        expect((await checkUnlessPassed(project, record, checks)).skipped).toBe(false);
+        expect(runs).toBe(2);
+    });
+
+    it.each([
+        ["the first check fails", [2, 0]],
+        ["the second check fails", [0, 1]],
+        ["both fail", [2, 1]],
+    ])("records nothing when %s: the failure is shown on every run", async (_, codes) => {
+        let runs = 0;
+        const checks = async () => {
+            runs++;
+            return { results: codes.map((code) => ({ code, output: "error" })), filesRead: filesRead() };
+        };
+        await checkUnlessPassed(project, record, checks);
+        const again = await checkUnlessPassed(project, record, checks);
+        expect(again.skipped).toBe(false);
+        expect(again.results?.map((r) => r.code)).toEqual(codes);
+        expect(runs).toBe(2);
     });
 });
