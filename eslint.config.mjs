@@ -14,7 +14,7 @@ import globals from "globals";
 export const typeAwareFiles = ["index.ts", "src/**/*.ts", "client/src/**/*.ts"];
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", "client/dist/", "coverage/"] },
+    { ignores: ["node_modules/", "bin/", "client/dist/", "coverage/", ".pulumi/", ".pulumi-state/"] },
     js.configs.recommended,
     {
         files: ["**/*.ts", "**/*.mts"],

@@ -10,13 +10,15 @@
 //   invalidates it (tsconfig.json, the ESLint config, the lock file included);
 //   and the project's own path, so a copy of the project checks again;
 // - every other file the checks read (the declarations in node_modules, the
-//   TypeScript libs) or ran (TypeScript, ESLint, its plugins), with its size
-//   and modification time;
+//   TypeScript libs) or ran with require (TypeScript, ESLint, its plugins),
+//   with its size and modification and change times;
 // - npm's record of the installed packages (node_modules/.package-lock.json,
 //   rewritten by every install), and the Node.js version.
 //
-// A fresh clone (CI) has no record and runs both checks. To force them:
-// delete node_modules/.cache/qredo-partner-keys/.
+// A pass is recorded only if no project file was touched while the checks ran.
+// Not seen: a hand edit inside node_modules to a module loaded with import()
+// or to a package.json. A fresh clone (CI) has no record and runs both
+// checks. To force them: delete node_modules/.cache/qredo-partner-keys/.
 "use strict";
 const { createHash } = require("node:crypto");
 const { mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, statSync, writeFileSync } = require("node:fs");
@@ -43,14 +45,22 @@ function skipped(relative) {
 }
 
 /**
- * A digest of the project's own checkable files (paths and contents, through
- * symbolic links), where the project is, npm's install record and the
- * Node.js version.
+ * The project's own checkable files (through symbolic links), where the
+ * project is, npm's install record and the Node.js version, as two digests:
+ * `digest` of the paths and contents (what a record is for), and `stamps` of
+ * the paths, sizes and change times (to tell whether a file was touched while
+ * the checks ran, even if its content went back to what it was).
  * @param {string} projectDir
- * @returns {string}
+ * @returns {{ digest: string, stamps: string }}
  */
-function projectDigest(projectDir) {
-    const hash = createHash("sha256").update(`node ${process.version}\0project ${path.resolve(projectDir)}\0`);
+function projectState(projectDir) {
+    const contents = createHash("sha256").update(`node ${process.version}\0project ${path.resolve(projectDir)}\0`);
+    const stamps = createHash("sha256");
+    /** @param {string} text */
+    const both = (text) => {
+        contents.update(text);
+        stamps.update(text);
+    };
     /**
      * @param {string} relative  "/"-separated
      * @param {ReadonlySet<string>} ancestors  real paths of the folders above: a link back up is not followed again
@@ -64,7 +74,7 @@ function projectDigest(projectDir) {
             let isFile = entry.isFile();
             if (entry.isSymbolicLink()) {
                 // Where it points, and then what it points at, as if it were there.
-                hash.update(`${file}\0link\0${readlinkSync(full)}\0`);
+                both(`${file}\0link\0${readlinkSync(full)}\0`);
                 try {
                     const target = statSync(full);
                     isDirectory = target.isDirectory();
@@ -79,15 +89,18 @@ function projectDigest(projectDir) {
                     walk(file, new Set([...ancestors, real]));
                 }
             } else if (checkedFile.test(entry.name)) {
-                hash.update(`${file}\0`)
-                    .update(isFile ? readFileSync(full) : "(not a file)")
-                    .update("\0");
+                // A path has no NUL and a content hash a fixed length: no two file sets read the same.
+                both(`${file}\0`);
+                contents.update(`${isFile ? createHash("sha256").update(readFileSync(full)).digest("hex") : "(not a file)"}\0`);
+                stamps.update(`${stamp(full)}\0`);
             }
         }
     };
     walk(".", new Set([realpathSync(projectDir)]));
-    hash.update("installed\0").update(readOrEmpty(path.join(projectDir, "node_modules", ".package-lock.json")));
-    return hash.digest("hex");
+    const installed = path.join(projectDir, "node_modules", ".package-lock.json");
+    contents.update(`installed\0${createHash("sha256").update(readOrEmpty(installed)).digest("hex")}`);
+    stamps.update(`installed\0${stamp(installed)}`);
+    return { digest: contents.digest("hex"), stamps: stamps.digest("hex") };
 }
 
 /** @param {string} file */
@@ -99,11 +112,11 @@ function readOrEmpty(file) {
     }
 }
 
-/** @param {string} file  @returns {string} size and modification time, or "missing" */
+/** @param {string} file  @returns {string} size, modification and change times, or "missing" */
 function stamp(file) {
     try {
-        const stat = statSync(file);
-        return `${stat.size}:${stat.mtimeMs}`;
+        const stat = statSync(file, { bigint: true });
+        return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
     } catch {
         return "missing";
     }
@@ -126,39 +139,41 @@ function isRecord(value) {
 }
 
 /**
+ * @typedef {{ digest: string, stamps: string }} ProjectState
  * @param {string} projectDir
  * @param {string} cacheFile
- * @returns {{ passed: boolean, digest: string }}  whether the last pass was for exactly these inputs;
- *   `digest` is what to record if this run passes (taken now, before the checks read anything)
+ * @returns {{ passed: boolean, state: ProjectState }}  whether the last pass was for exactly these inputs;
+ *   `state` is what recordPass needs if this run passes (taken now, before the checks read anything)
  */
 function lastPass(projectDir, cacheFile) {
-    const digest = projectDigest(projectDir);
+    const state = projectState(projectDir);
     /** @type {unknown} */
     let record;
     try {
         record = JSON.parse(readFileSync(cacheFile, "utf8"));
     } catch {
-        return { passed: false, digest };
+        return { passed: false, state };
     }
     // Anything else than a record this module wrote counts as no record (and is replaced by the next pass).
     const passed =
-        isRecord(record) && record.digest === digest && Object.entries(record.external).every(([file, was]) => stamp(file) === was);
-    return { passed, digest };
+        isRecord(record) && record.digest === state.digest && Object.entries(record.external).every(([file, was]) => stamp(file) === was);
+    return { passed, state };
 }
 
 /**
- * Records a pass of both checks, if the project is still as it was when they
- * started: a file edited meanwhile may have been read before or after the
- * edit, so the pass is not recorded and the next run checks again.
+ * Records a pass of both checks, if no file of the project was touched since
+ * they started: a file edited meanwhile (even edited back) may have been read
+ * in either state, so the pass is not recorded and the next run checks again.
  * @param {string} projectDir
  * @param {string} cacheFile
- * @param {string} digest  from lastPass(), taken before the checks ran
+ * @param {ProjectState} before  from lastPass(), taken before the checks ran
  * @param {readonly string[]} filesRead  every other file the checks read: the type check's
  *   source files and the modules the checking process loaded (TypeScript, ESLint and its plugins)
  * @returns {boolean} whether it was recorded
  */
-function recordPass(projectDir, cacheFile, digest, filesRead) {
-    if (projectDigest(projectDir) !== digest) {
+function recordPass(projectDir, cacheFile, before, filesRead) {
+    const after = projectState(projectDir);
+    if (after.digest !== before.digest || after.stamps !== before.stamps) {
         return false;
     }
     /** @type {Record<string, string>} */
@@ -175,7 +190,7 @@ function recordPass(projectDir, cacheFile, digest, filesRead) {
     }
     mkdirSync(path.dirname(cacheFile), { recursive: true });
     const temporary = `${cacheFile}.${process.pid}`;
-    writeFileSync(temporary, JSON.stringify({ digest, external }));
+    writeFileSync(temporary, JSON.stringify({ digest: before.digest, external }));
     renameSync(temporary, cacheFile);
     return true;
 }
@@ -190,20 +205,20 @@ function recordPass(projectDir, cacheFile, digest, filesRead) {
  * @returns {Promise<{ results: CheckResult[] | undefined, skipped: boolean }>}  results undefined when skipped
  */
 async function checkUnlessPassed(projectDir, cacheFile, runChecks) {
-    /** @type {{ passed: boolean, digest: string | undefined }} */
+    /** @type {{ passed: boolean, state: ProjectState | undefined }} */
     let before;
     try {
         before = lastPass(projectDir, cacheFile);
     } catch {
-        before = { passed: false, digest: undefined }; // e.g. a file deleted during the walk: check, do not record
+        before = { passed: false, state: undefined }; // e.g. a file deleted during the walk: check, do not record
     }
     if (before.passed) {
         return { results: undefined, skipped: true };
     }
     const { results, filesRead } = await runChecks();
-    if (before.digest !== undefined && results.every((r) => r.code === 0)) {
+    if (before.state !== undefined && results.every((r) => r.code === 0)) {
         try {
-            recordPass(projectDir, cacheFile, before.digest, filesRead);
+            recordPass(projectDir, cacheFile, before.state, filesRead);
         } catch {
             // Not recorded: the next run checks again.
         }
@@ -211,4 +226,4 @@ async function checkUnlessPassed(projectDir, cacheFile, runChecks) {
     return { results, skipped: false };
 }
 
-module.exports = { checkUnlessPassed, lastPass, projectDigest, recordPass };
+module.exports = { checkUnlessPassed, lastPass, projectState, recordPass };

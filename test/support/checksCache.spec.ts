@@ -21,8 +21,8 @@ function write(file: string, text: string) {
 function pass(
     filesRead = [join(project, "src", "index.ts"), join(project, "node_modules", "lib", "index.d.ts"), join(outside, "lib.d.ts")],
 ) {
-    const { digest } = lastPass(project, record);
-    recordPass(project, record, digest, filesRead);
+    const { state } = lastPass(project, record);
+    expect(recordPass(project, record, state, filesRead)).toBe(true);
 }
 
 beforeEach(() => {
@@ -95,10 +95,29 @@ describe("the record of a passing type check and lint", () => {
     it("is not recorded when a file changed while the checks ran: restoring what was there at the start does not revive it", () => {
         const file = join(project, "src", "index.ts");
         write(file, "export const a: string = 1;\n"); // broken when the run starts
-        const { digest } = lastPass(project, record);
+        const { state } = lastPass(project, record);
         write(file, "export const a = 1;\n"); // fixed while the checks run: they may pass on a mix
-        expect(recordPass(project, record, digest, [file])).toBe(false);
+        expect(recordPass(project, record, state, [file])).toBe(false);
         write(file, "export const a: string = 1;\n"); // undone later
+        expect(lastPass(project, record).passed).toBe(false);
+    });
+
+    it("is not recorded when a file was edited and edited back while the checks ran", () => {
+        const file = join(project, "src", "index.ts");
+        write(file, "export const a: string = 1;\n");
+        const { state } = lastPass(project, record);
+        write(file, "export const a = 1;\n"); // the checks may read this
+        write(file, "export const a: string = 1;\n"); // and the start's content is back
+        expect(recordPass(project, record, state, [file])).toBe(false);
+        expect(lastPass(project, record).passed).toBe(false);
+    });
+
+    it("tells two files from one file whose content spells out both", () => {
+        write(join(project, "src", "one.ts"), "export const a = 1; //");
+        write(join(project, "src", "two.ts"), "\nexport const a = 2;\n");
+        pass();
+        unlinkSync(join(project, "src", "two.ts"));
+        write(join(project, "src", "one.ts"), "export const a = 1; //\0src/two.ts\0\nexport const a = 2;\n");
         expect(lastPass(project, record).passed).toBe(false);
     });
 
@@ -143,7 +162,7 @@ describe("the record of a passing type check and lint", () => {
         ["an empty list", '{"digest":"DIGEST","external":[]}'],
         ["an empty map", '{"digest":"DIGEST","external":{}}'],
     ])("counts a record that is %s as none, and the next pass replaces it", (_, text) => {
-        write(record, text.replace("DIGEST", lastPass(project, record).digest));
+        write(record, text.replace("DIGEST", lastPass(project, record).state.digest));
         expect(lastPass(project, record).passed).toBe(false);
         pass();
         expect(lastPass(project, record).passed).toBe(true);
