@@ -69,6 +69,16 @@ const offlineAws = {
     AWS_MAX_ATTEMPTS: "1",
 };
 
+/** Runs node with these arguments in the consumer project: the private key on stdin, the API key in the environment. */
+function runService(args: string[]): string {
+    return spawnSync(process.execPath, args, {
+        cwd: app,
+        input: privateKeyPem,
+        encoding: "utf8",
+        env: { ...process.env, ...offlineAws, API_KEY: apiKey },
+    }).stdout;
+}
+
 function expectSigned(stdout: string) {
     const { headers, client, store, sdkBeforeRead, sdkAfterRead, read } = JSON.parse(stdout);
     expect({ client, store }).toEqual({ client: "function", store: "function" });
@@ -96,14 +106,7 @@ describe("the packed client package", () => {
 
     it("installs into an empty project and signs a request from CommonJS", () => {
         const script = `const CLIENT = require("@qredo-partner-keys/client");${signs}`;
-        expectSigned(
-            spawnSync(process.execPath, ["-e", script], {
-                cwd: app,
-                input: privateKeyPem,
-                encoding: "utf8",
-                env: { ...process.env, ...offlineAws, API_KEY: apiKey },
-            }).stdout,
-        );
+        expectSigned(runService(["-e", script]));
     });
 
     it("signs and reads when its files run in a VM script that refuses import(), as Jest loads CommonJS", () => {
@@ -128,14 +131,7 @@ describe("the packed client package", () => {
             const CLIENT = vmRequire(path.join(process.cwd(), "service.js"))("@qredo-partner-keys/client");
             if (!loaded.has(path.join(dist, "credentialStore.js"))) throw new Error("the loader did not load the package's files");
             ${signs}`;
-        expectSigned(
-            spawnSync(process.execPath, ["-e", script], {
-                cwd: app,
-                input: privateKeyPem,
-                encoding: "utf8",
-                env: { ...process.env, ...offlineAws, API_KEY: apiKey },
-            }).stdout,
-        );
+        expectSigned(runService(["-e", script]));
     });
 
     it("signs from an ES module, with named imports", () => {
@@ -143,14 +139,7 @@ describe("the packed client package", () => {
             join(app, "service.mjs"),
             `import { createRequire } from "node:module"; import * as CLIENT from "@qredo-partner-keys/client"; const require = createRequire(import.meta.url);${signs}`,
         );
-        expectSigned(
-            spawnSync(process.execPath, ["service.mjs"], {
-                cwd: app,
-                input: privateKeyPem,
-                encoding: "utf8",
-                env: { ...process.env, ...offlineAws, API_KEY: apiKey },
-            }).stdout,
-        );
+        expectSigned(runService(["service.mjs"]));
     });
 
     it("type-checks a TypeScript service against its declarations (option names included)", () => {
