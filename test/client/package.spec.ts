@@ -69,14 +69,22 @@ const offlineAws = {
     AWS_MAX_ATTEMPTS: "1",
 };
 
-/** Runs node with these arguments in the consumer project: the private key on stdin, the API key in the environment. */
+/**
+ * Runs node with these arguments in the consumer project: the private key on
+ * stdin, the API key in the environment. A service that fails shows its stderr,
+ * as run() does, instead of an empty stdout that JSON.parse cannot read.
+ */
 function runService(args: string[]): string {
-    return spawnSync(process.execPath, args, {
+    const result = spawnSync(process.execPath, args, {
         cwd: app,
         input: privateKeyPem,
         encoding: "utf8",
         env: { ...process.env, ...offlineAws, API_KEY: apiKey },
-    }).stdout;
+    });
+    if (result.status !== 0) {
+        throw new Error(`node ${args[0] === "-e" ? "-e <script>" : args.join(" ")} exited ${result.status}:\n${result.stderr}`);
+    }
+    return result.stdout;
 }
 
 function expectSigned(stdout: string) {
