@@ -5,12 +5,14 @@
 // .pulumi-state/), with the passphrase taken the same way (from
 // PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE; otherwise pulumi
 // asks on the terminal itself). Runs in the project folder. Exits with
-// pulumi's exit code.
+// pulumi's exit code; 2 when npm kept some of pulumi's flags (no `--`).
 "use strict";
 const { mkdirSync } = require("node:fs");
 const { CliError, PulumiCli, configuredBackend, localBackendDir, runMain } = require("./lib/cli.js");
+const { refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 async function main() {
+    refuseSwallowedPulumiFlags(process.argv.slice(2), process.env, 2);
     const pulumi = new PulumiCli(1);
     if (configuredBackend() === undefined) {
         if (process.env.CI) {

@@ -20,6 +20,7 @@ const {
     runMain,
     userPath,
 } = require("./lib/cli.js");
+const { refuseSwallowedFlags } = require("./lib/npmFlags.js");
 const { defaultPublicKeyFile } = require("./lib/publicKeyFile.js");
 
 /** Exit codes, documented in the README. */
@@ -37,14 +38,13 @@ const usage = `usage: npm run verify -- <stack> [--public-key-file PATH] [--live
 
 const say = reporter("verify");
 
-/** @param {string[]} argv */
-function parseOptions(argv) {
-    const parsed = parseStackCommand(
-        argv,
-        { "public-key-file": { type: "string" }, live: { type: "boolean", default: false } },
-        usage,
-        exit.cannotRun,
-    );
+const optionSpec = /** @type {const} */ ({ "public-key-file": { type: "string" }, live: { type: "boolean", default: false } });
+
+/** @param {string[]} argv @param {NodeJS.ProcessEnv} env */
+function parseOptions(argv, env) {
+    // Without the `--`, npm keeps --live for itself: the checks would pass without asking Qredo.
+    refuseSwallowedFlags(argv, env, { script: "verify", options: optionSpec, code: exit.cannotRun });
+    const parsed = parseStackCommand(argv, optionSpec, usage, exit.cannotRun);
     return (
         parsed && {
             stack: parsed.stack,
@@ -113,7 +113,7 @@ function uploadedPublicKey(named, stack, environment) {
 
 /** @param {string[]} argv */
 async function main(argv) {
-    const options = parseOptions(argv);
+    const options = parseOptions(argv, process.env);
     if (options === undefined) {
         console.log(usage);
         return;

@@ -342,7 +342,7 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     });
 
-    it("through a real `npm run`: refuses flags npm swallowed, and `npm run pulumi --` reaches the same state", async () => {
+    it("through a real `npm run`: deploy and verify refuse flags npm swallowed, and `npm run pulumi --` reaches the same state", async () => {
         const where = h.place();
         const npm = (args: string[]) =>
             h.run(
@@ -351,12 +351,28 @@ describe.concurrent("prerequisites and entry points", () => {
                 { PATH: `${systemPath()[0]}:${h.fakePath}`, PULUMI_BACKEND_URL: undefined, QREDO_API_KEY: makeApiKey() },
                 { command: ["npm", "run", "--silent"] },
             );
-        const swallowed = await npm(["deploy", "sandbox", "--rotate"]);
+        const [swallowed, verifyLive] = await Promise.all([npm(["deploy", "sandbox", "--rotate"]), npm(["verify", "sandbox", "--live"])]);
+        // Without the refusal, verify would pass its checks without asking Qredo, exit 0.
+        expect(verifyLive.status).toBe(2);
+        expect(verifyLive.stderr).toContain(
+            "npm kept --live for itself (it set npm_config_live), so this script never saw it. Put -- before the options:\n    npm run verify -- sandbox --live",
+        );
+        expect(verifyLive.calls).toEqual([]);
         expect(swallowed.status).toBe(2);
         expect(swallowed.stderr).toContain(
             "npm kept --rotate for itself (it set npm_config_rotate), so this script never saw it. Put -- before the options:\n    npm run deploy -- sandbox --rotate",
         );
         expect(swallowed.calls).toEqual([]);
+        // npm run pulumi config set --secret apiKey (no --): npm keeps --secret; pulumi would store the value in plain text.
+        const plainSecret = await h.run(
+            where,
+            ["config", "set", "apiKey"],
+            { npm_lifecycle_event: "pulumi", npm_config_secret: "true" },
+            { script: "pulumi.js" },
+        );
+        expect(plainSecret.status).toBe(2);
+        expect(plainSecret.stderr).toContain("pulumi: error: npm kept --secret for itself (it set npm_config_secret)");
+        expect(plainSecret.calls).toEqual([]);
         const passthrough = await npm(["pulumi", "--", "stack", "ls", "--json"]);
         expect(passthrough.status).toBe(0);
         expect(passthrough.calls.map((c) => [c.args.join(" "), c.backend, c.passphrase, c.qredoApiKey])).toEqual([

@@ -11,6 +11,7 @@ import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { parseOptions, suggestStack } from "../scripts/lib/deployOptions.js";
 import { planKeyChange } from "../scripts/lib/keyState.js";
+import { refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
 import { makeApiKey } from "./support/providers.js";
 
@@ -59,6 +60,36 @@ describe("options", () => {
             "npm kept --api-key-file --replace-api-key for itself (it set npm_config_api_key_file, npm_config_replace_api_key), so this script never saw them. Put -- before the options:\n    npm run deploy -- sandbox --api-key-file PATH --replace-api-key",
         );
         expect(parseOptions(["sandbox", "--yes"], { npm_lifecycle_event: "deploy", npm_config_yes: "true" })?.yes).toBe(true);
+    });
+    it("refuses npm's own --dry-run under npm run deploy (npm still runs the script), and points to a preview", () => {
+        expect(() => parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_dry_run: "true" })).toThrow(
+            "npm took --dry-run for itself (it set npm_config_dry_run) and still ran this script, which has no dry run; nothing was changed. Without --yes, the deploy shows pulumi up's preview and asks before it changes anything. To only preview:\n    npm run pulumi -- preview --stack sandbox",
+        );
+        expect(parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_dry_run: "" })?.stack).toBe("sandbox");
+        expect(parseOptions(["sandbox"], { npm_config_dry_run: "true" })?.stack).toBe("sandbox"); // run directly: not npm's
+    });
+    it("npm run pulumi: refuses pulumi flags npm took (--secret would store a value in plain text), never repeating an argument", () => {
+        const key = makeApiKey();
+        const refuse = (argv: string[], env: Record<string, string>) => {
+            try {
+                refuseSwallowedPulumiFlags(argv, { npm_lifecycle_event: "pulumi", ...env }, 2);
+            } catch (error) {
+                return error as Error & { code: number };
+            }
+            return undefined;
+        };
+        const secret = refuse(["config", "set", "apiKey", key], { npm_config_secret: "true", npm_config_stack: "true" });
+        expect(secret?.code).toBe(2);
+        expect(secret?.message).toContain(
+            "npm kept --stack --secret for itself (it set npm_config_stack, npm_config_secret), so pulumi would never see them; nothing was run. Put -- right after npm run pulumi",
+        );
+        expect(secret?.message).toContain("An argument looks like an API key; it is not repeated here.");
+        expect(secret?.message).not.toContain(key.slice(0, 16));
+        expect(refuse(["stack", "output"], { npm_config_stack: "sandbox" })?.message).toContain("npm kept --stack for itself");
+        // after --, npm's variables are not pulumi's flags' fate; npm's own settings (yes, json) are never counted
+        expect(refuse(["stack", "output", "--stack", "sandbox"], { npm_config_stack: "true" })).toBeUndefined();
+        expect(refuse(["up"], { npm_config_yes: "true", npm_config_json: "true", npm_config_secret: "" })).toBeUndefined();
+        expect(refuseSwallowedPulumiFlags(["up"], { npm_config_secret: "true" }, 2)).toBeUndefined(); // run directly
     });
 });
 

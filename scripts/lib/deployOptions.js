@@ -7,6 +7,7 @@ const { existsSync } = require("node:fs");
 const { CliError, distance, parseStackCommand, userPath } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
 const { parseStackFile, stackFileText } = require("./backend.js");
+const { quote, refuseSwallowedFlags } = require("./npmFlags.js");
 
 /** Exit codes, documented in docs/deploy.md. */
 const exit = {
@@ -46,7 +47,7 @@ options:
   --yes                      update without the interactive confirmation (pipelines)
   --help                     this text`;
 
-const optionSpec = {
+const optionSpec = /** @type {const} */ ({
     "api-key-file": { type: "string" },
     "replace-api-key": { type: "boolean", default: false },
     rotate: { type: "boolean", default: false },
@@ -56,7 +57,7 @@ const optionSpec = {
     "public-key-out": { type: "string" },
     "secrets-provider": { type: "string" },
     yes: { type: "boolean", default: false },
-};
+});
 
 /**
  * @typedef {{ stack: string, apiKeyFile?: string, replaceApiKey: boolean, rotate: boolean, promote: boolean,
@@ -70,7 +71,13 @@ const optionSpec = {
  * @returns {DeployOptions | undefined}
  */
 function parseOptions(argv, env) {
-    refuseSwallowedFlags(argv, env);
+    refuseSwallowedFlags(argv, env, {
+        script: "deploy",
+        options: optionSpec,
+        code: exit.usage,
+        placeholders: { "secrets-provider": "URL" },
+    });
+    refuseNpmDryRun(argv, env);
     const parsed = parseStackCommand(argv, /** @type {any} */ (optionSpec), usage, exit.usage);
     if (parsed === undefined) {
         return undefined;
@@ -93,63 +100,18 @@ function parseOptions(argv, env) {
 }
 
 /**
- * `npm run deploy sandbox --rotate` (no `--`) hands npm the flag: npm sets
- * npm_config_rotate and passes only `sandbox`. Refuse rather than deploy
- * without the option the user asked for.
+ * `npm run deploy sandbox --dry-run` is npm's own dry run: npm still runs the
+ * script, which would deploy for real. There is no dry run here; say what to use.
  * @param {string[]} argv @param {NodeJS.ProcessEnv} env
  */
-function refuseSwallowedFlags(argv, env) {
-    // A flag npm took sets npm_config_<flag> to "true" (an .npmrc with yes=false sets ""), or to
-    // its value when written --flag=VALUE: then the value is known, and a string option has one.
-    const npmValue = (/** @type {string} */ name) => env[`npm_config_${name.replaceAll("-", "_")}`];
-    const isString = (/** @type {string} */ name) => optionSpec[/** @type {keyof typeof optionSpec} */ (name)].type === "string";
-    const swallowed = Object.keys(optionSpec).filter(
-        (name) =>
-            !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)) &&
-            (npmValue(name) === "true" || (isString(name) && (npmValue(name) ?? "") !== "")),
-    );
-    // Only npm run deploy can have swallowed anything; run directly (node scripts/deploy.js), an
-    // exported npm_config_yes (which guides suggest for npx) must not block the way out.
-    if (swallowed.length === 0 || env.npm_lifecycle_event !== "deploy") {
-        return;
+function refuseNpmDryRun(argv, env) {
+    if (env.npm_lifecycle_event === "deploy" && env.npm_config_dry_run === "true") {
+        const stack = argv.find((a) => /^[A-Za-z0-9_.-]+$/.test(a) && !looksLikeApiKey(a)) ?? "<stack>";
+        throw new CliError(
+            `npm took --dry-run for itself (it set npm_config_dry_run) and still ran this script, which has no dry run; nothing was changed. Without --yes, the deploy shows pulumi up's preview and asks before it changes anything. To only preview:\n    npm run pulumi -- preview --stack ${stack}\nIf your .npmrc sets dry-run=true, or your shell exports npm_config_dry_run, remove that setting.`,
+            exit.usage,
+        );
     }
-    const { stack, options } = swallowedCommand(argv, swallowed, env);
-    // yes is also a real npm setting: an .npmrc with yes=true sets it for every run.
-    const npmrc = swallowed.includes("yes")
-        ? `\nIf your .npmrc sets yes=true, or your shell exports npm_config_yes, run node scripts/deploy.js ${stack} … directly (from the project folder), or remove that setting.`
-        : "";
-    throw new CliError(
-        `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map((n) => `npm_config_${n.replaceAll("-", "_")}`).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run deploy -- ${stack} ${options}${npmrc}`,
-        exit.usage,
-    );
-}
-
-/** A value as a POSIX shell reads it back. @param {string} v */
-const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
-
-/**
- * The command the user meant. npm takes a string flag as a boolean, so its
- * value is left among the positionals, before or after the stack: it is put
- * back only when it is clear which argument it is, and never when it looks
- * like a key.
- * @param {string[]} argv @param {string[]} swallowed @param {NodeJS.ProcessEnv} env
- */
-function swallowedCommand(argv, swallowed, env) {
-    const positionals = argv.filter((a) => !a.startsWith("-"));
-    const safe = positionals.filter((a) => /^[A-Za-z0-9_./-]+$/.test(a) && !looksLikeApiKey(a));
-    const valued = swallowed.filter((n) => optionSpec[/** @type {keyof typeof optionSpec} */ (n)].type === "string");
-    const named = safe.filter((a) => environments.includes(a));
-    const stack = positionals.length === 1 && safe.length === 1 ? safe[0] : named.length === 1 ? named[0] : "<stack>";
-    const clear = valued.length === 1 && positionals.length === 2 && safe.length === 2 && stack !== "<stack>";
-    const value = (/** @type {string} */ name) => {
-        const given = env[`npm_config_${name.replaceAll("-", "_")}`] ?? "true";
-        if (given !== "true") {
-            // --flag=VALUE: npm kept the value itself
-            return looksLikeApiKey(given) ? (name === "secrets-provider" ? "URL" : "PATH") : quote(given);
-        }
-        return clear ? /** @type {string} */ (safe.find((a) => a !== stack)) : name === "secrets-provider" ? "URL" : "PATH";
-    };
-    return { stack, options: swallowed.map((name) => (valued.includes(name) ? `--${name} ${value(name)}` : `--${name}`)).join(" ") };
 }
 
 /** @param {DeployOptions} o */

@@ -1,0 +1,146 @@
+// @ts-check
+// Flags npm kept for itself. `npm run deploy sandbox --rotate` (no `--`) hands
+// --rotate to npm, which sets npm_config_rotate and passes only `sandbox` to
+// the script. Every script refuses rather than run without what was asked:
+// deploy would skip a rotation, verify would pass without its live check, and
+// `npm run pulumi config set --secret …` would store a secret in plain text.
+"use strict";
+const { CliError } = require("./cli.js");
+const { looksLikeApiKey } = require("./apiKeyInput.js");
+
+/** The environment variable npm sets for a flag it kept. @param {string} name */
+const npmVariable = (name) => `npm_config_${name.replaceAll("-", "_")}`;
+
+/** A value as a POSIX shell reads it back. @param {string} v */
+const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
+
+/**
+ * @typedef {{ [name: string]: { type: "string" | "boolean" } }} OptionSpec
+ * @typedef {{ script: string, options: OptionSpec, code: number, placeholders?: Record<string, string> }} Command
+ */
+
+/**
+ * The options of `command.options` that npm took: not in argv, and
+ * npm_config_<flag> set to "true" (an .npmrc with yes=false sets ""), or, for a
+ * string option written --flag=VALUE, to its value.
+ * @param {string[]} argv @param {NodeJS.ProcessEnv} env @param {OptionSpec} options
+ */
+function swallowedFlags(argv, env, options) {
+    return Object.keys(options).filter((name) => {
+        const given = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+        const value = env[npmVariable(name)];
+        return !given && (value === "true" || (options[name].type === "string" && (value ?? "") !== ""));
+    });
+}
+
+/**
+ * Throws a usage CliError naming the flags npm took and the command the user
+ * meant. Only under `npm run <script>`: run directly (node scripts/deploy.js),
+ * an exported npm_config_yes (which guides suggest for npx) must not block the way out.
+ * @param {string[]} argv @param {NodeJS.ProcessEnv} env @param {Command} command
+ */
+function refuseSwallowedFlags(argv, env, command) {
+    const swallowed = swallowedFlags(argv, env, command.options);
+    if (swallowed.length === 0 || env.npm_lifecycle_event !== command.script) {
+        return;
+    }
+    const { stack, options } = swallowedCommand(argv, swallowed, env, command);
+    // yes is also a real npm setting: an .npmrc with yes=true sets it for every run.
+    const npmrc = swallowed.includes("yes")
+        ? `\nIf your .npmrc sets yes=true, or your shell exports npm_config_yes, run node scripts/${command.script}.js ${stack} … directly (from the project folder), or remove that setting.`
+        : "";
+    throw new CliError(
+        `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map(npmVariable).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run ${command.script} -- ${stack} ${options}${npmrc}`,
+        command.code,
+    );
+}
+
+/**
+ * The command the user meant. npm takes a string flag as a boolean, so its
+ * value is left among the positionals, before or after the stack: it is put
+ * back only when it is clear which argument it is, and never when it looks
+ * like a key.
+ * @param {string[]} argv @param {string[]} swallowed @param {NodeJS.ProcessEnv} env @param {Command} command
+ */
+function swallowedCommand(argv, swallowed, env, command) {
+    const positionals = argv.filter((a) => !a.startsWith("-"));
+    const safe = positionals.filter((a) => /^[A-Za-z0-9_./-]+$/.test(a) && !looksLikeApiKey(a));
+    const valued = swallowed.filter((n) => command.options[n].type === "string");
+    const named = safe.filter((a) => a === "sandbox" || a === "production");
+    const stack = positionals.length === 1 && safe.length === 1 ? safe[0] : named.length === 1 ? named[0] : "<stack>";
+    const clear = valued.length === 1 && positionals.length === 2 && safe.length === 2 && stack !== "<stack>";
+    const placeholder = (/** @type {string} */ name) => command.placeholders?.[name] ?? "PATH";
+    const value = (/** @type {string} */ name) => {
+        const given = env[npmVariable(name)] ?? "true";
+        if (given !== "true") {
+            // --flag=VALUE: npm kept the value itself
+            return looksLikeApiKey(given) ? placeholder(name) : quote(given);
+        }
+        return clear ? /** @type {string} */ (safe.find((a) => a !== stack)) : placeholder(name);
+    };
+    return { stack, options: swallowed.map((name) => (valued.includes(name) ? `--${name} ${value(name)}` : `--${name}`)).join(" ") };
+}
+
+/**
+ * Pulumi flags that npm takes for itself without `--` (npm has no setting of
+ * these names). Losing one changes what a command does: --secret stores a value
+ * in plain text, --stack acts on the selected stack, --target widens an update
+ * or a destroy. Pulumi's flags that are also npm settings (--yes, --json,
+ * --force, --color) are left out: a user's .npmrc may set those.
+ */
+const pulumiFlags = [
+    "stack",
+    "secret",
+    "plaintext",
+    "path",
+    "show-secrets",
+    "target",
+    "target-dependents",
+    "target-replace",
+    "replace",
+    "exclude",
+    "exclude-dependents",
+    "exclude-protected",
+    "refresh",
+    "skip-preview",
+    "expect-no-changes",
+    "config",
+    "config-file",
+    "remove",
+    "preserve-config",
+    "non-interactive",
+    "suppress-outputs",
+    "continue-on-error",
+    "show-config",
+    "show-replacement-steps",
+    "show-sames",
+    "secrets-provider",
+    "copy-config-from",
+];
+
+/**
+ * `npm run pulumi config set --secret apiKey` without `--`: refuse, naming the
+ * flags npm took, without repeating any argument (one may be a secret value).
+ * @param {string[]} argv @param {NodeJS.ProcessEnv} env @param {number} code
+ */
+function refuseSwallowedPulumiFlags(argv, env, code) {
+    if (env.npm_lifecycle_event !== "pulumi") {
+        return;
+    }
+    const swallowed = pulumiFlags.filter((name) => {
+        const value = env[npmVariable(name)];
+        return value !== undefined && value !== "" && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    });
+    if (swallowed.length === 0) {
+        return;
+    }
+    const history = argv.some((a) => looksLikeApiKey(a))
+        ? "\nAn argument looks like an API key; it is not repeated here. Keys typed on a command line stay in the shell's history: clear that entry, and give secrets on stdin (pulumi config set --secret NAME < FILE)."
+        : "";
+    throw new CliError(
+        `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map(npmVariable).join(", ")}), so pulumi would never see ${swallowed.length > 1 ? "them" : "it"}; nothing was run. Put -- right after npm run pulumi and type the rest as before, for example:\n    npm run pulumi -- stack output --stack sandbox${history}`,
+        code,
+    );
+}
+
+module.exports = { quote, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
