@@ -58,7 +58,7 @@ function describeProblem(value: string): string | undefined {
         return `is too short to be a Qredo API key (it decodes to fewer than ${minApiKeyBytes} bytes)`;
     }
     if (!decodesToJsonObject(body)) {
-        return "does not decode to the JSON object every Qredo API key holds; part of it is probably missing (copy the whole key again from the `apikey` file)";
+        return "does not decode to the JSON object every Qredo API key holds; part of it is probably missing (copy the whole key again from the Qredo Web App: Settings → Partner API)";
     }
     return undefined;
 }

@@ -14,7 +14,7 @@ const encodings = {
     "URL-safe, unpadded": (b: Uint8Array) => Buffer.from(b).toString("base64url"),
     "URL-safe, padded": (b: Uint8Array) => Buffer.from(b).toString("base64").replace(/\+/g, "-").replace(/\//g, "_"),
 };
-const notJson = "does not decode to the JSON object every Qredo API key holds; part of it is probably missing (copy the whole key again from the `apikey` file)";
+const notJson = "does not decode to the JSON object every Qredo API key holds; part of it is probably missing (copy the whole key again from the Qredo Web App: Settings → Partner API)";
 
 describe("checkApiKey", () => {
     for (const [name, encode] of Object.entries(encodings)) {
