@@ -246,6 +246,21 @@ async function main(argv) {
             `--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`,
         );
     }
+    /**
+     * The step and the API key, checked against the stack's settings and what is deployed.
+     * @param {{ config: Record<string, { value?: unknown }> }} settings @param {import("./lib/keyState.js").DeployedKey | undefined} deployed
+     */
+    const settle = ({ config }, deployed) => ({
+        plan: planKey(options, config, deployed, outLabel),
+        apiKey: chooseApiKey(options, config[apiKeyName] !== undefined, given, local),
+    });
+    // A new stack needs nothing from the backend for that: it is settled before the passphrase
+    // prompt, so a bad ./apikey or stack file is refused before the user types anything.
+    const settledNew = exists ? undefined : settle(newStackSettings(stack, backend.url), undefined);
+    const settleExisting = () => {
+        const current = readStack(stack);
+        return settle(current, deployedKey(current.outputs, stateKeyVersion(stack)));
+    };
     if (provider === "passphrase") {
         pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ stack, newStack: !exists, code: exit.usage })) };
         if (environment === "production") {
@@ -254,10 +269,8 @@ async function main(argv) {
             );
         }
     }
-    const { config, outputs } = exists ? readStack(stack) : newStackSettings(stack, backend.url);
-    const deployed = exists ? deployedKey(outputs, stateKeyVersion(stack)) : undefined;
-    const { step, from, to, rising, runs, again } = planKey(options, config, deployed, outLabel);
-    const apiKey = chooseApiKey(options, config[apiKeyName] !== undefined, given, local);
+    const { plan, apiKey } = settledNew ?? settleExisting();
+    const { step, from, to, rising, runs, again } = plan;
 
     // ---- changes from here on
     if (!exists) {

@@ -274,6 +274,15 @@ const mistakes: Mistake[] = [
         message: "--secrets-provider only applies to a new stack",
     },
     {
+        // Refused before any passphrase prompt: here, with no terminal, the prompt would fail first.
+        name: "a truncated ./apikey for a new stack, checked before the passphrase",
+        args: ["sandbox"],
+        env: { PULUMI_CONFIG_PASSPHRASE: undefined, QREDO_API_KEY: undefined },
+        files: (d) => writeFileSync(join(d, "apikey"), `${key.slice(0, 64)}\n`),
+        status: 2,
+        message: "deploy: error: the API key from ./apikey does not decode to the JSON object every Qredo API key holds",
+    },
+    {
         name: "no passphrase and no terminal",
         args: ["sandbox"],
         env: { PULUMI_CONFIG_PASSPHRASE: undefined },
