@@ -10,13 +10,14 @@
 // Secrets: the API key goes to `pulumi config set --secret` on stdin, never in
 // an argument; a passphrase only in the environment. Neither is ever printed.
 "use strict";
-const { rmSync } = require("node:fs");
+const { existsSync, rmSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, PulumiCli, ensureInstalledAndBuilt, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
 const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText } = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
+const { quote } = require("./lib/npmFlags.js");
 const { configuredKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
 const { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically } = require("./lib/publicKeyFile.js");
 
@@ -39,6 +40,19 @@ function refuse(message) {
 function displayPath(file) {
     const relative = path.relative(userPath("."), file);
     return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
+
+/**
+ * ./apikey is looked for where npm was run. From a subfolder, say so, and
+ * name the project folder's apikey if there is one (never its content).
+ */
+function elsewhereHint() {
+    const here = userPath(".");
+    if (path.resolve(here) === path.resolve(projectDir)) {
+        return "";
+    }
+    const rootKey = path.join(projectDir, "apikey");
+    return ` ./apikey is looked for in ${here}, where you ran npm${existsSync(rootKey) ? `; there is one in the project folder: run npm from there (cd ${quote(projectDir)}), or pass --api-key-file ${quote(rootKey)}` : ""}.`;
 }
 
 /** @param {string} stack */
@@ -122,7 +136,7 @@ function chooseApiKey(options, hasKey, given, local) {
     }
     if (!hasKey) {
         throw refuse(
-            `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).`,
+            `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint()}`,
         );
     }
     say(`keeping the API key already stored in stack ${stack}`);

@@ -112,6 +112,25 @@ describe.concurrent("API keys across stacks", () => {
         expect(changes(again).slice(changes(production).length)).toEqual([]);
     });
 
+    it("run from a subfolder without ./apikey there: says where it looked, and names the project folder's apikey", async () => {
+        const where = { ...h.place(), cwd: mkdtempSync(join(h.project, "sub-")) };
+        const rootKey = join(h.project, "apikey");
+        const key = makeApiKey();
+        writeFileSync(rootKey, key);
+        try {
+            const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: undefined });
+            expect(run.status).toBe(2);
+            expect(run.stderr).toContain(
+                `stack sandbox has no API key yet. Save sandbox's key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too). ./apikey is looked for in ${where.cwd}, where you ran npm; there is one in the project folder: run npm from there (cd ${h.project}), or pass --api-key-file ${rootKey}.`,
+            );
+            expect(expectNoLeakIn(run, [key])).toEqual([]);
+            expect(changes(run)).toEqual([]);
+        } finally {
+            rmSync(rootKey, { force: true });
+            rmSync(where.cwd, { recursive: true, force: true });
+        }
+    });
+
     it("./apikey passed by name is removed once the stack holds it (also when already stored), so the next stack takes nothing", async () => {
         const where = h.place();
         const key = makeApiKey();
