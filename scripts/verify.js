@@ -20,6 +20,7 @@ const {
     runMain,
     userPath,
 } = require("./lib/cli.js");
+const { suggestStack } = require("./lib/deployOptions.js");
 const { refuseSwallowedFlags } = require("./lib/npmFlags.js");
 const { defaultPublicKeyFile } = require("./lib/publicKeyFile.js");
 
@@ -65,7 +66,12 @@ function readOutputs(pulumi, stack) {
         }
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
     }
-    const outputs = JSON.parse(pulumi.run(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
+    let outputs;
+    try {
+        outputs = JSON.parse(pulumi.run(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
+    } catch (error) {
+        throw noSuchStack(pulumi, stack) ?? error;
+    }
     // keyStage and partnerApiBaseUrl are optional: stacks deployed before staged rotation lack them.
     const missing = [
         "publicKeyPem",
@@ -85,6 +91,34 @@ function readOutputs(pulumi, stack) {
     // not the shell's default region, nor a stack setting that may be unset.
     const region = /^arn:[\w-]+:secretsmanager:([a-z0-9-]+):/.exec(String(outputs.privateKeySecretArn))?.[1];
     return { outputs, region };
+}
+
+/**
+ * After a failed read: a CliError saying the stack does not exist (with the
+ * stack it probably meant), or undefined when it does and the failure is another.
+ * @param {PulumiCli} pulumi @param {string} stack
+ */
+function noSuchStack(pulumi, stack) {
+    /** @type {{ name: string }[]} */
+    let stacks;
+    try {
+        stacks = JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
+    } catch {
+        return undefined;
+    }
+    const names = stacks.map((s) => s.name.split("/").pop());
+    if (names.includes(stack)) {
+        return undefined;
+    }
+    const guess = suggestStack(stack);
+    const has = `stack ${stack} does not exist in this backend (it has ${names.length === 0 ? "no stacks" : names.join(", ")})`;
+    if (guess !== undefined && guess !== stack && names.includes(guess)) {
+        return new CliError(`${has}. Did you mean ${guess}?\n    npm run verify -- ${guess}`, exit.cannotRun);
+    }
+    return new CliError(
+        `${has}: deploy it first (npm run deploy -- ${guess ?? stack}), or point PULUMI_BACKEND_URL or pulumi login at the backend it was deployed with.`,
+        exit.cannotRun,
+    );
 }
 
 /**

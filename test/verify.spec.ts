@@ -325,6 +325,19 @@ describe("npm run verify", () => {
         expect(never.status).toBe(2);
         expect(never.stderr).toContain("has it been deployed (`npm run deploy -- sandbox`)?");
     });
+
+    it("cannot run (exit 2) for a stack that does not exist: names the one probably meant, or says to deploy it", async () => {
+        const stack = deployed(); // holds sandbox only
+        const [typo, missing] = await Promise.all([verify(stack, [], {}, "sandbx"), verify(stack, [], {}, "production")]);
+        expect(typo.status).toBe(2);
+        expect(typo.stderr).toContain(
+            "verify: error: stack sandbx does not exist in this backend (it has sandbox). Did you mean sandbox?\n    npm run verify -- sandbox",
+        );
+        expect(missing.status).toBe(2);
+        expect(missing.stderr).toContain(
+            "verify: error: stack production does not exist in this backend (it has sandbox): deploy it first (npm run deploy -- production), or point PULUMI_BACKEND_URL or pulumi login at the backend it was deployed with.",
+        );
+    });
 });
 
 describe("npm run verify --live", () => {
