@@ -122,9 +122,15 @@ function chooseApiKey(options, hasKey, given, local) {
         return given;
     }
     if (local !== undefined && hasKey) {
+        // The key this stack stores: nothing to store, and ./apikey goes, as with --api-key-file apikey.
+        const value = validKey(local, () => undefined);
+        if (pulumi.run(["config", "get", "--stack", stack, "apiKey"], { capture: true }).stdout.trim() === value) {
+            say(`the API key in ./apikey is the one stack ${stack} already stores: no change`);
+            return { value, source: local.source, localFile: /** @type {string} */ (local.localFile), unchanged: true };
+        }
         // Left in place it would be picked up by the next stack that has no key (production, say).
         throw refuse(
-            `./apikey exists, but stack ${stack} already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. If it is another stack's key, deploy that stack with it (npm run deploy -- STACK). If it is ${stack}'s key, remove it (rm apikey). Only if you regenerated ${stack}'s key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
+            `./apikey holds a different API key than the one stack ${stack} stores, and ./apikey is only taken for a stack that has none; nothing was changed. If it is another stack's key, deploy that stack with it (npm run deploy -- STACK), or remove it (rm apikey). Only if you regenerated ${stack}'s key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
         );
     }
     if (local !== undefined) {

@@ -107,7 +107,7 @@ describe.concurrent("API keys across stacks", () => {
         const again = await h.run(where, ["sandbox", "--yes"]);
         expect(again.status).toBe(2);
         expect(again.stderr).toContain(
-            "If it is another stack's key, deploy that stack with it (npm run deploy -- STACK). If it is sandbox's key, remove it (rm apikey). Only if you regenerated sandbox's key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
+            "If it is another stack's key, deploy that stack with it (npm run deploy -- STACK), or remove it (rm apikey). Only if you regenerated sandbox's key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
         );
         expect(changes(again).slice(changes(production).length)).toEqual([]);
     });

@@ -11,7 +11,7 @@ import { parseOptions } from "../scripts/lib/deployOptions.js";
 import { defaultPublicKeyFile } from "../scripts/lib/publicKeyFile.js";
 import { systemPath } from "./support/fakeCli";
 import { saveState, type State } from "./support/fakePulumiState.js";
-import { changes, commands, DeployHarness, deployedStack, type Place, readLines, type Run } from "./support/deployRun";
+import { changes, commands, DeployHarness, deployedStack, expectNoLeakIn, type Place, readLines, type Run } from "./support/deployRun";
 import { makeApiKey } from "./support/providers.js";
 
 const h = new DeployHarness();
@@ -300,10 +300,13 @@ describe("API key sources", () => {
         places.ci = h.place();
         places.leftover = h.place({ sandbox: stack([1, "current"], [1, "current"]) });
         writeFileSync(join(places.leftover.cwd, "apikey"), makeApiKey());
-        [runs.envNew, runs.ci, runs.leftover, runs.pasted, runs.noTerminal] = await Promise.all([
+        places.leftoverSame = h.place({ sandbox: stack([1, "current"], [1, "current"]) });
+        writeFileSync(join(places.leftoverSame.cwd, "apikey"), `"${storedKey}"\r\n`);
+        [runs.envNew, runs.ci, runs.leftover, runs.leftoverSame, runs.pasted, runs.noTerminal] = await Promise.all([
             h.run(places.envNew, ["production", "--yes"], { QREDO_API_KEY: storedKey }),
             h.run(places.ci, ["production", "--yes"], { QREDO_API_KEY: storedKey, CI: "true" }),
             h.run(places.leftover, ["sandbox", "--yes"]),
+            h.run(places.leftoverSame, ["sandbox", "--yes"]),
             h.run(h.place(), ["sandbox", "--yes", "--api-key-file", storedKey]),
             h.run(h.place(), ["sandbox", "--api-key-file", "missing", "--public-key-out", "my keys/pub.pem"]),
         ]);
@@ -322,13 +325,23 @@ describe("API key sources", () => {
         expect(h.stateOf(places.ci).stacks.production.config["qredo-partner-keys:apiKey"].value).toBe(storedKey);
     });
 
-    it("a leftover ./apikey next to a stack that has a key is refused and left alone", () => {
+    it("a leftover ./apikey with another key than the stack stores is refused and left alone", () => {
         expect(runs.leftover.status).toBe(2);
         expect(changes(runs.leftover)).toEqual([]);
         expect(existsSync(join(places.leftover.cwd, "apikey"))).toBe(true);
         expect(runs.leftover.stderr).toContain(
-            "deploy: error: ./apikey exists, but stack sandbox already has an API key, and ./apikey is only taken for a stack that has none; nothing was changed. If it is another stack's key, deploy that stack with it (npm run deploy -- STACK). If it is sandbox's key, remove it (rm apikey). Only if you regenerated sandbox's key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
+            "deploy: error: ./apikey holds a different API key than the one stack sandbox stores, and ./apikey is only taken for a stack that has none; nothing was changed. If it is another stack's key, deploy that stack with it (npm run deploy -- STACK), or remove it (rm apikey). Only if you regenerated sandbox's key in the Qredo Web App and ./apikey is that key, replace the stored one: npm run deploy -- sandbox --api-key-file apikey --replace-api-key",
         );
+    });
+
+    it("a leftover ./apikey with the key the stack stores (quoted, CRLF) is removed, nothing stored, and the deploy goes on", () => {
+        expect(runs.leftoverSame.status).toBe(0);
+        expect(changes(runs.leftoverSame)).toEqual(["up --stack sandbox --yes"]);
+        expect(existsSync(join(places.leftoverSame.cwd, "apikey"))).toBe(false);
+        expect(runs.leftoverSame.stderr).toContain("deploy: the API key in ./apikey is the one stack sandbox already stores: no change");
+        expect(runs.leftoverSame.stderr).toContain("deploy: removed ./apikey");
+        expect(h.stateOf(places.leftoverSame).stacks.sandbox.config["qredo-partner-keys:apiKey"].value).toBe(storedKey);
+        expect(expectNoLeakIn(runs.leftoverSame, [storedKey])).toEqual([]);
     });
 
     it("the key itself passed as --api-key-file is refused without being repeated", () => {
