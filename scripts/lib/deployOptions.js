@@ -122,7 +122,7 @@ function checkCombination(o) {
     };
     if (o.promote && o.rotate) {
         refuse(
-            `--promote and --rotate cannot go together: promote the staged key first (npm run deploy -- ${o.stack} --promote), then rotate in a later step.`,
+            `--promote and --rotate cannot go together: they are two steps of a rotation. Stage a new key with npm run deploy -- ${o.stack} --rotate, upload it, and promote it in a later run: npm run deploy -- ${o.stack} --promote (if a key is staged already, promote it first).`,
         );
     }
     // Without --rotate they accept a rotation the stack file asks for (keyState.js checks it asks for one).
