@@ -258,7 +258,7 @@ function immediateWhilePending(stack, flags, staged) {
 function unfinishedMessage({ stack, step, from, to, outcome, again, rising = false, apiKeyStored = false }) {
     const head = `\`pulumi up\` ${outcome}; its output is above.${
         apiKeyStored
-            ? ` The API key this run stored now lives in stacks/Pulumi.${stack}.yaml (encrypted): keep that file as it is (do not git checkout or revert it), or the key is lost; run again without the API key options.`
+            ? ` The API key this run stored now lives in stacks/Pulumi.${stack}.yaml (encrypted): keep that file as it is (do not git checkout or revert it), or the key is lost. The next run needs no API key given again.`
             : ""
     }`;
     const noRevert = `The update may already have generated the new key, so do not revert stacks/Pulumi.${stack}.yaml: run the deploy again to finish (${again}).`;
