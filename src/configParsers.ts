@@ -62,14 +62,34 @@ export const set = (args: string): FixCommand => ({ verb: "set", args });
 export const rm = (args: string): FixCommand => ({ verb: "rm", args });
 
 /**
- * Quotes a value for a message, unless it was set as a secret, or is an API
- * key pasted under the wrong name (errors reach logs and preview comments).
+ * Whether an API key sits anywhere in a value: alone, quoted, after "name=",
+ * or as a segment of a URL path. A Qredo API key is Base64 of a JSON object,
+ * so it decodes to text starting with `{"`; every Base64 run is tried from its
+ * start and from after each "/" in it (a standard-alphabet run swallows path
+ * separators). Errors reach CI logs and preview comments.
+ */
+export function holdsApiKey(value: string): boolean {
+    for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
+        const starts = [0, ...[...run].flatMap((c, i) => (c === "/" ? [i + 1] : []))];
+        for (const start of starts.filter((i) => run.length - i >= 16)) {
+            const decoded = Buffer.from(run.slice(start).replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
+            if (/^\s*\{\s*"/.test(decoded)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/**
+ * Quotes a value for a message, unless it was set as a secret, or holds an
+ * API key pasted under the wrong name.
  */
 export function show(value: string, context: Pick<ParseContext, "secret">): string {
     if (context.secret) {
         return "(a secret value, not shown)";
     }
-    if (checkApiKey(value).ok) {
+    if (holdsApiKey(value)) {
         return "(a value that looks like an API key, not shown)";
     }
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
@@ -164,7 +184,7 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
     }
     if (url.protocol === "http:" && !loopbackHost.test(url.hostname)) {
         return problem(
-            `uses plain http to ${show(url.hostname, context)}, so the API key and signatures would cross the network unencrypted; plain http is allowed only to localhost, 127.0.0.1 or [::1], for local try-outs`,
+            `uses plain http to ${show(holdsApiKey(value) ? value : url.hostname, context)}, so the API key and signatures would cross the network unencrypted; plain http is allowed only to localhost, 127.0.0.1 or [::1], for local try-outs`,
             useDefault,
         );
     }
@@ -177,15 +197,15 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
         const canonical = url.href.replace(/\/+$/, "");
         return problem(
             `is not written the way URLs are normalised (no spaces or tabs, lower-case host, no default port), got ${show(value, context)}`,
-            context.secret ? useDefault : set(`apiBaseUrl ${shellQuote(canonical)}`),
+            context.secret || holdsApiKey(value) ? useDefault : set(`apiBaseUrl ${shellQuote(canonical)}`),
         );
     }
     if (value.endsWith("/")) {
         const trimmed = value.replace(/\/+$/, "");
-        // A secret value must not appear in the fix either: suggest the default then.
+        // A secret value (or a key in the path) must not appear in the fix either: suggest the default then.
         return problem(
             `must not end with / (request paths start with one), got ${show(value, context)}`,
-            context.secret ? useDefault : set(`apiBaseUrl ${shellQuote(trimmed)}`),
+            context.secret || holdsApiKey(value) ? useDefault : set(`apiBaseUrl ${shellQuote(trimmed)}`),
         );
     }
     return ok(value);
@@ -305,7 +325,19 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     const tags: Record<string, string> = {};
     const wrong: string[] = [];
     const fix: FixCommand[] = [];
-    for (const [name, tagValue] of Object.entries(parsed)) {
+    const entries = Object.entries(parsed);
+    if (entries.some(([name, tagValue]) => holdsApiKey(name) || (typeof tagValue === "string" && holdsApiKey(tagValue)))) {
+        // Tags are plain metadata, readable by anyone who can list the secrets (also when the map was set
+        // as a secret): a key never goes there, nor into this message.
+        const whole = context.secret || entries.some(([name]) => holdsApiKey(name));
+        return problem(
+            `has a tag that looks like it holds an API key (not shown): tags are readable by anyone who can list the secrets${whole ? "; remove the map and set the other tags again" : ""}`,
+            ...(whole
+                ? [rm("tags")]
+                : entries.filter(([, v]) => typeof v === "string" && holdsApiKey(v)).map(([name]) => rm(pathTo("tags", name)))),
+        );
+    }
+    for (const [name, tagValue] of entries) {
         const issue = tagProblem(name, tagValue);
         if (issue === undefined && typeof tagValue === "string") {
             tags[name] = tagValue;

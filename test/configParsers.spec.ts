@@ -269,6 +269,53 @@ describe("every parser", () => {
         });
     }
 
+    // An API key pasted into another setting: alone, quoted, after "name=", in a URL path or host, in a list
+    // or a map; in either Base64 alphabet.
+    const apiKey = fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 48 }), fc.boolean()).map(([bytes, urlSafe]) => {
+        const key = Buffer.from(JSON.stringify({ key: Buffer.from(bytes).toString("base64") })).toString("base64");
+        return urlSafe ? key.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "") : key;
+    });
+    const holdingKey = fc.tuple(apiKey, fc.integer({ min: 0, max: 8 })).map(([k, wrap]) => {
+        const values = [
+            k,
+            `"${k}"`,
+            `apiKey=${k}`,
+            `https://api.qredo.network/api/v1/p/${k}/`,
+            `https://api.qredo.network/api/v1/p/${k}?x`,
+            `http://${k.replace(/[^A-Za-z0-9]/g, "")}.example/p`,
+            JSON.stringify([`apiKey=${k}`, "eu-west-1"]),
+            JSON.stringify({ Note: `"${k}"` }),
+            JSON.stringify({ [k]: "x" }),
+        ];
+        return { key: k, value: values[wrap] };
+    });
+    for (const [key, parse] of Object.entries(parsers).filter(([name]) => name !== "apiKey")) {
+        it(`${key}: never shows an API key pasted into it, in the problem or its fix`, () => {
+            fc.assert(
+                fc.property(holdingKey, ({ key: k, value }) => {
+                    const text = problemText(parse(value, plain)).toLowerCase();
+                    // 12 characters of a URL-safe key are far from anything a message says by itself.
+                    expect(text).not.toContain(
+                        k
+                            .replace(/[^A-Za-z0-9]/g, "")
+                            .slice(4, 16)
+                            .toLowerCase(),
+                    );
+                }),
+            );
+        });
+    }
+
+    it("refuses a tag that holds an API key (tags are readable metadata), without naming the key", () => {
+        const k = Buffer.from(JSON.stringify({ key: "c2VjcmV0LXNlY3JldC1zZWNyZXQ" })).toString("base64url");
+        const parsed = parseTags(JSON.stringify({ Team: "payments", Note: `key ${k}` }), plain);
+        expect(parsed.ok).toBe(false);
+        expect(problemText(parsed)).toContain("has a tag that looks like it holds an API key (not shown)");
+        expect(parsed.ok ? [] : parsed.problem.fix).toEqual([{ verb: "rm", args: "--path 'tags.Note'" }]);
+        expect(problemText(parsed)).not.toContain(k.slice(0, 16));
+        expect(parseTags(JSON.stringify({ Team: "payments" }), plain).ok).toBe(true);
+    });
+
     it("gives fixes that a shell splits into exactly the arguments meant", () => {
         // Fixes from bad tags and lists, whose arguments need quoting; run once through bash.
         const fixes = fc

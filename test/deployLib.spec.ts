@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
-import { parseOptions, suggestStack } from "../scripts/lib/deployOptions.js";
+import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
 import { planKeyChange } from "../scripts/lib/keyState.js";
 import { refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
@@ -32,6 +32,33 @@ describe("API key text", () => {
         expect(unquote(`'${key}'`)).toEqual({ value: key, unquoted: true });
         expect(unquote(`"${key}'`)).toEqual({ value: `"${key}'`, unquoted: false });
         expect(unquote(`""${key}""`)).toEqual({ value: `"${key}"`, unquoted: true });
+    });
+});
+
+describe("an API key pasted where it does not belong", () => {
+    // Standard alphabet with "/" in it, as a path segment: the run swallows the separators before it.
+    const key = Buffer.from(JSON.stringify({ key: "?>?>?>?>?>?>?>?>?>?>?>?>" })).toString("base64");
+    it("is found alone, quoted, after name=, and inside a URL path, in either alphabet", () => {
+        expect(key).toContain("/");
+        for (const value of [
+            key,
+            `"${key}"`,
+            `apiKey=${key}`,
+            `https://api.qredo.network/api/v1/p/${key}/`,
+            Buffer.from(key, "base64").toString("base64url"),
+        ]) {
+            expect(looksLikeApiKey(value), value).toBe(true);
+        }
+        expect(looksLikeApiKey("https://api.qredo.network/api/v1/p")).toBe(false);
+        expect(looksLikeApiKey("qredo-partner-keys-production-eu-west-2")).toBe(false);
+    });
+    it("as a stack file's environment, is refused without being repeated", () => {
+        const project = mkdtempSync(join(dir, "project-"));
+        fs.mkdirSync(join(project, "stacks"));
+        writeFileSync(join(project, "stacks", "Pulumi.keyed.yaml"), `config:\n  qredo-partner-keys:environment: ${key}\n`);
+        expect(() => stackEnvironment("keyed", project)).toThrow(
+            "stacks/Pulumi.keyed.yaml sets qredo-partner-keys:environment to a value that looks like an API key (not shown); it must be sandbox or production.",
+        );
     });
 });
 

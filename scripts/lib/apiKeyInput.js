@@ -94,9 +94,13 @@ function unquote(text) {
  */
 function looksLikeApiKey(value) {
     for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
-        const text = Buffer.from(run.replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
-        if (/^\s*\{\s*"/.test(text)) {
-            return true;
+        // From the run's start and from after each "/" in it: a standard-alphabet run swallows path separators.
+        const starts = [0, ...[...run].flatMap((c, i) => (c === "/" ? [i + 1] : []))];
+        for (const start of starts.filter((i) => run.length - i >= 16)) {
+            const text = Buffer.from(run.slice(start).replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
+            if (/^\s*\{\s*"/.test(text)) {
+                return true;
+            }
         }
     }
     return false;

@@ -152,7 +152,7 @@ function stackEnvironment(stack, projectDir) {
     if (set !== undefined) {
         if (!environments.includes(set)) {
             throw new CliError(
-                `stacks/Pulumi.${stack}.yaml sets qredo-partner-keys:environment to "${set}"; it must be sandbox or production.`,
+                `stacks/Pulumi.${stack}.yaml sets qredo-partner-keys:environment to ${looksLikeApiKey(set) ? "a value that looks like an API key (not shown)" : `"${set}"`}; it must be sandbox or production.`,
                 exit.usage,
             );
         }
