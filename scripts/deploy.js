@@ -90,6 +90,12 @@ function stateKeyVersion(stack) {
 function chooseApiKey(options, hasKey, given, local) {
     const { stack } = options;
     if (given !== undefined) {
+        if (options.replaceApiKey && given.source === "$QREDO_API_KEY" && !process.env.CI) {
+            // The same leftover, replacing the key of a stack that has one: one environment's key in the other.
+            throw refuse(
+                `QREDO_API_KEY is set, and outside CI it does not replace a stored key: it may be another stack's key left over in this shell. Save ${stack}'s new key from the Qredo Web App in a file and pass it: npm run deploy -- ${stack} --api-key-file PATH --replace-api-key (and unset QREDO_API_KEY).`,
+            );
+        }
         if (!hasKey && given.source === "$QREDO_API_KEY" && !process.env.CI) {
             // Outside CI the variable may be left over from a deploy of another stack in this shell.
             throw refuse(
@@ -245,7 +251,7 @@ async function main(argv) {
     const rawGiven = explicitKey(options.apiKeyFile);
     const local = rawGiven?.localFile === undefined ? localKey() : undefined;
     if (options.replaceApiKey && rawGiven === undefined) {
-        throw refuse("--replace-api-key needs the new key: pass --api-key-file PATH or set QREDO_API_KEY.");
+        throw refuse("--replace-api-key needs the new key: pass --api-key-file PATH (on CI, QREDO_API_KEY).");
     }
 
     pulumi.ensureInstalled(exit.noPulumiCli);

@@ -177,7 +177,7 @@ describe.concurrent("API keys across stacks", () => {
         expect(expectNoLeakIn(differs, [key, other])).toEqual([]);
     });
 
-    it("QREDO_API_KEY equal to the stored key is no change; a different one is stored only with --replace-api-key", async () => {
+    it("QREDO_API_KEY equal to the stored key is no change; a different one is stored only with --replace-api-key, on CI", async () => {
         const [first, second] = [makeApiKey(), makeApiKey()];
         const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: first }) });
         const created = { calls: [] as PulumiCall[] } as unknown as Run;
@@ -186,7 +186,7 @@ describe.concurrent("API keys across stacks", () => {
         expect(same.stderr).toContain("deploy: the API key from $QREDO_API_KEY is the one stack sandbox already stores: no change");
         expect(commands(same).slice(created.calls.length)).toContain("config get --stack sandbox apiKey");
         expect(changes(same).slice(changes(created).length)).toEqual(["up --stack sandbox --yes"]);
-        const replaced = await h.run(where, ["sandbox", "--yes", "--replace-api-key"], { QREDO_API_KEY: second });
+        const replaced = await h.run(where, ["sandbox", "--yes", "--replace-api-key"], { QREDO_API_KEY: second, CI: "true" });
         expect(replaced.status).toBe(0);
         expect(h.stateOf(where).stacks.sandbox.config["qredo-partner-keys:apiKey"].value).toBe(second);
         expect(expectNoLeakIn(replaced, [first, second])).toEqual([]);

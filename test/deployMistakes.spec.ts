@@ -267,6 +267,15 @@ const mistakes: Mistake[] = [
         message: "--replace-api-key needs the new key",
     },
     {
+        name: "--replace-api-key with a QREDO_API_KEY left in the shell, outside CI",
+        args: ["sandbox", "--replace-api-key"],
+        env: { CI: undefined },
+        existing: true,
+        status: 2,
+        message:
+            "QREDO_API_KEY is set, and outside CI it does not replace a stored key: it may be another stack's key left over in this shell. Save sandbox's new key from the Qredo Web App in a file and pass it: npm run deploy -- sandbox --api-key-file PATH --replace-api-key (and unset QREDO_API_KEY).",
+    },
+    {
         name: "--secrets-provider for a stack that exists",
         args: ["sandbox", "--secrets-provider", "awskms://alias/x"],
         existing: true,
