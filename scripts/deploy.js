@@ -18,7 +18,7 @@ const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, st
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
 const { quote } = require("./lib/npmFlags.js");
-const { configuredKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
+const { configuredKey, deployedApiKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
 const { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically } = require("./lib/publicKeyFile.js");
 
 const say = reporter("deploy");
@@ -72,13 +72,46 @@ function readStack(stack) {
 }
 
 /**
- * The keyVersion of the key generation in the stack's state: outputs are
- * written only when `up` succeeds, the state also after a failed one. Only
- * that field is read; the export (secrets encrypted) is never printed.
+ * From the stack's state: the keyVersion of the key generation (outputs are
+ * written only when `up` succeeds, the state also after a failed one), and the
+ * API key last deployed. Only those two are read; the export, decrypted to
+ * read the API key, is never printed.
  * @param {string} stack
  */
-function stateKeyVersion(stack) {
-    return stateGeneration(pulumi.run(["stack", "export", "--stack", stack], { capture: true }).stdout);
+function readState(stack) {
+    const exported = pulumi.run(["stack", "export", "--stack", stack, "--show-secrets"], { capture: true }).stdout;
+    return { keyVersion: stateGeneration(exported), apiKey: deployedApiKey(exported) };
+}
+
+/**
+ * An API key never goes backwards. When this run stores no new key, the stack
+ * file's key must be the one last deployed: one that differs means the file is
+ * older than the deployment (a key replaced elsewhere, its stack file change
+ * not pulled), or holds a replacement whose `up` never finished. Deploying it
+ * would put that key in front of signers, so only --replace-api-key does.
+ * @param {import("./lib/deployOptions.js").DeployOptions} options @param {ApiKey | undefined} apiKey
+ * @param {string | undefined} deployed  the API key in the state
+ */
+function checkApiKeyNotBehind(options, apiKey, deployed) {
+    const { stack } = options;
+    if (apiKey !== undefined && !apiKey.unchanged) {
+        return; // this run stores a key of its own
+    }
+    const inFile =
+        deployed === undefined ? undefined : pulumi.run(["config", "get", "--stack", stack, "apiKey"], { capture: true }).stdout.trim();
+    const differs = deployed !== undefined && inFile !== deployed.trim();
+    if (differs && !options.replaceApiKey) {
+        throw refuse(
+            `stacks/Pulumi.${stack}.yaml holds a different API key than the one stack ${stack} last deployed; nothing was changed. Usually this copy of the stack file is older than the deployment: the key was replaced on another machine or in the pipeline, and that change to the stack file was not committed or pulled. Deploying it would put the older key back in front of signers, and Qredo may no longer accept it. Get the current stack file (git pull), then run again. Only if this file holds the key you mean to deploy (a --replace-api-key whose pulumi up failed or was declined), finish that: npm run deploy -- ${stack} --replace-api-key`,
+        );
+    }
+    if (differs) {
+        say(`deploying the API key in stacks/Pulumi.${stack}.yaml in place of the one stack ${stack} last deployed (--replace-api-key)`);
+    } else if (options.replaceApiKey && apiKey === undefined) {
+        throw refuse(
+            `--replace-api-key needs the new key: pass --api-key-file PATH (on CI, QREDO_API_KEY).${deployed === undefined ? "" : ` The key in stacks/Pulumi.${stack}.yaml is already the one deployed: to deploy without replacing it, run without --replace-api-key.`}`,
+        );
+    }
 }
 
 /**
@@ -151,7 +184,9 @@ function chooseApiKey(options, hasKey, given, local) {
             `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint()}`,
         );
     }
-    say(`keeping the API key already stored in stack ${stack}`);
+    if (!options.replaceApiKey) {
+        say(`keeping the API key already stored in stack ${stack}`);
+    }
     return undefined;
 }
 
@@ -250,8 +285,11 @@ async function main(argv) {
     }
     const rawGiven = explicitKey(options.apiKeyFile);
     const local = rawGiven?.localFile === undefined ? localKey() : undefined;
-    if (options.replaceApiKey && rawGiven === undefined) {
-        throw refuse("--replace-api-key needs the new key: pass --api-key-file PATH (on CI, QREDO_API_KEY).");
+    if (options.replaceApiKey && rawGiven === undefined && local !== undefined) {
+        // Only a key named on purpose replaces a stored one; ./apikey alone may be a leftover.
+        throw refuse(
+            `--replace-api-key takes the new key from --api-key-file: npm run deploy -- ${stack} --api-key-file apikey --replace-api-key`,
+        );
     }
 
     pulumi.ensureInstalled(exit.noPulumiCli);
@@ -285,7 +323,10 @@ async function main(argv) {
     const settledNew = exists ? undefined : settle(newStackSettings(stack, backend.url), undefined);
     const settleExisting = () => {
         const current = readStack(stack);
-        return settle(current, deployedKey(current.outputs, stateKeyVersion(stack)));
+        const state = readState(stack);
+        const settled = settle(current, deployedKey(current.outputs, state.keyVersion));
+        checkApiKeyNotBehind(options, settled.apiKey, state.apiKey);
+        return settled;
     };
     if (provider === "passphrase") {
         pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ stack, newStack: !exists, code: exit.usage })) };
@@ -339,7 +380,17 @@ async function main(argv) {
     if (up.interrupted !== undefined || up.status !== 0) {
         const outcome = up.interrupted !== undefined ? `was interrupted (${up.interrupted})` : `failed or was declined (exit ${up.status})`;
         throw new CliError(
-            unfinishedMessage({ stack, step, from, to, outcome, again, rising, apiKeyStored: apiKey !== undefined && !apiKey.unchanged }),
+            unfinishedMessage({
+                stack,
+                step,
+                from,
+                to,
+                outcome,
+                // Until its up succeeds, a replaced key in the stack file differs from the deployed one: finishing takes the flag.
+                again: options.replaceApiKey ? `${again} --replace-api-key` : again,
+                rising,
+                apiKeyStored: apiKey !== undefined && !apiKey.unchanged,
+            }),
             up.interrupted === "SIGTERM" ? 143 : up.interrupted ? exit.interrupted : exit.pulumiFailed,
         );
     }
@@ -360,7 +411,7 @@ async function main(argv) {
     writeAtomically(outFile, checked.pem);
     const now = deployedKey(after) ?? to ?? from;
     console.log(
-        `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, ...(rising ? { rotatedFrom: runs } : {}), file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint })}`,
+        `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, ...(rising ? { rotatedFrom: runs } : {}), file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint, apiKeyReplaced: options.replaceApiKey })}`,
     );
 }
 

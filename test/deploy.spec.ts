@@ -192,6 +192,56 @@ describe.concurrent("API keys across stacks", () => {
         expect(expectNoLeakIn(replaced, [first, second])).toEqual([]);
     });
 
+    it("a stack file older than the deployed API key is refused, with a key given (CI) or not, before any change", async () => {
+        const [older, newer] = [makeApiKey(), makeApiKey()];
+        // The key was replaced elsewhere: the state holds the newer key, this copy of the stack file the older one.
+        const stale = () => h.place({ sandbox: deployedStack(h.keys[0], { apiKey: older, deployedApiKey: newer }) });
+        const [plain, onCi] = await Promise.all([
+            h.run(stale(), ["sandbox", "--yes"], { QREDO_API_KEY: undefined }),
+            h.run(stale(), ["sandbox", "--yes"], { QREDO_API_KEY: older, CI: "true" }),
+        ]);
+        for (const run of [plain, onCi]) {
+            expect(run.status).toBe(2);
+            expect(run.stderr).toContain(
+                "deploy: error: stacks/Pulumi.sandbox.yaml holds a different API key than the one stack sandbox last deployed; nothing was changed. Usually this copy of the stack file is older than the deployment",
+            );
+            expect(run.stderr).toContain("finish that: npm run deploy -- sandbox --replace-api-key");
+            expect(changes(run)).toEqual([]);
+            expect(expectNoLeakIn(run, [older, newer])).toEqual([]);
+        }
+    });
+
+    it("a --replace-api-key whose up failed is finished with --replace-api-key alone; a plain run refuses meanwhile", async () => {
+        const [first, second] = [makeApiKey(), makeApiKey()];
+        const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: first }) });
+        writeFileSync(join(where.cwd, "new-key"), second);
+        const failed = await h.run(where, ["sandbox", "--yes", "--api-key-file", "new-key", "--replace-api-key"], {
+            FAKE_PULUMI_UP_EXIT: "255",
+        });
+        expect(failed.status).toBe(1);
+        expect(failed.stderr).toContain("Run npm run deploy -- sandbox --replace-api-key to try again.");
+        const plain = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: undefined });
+        expect(plain.status).toBe(2);
+        expect(plain.stderr).toContain("holds a different API key than the one stack sandbox last deployed");
+        const finished = await h.run(where, ["sandbox", "--yes", "--replace-api-key"], { QREDO_API_KEY: undefined });
+        expect(finished.status).toBe(0);
+        expect(finished.stderr).toContain(
+            "deploy: deploying the API key in stacks/Pulumi.sandbox.yaml in place of the one stack sandbox last deployed (--replace-api-key)",
+        );
+        expect(h.stateOf(where).stacks.sandbox).toMatchObject({ deployedApiKey: second });
+        expect(finished.stdout).toContain("The API key was replaced: commit and push stacks/Pulumi.sandbox.yaml now.");
+        // Nothing left to replace: the flag alone is refused, and a plain deploy goes through.
+        const again = await h.run(where, ["sandbox", "--yes", "--replace-api-key"], { QREDO_API_KEY: undefined });
+        expect(again.status).toBe(2);
+        expect(again.stderr).toContain(
+            "--replace-api-key needs the new key: pass --api-key-file PATH (on CI, QREDO_API_KEY). The key in stacks/Pulumi.sandbox.yaml is already the one deployed: to deploy without replacing it, run without --replace-api-key.",
+        );
+        expect((await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: undefined })).status).toBe(0);
+        for (const run of [failed, plain, finished, again]) {
+            expect(expectNoLeakIn(run, [first, second])).toEqual([]);
+        }
+    });
+
     it("decodes a UTF-16 file with a byte-order mark and removes one pair of quotes around the key", async () => {
         const where = h.place();
         const key = makeApiKey();

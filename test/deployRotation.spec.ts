@@ -45,7 +45,8 @@ describe("stage, upload, promote", () => {
         expect(after(run, runs.first).filter((c) => !c.startsWith("stack output") && !c.startsWith("config --stack"))).toEqual([
             "version",
             "stack ls --json",
-            "stack export --stack sandbox",
+            "stack export --stack sandbox --show-secrets",
+            "config get --stack sandbox apiKey", // the stack file's API key, against the one deployed
             "config set-all --stack sandbox --plaintext keyVersion=2 --plaintext keyStage=pending",
             "up --stack sandbox --yes",
         ]);

@@ -76,7 +76,7 @@ describe("a failed up that already replaced the key generation", () => {
     it("a plain deploy of the reverted file is refused from the state (outputs still say 1), before any change", () => {
         const run = later(runs.reverted, runs.rotate);
         expect(run.status).toBe(2);
-        expect(commands(run)).toContain("stack export --stack production");
+        expect(commands(run)).toContain("stack export --stack production --show-secrets");
         expect(changes(run)).toEqual([]);
         expect(run.stderr).toContain(
             "deploy: error: stacks/Pulumi.production.yaml asks for keyVersion 1, but the last update of stack production stopped part way: its state already holds the new key for keyVersion 2, but its outputs still say keyVersion 1. Deploying keyVersion 1 would replace that key with yet another one that nobody has uploaded. Do not revert stacks/Pulumi.production.yaml: set keyVersion to 2 in it (keyStage: pending stages that key, as --rotate does; current makes it the signers' key at once and needs --immediate), then run npm run deploy -- production to finish.",

@@ -18,8 +18,10 @@ const immediateWarning = (file) =>
 /**
  * rotatedFrom: the keyVersion the stack ran before a plain deploy applied a
  * rotation committed to the stack file (the pipeline's way to rotate).
+ * apiKeyReplaced: this run deployed a replacement API key (--replace-api-key).
  * @param {{ stack: string, environment: string, step: import("./keyState.js").Step, from: import("./keyState.js").KeyState,
- *   now: import("./keyState.js").KeyState, rotatedFrom?: number, file: string, shownFile: string, fingerprint: string }} r
+ *   now: import("./keyState.js").KeyState, rotatedFrom?: number, file: string, shownFile: string, fingerprint: string,
+ *   apiKeyReplaced?: boolean }} r
  */
 function finishedMessage(r) {
     const lines = [
@@ -64,6 +66,11 @@ function finishedMessage(r) {
         );
     } else {
         lines.push(`If Qredo does not have this key yet, upload it: ${webAppSteps(r.environment)}.`);
+    }
+    if (r.apiKeyReplaced) {
+        lines.push(
+            `The API key was replaced: commit and push stacks/Pulumi.${r.stack}.yaml now. The pipeline and every other machine must deploy this state; a deploy from an older copy is refused, since it would put the old key back.`,
+        );
     }
     return lines.join("\n");
 }

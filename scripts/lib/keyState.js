@@ -51,6 +51,31 @@ function stateGeneration(exportJson) {
 }
 
 /**
+ * The API key the stack last deployed: its SecretVersion's value in
+ * `pulumi stack export --show-secrets` JSON (a secret there is
+ * `{ <sig>, plaintext: <JSON> }`), or undefined when the state has none (never
+ * deployed) or holds it encrypted. Never printed.
+ * @param {string} exportJson @returns {string | undefined}
+ */
+function deployedApiKey(exportJson) {
+    /** @type {{ deployment?: { resources?: { urn?: string, type?: string, inputs?: any, outputs?: any }[] | null } }} */
+    const exported = JSON.parse(exportJson || "{}");
+    const version = (exported.deployment?.resources ?? []).find(
+        (r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion" && String(r.urn).endsWith("::qredo-partner-api-api-key"),
+    );
+    const value = version?.outputs?.secretString ?? version?.inputs?.secretString;
+    if (typeof value === "string") {
+        return value;
+    }
+    try {
+        const plain = typeof value?.plaintext === "string" ? JSON.parse(value.plaintext) : undefined;
+        return typeof plain === "string" ? plain : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
  * @typedef {KeyState & { unfinished: boolean, outputVersion?: number, outputStage?: KeyState["stage"] }} DeployedKey
  * unfinished: the state holds a newer key generation than the outputs (an
  * `up` that stopped part way); its stage is unknown, so it counts as pending.
@@ -280,4 +305,4 @@ function unfinishedMessage({ stack, step, from, to, outcome, again, rising = fal
     return `${head} ${kept} Signers are in one of two states: if the update did not reach the key's labels, key ${from.version - (from.stage === "pending" ? 1 : 0)} is still AWSCURRENT and key ${to.version} AWSPENDING, as before; if it did, key ${to.version} is AWSCURRENT. Signers built on @qredo-partner-keys/client work in both (on a 401 they retry with the other key); a signer that read the secret once at start keeps the key it read. Run ${again} to finish the promotion, then commit stacks/Pulumi.${stack}.yaml.${declined}`;
 }
 
-module.exports = { compareKeys, configuredKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage };
+module.exports = { compareKeys, configuredKey, deployedApiKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage };

@@ -178,6 +178,8 @@ export function deployedStack(
         deployedVersion?: number;
         deployedStage?: string;
         apiKey?: string;
+        /** the API key the last up deployed (its SecretVersion in the state); default: apiKey */
+        deployedApiKey?: string;
         environment?: string;
     },
 ) {
@@ -186,9 +188,11 @@ export function deployedStack(
     if (options.keyVersion !== undefined) config["qredo-partner-keys:keyVersion"] = { value: String(options.keyVersion), secret: false };
     if (options.keyStage !== undefined) config["qredo-partner-keys:keyStage"] = { value: options.keyStage, secret: false };
     const der = createPublicKey(pem).export({ type: "spki", format: "der" });
+    const deployedApiKey = options.deployedApiKey ?? options.apiKey;
     return {
         secretsProvider: null,
         config,
+        ...(deployedApiKey === undefined ? {} : { deployedApiKey }),
         outputs: {
             environment: options.environment ?? "sandbox",
             keyVersion: options.deployedVersion ?? options.keyVersion ?? 1,

@@ -131,6 +131,7 @@ function up() {
         };
     }
     stack.outputs.keyStage = keyStage;
+    stack.deployedApiKey = stack.config["qredo-partner-keys:apiKey"]?.value; // the API key's SecretVersion
     save();
     console.log("Resources: 9 unchanged");
 }
@@ -190,7 +191,7 @@ if (process.env.FAKE_PULUMI_HANG === positionals.slice(0, 2).join(" ") || proces
     console.log(String(outputs[positionals[2]])); // the plain value, as the real CLI prints a string
 } else if (command === "stack" && sub === "export") {
     const name = /** @type {string} */ (flag("--stack"));
-    console.log(JSON.stringify(exported(name, stackOrFail(name)), null, 2));
+    console.log(JSON.stringify(exported(name, stackOrFail(name), args.includes("--show-secrets")), null, 2));
 } else {
     process.stderr.write(`fake pulumi: unsupported call: ${args.join(" ")}\n`);
     process.exit(99);

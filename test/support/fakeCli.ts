@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 
 /**
  * The read-only calls every deploy and verify makes (version, stack ls,
- * config --json, stack output --json, config get, stack export) answered by the shell from files fake-pulumi.js
+ * config --json, stack output --json, config get, stack export [--show-secrets]) answered by the shell from files fake-pulumi.js
  * renders, and recorded like every call: a Node.js start costs far more
  * than the rest of a call, and the suite makes many.
  */
@@ -17,6 +17,7 @@ if [ -z "$FAKE_PULUMI_HANG" ]; then
     "config --stack "*" --json") [ "$#" -eq 4 ] && answer="$d/config-$3.json" ;;
     "stack output --stack "*" --json") [ "$#" -eq 5 ] && answer="$d/output-$4.json" ;;
     "config get --stack "*) [ "$#" -eq 5 ] && answer="$d/get-$4-$5" ;;
+    "stack export --stack "*" --show-secrets") [ "$#" -eq 5 ] && answer="$d/export-secrets-$4.json" ;;
     "stack export --stack "*) [ "$#" -eq 4 ] && answer="$d/export-$4.json" ;;
   esac
 fi

@@ -10,7 +10,8 @@ const path = require("node:path");
 
 /**
  * @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null,
- *   generation?: number }} Stack  generation: the keyVersion in the key generation's keepers in the state, when it differs from the outputs' (a failed up)
+ *   generation?: number, deployedApiKey?: string }} Stack  generation: the keyVersion in the key generation's keepers in the state, when it
+ *   differs from the outputs' (a failed up); deployedApiKey: the value of the API key's SecretVersion (the key the last successful up deployed)
  * @typedef {{ stacks: Record<string, Stack>, keysUsed?: number }} State
  */
 
@@ -26,11 +27,27 @@ function shownConfig(stack) {
 
 /**
  * `pulumi stack export`: the deployment's resources as the real CLI exports
- * them, secrets encrypted; only the key generation (RandomId) carries
- * anything the deploy reads.
- * @param {string} name @param {Stack} stack
+ * them, secrets encrypted, or with --show-secrets as `plaintext` (JSON); the
+ * key generation (RandomId) and the API key's SecretVersion carry what the
+ * deploy reads.
+ * @param {string} name @param {Stack} stack @param {boolean} [showSecrets]
  */
-function exported(name, stack) {
+function exported(name, stack, showSecrets = false) {
+    const secret = (/** @type {unknown} */ value) => ({
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        ...(showSecrets ? { plaintext: JSON.stringify(value) } : { ciphertext: "v1:AAAA" }),
+    });
+    const apiKeyVersion =
+        stack.deployedApiKey === undefined
+            ? []
+            : [
+                  {
+                      urn: `urn:pulumi:${name}::qredo-partner-keys::qredo-partner-keys:index:PartnerApiCredentials$aws:secretsmanager/secretVersion:SecretVersion::qredo-partner-api-api-key`,
+                      type: "aws:secretsmanager/secretVersion:SecretVersion",
+                      inputs: { secretString: secret(stack.deployedApiKey) },
+                      outputs: { secretString: secret(stack.deployedApiKey), versionStages: ["AWSCURRENT"] },
+                  },
+              ];
     const keyVersion = stack.generation ?? stack.outputs?.keyVersion;
     const urn = (/** @type {string} */ type, /** @type {string} */ id) => `urn:pulumi:${name}::qredo-partner-keys::${type}::${id}`;
     const resources =
@@ -47,10 +64,9 @@ function exported(name, stack) {
                   {
                       urn: urn("tls:index/privateKey:PrivateKey", "partner-api-private-key"),
                       type: "tls:index/privateKey:PrivateKey",
-                      outputs: {
-                          privateKeyPem: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:AAAA" },
-                      },
+                      outputs: { privateKeyPem: secret("-----BEGIN RSA PRIVATE KEY-----\n(stand-in)\n-----END RSA PRIVATE KEY-----\n") },
                   },
+                  ...apiKeyVersion,
               ];
     return { version: 3, deployment: { manifest: {}, resources } };
 }
@@ -68,6 +84,7 @@ function writeAnswers(dir, state) {
         writeFileSync(path.join(answers, `config-${name}.json`), `${JSON.stringify(shownConfig(stack), null, 2)}\n`);
         writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
         writeFileSync(path.join(answers, `export-${name}.json`), `${JSON.stringify(exported(name, stack), null, 2)}\n`);
+        writeFileSync(path.join(answers, `export-secrets-${name}.json`), `${JSON.stringify(exported(name, stack, true), null, 2)}\n`);
         // `config get --stack NAME KEY` by its full key: the real CLI prints secrets decrypted there too.
         for (const [key, entry] of Object.entries(stack.config)) {
             writeFileSync(path.join(answers, `get-${name}-${key}`), `${entry.value}\n`);
