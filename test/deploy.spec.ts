@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
+import { copyProject } from "./support/project.js";
 import {
     changes,
     commands,
@@ -408,6 +409,39 @@ describe.concurrent("prerequisites and entry points", () => {
             expect(run.npmCalls[0].envNames.filter((n) => /QREDO|AWS|TOKEN|PASSPHRASE/.test(n))).toEqual([]);
         } finally {
             rmSync(bare, { recursive: true, force: true });
+        }
+    });
+
+    it("compiles with no credential in the compiler's environment", () => {
+        const copy = copyProject({ dependencies: true, build: false });
+        try {
+            // The copy's TypeScript is a stand-in tsc that records the names it was given.
+            const typescript = join(copy, "node_modules", "typescript");
+            rmSync(typescript);
+            mkdirSync(join(typescript, "bin"), { recursive: true });
+            writeFileSync(join(typescript, "package.json"), JSON.stringify({ name: "typescript", version: "0.0.0" }));
+            const record = join(copy, "tsc-env.json");
+            writeFileSync(
+                join(typescript, "bin", "tsc"),
+                `const fs = require("node:fs");\nfs.writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(process.env)));\nfs.mkdirSync("bin", { recursive: true });\n`,
+            );
+            const build = spawnSync(process.execPath, [join(copy, "scripts", "build.js")], {
+                cwd: copy,
+                env: {
+                    PATH: systemPath().join(":"),
+                    AWS_SECRET_ACCESS_KEY: "x",
+                    PULUMI_CONFIG_PASSPHRASE: "x",
+                    QREDO_API_KEY: "x",
+                    KEEP_ME: "1",
+                },
+                encoding: "utf8",
+            });
+            expect(build.status, build.stderr).toBe(0);
+            const names: string[] = JSON.parse(readFileSync(record, "utf8"));
+            expect(names).toContain("KEEP_ME");
+            expect(names.filter((n) => /AWS|PASSPHRASE|QREDO/.test(n))).toEqual([]);
+        } finally {
+            rmSync(copy, { recursive: true, force: true });
         }
     });
 
