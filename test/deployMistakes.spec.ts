@@ -292,6 +292,14 @@ const mistakes: Mistake[] = [
         message: "deploy: error: the API key from ./apikey does not decode to the JSON object every Qredo API key holds",
     },
     {
+        name: "an empty PULUMI_CONFIG_PASSPHRASE for a new stack",
+        args: ["sandbox"],
+        env: { PULUMI_CONFIG_PASSPHRASE: "" },
+        status: 2,
+        message:
+            "PULUMI_CONFIG_PASSPHRASE is set but empty: the new stack's secrets, its private key among them, would be encrypted with an empty passphrase",
+    },
+    {
         name: "no passphrase and no terminal",
         args: ["sandbox"],
         env: { PULUMI_CONFIG_PASSPHRASE: undefined },

@@ -114,6 +114,13 @@ function secretsProviderKind(stackFile, backendUrl, requested) {
  * @returns {Promise<Record<string, string>>}
  */
 async function passphraseEnv({ stack, newStack, code }) {
+    if (newStack && process.env.PULUMI_CONFIG_PASSPHRASE === "" && process.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
+        // As a typed empty passphrase is refused: the new stack's private key would be protected by nothing.
+        throw new CliError(
+            "PULUMI_CONFIG_PASSPHRASE is set but empty: the new stack's secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. Set a passphrase, or create the stack with --secrets-provider awskms://alias/NAME.",
+            code,
+        );
+    }
     if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined || process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined) {
         return {};
     }
