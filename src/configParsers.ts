@@ -224,9 +224,13 @@ export function parseSecretNamePrefix(value: string | undefined, context: ParseC
               ? "may only contain letters, digits and / _ + = . @ - (the characters Secrets Manager allows in a secret name)"
               : prefix.startsWith("/") || prefix.endsWith("/") || prefix.includes("//")
                 ? "must not start or end with / or contain an empty path segment"
-                : prefix.length + longestNameSuffix > maxSecretNameLength
-                  ? `is too long: secret names are limited to ${maxSecretNameLength} characters`
-                  : undefined;
+                : prefix.split("/").some((segment) => (environments as readonly string[]).includes(segment))
+                  ? // <prefix>/<environment>/...: a prefix holding an environment would nest one environment's secrets
+                    // inside the other's namespace, where that environment's IAM patterns (docs/security.md) reach them
+                    "must not contain sandbox or production as a path segment (the environment follows the prefix; one environment's secrets must never fall under the other's name pattern)"
+                  : prefix.length + longestNameSuffix > maxSecretNameLength
+                    ? `is too long: secret names are limited to ${maxSecretNameLength} characters`
+                    : undefined;
     return wrong === undefined
         ? ok(prefix)
         : problem(`${wrong}, got ${show(prefix, context)}`, set(`secretNamePrefix ${defaults.secretNamePrefix}`));

@@ -106,6 +106,11 @@ const badCases: BadCase[] = [
         expected: { secretNamePrefix: /may only contain/ },
     },
     {
+        title: "a secret name prefix inside another environment's namespace",
+        config: { apiKey, secretNamePrefix: "qredo/partner-api/sandbox" },
+        expected: { secretNamePrefix: /must not contain sandbox or production as a path segment/ },
+    },
+    {
         title: "a secret name prefix with a trailing slash",
         config: { apiKey, secretNamePrefix: "qredo/" },
         expected: { secretNamePrefix: /must not start or end with \// },
