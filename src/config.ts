@@ -27,7 +27,9 @@ import {
     parseReplicaRegions,
     parseSecretNamePrefix,
     parseTags,
+    pathTo,
     removeEntries,
+    rm,
     set,
     shellQuote,
     show,
@@ -112,6 +114,9 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     if (keyStage.ok && keyVersion.ok) {
         found.push(...pendingNeedsCurrentKey(keyStage.value, keyVersion.value));
     }
+    if (environment.ok && tags.ok) {
+        found.push(...environmentTagMismatch(environment.value, tags.value, context("tags")));
+    }
     // Names are longest for production, which stands in for an environment still unknown.
     const names = secretNamePrefix.ok ? secretNames(secretNamePrefix.value, environment.ok ? environment.value : "production") : undefined;
     if (names !== undefined && replicaRegions.ok && kmsKeyId.ok) {
@@ -168,6 +173,26 @@ function pendingNeedsCurrentKey(keyStage: KeyStage, keyVersion: number): Found[]
             {
                 what: "is pending, but keyVersion is 1: there is no current key for signers to keep while a new one is staged. To stage a rotation, raise keyVersion by one together with keyStage pending",
                 fix: [set("keyStage current")],
+            },
+        ],
+    ];
+}
+
+/**
+ * The program tags everything with the stack's Environment; a tag saying another one would
+ * mislead every IAM condition and inventory that keys on it (a production secret tagged sandbox).
+ */
+function environmentTagMismatch(environment: Environment, tags: Readonly<Record<string, string>>, context: ParseContext): Found[] {
+    const tagged = tags.Environment;
+    if (tagged === undefined || tagged === environment) {
+        return [];
+    }
+    return [
+        [
+            "tags",
+            {
+                what: `sets the Environment tag to ${show(tagged, context)} on a ${environment} stack; the program tags its resources with the stack's environment, and IAM conditions or inventories keyed on that tag would misread them`,
+                fix: [rm(pathTo("tags", "Environment"))],
             },
         ],
     ];

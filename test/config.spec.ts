@@ -106,6 +106,11 @@ const badCases: BadCase[] = [
         expected: { secretNamePrefix: /may only contain/ },
     },
     {
+        title: "an Environment tag that contradicts the stack's environment",
+        config: { apiKey, environment: "production", tags: JSON.stringify({ Environment: "sandbox", Team: "payments" }) },
+        expected: { tags: /sets the Environment tag to "sandbox" on a production stack/ },
+    },
+    {
         title: "a secret name prefix inside another environment's namespace",
         config: { apiKey, secretNamePrefix: "qredo/partner-api/sandbox" },
         expected: { secretNamePrefix: /must not contain sandbox or production as a path segment/ },
