@@ -21,6 +21,7 @@ import { loadSigningKey, signRequest, type SignedHeaders, type SignRequestInput 
 import { checkDuration, defaultTimeoutMs, withTimeout } from "./timeouts";
 
 export const defaultCacheTtlMs = 5 * 60 * 1000;
+export const defaultRereadIntervalMs = 10 * 1000;
 
 /**
  * The AWS SDK, loaded on the first read of a secret: code that only signs or
@@ -45,6 +46,12 @@ export interface CredentialStoreOptions {
     readonly cacheTtlMs?: number;
     /** Limit on each read of Secrets Manager (the SDK's retries included). @default 30000 */
     readonly timeoutMs?: number;
+    /**
+     * After a reload (a request Qredo rejected) found the secrets unchanged, further reloads within
+     * this time reuse that read instead of reading again: a key Qredo rejects for good (revoked, not
+     * uploaded) then costs one read per interval, not one per request. @default 10000
+     */
+    readonly rereadIntervalMs?: number;
     /** @default Date.now */
     readonly now?: () => number;
 }
@@ -77,6 +84,9 @@ export class PartnerApiCredentialStore {
     private readonly timeoutMs: number;
     private readonly now: () => number;
     private cached?: CacheEntry;
+    private readonly rereadIntervalMs: number;
+    /** When a reload last found the same versions as the credentials it was asked to replace. */
+    private unchangedAt?: number;
 
     constructor(private readonly options: CredentialStoreOptions) {
         for (const name of ["privateKeySecretId", "apiKeySecretId"] as const) {
@@ -90,6 +100,12 @@ export class PartnerApiCredentialStore {
         this.timeoutMs = checkDuration("PartnerApiCredentialStore", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, {
             allowZero: false,
         });
+        this.rereadIntervalMs = checkDuration(
+            "PartnerApiCredentialStore",
+            "rereadIntervalMs",
+            options.rereadIntervalMs ?? defaultRereadIntervalMs,
+            { allowZero: true },
+        );
         this.client = options.client;
         this.now = options.now ?? Date.now;
     }
@@ -104,14 +120,31 @@ export class PartnerApiCredentialStore {
     /**
      * Reads the secrets again, unless a read newer than `stale` has already
      * finished or is under way (then its result is shared): a burst of
-     * rejected requests costs one read, not one each.
+     * rejected requests costs one read, not one each. When the last reload
+     * found nothing changed, `stale` is returned as it is until
+     * `rereadIntervalMs` has passed.
      */
     reload(stale?: PartnerApiCredentials): Promise<PartnerApiCredentials> {
         const entry = this.cached;
         if (entry !== undefined && stale !== undefined && entry.settled !== stale) {
             return entry.value;
         }
-        return this.startLoad();
+        if (
+            entry !== undefined &&
+            stale !== undefined &&
+            this.unchangedAt !== undefined &&
+            this.now() - this.unchangedAt < this.rereadIntervalMs
+        ) {
+            return entry.value;
+        }
+        const value = this.startLoad();
+        if (stale !== undefined) {
+            value.then(
+                (loaded) => (this.unchangedAt = sameVersions(loaded, stale) ? this.now() : undefined),
+                () => undefined, // the caller sees the failure
+            );
+        }
+        return value;
     }
 
     /** Forget the cached credentials. */
@@ -186,4 +219,13 @@ export class PartnerApiCredentialStore {
         }
         return { value: result.SecretString, versionId: result.VersionId };
     }
+}
+
+/** Whether two reads found the same secret versions (the same keys under the same labels). */
+function sameVersions(a: PartnerApiCredentials, b: PartnerApiCredentials): boolean {
+    return (
+        a.apiKeyVersionId === b.apiKeyVersionId &&
+        a.current.versionId === b.current.versionId &&
+        a.pending?.versionId === b.pending?.versionId
+    );
 }

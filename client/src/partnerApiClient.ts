@@ -33,6 +33,8 @@ export interface PartnerApiClientOptions {
     readonly secretsManager?: SecretsManagerClient;
     /** How long loaded credentials are reused. @default 300000 (5 minutes) */
     readonly cacheTtlMs?: number;
+    /** See `CredentialStoreOptions.rereadIntervalMs`. @default 10000 */
+    readonly rereadIntervalMs?: number;
     /** Limit on each HTTP attempt (reading its response body included) and each Secrets Manager read. @default 30000 */
     readonly timeoutMs?: number;
     /** @default globalThis.fetch */
@@ -73,6 +75,7 @@ export class PartnerApiClient {
             apiKeySecretId: options.apiKeySecretId,
             ...(options.secretsManager === undefined ? {} : { client: options.secretsManager }),
             ...(options.cacheTtlMs === undefined ? {} : { cacheTtlMs: options.cacheTtlMs }),
+            ...(options.rereadIntervalMs === undefined ? {} : { rereadIntervalMs: options.rereadIntervalMs }),
             timeoutMs: this.timeoutMs,
         });
     }

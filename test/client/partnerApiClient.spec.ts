@@ -157,6 +157,20 @@ describe("PartnerApiClient across a staged rotation", () => {
         expect(aws.calls.filter((c) => c.startsWith(`GetSecretValue ${ids.privateKeySecretId} AWSCURRENT`)).length).toBe(2);
     });
 
+    it("a key Qredo rejects for good costs one read of the secrets per rereadIntervalMs, not one per request", async () => {
+        qredo.upload(keyC.publicPem);
+        const reads = async (options: Partial<PartnerApiClientOptions>) => {
+            const client = newClient(options);
+            aws.calls.length = 0;
+            for (let i = 0; i < 5; i++) {
+                expect((await client.request("/assets")).status).toBe(401);
+            }
+            return aws.calls.filter((c) => c.startsWith(`GetSecretValue ${ids.privateKeySecretId} AWSCURRENT`)).length;
+        };
+        expect(await reads({})).toBe(2); // the first read, and one reload that found nothing changed
+        expect(await reads({ rereadIntervalMs: 0 })).toBe(6);
+    });
+
     it("sends a form, URL-encoded parameters or bytes again on the retry, signed exactly as sent", async () => {
         const client = newClient();
         await stage(keyB.pem);
