@@ -39,7 +39,7 @@ import {
     type Problem,
     type RawConfig,
 } from "./configParsers";
-import { environmentDefaults, projectName, type Environment, type KeyStage } from "./environments";
+import { defaults, environmentDefaults, projectName, type Environment, type KeyStage } from "./environments";
 import {
     longestKmsKeyArn,
     longestSecretArn,
@@ -160,7 +160,11 @@ export function parseConfig(raw: RawConfig): ConfigResult {
         replicaRegions: replicaRegions.value,
         tags: tags.value,
     };
-    return { ok: true, config, warnings: warningsFor(config, raw.stack, raw.secretKeys.has("readerArns")) };
+    return {
+        ok: true,
+        config,
+        warnings: warningsFor(config, raw.stack, raw.secretKeys.has("readerArns"), raw.secretKeys.has("apiBaseUrl")),
+    };
 }
 
 function pendingNeedsCurrentKey(keyStage: KeyStage, keyVersion: number): Found[] {
@@ -259,7 +263,9 @@ function range(from: number, to: number): number[] {
 }
 
 /** Settings AWS accepts but that are risky; reported, never refused. */
-export function warningsFor(config: PartnerKeysConfig, stack: string, readersSecret: boolean): string[] {
+const loopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
+
+export function warningsFor(config: PartnerKeysConfig, stack: string, readersSecret: boolean, baseUrlSecret = false): string[] {
     const warnings: string[] = [];
     const fix = (args: string) => `pulumi config set --stack ${shellQuote(stack)} ${args}`;
     if (config.environment === "production" && config.recoveryWindowInDays === 0) {
@@ -270,6 +276,13 @@ export function warningsFor(config: PartnerKeysConfig, stack: string, readersSec
     if (config.environment === "production" && !config.protect) {
         warnings.push(
             `protect is false on a production stack: pulumi destroy deletes the production secrets without first requiring an unprotect. To protect them: ${fix("protect true")}`,
+        );
+    }
+    const host = new URL(config.apiBaseUrl).hostname;
+    if (host !== new URL(defaults.apiBaseUrl).hostname && !loopbackHosts.includes(host)) {
+        // Allowed (a proxy, a mirror), but every signer and verify --live sends the API key there.
+        warnings.push(
+            `apiBaseUrl points at ${show(host, { secret: baseUrlSecret })}, not Qredo's ${new URL(defaults.apiBaseUrl).hostname}: signers and verify --live send the ${config.environment} API key and signed requests there. If that is not meant: pulumi config rm --stack ${shellQuote(stack)} apiBaseUrl`,
         );
     }
     config.readerArns.forEach((arn, index) => {

@@ -428,6 +428,21 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
         expect(parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(oneMore) } }).ok).toBe(false);
     });
 
+    it("warns, without refusing, about an apiBaseUrl that is not Qredo's (nor this machine's)", () => {
+        const elsewhere = parseConfig({
+            ...base,
+            stack: "production",
+            values: { apiKey, apiBaseUrl: "https://qredo-proxy.example.com/api/v1/p" },
+        });
+        expect(elsewhere.ok && elsewhere.warnings).toEqual([
+            `apiBaseUrl points at "qredo-proxy.example.com", not Qredo's api.qredo.network: signers and verify --live send the production API key and signed requests there. If that is not meant: pulumi config rm --stack production apiBaseUrl`,
+        ]);
+        for (const apiBaseUrl of ["https://api.qredo.network/api/v1/p", "http://127.0.0.1:8080/p"]) {
+            const fine = parseConfig({ ...base, stack: "production", values: { apiKey, apiBaseUrl } });
+            expect(fine.ok && fine.warnings).toEqual([]);
+        }
+    });
+
     it("warns, without refusing, about a production stack without a recovery window or protection", () => {
         const result = parseConfig({ ...base, stack: "production", values: { apiKey, recoveryWindowInDays: "0", protect: "false" } });
         expect(result.ok && result.warnings).toEqual([
