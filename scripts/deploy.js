@@ -12,7 +12,7 @@
 "use strict";
 const { existsSync, rmSync } = require("node:fs");
 const path = require("node:path");
-const { CliError, PulumiCli, ensureInstalledAndBuilt, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
+const { CliError, PulumiCli, ensureInstalledAndBuilt, localBackendDir, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
 const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText } = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
@@ -42,17 +42,29 @@ function displayPath(file) {
     return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
-/**
- * ./apikey is looked for where npm was run. From a subfolder, say so, and
- * name the project folder's apikey if there is one (never its content).
- */
+/** ./apikey is looked for where npm was run: from a subfolder, say so. */
 function elsewhereHint() {
     const here = userPath(".");
-    if (path.resolve(here) === path.resolve(projectDir)) {
-        return "";
-    }
+    return path.resolve(here) === path.resolve(projectDir) ? "" : ` ./apikey is looked for in ${here}, where you ran npm.`;
+}
+
+/**
+ * Run from a subfolder, ./apikey is that folder's: an apikey left in the project
+ * folder would escape every check (taken by the next new stack run from there).
+ * Refused, unless it is the key file given.
+ * @param {string} stack @param {import("./lib/apiKeySource.js").RawKey | undefined} given
+ */
+function refuseRootKeyFromSubfolder(stack, given) {
     const rootKey = path.join(projectDir, "apikey");
-    return ` ./apikey is looked for in ${here}, where you ran npm${existsSync(rootKey) ? `; there is one in the project folder: run npm from there (cd ${quote(projectDir)}), or pass --api-key-file ${quote(rootKey)}` : ""}.`;
+    if (path.resolve(userPath(".")) === path.resolve(projectDir) || !existsSync(rootKey)) {
+        return;
+    }
+    if (given !== undefined && given.source !== "$QREDO_API_KEY" && path.resolve(userPath(given.source)) === rootKey) {
+        return;
+    }
+    throw refuse(
+        `there is an apikey file in the project folder (${rootKey}), and npm ran in ${userPath(".")}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${quote(projectDir)} && npm run deploy -- ${stack} (or remove it, if it is a leftover).`,
+    );
 }
 
 /** @param {string} stack */
@@ -184,10 +196,7 @@ function chooseApiKey(options, hasKey, given, local) {
             `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint()}`,
         );
     }
-    if (!options.replaceApiKey) {
-        say(`keeping the API key already stored in stack ${stack}`);
-    }
-    return undefined;
+    return undefined; // the stack's own key, once checkApiKeyNotBehind has seen it is the deployed one
 }
 
 /**
@@ -285,6 +294,7 @@ async function main(argv) {
     }
     const rawGiven = explicitKey(options.apiKeyFile);
     const local = rawGiven?.localFile === undefined ? localKey() : undefined;
+    refuseRootKeyFromSubfolder(stack, rawGiven);
     if (options.replaceApiKey && rawGiven === undefined && local !== undefined) {
         // Only a key named on purpose replaces a stored one; ./apikey alone may be a leftover.
         throw refuse(
@@ -326,6 +336,9 @@ async function main(argv) {
         const state = readState(stack);
         const settled = settle(current, deployedKey(current.outputs, state.keyVersion));
         checkApiKeyNotBehind(options, settled.apiKey, state.apiKey);
+        if (settled.apiKey === undefined && !options.replaceApiKey) {
+            say(`keeping the API key already stored in stack ${stack}`);
+        }
         return settled;
     };
     if (provider === "passphrase") {
@@ -411,7 +424,7 @@ async function main(argv) {
     writeAtomically(outFile, checked.pem);
     const now = deployedKey(after) ?? to ?? from;
     console.log(
-        `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, ...(rising ? { rotatedFrom: runs } : {}), file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint, apiKeyReplaced: options.replaceApiKey })}`,
+        `\n${finishedMessage({ stack, environment: String(after.environment ?? environment), step, from, now, ...(rising ? { rotatedFrom: runs } : {}), file: outFile, shownFile: displayPath(outFile), fingerprint: checked.fingerprint, apiKeyReplaced: options.replaceApiKey, sharedState: backend.url !== `file://${localBackendDir}` })}`,
     );
 }
 

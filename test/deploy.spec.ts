@@ -113,22 +113,29 @@ describe.concurrent("API keys across stacks", () => {
         expect(changes(again).slice(changes(production).length)).toEqual([]);
     });
 
-    it("run from a subfolder without ./apikey there: says where it looked, and names the project folder's apikey", async () => {
-        const where = { ...h.place(), cwd: mkdtempSync(join(h.project, "sub-")) };
-        const rootKey = join(h.project, "apikey");
+    it("run from a subfolder while the project folder holds an apikey: refused before anything, for a new stack or not", async () => {
+        // A project copy of its own: an apikey in the shared copy would meet every other run of this file.
+        const project = copyProject({ dependencies: true, build: true });
+        const rootKey = join(project, "apikey");
         const key = makeApiKey();
         writeFileSync(rootKey, key);
+        const sub = (stacks?: Record<string, unknown>) => ({ ...h.place(stacks, project), cwd: mkdtempSync(join(project, "sub-")) });
         try {
-            const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: undefined });
-            expect(run.status).toBe(2);
-            expect(run.stderr).toContain(
-                `stack sandbox has no API key yet. Save sandbox's key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too). ./apikey is looked for in ${where.cwd}, where you ran npm; there is one in the project folder: run npm from there (cd ${h.project}), or pass --api-key-file ${rootKey}.`,
-            );
-            expect(expectNoLeakIn(run, [key])).toEqual([]);
-            expect(changes(run)).toEqual([]);
+            const places = [sub(), sub({ sandbox: deployedStack(h.keys[0], { apiKey: makeApiKey() }) })];
+            const runs = await Promise.all(places.map((where) => h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: undefined })));
+            for (const [i, run] of runs.entries()) {
+                expect(run.status).toBe(2);
+                expect(run.stderr).toContain(
+                    `deploy: error: there is an apikey file in the project folder (${rootKey}), and npm ran in ${places[i].cwd}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${project} && npm run deploy -- sandbox (or remove it, if it is a leftover).`,
+                );
+                expect(run.calls).toEqual([]);
+                expect(expectNoLeakIn(run, [key])).toEqual([]);
+            }
+            // Named on purpose, it is the key file given: no refusal.
+            const named = await h.run(sub(), ["sandbox", "--yes", "--api-key-file", rootKey], { QREDO_API_KEY: undefined });
+            expect(named.status).toBe(0);
         } finally {
-            rmSync(rootKey, { force: true });
-            rmSync(where.cwd, { recursive: true, force: true });
+            rmSync(project, { recursive: true, force: true });
         }
     });
 
@@ -207,6 +214,7 @@ describe.concurrent("API keys across stacks", () => {
                 "deploy: error: stacks/Pulumi.sandbox.yaml holds a different API key than the one stack sandbox last deployed; nothing was changed. Usually this copy of the stack file is older than the deployment",
             );
             expect(run.stderr).toContain("finish that: npm run deploy -- sandbox --replace-api-key");
+            expect(run.stderr).not.toContain("keeping the API key"); // said only once the key is known not to be behind
             expect(changes(run)).toEqual([]);
             expect(expectNoLeakIn(run, [older, newer])).toEqual([]);
         }

@@ -7,9 +7,11 @@
 const webAppSteps = (environment) =>
     `Qredo Web App → your name (top right) → the ${environment} account → Settings → Partner API → Upload Public Key`;
 
-/** @param {string} stack */
-const commitReminder = (stack) =>
-    `Commit and push stacks/Pulumi.${stack}.yaml now (keyVersion/keyStage changed): the pipeline and every other machine must deploy this state, and a deploy from an older copy would try to move the key backwards.`;
+/** @param {string} stack @param {boolean} [shared]  the state is in a shared backend (false: the local .pulumi-state/ try-out) */
+const commitReminder = (stack, shared = true) =>
+    shared
+        ? `Commit and push stacks/Pulumi.${stack}.yaml now (keyVersion/keyStage changed): the pipeline and every other machine must deploy this state, and a deploy from an older copy would try to move the key backwards.`
+        : `Keep stacks/Pulumi.${stack}.yaml as it is now (keyVersion/keyStage changed): with the local .pulumi-state/ backend nobody else deploys it, but an older copy would try to move the key backwards.`;
 
 /** The loud warning of an immediate rotation. @param {string} file */
 const immediateWarning = (file) =>
@@ -21,7 +23,7 @@ const immediateWarning = (file) =>
  * apiKeyReplaced: this run deployed a replacement API key (--replace-api-key).
  * @param {{ stack: string, environment: string, step: import("./keyState.js").Step, from: import("./keyState.js").KeyState,
  *   now: import("./keyState.js").KeyState, rotatedFrom?: number, file: string, shownFile: string, fingerprint: string,
- *   apiKeyReplaced?: boolean }} r
+ *   apiKeyReplaced?: boolean, sharedState?: boolean }} r  sharedState: false for the local .pulumi-state/ backend
  */
 function finishedMessage(r) {
     const lines = [
@@ -37,7 +39,7 @@ function finishedMessage(r) {
         );
         lines.push(
             "Next:",
-            `  1. ${commitReminder(r.stack)}`,
+            `  1. ${commitReminder(r.stack, r.sharedState)}`,
             `  2. Upload ${r.shownFile}: ${webAppSteps(r.environment)}. From then on Qredo accepts only the new key; signers built on @qredo-partner-keys/client switch to it by themselves.`,
             `  3. Check that Qredo accepts it: npm run verify -- ${r.stack} --live`,
             `  4. Promote it: npm run deploy -- ${r.stack} --promote`,
@@ -46,14 +48,14 @@ function finishedMessage(r) {
         lines.unshift(`Rotated immediately: keyVersion ${r.from.version} → ${r.now.version} is the key signers use NOW.`, "");
         lines.push(
             `Upload ${r.shownFile} NOW: ${webAppSteps(r.environment)}. Until you do, Qredo rejects every signed request.`,
-            commitReminder(r.stack),
+            commitReminder(r.stack, r.sharedState),
         );
     } else if (r.step === "promote") {
         lines.unshift(
             `Promoted keyVersion ${r.now.version}: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.`,
             "",
         );
-        lines.push(commitReminder(r.stack));
+        lines.push(commitReminder(r.stack, r.sharedState));
     } else if (r.rotatedFrom !== undefined && r.now.stage === "current") {
         lines.unshift(
             `Rotated immediately, as stacks/Pulumi.${r.stack}.yaml asks: keyVersion ${r.rotatedFrom} → ${r.now.version} is the key signers use NOW.`,
@@ -69,7 +71,9 @@ function finishedMessage(r) {
     }
     if (r.apiKeyReplaced) {
         lines.push(
-            `The API key was replaced: commit and push stacks/Pulumi.${r.stack}.yaml now. The pipeline and every other machine must deploy this state; a deploy from an older copy is refused, since it would put the old key back.`,
+            r.sharedState === false
+                ? `The API key was replaced: keep stacks/Pulumi.${r.stack}.yaml as it is (it holds the new key, encrypted); a deploy from an older copy is refused, since it would put the old key back.`
+                : `The API key was replaced: commit and push stacks/Pulumi.${r.stack}.yaml now. The pipeline and every other machine must deploy this state; a deploy from an older copy is refused, since it would put the old key back.`,
         );
     }
     return lines.join("\n");

@@ -164,7 +164,7 @@ function stackEnvironment(stack, projectDir) {
     const guess = suggestStack(stack);
     throw new CliError(
         `stack "${stack}" is neither sandbox nor production, and stacks/Pulumi.${stack}.yaml does not say which Qredo environment it is.${guess === undefined ? "" : ` Did you mean ${guess}?\n    npm run deploy -- ${guess}`}
-${ownStackFix(stack, text)}`,
+${ownStackFix(stack, text, guess)}`,
         exit.usage,
     );
 }
@@ -194,16 +194,18 @@ function environmentSetting(text, stack) {
  * when the file exists (appending a second config: block would break it),
  * the line to add under its config: block.
  * @param {string} stack @param {string} text  the stack file's text, "" when there is none
+ * @param {string} [guess]  the environment the name probably meant
  */
-function ownStackFix(stack, text) {
-    const line = "qredo-partner-keys:environment: sandbox";
+function ownStackFix(stack, text, guess = "sandbox") {
+    const line = `qredo-partner-keys:environment: ${guess}`;
+    const other = guess === "production" ? "sandbox" : "production";
     if (text === "") {
         return `If "${stack}" is meant to be a stack of its own, say which environment it holds (from the project folder), then run again:
-    printf 'config:\\n  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or production`;
+    printf 'config:\\n  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or ${other}`;
     }
     const where = /^config:/m.test(text) ? "under its config: block, indented like the other settings" : "in a config: block";
     return `If "${stack}" is meant to be a stack of its own, add this line to stacks/Pulumi.${stack}.yaml ${where}, then run again:
-    ${line}    # or production`;
+    ${line}    # or ${other}`;
 }
 
 /**
