@@ -13,8 +13,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+    apiKeyElsewhere,
     configKeys,
     formatProblem,
+    holdsApiKey,
     parseApiBaseUrl,
     parseApiKey,
     parseEnvironment,
@@ -82,18 +84,23 @@ export function parseConfig(raw: RawConfig): ConfigResult {
         ...(raw.awsRegion === undefined ? {} : { awsRegion: raw.awsRegion }),
     });
     const v = raw.values;
+    // A key pasted into another setting is refused before that setting's own parser could quote it or accept it.
+    const parse = <T>(key: Exclude<ConfigKey, "apiKey">, parser: (value: string | undefined, context: ParseContext) => Parsed<T>) => {
+        const value = v[key];
+        return value !== undefined && holdsApiKey(value) ? apiKeyElsewhere(key) : parser(value, context(key));
+    };
     const apiKey = parseApiKey(v.apiKey, context("apiKey"));
-    const environment = parseEnvironment(v.environment, context("environment"));
-    const keyVersion = parseKeyVersion(v.keyVersion, context("keyVersion"));
-    const keyStage = parseKeyStage(v.keyStage, context("keyStage"));
-    const apiBaseUrl = parseApiBaseUrl(v.apiBaseUrl, context("apiBaseUrl"));
-    const secretNamePrefix = parseSecretNamePrefix(v.secretNamePrefix, context("secretNamePrefix"));
-    const kmsKeyId = parseKmsKeyId(v.kmsKeyId, context("kmsKeyId"));
-    const recoveryWindowInDays = parseRecoveryWindow(v.recoveryWindowInDays, context("recoveryWindowInDays"));
-    const protect = parseProtect(v.protect, context("protect"));
-    const readerArns = parseReaderArns(v.readerArns, context("readerArns"));
-    const replicaRegions = parseReplicaRegions(v.replicaRegions, context("replicaRegions"));
-    const tags = parseTags(v.tags, context("tags"));
+    const environment = parse("environment", parseEnvironment);
+    const keyVersion = parse("keyVersion", parseKeyVersion);
+    const keyStage = parse("keyStage", parseKeyStage);
+    const apiBaseUrl = parse("apiBaseUrl", parseApiBaseUrl);
+    const secretNamePrefix = parse("secretNamePrefix", parseSecretNamePrefix);
+    const kmsKeyId = parse("kmsKeyId", parseKmsKeyId);
+    const recoveryWindowInDays = parse("recoveryWindowInDays", parseRecoveryWindow);
+    const protect = parse("protect", parseProtect);
+    const readerArns = parse("readerArns", parseReaderArns);
+    const replicaRegions = parse("replicaRegions", parseReplicaRegions);
+    const tags = parseTags(v.tags, context("tags")); // its own check names the tag to remove
 
     const parsed: ReadonlyArray<readonly [ConfigKey, Parsed<unknown>]> = [
         ["apiKey", apiKey],

@@ -62,23 +62,40 @@ export const set = (args: string): FixCommand => ({ verb: "set", args });
 export const rm = (args: string): FixCommand => ({ verb: "rm", args });
 
 /**
- * Whether an API key sits anywhere in a value: alone, quoted, after "name=",
- * or as a segment of a URL path. A Qredo API key is Base64 of a JSON object,
- * so it decodes to text starting with `{"`; every Base64 run is tried from its
- * start and from after each "/" in it (a standard-alphabet run swallows path
- * separators). Errors reach CI logs and preview comments.
+ * Whether an API key sits anywhere in a value: alone, quoted, glued to other
+ * text ("x-KEY", "sandbox_KEY"), after "name=", or in a URL. A Qredo API key
+ * is Base64 of a JSON object, so some position of a Base64 run decodes to text
+ * starting with `{"`: every position is tried (a few bytes each). Errors reach
+ * CI logs and preview comments.
  */
 export function holdsApiKey(value: string): boolean {
     for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
-        const starts = [0, ...[...run].flatMap((c, i) => (c === "/" ? [i + 1] : []))];
-        for (const start of starts.filter((i) => run.length - i >= 16)) {
-            const decoded = Buffer.from(run.slice(start).replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
-            if (/^\s*\{\s*"/.test(decoded)) {
+        for (let start = 0; run.length - start >= 16; start++) {
+            const head = Buffer.from(
+                run
+                    .slice(start, start + 8)
+                    .replaceAll("-", "+")
+                    .replaceAll("_", "/"),
+                "base64",
+            ).toString("latin1");
+            if (/^\s*\{\s*"/.test(head)) {
                 return true;
             }
         }
     }
     return false;
+}
+
+/**
+ * An API key in a setting other than apiKey: refused, never quoted. Such
+ * settings are stored and shown in plain text, and end up in secret names,
+ * policies, tags or stack outputs.
+ */
+export function apiKeyElsewhere(key: ConfigKey): Parsed<never> {
+    return problem(
+        "holds what looks like an API key (not shown): this setting is stored and shown in plain text, and ends up in resource names, policies or stack outputs; the API key belongs in apiKey only. Remove it, and clear the shell history entry that set it",
+        rm(key),
+    );
 }
 
 /**

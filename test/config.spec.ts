@@ -364,11 +364,11 @@ describe("parseConfig: rotation and the Partner API URL", () => {
         });
         expect(result.ok).toBe(false);
         const text = result.ok ? "" : result.problems.join("\n");
-        expect(text).toContain(
-            "apiBaseUrl: must be an https URL such as https://api.qredo.network/api/v1/p, got (a value that looks like an API key, not shown)",
-        );
-        expect(text).toMatch(/kmsKeyId: .*\(a value that looks like an API key, not shown\)/);
-        expect(text).toMatch(/readerArns: .*\(a value that looks like an API key, not shown\)/);
+        for (const key of ["apiBaseUrl", "kmsKeyId", "readerArns"]) {
+            expect(text).toContain(
+                `${key}: holds what looks like an API key (not shown): this setting is stored and shown in plain text, and ends up in resource names, policies or stack outputs; the API key belongs in apiKey only. Remove it, and clear the shell history entry that set it. Fix: pulumi config rm --stack production ${key}`,
+            );
+        }
         expect(text).not.toContain(pasted.slice(0, 12));
     });
 });
@@ -426,6 +426,42 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
         expect(parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(kept) } }).ok).toBe(true);
         const oneMore = readers.slice(0, 401 - removed.length);
         expect(parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(oneMore) } }).ok).toBe(false);
+    });
+
+    it("refuses an API key pasted into any other setting, glued to other text or not, without quoting it", () => {
+        const keys = [
+            "environment",
+            "keyVersion",
+            "keyStage",
+            "apiBaseUrl",
+            "secretNamePrefix",
+            "kmsKeyId",
+            "recoveryWindowInDays",
+            "protect",
+            "readerArns",
+            "replicaRegions",
+            "tags",
+        ] as const;
+        const pasted: Record<(typeof keys)[number], string> = {
+            environment: `x-${apiKey}`,
+            keyVersion: `1${apiKey}`,
+            keyStage: `pending-${apiKey}`,
+            apiBaseUrl: `https://api.qredo.network/api/v1/p/${apiKey}`,
+            secretNamePrefix: `qredo/x-${apiKey}`,
+            kmsKeyId: `alias/${apiKey}`,
+            recoveryWindowInDays: `7${apiKey}`,
+            protect: `true+${apiKey}`,
+            readerArns: JSON.stringify([`arn:aws:iam::123456789012:role/${apiKey}`]),
+            replicaRegions: JSON.stringify([`r-${apiKey}`]),
+            tags: JSON.stringify({ Team: `x-${apiKey}` }),
+        };
+        for (const key of keys) {
+            const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, [key]: pasted[key] } });
+            expect(result.ok, key).toBe(false);
+            const problems = result.ok ? [] : result.problems;
+            expect(problems.join("\n"), key).toMatch(new RegExp(`^${key}: .*looks like (it holds )?an API key \\(not shown\\)`));
+            expect(problems.join("\n")).not.toContain(apiKey.slice(4, 20));
+        }
     });
 
     it("warns, without refusing, about an apiBaseUrl that is not Qredo's (nor this machine's)", () => {

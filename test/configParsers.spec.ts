@@ -275,8 +275,18 @@ describe("every parser", () => {
         const key = Buffer.from(JSON.stringify({ key: Buffer.from(bytes).toString("base64") })).toString("base64");
         return urlSafe ? key.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "") : key;
     });
-    const holdingKey = fc.tuple(apiKey, fc.integer({ min: 0, max: 8 })).map(([k, wrap]) => {
+    const holdingKey = fc.tuple(apiKey, fc.integer({ min: 0, max: 18 })).map(([k, wrap]) => {
         const values = [
+            `x-${k}`,
+            `sandbox_${k}`,
+            `1${k}`,
+            `true+${k}`,
+            `bad!x-${k}`,
+            `https://x.example/?q=x-${k}`,
+            `https://api.qredo.network/api/v1/p/x-${k}/`,
+            JSON.stringify([`x-${k}`]),
+            JSON.stringify({ Team: `x-${k}!` }),
+            JSON.stringify({ [`x-${k}!`]: "v" }),
             k,
             `"${k}"`,
             `apiKey=${k}`,

@@ -94,11 +94,10 @@ function unquote(text) {
  */
 function looksLikeApiKey(value) {
     for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
-        // From the run's start and from after each "/" in it: a standard-alphabet run swallows path separators.
-        const starts = [0, ...[...run].flatMap((c, i) => (c === "/" ? [i + 1] : []))];
-        for (const start of starts.filter((i) => run.length - i >= 16)) {
-            const text = Buffer.from(run.slice(start).replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
-            if (/^\s*\{\s*"/.test(text)) {
+        // Every position: the key may be glued to other text ("x-KEY", a path, "name=KEY").
+        for (let start = 0; run.length - start >= 16; start++) {
+            const head = Buffer.from(run.slice(start, start + 8).replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
+            if (/^\s*\{\s*"/.test(head)) {
                 return true;
             }
         }
