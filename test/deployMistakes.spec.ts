@@ -2,7 +2,8 @@
 // and the stand-in pulumi saw no stack creation, no config change and no `up`.
 import { execFileSync } from "node:child_process";
 import type { KeyObject } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { changes, DeployHarness, deployedStack, type Place, type Run } from "./support/deployRun";
@@ -28,6 +29,11 @@ interface Mistake {
 }
 
 const key = makeApiKey();
+// Pulumi reads the file from where it runs (the project), so the test names it absolutely.
+const blankPassphraseDir = mkdtempSync(join(tmpdir(), "qredo-keys-passphrase-"));
+const blankPassphraseFile = join(blankPassphraseDir, "passphrase.txt");
+writeFileSync(blankPassphraseFile, " \n");
+afterAll(() => rmSync(blankPassphraseDir, { recursive: true, force: true }));
 const mistakes: Mistake[] = [
     {
         name: "--api-key-file that does not exist",
@@ -292,12 +298,19 @@ const mistakes: Mistake[] = [
         message: "deploy: error: the API key from ./apikey does not decode to the JSON object every Qredo API key holds",
     },
     {
-        name: "an empty PULUMI_CONFIG_PASSPHRASE for a new stack",
+        name: "an empty PULUMI_CONFIG_PASSPHRASE for a new stack, even beside a passphrase file (pulumi takes the variable)",
         args: ["sandbox"],
-        env: { PULUMI_CONFIG_PASSPHRASE: "" },
+        env: { PULUMI_CONFIG_PASSPHRASE: "", PULUMI_CONFIG_PASSPHRASE_FILE: "/etc/hostname" },
         status: 2,
         message:
             "PULUMI_CONFIG_PASSPHRASE is set but empty: the new stack's secrets, its private key among them, would be encrypted with an empty passphrase",
+    },
+    {
+        name: "a passphrase file holding only whitespace, for a new stack",
+        args: ["sandbox"],
+        env: { PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: blankPassphraseFile },
+        status: 2,
+        message: "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file: the new stack's secrets",
     },
     {
         name: "no passphrase and no terminal",

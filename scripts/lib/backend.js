@@ -107,6 +107,15 @@ function secretsProviderKind(stackFile, backendUrl, requested) {
     return /^https?:/.test(backendUrl) ? "service" : "passphrase";
 }
 
+/** Whether a passphrase file holds nothing but whitespace (an unreadable one is pulumi's to report). @param {string} file */
+function passphraseFileEmpty(file) {
+    try {
+        return readFileSync(file, "utf8").trim() === "";
+    } catch {
+        return false;
+    }
+}
+
 /**
  * The passphrase environment for pulumi: what the user set, or asked on the
  * terminal (twice for a new stack, which fixes it for good).
@@ -114,10 +123,17 @@ function secretsProviderKind(stackFile, backendUrl, requested) {
  * @returns {Promise<Record<string, string>>}
  */
 async function passphraseEnv({ stack, newStack, code }) {
-    if (newStack && process.env.PULUMI_CONFIG_PASSPHRASE === "" && process.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
-        // As a typed empty passphrase is refused: the new stack's private key would be protected by nothing.
+    // As a typed empty passphrase is refused: the new stack's private key would be protected by nothing.
+    // Pulumi takes PULUMI_CONFIG_PASSPHRASE whenever it is set, even empty, else the file's trimmed content.
+    const empty =
+        process.env.PULUMI_CONFIG_PASSPHRASE !== undefined
+            ? process.env.PULUMI_CONFIG_PASSPHRASE === "" && "PULUMI_CONFIG_PASSPHRASE is set but empty"
+            : process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined &&
+              passphraseFileEmpty(process.env.PULUMI_CONFIG_PASSPHRASE_FILE) &&
+              "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file";
+    if (newStack && empty) {
         throw new CliError(
-            "PULUMI_CONFIG_PASSPHRASE is set but empty: the new stack's secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. Set a passphrase, or create the stack with --secrets-provider awskms://alias/NAME.",
+            `${empty}: the new stack's secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. Set a passphrase, or create the stack with --secrets-provider awskms://alias/NAME.`,
             code,
         );
     }
