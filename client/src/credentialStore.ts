@@ -113,7 +113,7 @@ export class PartnerApiCredentialStore {
     /** The credentials, from the cache while it is fresh. Concurrent callers share one read. */
     get(): Promise<PartnerApiCredentials> {
         const entry = this.cached;
-        const fresh = entry !== undefined && (entry.settled === undefined || this.now() - entry.startedAt < this.ttlMs);
+        const fresh = entry !== undefined && (entry.settled === undefined || within(this.now() - entry.startedAt, this.ttlMs));
         return fresh ? entry.value : this.startLoad();
     }
 
@@ -133,7 +133,7 @@ export class PartnerApiCredentialStore {
             entry !== undefined &&
             stale !== undefined &&
             this.unchangedAt !== undefined &&
-            this.now() - this.unchangedAt < this.rereadIntervalMs
+            within(this.now() - this.unchangedAt, this.rereadIntervalMs)
         ) {
             return entry.value;
         }
@@ -228,4 +228,9 @@ function sameVersions(a: PartnerApiCredentials, b: PartnerApiCredentials): boole
         a.current.versionId === b.current.versionId &&
         a.pending?.versionId === b.pending?.versionId
     );
+}
+
+/** Whether `elapsed` is inside a window of `limitMs`; a clock that stepped back (negative elapsed) never is. */
+function within(elapsed: number, limitMs: number): boolean {
+    return elapsed >= 0 && elapsed < limitMs;
 }

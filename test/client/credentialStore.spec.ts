@@ -94,6 +94,34 @@ describe("PartnerApiCredentialStore", () => {
         expect(reads()).toBe(6);
     });
 
+    it("after a reload found nothing changed, holds it for rereadIntervalMs; reads again after it, or when the clock stepped back", async () => {
+        const credentials = new PartnerApiCredentialStore({ ...ids, client, rereadIntervalMs: 10_000, now: () => clock });
+        const first = await credentials.get();
+        const unchanged = await credentials.reload(first); // a 401: read again, nothing moved
+        expect(reads()).toBe(6);
+        clock += 9_999;
+        expect(await credentials.reload(unchanged)).toBe(unchanged); // a key Qredo rejects for good: no read per request
+        expect(reads()).toBe(6);
+        clock += 1;
+        aws.put(ids.privateKeySecretId, keyB, { stages: ["AWSPENDING"] });
+        const staged = await credentials.reload(unchanged);
+        expect(pemOf(staged.pending!.privateKey)).toBe(keyB);
+        expect(reads()).toBe(9);
+        // The wall clock steps back (NTP) after another unchanged reload: no window, read again.
+        const again = await credentials.reload(staged);
+        clock -= 3_600_000;
+        await credentials.reload(again);
+        expect(reads()).toBe(15);
+    });
+
+    it("does not reuse loaded credentials when the clock stepped back past their load", async () => {
+        const credentials = store(60_000);
+        await credentials.get();
+        clock -= 1;
+        await credentials.get();
+        expect(reads()).toBe(6);
+    });
+
     it("does not cache a failure", async () => {
         const credentials = store();
         aws.denied.add(ids.apiKeySecretId);
