@@ -11,7 +11,7 @@ const { createHash } = require("node:crypto");
 const { execFileSync } = require("node:child_process");
 const { existsSync, readFileSync, readdirSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
-const { plainEnv } = require("./lib/childEnv.js");
+const { compilerEnv } = require("./lib/childEnv.js");
 
 const projectDir = path.resolve(__dirname, "..");
 
@@ -77,8 +77,9 @@ function buildTarget(target) {
     try {
         execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, target.tsconfig)], {
             cwd: projectDir,
-            // The compiler needs no credential: a deploy (or pulumi up) may build with AWS keys, the passphrase and QREDO_API_KEY set.
-            env: plainEnv(process.env),
+            // The compiler needs no credential: a deploy may build with AWS keys, the passphrase and QREDO_API_KEY
+            // set, and pulumi up with the decrypted stack config in PULUMI_CONFIG.
+            env: compilerEnv(process.env),
             stdio: ["ignore", process.stderr, process.stderr],
         });
     } catch {

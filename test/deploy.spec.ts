@@ -420,7 +420,7 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     });
 
-    it("compiles with no credential in the compiler's environment", () => {
+    it("compiles with no credential, and no Pulumi config, in the compiler's environment", () => {
         const copy = copyProject({ dependencies: true, build: false });
         try {
             // The copy's TypeScript is a stand-in tsc that records the names it was given.
@@ -440,14 +440,18 @@ describe.concurrent("prerequisites and entry points", () => {
                     AWS_SECRET_ACCESS_KEY: "x",
                     PULUMI_CONFIG_PASSPHRASE: "x",
                     QREDO_API_KEY: "x",
-                    KEEP_ME: "1",
+                    // What the language host sets for the program when pulumi up builds: the decrypted config.
+                    PULUMI_CONFIG: JSON.stringify({ "qredo-partner-keys:apiKey": "x" }),
+                    PULUMI_NODEJS_MONITOR: "127.0.0.1:1",
+                    GITHUB_TOKEN: "x",
+                    LANG: "C.UTF-8",
                 },
                 encoding: "utf8",
             });
             expect(build.status, build.stderr).toBe(0);
             const names: string[] = JSON.parse(readFileSync(record, "utf8"));
-            expect(names).toContain("KEEP_ME");
-            expect(names.filter((n) => /AWS|PASSPHRASE|QREDO/.test(n))).toEqual([]);
+            expect(names.filter((n) => n === "PATH" || n === "LANG").sort()).toEqual(["LANG", "PATH"]);
+            expect(names.filter((n) => /AWS|PASSPHRASE|QREDO|PULUMI|TOKEN/.test(n))).toEqual([]);
         } finally {
             rmSync(copy, { recursive: true, force: true });
         }

@@ -96,7 +96,13 @@ function looksLikeApiKey(value) {
     for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
         // Every position: the key may be glued to other text ("x-KEY", a path, "name=KEY").
         for (let start = 0; run.length - start >= 16; start++) {
-            const head = Buffer.from(run.slice(start, start + 8).replaceAll("-", "+").replaceAll("_", "/"), "base64").toString("latin1");
+            const head = Buffer.from(
+                run
+                    .slice(start, start + 8)
+                    .replaceAll("-", "+")
+                    .replaceAll("_", "/"),
+                "base64",
+            ).toString("latin1");
             if (/^\s*\{\s*"/.test(head)) {
                 return true;
             }

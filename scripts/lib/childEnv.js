@@ -26,6 +26,26 @@ function plainEnv(env) {
 }
 
 /**
+ * The TypeScript compiler's environment: only what runs Node.js and finds
+ * files. A build inside `pulumi up` runs with the language host's variables,
+ * PULUMI_CONFIG among them (the decrypted stack config, the API key included),
+ * so nothing is passed on by default. @param {NodeJS.ProcessEnv} env
+ */
+function compilerEnv(env) {
+    /** @type {Record<string, string>} */
+    const out = {};
+    for (const [name, value] of Object.entries(env)) {
+        if (
+            value !== undefined &&
+            /^(PATH|HOME|USER|TMPDIR|TEMP|TMP|TZ|LANG|LC_\w+|NODE_OPTIONS|SYSTEMROOT|WINDIR|COMSPEC|PATHEXT)$/i.test(name)
+        ) {
+            out[name] = value;
+        }
+    }
+    return out;
+}
+
+/**
  * The environment for one `pulumi` command.
  * @param {NodeJS.ProcessEnv} env
  * @param {{ aws: boolean, stackAccess: boolean }} needs  aws: the command reaches AWS; stackAccess: it reads or writes the backend
@@ -43,4 +63,4 @@ function pulumiEnv(env, needs) {
     return out;
 }
 
-module.exports = { plainEnv, pulumiEnv };
+module.exports = { compilerEnv, plainEnv, pulumiEnv };
