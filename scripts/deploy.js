@@ -92,6 +92,15 @@ function readStack(stack) {
  */
 function readState(stack) {
     const exported = pulumi.run(["stack", "export", "--stack", stack, "--show-secrets"], { capture: true }).stdout;
+    try {
+        JSON.parse(exported || "{}");
+    } catch {
+        // The parser's message quotes the text around the fault, and this text holds decrypted secrets.
+        throw new CliError(
+            `\`pulumi stack export --stack ${stack}\` printed something that is not JSON (not shown: it holds the stack's secrets); nothing was changed. Run again; if it persists, update the Pulumi CLI.`,
+            exit.pulumiFailed,
+        );
+    }
     return { keyVersion: stateGeneration(exported), apiKey: deployedApiKey(exported) };
 }
 

@@ -194,19 +194,16 @@ function pendingNeedsCurrentKey(keyStage: KeyStage, keyVersion: number): Found[]
  * mislead every IAM condition and inventory that keys on it (a production secret tagged sandbox).
  */
 function environmentTagMismatch(environment: Environment, tags: Readonly<Record<string, string>>, context: ParseContext): Found[] {
-    const tagged = tags.Environment;
-    if (tagged === undefined || tagged === environment) {
-        return [];
-    }
-    return [
-        [
+    // Any capitalisation: IAM condition keys (aws:ResourceTag/...) are not case-sensitive.
+    return Object.entries(tags)
+        .filter(([name, value]) => name.toLowerCase() === "environment" && value !== environment)
+        .map(([name, value]): Found => [
             "tags",
             {
-                what: `sets the Environment tag to ${show(tagged, context)} on a ${environment} stack; the program tags its resources with the stack's environment, and IAM conditions or inventories keyed on that tag would misread them`,
-                fix: [rm(pathTo("tags", "Environment"))],
+                what: `sets the ${show(name, context)} tag to ${show(value, context)} on a ${environment} stack; the program tags its resources with the stack's environment, and IAM conditions or inventories keyed on that tag would misread them`,
+                fix: [rm(pathTo("tags", name))],
             },
-        ],
-    ];
+        ]);
 }
 
 function secretNames(prefix: string, environment: Environment): readonly string[] {

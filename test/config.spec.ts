@@ -107,8 +107,8 @@ const badCases: BadCase[] = [
     },
     {
         title: "an Environment tag that contradicts the stack's environment",
-        config: { apiKey, environment: "production", tags: JSON.stringify({ Environment: "sandbox", Team: "payments" }) },
-        expected: { tags: /sets the Environment tag to "sandbox" on a production stack/ },
+        config: { apiKey, environment: "production", tags: JSON.stringify({ environment: "sandbox", Team: "payments" }) },
+        expected: { tags: /sets the "environment" tag to "sandbox" on a production stack/ },
     },
     {
         title: "a secret name prefix inside another environment's namespace",

@@ -220,6 +220,21 @@ describe.concurrent("API keys across stacks", () => {
         }
     });
 
+    it("a stack export that is not JSON stops the deploy without quoting it (it holds decrypted secrets)", async () => {
+        const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: makeApiKey() }) });
+        writeFileSync(
+            join(where.state, "answers", "export-secrets-sandbox.json"),
+            '{"deployment": {"secret": "Zq9-decrypted-secret-text"}} trailing',
+        );
+        const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: undefined });
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(
+            "`pulumi stack export --stack sandbox` printed something that is not JSON (not shown: it holds the stack's secrets)",
+        );
+        expect(run.stdout + run.stderr).not.toContain("Zq9");
+        expect(changes(run)).toEqual([]);
+    });
+
     it("a --replace-api-key whose up failed is finished with --replace-api-key alone; a plain run refuses meanwhile", async () => {
         const [first, second] = [makeApiKey(), makeApiKey()];
         const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: first }) });

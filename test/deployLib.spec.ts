@@ -117,6 +117,8 @@ describe("options", () => {
         expect(refuse(["stack", "output", "--stack", "sandbox"], { npm_config_stack: "true" })).toBeUndefined();
         expect(refuse(["up"], { npm_config_yes: "true", npm_config_json: "true", npm_config_secret: "" })).toBeUndefined();
         expect(refuseSwallowedPulumiFlags(["up"], { npm_config_secret: "true" }, 2)).toBeUndefined(); // run directly
+        // npm run pulumi preview --diff --stack sandbox: npm's own diff setting took --stack as its value
+        expect(refuse(["preview", "sandbox"], { npm_config_diff: "--stack" })?.message).toContain("npm kept --diff for itself");
     });
 });
 

@@ -116,6 +116,7 @@ const pulumiFlags = [
     "show-sames",
     "secrets-provider",
     "copy-config-from",
+    "preview-only",
 ];
 
 /**
@@ -131,6 +132,13 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
         const value = env[npmVariable(name)];
         return value !== undefined && value !== "" && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
     });
+    // A flag npm took as the value of one of its own settings (npm run pulumi preview --diff --stack x: npm_config_diff=--stack).
+    for (const [variable, value] of Object.entries(env)) {
+        const name = /^npm_config_(.+)$/.exec(variable)?.[1]?.replaceAll("_", "-");
+        if (name !== undefined && value?.startsWith("--") && !swallowed.includes(name)) {
+            swallowed.push(name);
+        }
+    }
     if (swallowed.length === 0) {
         return;
     }
