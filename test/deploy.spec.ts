@@ -134,6 +134,7 @@ describe.concurrent("API keys across stacks", () => {
             // Named on purpose, it is the key file given: no refusal.
             const named = await h.run(sub(), ["sandbox", "--yes", "--api-key-file", rootKey], { QREDO_API_KEY: undefined });
             expect(named.status).toBe(0);
+            expect(existsSync(rootKey)).toBe(false); // stored, so removed: the next new stack cannot take it
         } finally {
             rmSync(project, { recursive: true, force: true });
         }

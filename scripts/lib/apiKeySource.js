@@ -4,7 +4,8 @@
 // only for a stack that has no key yet, and removed once stored.
 "use strict";
 const { existsSync } = require("node:fs");
-const { CliError, userPath } = require("./cli.js");
+const path = require("node:path");
+const { CliError, projectDir, userPath } = require("./cli.js");
 const { ApiKeyInputError, looksLikeApiKey, readApiKeyFile, unquote } = require("./apiKeyInput.js");
 const { exit } = require("./deployOptions.js");
 
@@ -50,7 +51,8 @@ function keyGivenAsPath(value) {
  * @param {string} file
  */
 function isLocalKeyFile(file) {
-    return file === userPath("apikey");
+    // The project folder's apikey too: named from a subfolder, it must not stay for the next new stack.
+    return file === userPath("apikey") || file === path.join(projectDir, "apikey");
 }
 
 /** ./apikey where the user ran npm, read and decoded, or undefined when there is none. @returns {RawKey | undefined} */
