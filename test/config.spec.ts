@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { parseConfig, type ConfigKey } from "../src/config";
+import { configKeys } from "../src/configParsers";
 import { makeApiKey, resources, runProgram } from "./mocks";
 import { testKey } from "./support/testKeys";
 
@@ -429,20 +430,9 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
     });
 
     it("refuses an API key pasted into any other setting, glued to other text or not, without quoting it", () => {
-        const keys = [
-            "environment",
-            "keyVersion",
-            "keyStage",
-            "apiBaseUrl",
-            "secretNamePrefix",
-            "kmsKeyId",
-            "recoveryWindowInDays",
-            "protect",
-            "readerArns",
-            "replicaRegions",
-            "tags",
-        ] as const;
-        const pasted: Record<(typeof keys)[number], string> = {
+        // Every setting but apiKey: the record below must name each (a new setting fails to compile here).
+        const keys = configKeys.filter((key): key is Exclude<ConfigKey, "apiKey"> => key !== "apiKey");
+        const pasted: Record<Exclude<ConfigKey, "apiKey">, string> = {
             environment: `x-${apiKey}`,
             keyVersion: `1${apiKey}`,
             keyStage: `pending-${apiKey}`,
