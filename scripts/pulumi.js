@@ -4,11 +4,12 @@
 // as `npm run deploy` (the configured backend, else the project's local
 // .pulumi-state/), with the passphrase taken the same way (from
 // PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE; otherwise pulumi
-// asks on the terminal itself). Runs in the project folder. Exits with
+// asks on the terminal itself; a relative passphrase file is the user's, from
+// where they ran npm). Runs in the project folder. Exits with
 // pulumi's exit code; 2 when npm kept some of pulumi's flags (no `--`).
 "use strict";
 const { mkdirSync } = require("node:fs");
-const { CliError, PulumiCli, configuredBackend, localBackendDir, runMain } = require("./lib/cli.js");
+const { CliError, PulumiCli, configuredBackend, localBackendDir, runMain, userPath } = require("./lib/cli.js");
 const { refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 async function main() {
@@ -23,6 +24,10 @@ async function main() {
         }
         mkdirSync(localBackendDir, { recursive: true, mode: 0o700 }); // the state holds the private keys
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
+    }
+    if (process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+        // pulumi runs in the project folder and would resolve a relative name from there
+        pulumi.env = { ...pulumi.env, PULUMI_CONFIG_PASSPHRASE_FILE: userPath(process.env.PULUMI_CONFIG_PASSPHRASE_FILE) };
     }
     const result = await pulumi.runLong(process.argv.slice(2));
     process.exitCode = result.interrupted === "SIGTERM" ? 143 : result.interrupted ? 130 : result.status;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
+import { passphraseEnv, passphraseSetting } from "../scripts/lib/backend.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
 import { planKeyChange } from "../scripts/lib/keyState.js";
@@ -19,6 +20,41 @@ const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
 const dir = mkdtempSync(join(tmpdir(), "qredo-keys-deploy-lib-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
+
+describe("the passphrase the user set, as pulumi takes it", () => {
+    const user = mkdtempSync(join(tmpdir(), "qredo-keys-user-"));
+    afterAll(() => rmSync(user, { recursive: true, force: true }));
+    const file = (name: string, text: string) => (writeFileSync(join(user, name), text), name);
+
+    it("reads a relative file from the user's folder (INIT_CWD) and hands pulumi, which runs in the project, its absolute path", async () => {
+        vi.stubEnv("INIT_CWD", user);
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", undefined);
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", file("pass.txt", "correct horse\n"));
+        expect(passphraseSetting(process.env)).toEqual({ source: "file", file: join(user, "pass.txt"), empty: false });
+        await expect(passphraseEnv({ stack: "sandbox", newStack: true, code: 2 })).resolves.toEqual({
+            PULUMI_CONFIG_PASSPHRASE_FILE: join(user, "pass.txt"),
+        });
+    });
+    it("counts a file empty as Go's TrimSpace does (U+0085 included), and an empty file variable as unset", () => {
+        vi.stubEnv("INIT_CWD", user);
+        expect(passphraseSetting({ PULUMI_CONFIG_PASSPHRASE_FILE: file("nel.txt", "\u0085\n") })).toMatchObject({ empty: true });
+        expect(passphraseSetting({ PULUMI_CONFIG_PASSPHRASE_FILE: file("nbsp.txt", "\u00a0\t") })).toMatchObject({ empty: true });
+        expect(passphraseSetting({ PULUMI_CONFIG_PASSPHRASE_FILE: file("x.txt", " x ") })).toMatchObject({ empty: false });
+        expect(passphraseSetting({ PULUMI_CONFIG_PASSPHRASE_FILE: "" })).toEqual({ source: "none" });
+        expect(passphraseSetting({ PULUMI_CONFIG_PASSPHRASE: "", PULUMI_CONFIG_PASSPHRASE_FILE: "x.txt" })).toEqual({
+            source: "variable",
+            empty: true,
+        });
+    });
+    it("refuses a file that cannot be read, for any stack, naming the path and never a content", async () => {
+        vi.stubEnv("INIT_CWD", user);
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", undefined);
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", "missing.txt");
+        await expect(passphraseEnv({ stack: "sandbox", newStack: false, code: 2 })).rejects.toThrow(
+            `PULUMI_CONFIG_PASSPHRASE_FILE names ${join(user, "missing.txt")}, which cannot be read (ENOENT).`,
+        );
+    });
+});
 
 describe("API key text", () => {
     const key = "eyJrIjoidiJ9AAAAAAAAAAAA";

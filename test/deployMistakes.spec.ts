@@ -29,7 +29,6 @@ interface Mistake {
 }
 
 const key = makeApiKey();
-// Pulumi reads the file from where it runs (the project), so the test names it absolutely.
 const blankPassphraseDir = mkdtempSync(join(tmpdir(), "qredo-keys-passphrase-"));
 const blankPassphraseFile = join(blankPassphraseDir, "passphrase.txt");
 writeFileSync(blankPassphraseFile, " \n");
@@ -311,6 +310,21 @@ const mistakes: Mistake[] = [
         env: { PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: blankPassphraseFile },
         status: 2,
         message: "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file: the new stack's secrets",
+    },
+    {
+        name: "a relative passphrase file in the user's folder holding only whitespace (read from there, not the project)",
+        args: ["sandbox"],
+        env: { PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: "passphrase.txt" },
+        files: (d) => writeFileSync(join(d, "passphrase.txt"), "\u0085\n"),
+        status: 2,
+        message: "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file: the new stack's secrets",
+    },
+    {
+        name: "an empty PULUMI_CONFIG_PASSPHRASE_FILE, which pulumi treats as unset, and no terminal",
+        args: ["sandbox"],
+        env: { PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: "" },
+        status: 2,
+        message: "there is no terminal to ask for it on: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE",
     },
     {
         name: "no passphrase and no terminal",

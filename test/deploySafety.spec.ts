@@ -449,7 +449,7 @@ describe("messages and files", () => {
         runs.output = await h.run(
             places.output,
             ["stack", "output", "--stack", "sandbox", "publicKeyFingerprintSha256"],
-            {},
+            { PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: "passphrase.txt" },
             { script: "pulumi.js" },
         );
     });
@@ -475,6 +475,10 @@ describe("messages and files", () => {
             'If "weird" is meant to be a stack of its own, add this line to stacks/Pulumi.weird.yaml under its config: block, indented like the other settings, then run again:\n    qredo-partner-keys:environment: sandbox    # or production',
         );
         expect(runs.weird.stderr).not.toContain("printf");
+    });
+
+    it("npm run pulumi hands pulumi (which runs in the project) a relative passphrase file from the user's folder", () => {
+        expect(runs.output.calls.at(-1)?.passphraseFile).toBe(join(places.output.cwd, "passphrase.txt"));
     });
 
     it("the stand-in answers `stack output --stack S NAME` with the plain value, and has every output", () => {

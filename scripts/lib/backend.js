@@ -5,7 +5,7 @@
 "use strict";
 const { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } = require("node:fs");
 const path = require("node:path");
-const { CliError, configuredBackend, localBackendDir } = require("./cli.js");
+const { CliError, configuredBackend, localBackendDir, userPath } = require("./cli.js");
 
 /**
  * The backend in use and the environment that points pulumi at it: the
@@ -107,12 +107,28 @@ function secretsProviderKind(stackFile, backendUrl, requested) {
     return /^https?:/.test(backendUrl) ? "service" : "passphrase";
 }
 
-/** Whether a passphrase file holds nothing but whitespace (an unreadable one is pulumi's to report). @param {string} file */
-function passphraseFileEmpty(file) {
+/**
+ * The passphrase the user set, as pulumi will take it: PULUMI_CONFIG_PASSPHRASE
+ * whenever it is set, even empty; else the file PULUMI_CONFIG_PASSPHRASE_FILE
+ * names, unless that is empty (pulumi then treats it as unset). A relative
+ * file is the user's (from where they ran npm), not the project folder's,
+ * where pulumi runs: `file` is the absolute path to hand pulumi.
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {{ source: "variable", empty: boolean } | { source: "file", file: string, empty: boolean, unreadable?: string } | { source: "none" }}
+ */
+function passphraseSetting(env) {
+    if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) {
+        return { source: "variable", empty: env.PULUMI_CONFIG_PASSPHRASE === "" };
+    }
+    if (!env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+        return { source: "none" };
+    }
+    const file = userPath(env.PULUMI_CONFIG_PASSPHRASE_FILE);
     try {
-        return readFileSync(file, "utf8").trim() === "";
-    } catch {
-        return false;
+        // Pulumi trims with Go's strings.TrimSpace, which also takes U+0085; JavaScript's \s does not.
+        return { source: "file", file, empty: /^[\s\u0085]*$/.test(readFileSync(file, "utf8")) };
+    } catch (err) {
+        return { source: "file", file, empty: false, unreadable: /** @type {NodeJS.ErrnoException} */ (err).code ?? "error" };
     }
 }
 
@@ -123,22 +139,29 @@ function passphraseFileEmpty(file) {
  * @returns {Promise<Record<string, string>>}
  */
 async function passphraseEnv({ stack, newStack, code }) {
+    const setting = passphraseSetting(process.env);
+    if (setting.source === "file" && setting.unreadable) {
+        throw new CliError(
+            `PULUMI_CONFIG_PASSPHRASE_FILE names ${setting.file}, which cannot be read (${setting.unreadable}). Point it at the file that holds the stack's passphrase, or unset it to be asked.`,
+            code,
+        );
+    }
     // As a typed empty passphrase is refused: the new stack's private key would be protected by nothing.
-    // Pulumi takes PULUMI_CONFIG_PASSPHRASE whenever it is set, even empty, else the file's trimmed content.
-    const empty =
-        process.env.PULUMI_CONFIG_PASSPHRASE !== undefined
-            ? process.env.PULUMI_CONFIG_PASSPHRASE === "" && "PULUMI_CONFIG_PASSPHRASE is set but empty"
-            : process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined &&
-              passphraseFileEmpty(process.env.PULUMI_CONFIG_PASSPHRASE_FILE) &&
-              "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file";
-    if (newStack && empty) {
+    if (newStack && setting.source !== "none" && setting.empty) {
+        const empty =
+            setting.source === "variable"
+                ? "PULUMI_CONFIG_PASSPHRASE is set but empty"
+                : "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file";
         throw new CliError(
             `${empty}: the new stack's secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. Set a passphrase, or create the stack with --secrets-provider awskms://alias/NAME.`,
             code,
         );
     }
-    if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined || process.env.PULUMI_CONFIG_PASSPHRASE_FILE !== undefined) {
+    if (setting.source === "variable") {
         return {};
+    }
+    if (setting.source === "file") {
+        return { PULUMI_CONFIG_PASSPHRASE_FILE: setting.file };
     }
     if (!process.stdin.isTTY) {
         const other = newStack
@@ -187,4 +210,4 @@ function promptHidden(question, code) {
     });
 }
 
-module.exports = { chooseBackend, parseStackFile, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText };
+module.exports = { chooseBackend, parseStackFile, passphraseEnv, passphraseSetting, secretsProviderKind, stackFileSettings, stackFileText };

@@ -18,6 +18,7 @@ export interface PulumiCall {
     readonly stdin: string;
     readonly backend: string | null;
     readonly passphrase: string | null;
+    readonly passphraseFile: string | null;
     readonly aws: boolean;
     readonly qredoApiKey: boolean;
 }

@@ -36,6 +36,7 @@ appendFileSync(
         stdin,
         backend: process.env.PULUMI_BACKEND_URL ?? null,
         passphrase: process.env.PULUMI_CONFIG_PASSPHRASE ?? null,
+        passphraseFile: process.env.PULUMI_CONFIG_PASSPHRASE_FILE ?? null,
         aws: process.env.AWS_SECRET_ACCESS_KEY !== undefined,
         qredoApiKey: process.env.QREDO_API_KEY !== undefined,
     })}\n`,
