@@ -62,23 +62,45 @@ export const set = (args: string): FixCommand => ({ verb: "set", args });
 export const rm = (args: string): FixCommand => ({ verb: "rm", args });
 
 /**
+ * The value as the API-key scan reads it: percent-escapes and JSON escapes
+ * undone, and whitespace and the `","` between list entries removed, so a key
+ * split over lines, pretty-printed, URL-encoded or escaped reads as one run.
+ * Kept in step with scripts/lib/apiKeyInput.js (a test holds them together).
+ */
+function scanText(value: string): string {
+    return value
+        .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\\[nrt]|\\(?=\/)/g, "")
+        .replace(/"\s*,\s*"/g, "")
+        .replace(/\s+/g, "");
+}
+
+/** Decoded, a Qredo API key starts a JSON object with a named member: `{"key":`, pretty-printed or not. */
+const jsonObjectStart = /^\s*\{\s*"[^"\\\x00-\x1f]{1,64}"\s*:/;
+
+/**
  * Whether an API key sits anywhere in a value: alone, quoted, glued to other
- * text ("x-KEY", "sandbox_KEY"), after "name=", or in a URL. A Qredo API key
- * is Base64 of a JSON object, so some position of a Base64 run decodes to text
- * starting with `{"`: every position is tried (a few bytes each). Errors reach
- * CI logs and preview comments.
+ * text ("x-KEY", "sandbox_KEY"), after "name=", in a URL, split over lines or
+ * escaped. A Qredo API key is Base64 of a JSON object, so some position of a
+ * Base64 run decodes to `{"name":`; every position whose first character can
+ * start that (`e` for "{", `I`, `C`, `D` for whitespace) is tried. Errors
+ * reach CI logs and preview comments.
  */
 export function holdsApiKey(value: string): boolean {
-    for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
-        for (let start = 0; run.length - start >= 16; start++) {
+    for (const [run] of scanText(value).matchAll(/[A-Za-z0-9+/_-]{12,}/g)) {
+        for (let start = 0; run.length - start >= 12; start++) {
+            if (!"eICD".includes(run[start])) {
+                continue;
+            }
             const head = Buffer.from(
                 run
-                    .slice(start, start + 8)
+                    .slice(start, start + 96)
                     .replaceAll("-", "+")
                     .replaceAll("_", "/"),
                 "base64",
             ).toString("latin1");
-            if (/^\s*\{\s*"/.test(head)) {
+            if (jsonObjectStart.test(head)) {
                 return true;
             }
         }
@@ -363,7 +385,7 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
         if (issue === undefined && typeof tagValue === "string") {
             tags[name] = tagValue;
         } else {
-            wrong.push(`tag ${context.secret ? "(a secret name)" : JSON.stringify(name)} ${issue ?? "must have a string value"}`);
+            wrong.push(`tag ${context.secret ? "(a secret name)" : show(name, context)} ${issue ?? "must have a string value"}`);
             fix.push(tagFix(name, tagValue));
         }
     }

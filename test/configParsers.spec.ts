@@ -1,10 +1,12 @@
 // Properties of the per-key parsers: what each accepts, that a problem never
 // shows a secret, and that its fix, applied, gives a value the parser accepts.
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
     formatProblem,
+    holdsApiKey,
     maxTags,
     parseApiBaseUrl,
     parseApiKey,
@@ -23,6 +25,7 @@ import {
     type Parsed,
 } from "../src/configParsers";
 import { defaults, keyStages } from "../src/environments";
+import { looksLikeApiKey } from "../scripts/lib/apiKeyInput.js";
 
 const plain: ParseContext = { stack: "sandbox", secret: false };
 const secret: ParseContext = { stack: "sandbox", secret: true };
@@ -346,5 +349,61 @@ describe("every parser", () => {
             .filter(Boolean)
             .map((line) => line.split("\x1f").slice(0, -1));
         expect(bashWords).toEqual(fixes.map((fix) => shellWords(fix).slice(1)));
+    });
+});
+
+describe("spotting an API key in a value (the config parsers' and the scripts' scans agree)", () => {
+    const makeKey = (member: string, pretty: boolean) =>
+        Buffer.from(JSON.stringify({ [member]: randomBytes(48).toString("base64url"), kind: "partner" }, null, pretty ? 4 : undefined));
+    const scans = [holdsApiKey, looksLikeApiKey as (value: string) => boolean];
+
+    it("finds a key split over lines, pretty-printed, percent-encoded or JSON-escaped, in either alphabet, inside other text", () => {
+        fc.assert(
+            fc.property(
+                fc.constantFrom("key", "apiKey", "k"),
+                fc.boolean(),
+                fc.constantFrom("base64", "base64url") as fc.Arbitrary<BufferEncoding>,
+                fc.integer({ min: 1, max: 100 }),
+                fc.constantFrom("\n", "\r\n", " ", "\n    ", "\t"),
+                fc.constantFrom("plain", "percent", "json"),
+                fc.constantFrom("", "x-", "apiKey=", "https://api.qredo.network/p/", "tags: "),
+                (member, pretty, alphabet, cut, gap, escaping, before) => {
+                    const key = makeKey(member, pretty).toString(alphabet);
+                    const split = `${key.slice(0, cut)}${gap}${key.slice(cut)}`;
+                    const text =
+                        escaping === "percent"
+                            ? encodeURIComponent(split)
+                            : escaping === "json"
+                              ? JSON.stringify(split).replace(/\//g, "\\/")
+                              : split;
+                    return scans.every((scan) => scan(`${before}${text}`));
+                },
+            ),
+        );
+    });
+
+    it("lets names, ARNs and paths with 'eyJ' in them through", () => {
+        for (const value of [
+            "hockeyJerseyNumber12345",
+            "arn:aws:secretsmanager:eu-west-2:123456789012:secret:monkeyJarOfHoney-AbCdEf",
+            "arn:aws:iam::123456789012:role/turkeyJamboreeDeployRole",
+            "qredo/hockeyJersey/sandbox",
+            "https://api.qredo.network/api/v1/p",
+            "qredo-partner-keys-production-eu-west-2",
+            "/home/runner/work/qredo-partner-keys/qredo-partner-keys/artifacts/public-key-sandbox",
+        ]) {
+            for (const scan of scans) {
+                expect(scan(value), value).toBe(false);
+            }
+        }
+        // Random identifiers of letters and digits: both scans answer alike, and almost never "a key".
+        fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9-]{0,60}$/), (value) => holdsApiKey(value) === looksLikeApiKey(value)));
+    });
+
+    it("refuses a tag holding a pretty-printed key split over lines, and never repeats it", () => {
+        const key = makeKey("key", true).toString("base64");
+        const parsed = parseTags(JSON.stringify({ Team: `${key.slice(0, 30)}\n${key.slice(30)}` }), plain);
+        expect(problemText(parsed)).toContain("has a tag that looks like it holds an API key (not shown)");
+        expect(problemText(parsed)).not.toContain(key.slice(0, 12));
     });
 });

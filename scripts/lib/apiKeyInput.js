@@ -83,27 +83,46 @@ function unquote(text) {
 }
 
 /**
- * Whether a command-line value (a path, a stack name, an option's value)
- * holds an API key pasted in its place. Such a value must never be echoed,
- * nor passed to a child process. A Qredo API key is Base64 of a JSON object,
- * so it begins "eyJ" ('{"') in both alphabets: any Base64 run in the value
- * whose decoding starts with "{" counts, wherever it sits (quoted, wrapped,
- * after "apiKey: ", cut short). Needs no build, and names that merely are long
- * (a stack name, a runner's path) do not decode to a "{".
+ * The value as the API-key scan reads it: percent-escapes and JSON escapes
+ * undone, and whitespace and the `","` between list entries removed, so a key
+ * split over lines, pretty-printed, URL-encoded or escaped reads as one run.
+ * Kept in step with holdsApiKey in src/configParsers.ts (a test holds them together).
+ * @param {string} value
+ */
+function scanText(value) {
+    return value
+        .replace(/%([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\\[nrt]|\\(?=\/)/g, "")
+        .replace(/"\s*,\s*"/g, "")
+        .replace(/\s+/g, "");
+}
+
+/** Decoded, a Qredo API key starts a JSON object with a named member: `{"key":`, pretty-printed or not. */
+const jsonObjectStart = /^\s*\{\s*"[^"\\\x00-\x1f]{1,64}"\s*:/;
+
+/**
+ * Whether an API key sits anywhere in a value, so that it is neither echoed
+ * nor passed on: alone, quoted, glued to other text ("x-KEY", a path,
+ * "name=KEY"), in a URL, split over lines or escaped. Some position of a
+ * Base64 run decodes to `{"name":`; every position whose first character can
+ * start that (`e` for "{", `I`, `C`, `D` for whitespace) is tried.
  * @param {string} value
  */
 function looksLikeApiKey(value) {
-    for (const [run] of value.matchAll(/[A-Za-z0-9+/_-]{16,}/g)) {
-        // Every position: the key may be glued to other text ("x-KEY", a path, "name=KEY").
-        for (let start = 0; run.length - start >= 16; start++) {
+    for (const [run] of scanText(value).matchAll(/[A-Za-z0-9+/_-]{12,}/g)) {
+        for (let start = 0; run.length - start >= 12; start++) {
+            if (!"eICD".includes(run[start])) {
+                continue;
+            }
             const head = Buffer.from(
                 run
-                    .slice(start, start + 8)
+                    .slice(start, start + 96)
                     .replaceAll("-", "+")
                     .replaceAll("_", "/"),
                 "base64",
             ).toString("latin1");
-            if (/^\s*\{\s*"/.test(head)) {
+            if (jsonObjectStart.test(head)) {
                 return true;
             }
         }
