@@ -99,7 +99,7 @@ function scanText(value) {
 }
 
 /** Decoded, a Qredo API key starts a JSON object with a named member: `{"key":`, pretty-printed or not. */
-const jsonObjectStart = /^\s*\{\s*"[^"\\\x00-\x1f]{1,64}"\s*:/;
+const jsonObjectStart = /^\s*\{\s*"[^"\\\p{Cc}]{1,64}"\s*:/u;
 
 /**
  * Whether an API key sits anywhere in a value, so that it is neither echoed
