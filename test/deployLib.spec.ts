@@ -155,6 +155,44 @@ describe("options", () => {
         expect(refuseSwallowedPulumiFlags(["up"], { npm_config_secret: "true" }, 2)).toBeUndefined(); // run directly
         // npm run pulumi preview --diff --stack sandbox: npm's own diff setting took --stack as its value
         expect(refuse(["preview", "sandbox"], { npm_config_diff: "--stack" })?.message).toContain("npm kept --diff for itself");
+        // an .npmrc's node-options is a command line of its own; a value that is not a bare flag is not one npm took
+        expect(refuse(["stack", "ls"], { npm_config_node_options: "--max-old-space-size=4096" })).toBeUndefined();
+        expect(refuse(["stack", "ls"], { npm_config_node_options: "--inspect" })).toBeUndefined();
+        expect(refuse(["stack", "ls"], { npm_config_init_module: "--x=1 y" })).toBeUndefined();
+    });
+    it("npm run pulumi: refuses pulumi's one-letter flags that npm reads as its own, and flags npm took with a value", () => {
+        const refuse = (argv: string[], env: Record<string, string>) => {
+            try {
+                refuseSwallowedPulumiFlags(argv, { npm_lifecycle_event: "pulumi", ...env }, 2);
+            } catch (error) {
+                return (error as Error).message;
+            }
+            return undefined;
+        };
+        // npm run pulumi stack output -s sandbox publicKeyPem: npm's -s is loglevel=silent, and "sandbox" is left behind
+        expect(refuse(["stack", "output", "sandbox", "publicKeyPem"], { npm_config_loglevel: "silent" })).toContain(
+            "npm kept -s (--stack) for itself (it set npm_config_loglevel=silent)",
+        );
+        expect(refuse(["up"], { npm_config_loglevel: "silent" })).toContain("npm run -s pulumi -- <command> --stack sandbox");
+        // npm's -s before the script, with the stack named after --, or for a command on no stack: fine
+        expect(refuse(["stack", "output", "--stack", "sandbox", "publicKeyPem"], { npm_config_loglevel: "silent" })).toBeUndefined();
+        expect(refuse(["stack", "ls"], { npm_config_loglevel: "silent" })).toBeUndefined();
+        expect(refuse(["version"], { npm_config_loglevel: "silent" })).toBeUndefined();
+        // -c key=value is npm's --call; its value may be a secret and is not repeated
+        const config = refuse(["up"], { npm_config_call: "qredo-partner-keys:apiKey=hunter2" });
+        expect(config).toContain("npm kept -c (--config) for itself (it set npm_config_call=…)");
+        expect(config).not.toContain("hunter2");
+        expect(refuse(["up", "urn:pulumi:x"], { npm_config_t: "true" })).toContain("-t (--target)");
+        expect(refuse(["up", "./policies"], { npm_config_policy_pack: "true" })).toContain("npm kept --policy-pack");
+        expect(refuse(["stack", "import", "state.json"], { npm_config_file: "true" })).toContain("npm kept --file");
+        expect(refuse(["up"], { npm_config_secret: "1" })).toContain("npm kept --secret"); // --secret=1
+        expect(refuse(["up"], { npm_config_secret: "false" })).toBeUndefined();
+    });
+    it("deploy and verify: a boolean flag npm took as --flag=1 counts, --flag=false does not", () => {
+        expect(() => parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_rotate: "1" })).toThrow(
+            "npm kept --rotate for itself",
+        );
+        expect(parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_rotate: "false" })?.rotate).toBeFalsy();
     });
 });
 

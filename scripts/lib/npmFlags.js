@@ -21,15 +21,15 @@ const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll(
 
 /**
  * The options of `command.options` that npm took: not in argv, and
- * npm_config_<flag> set to "true" (an .npmrc with yes=false sets ""), or, for a
- * string option written --flag=VALUE, to its value.
+ * npm_config_<flag> set: to "true", or to what followed `=` (--rotate=1 sets
+ * "1"); npm sets "" for false (an .npmrc with yes=false), and "false" is false.
  * @param {string[]} argv @param {NodeJS.ProcessEnv} env @param {OptionSpec} options
  */
 function swallowedFlags(argv, env, options) {
     return Object.keys(options).filter((name) => {
         const given = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
         const value = env[npmVariable(name)];
-        return !given && (value === "true" || (options[name].type === "string" && (value ?? "") !== ""));
+        return !given && value !== undefined && value !== "" && (options[name].type === "string" || value !== "false");
     });
 }
 
@@ -117,7 +117,37 @@ const pulumiFlags = [
     "secrets-provider",
     "copy-config-from",
     "preview-only",
+    "policy-pack",
+    "policy-pack-config",
+    "file",
+    "diff",
 ];
+
+/**
+ * Pulumi's one-letter flags that npm reads as its own: the npm setting each
+ * sets, and the value that gives it away. -s (pulumi's --stack) is npm's
+ * loglevel=silent, so it counts only for a command that acts on a stack and
+ * names none: `npm run -s pulumi -- stack output --stack sandbox` is fine.
+ * Pulumi flags npm reads as harmless settings of its own (-p, -m, -f, --all)
+ * are left out: an .npmrc may set those, and pulumi loses nothing that matters.
+ */
+const pulumiShortFlags = [
+    { flag: "-s (--stack)", variable: "npm_config_loglevel", is: (/** @type {string} */ v) => v === "silent" },
+    { flag: "-c (--config)", variable: "npm_config_call", is: (/** @type {string} */ v) => v !== "" },
+    { flag: "-t (--target)", variable: "npm_config_t", is: (/** @type {string} */ v) => v !== "" && v !== "false" },
+];
+
+/** Commands that act on the selected stack when no --stack is given. @param {string[]} argv */
+function actsOnAStack(argv) {
+    const [command, sub] = argv.filter((a) => !a.startsWith("-"));
+    if (command === "stack") {
+        return sub !== undefined && !["ls", "init", "select", "rm"].includes(sub);
+    }
+    return ["up", "update", "preview", "destroy", "refresh", "import", "config", "state", "cancel", "watch"].includes(command ?? "");
+}
+
+/** npm settings whose values are command lines of their own, so a leading -- is theirs. */
+const npmSettingsWithFlags = new Set(["node-options", "script-shell", "shell", "editor", "browser", "git"]);
 
 /**
  * `npm run pulumi config set --secret apiKey` without `--`: refuse, naming the
@@ -130,23 +160,45 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
     }
     const swallowed = pulumiFlags.filter((name) => {
         const value = env[npmVariable(name)];
-        return value !== undefined && value !== "" && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+        return (
+            value !== undefined && value !== "" && value !== "false" && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+        );
     });
+    const variables = swallowed.map(npmVariable);
+    const names = swallowed.map((name) => `--${name}`);
+    for (const { flag, variable, is } of pulumiShortFlags) {
+        const value = env[variable];
+        if (value === undefined || !is(value)) {
+            continue;
+        }
+        if (
+            flag.startsWith("-s ") &&
+            (!actsOnAStack(argv) || argv.some((a) => a === "-s" || a === "--stack" || a.startsWith("--stack=")))
+        ) {
+            continue;
+        }
+        names.push(flag);
+        variables.push(`${variable}=${value === "silent" ? value : "…"}`);
+    }
     // A flag npm took as the value of one of its own settings (npm run pulumi preview --diff --stack x: npm_config_diff=--stack).
     for (const [variable, value] of Object.entries(env)) {
         const name = /^npm_config_(.+)$/.exec(variable)?.[1]?.replaceAll("_", "-");
-        if (name !== undefined && value?.startsWith("--") && !swallowed.includes(name)) {
-            swallowed.push(name);
+        if (name !== undefined && !npmSettingsWithFlags.has(name) && /^--?[A-Za-z][\w-]*$/.test(value ?? "") && !swallowed.includes(name)) {
+            names.push(`--${name}`);
+            variables.push(variable);
         }
     }
-    if (swallowed.length === 0) {
+    if (names.length === 0) {
         return;
     }
+    const silent = names.includes("-s (--stack)")
+        ? "\nIf you meant npm's own -s (silent), keep it before the script name and name the stack after --: npm run -s pulumi -- <command> --stack sandbox. An .npmrc with loglevel=silent counts the same: add --stack."
+        : "";
     const history = argv.some((a) => looksLikeApiKey(a))
         ? "\nAn argument looks like an API key; it is not repeated here. Keys typed on a command line stay in the shell's history: clear that entry, and give secrets on stdin (pulumi config set --secret NAME < FILE)."
         : "";
     throw new CliError(
-        `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map(npmVariable).join(", ")}), so pulumi would never see ${swallowed.length > 1 ? "them" : "it"}; nothing was run. Put -- right after npm run pulumi and type the rest as before, for example:\n    npm run pulumi -- stack output --stack sandbox${history}`,
+        `npm kept ${names.join(" ")} for itself (it set ${variables.join(", ")}), so pulumi would never see ${names.length > 1 ? "them" : "it"}; nothing was run. Put -- right after npm run pulumi and type the rest as before, for example:\n    npm run pulumi -- stack output --stack sandbox${silent}${history}`,
         code,
     );
 }
