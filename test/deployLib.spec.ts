@@ -1,6 +1,7 @@
 // The deploy script's pure parts, in process: key file decoding, quotes,
 // stack-name suggestions, npm-swallowed flags, key-state planning, child
 // environments, and the atomic public key write.
+import { execFileSync } from "node:child_process";
 import type * as NodeFs from "node:fs";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -53,6 +54,14 @@ describe("the passphrase the user set, as pulumi takes it", () => {
         await expect(passphraseEnv({ stack: "sandbox", newStack: false, code: 2 })).rejects.toThrow(
             `PULUMI_CONFIG_PASSPHRASE_FILE names ${join(user, "missing.txt")}, which cannot be read (ENOENT).`,
         );
+        // a FIFO would block the read (and pulumi reads the file once per command): refused without opening it
+        execFileSync("mkfifo", [join(user, "fifo")]);
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", "fifo");
+        await expect(passphraseEnv({ stack: "sandbox", newStack: true, code: 2 })).rejects.toThrow(
+            "which cannot be read (not a regular file)",
+        );
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", ".");
+        await expect(passphraseEnv({ stack: "sandbox", newStack: true, code: 2 })).rejects.toThrow("which cannot be read (a directory)");
     });
 });
 

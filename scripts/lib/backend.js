@@ -3,7 +3,7 @@
 // secrets provider, and the passphrase (asked here, without echo, because the
 // pulumi commands' stdin carries the API key).
 "use strict";
-const { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } = require("node:fs");
+const { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, configuredBackend, localBackendDir, userPath } = require("./cli.js");
 
@@ -125,6 +125,11 @@ function passphraseSetting(env) {
     }
     const file = userPath(env.PULUMI_CONFIG_PASSPHRASE_FILE);
     try {
+        // A FIFO or a device would block this read, and pulumi reads the file once per command.
+        const stats = statSync(file);
+        if (!stats.isFile()) {
+            return { source: "file", file, empty: false, unreadable: stats.isDirectory() ? "a directory" : "not a regular file" };
+        }
         // Pulumi trims with Go's strings.TrimSpace, which also takes U+0085; JavaScript's \s does not.
         return { source: "file", file, empty: /^[\s\u0085]*$/.test(readFileSync(file, "utf8")) };
     } catch (err) {
@@ -142,7 +147,7 @@ async function passphraseEnv({ stack, newStack, code }) {
     const setting = passphraseSetting(process.env);
     if (setting.source === "file" && setting.unreadable) {
         throw new CliError(
-            `PULUMI_CONFIG_PASSPHRASE_FILE names ${setting.file}, which cannot be read (${setting.unreadable}). Point it at the file that holds the stack's passphrase, or unset it to be asked.`,
+            `PULUMI_CONFIG_PASSPHRASE_FILE names ${setting.file}, which cannot be read (${setting.unreadable}). Point it at a regular file that holds the stack's passphrase, or unset it to be asked.`,
             code,
         );
     }
