@@ -66,12 +66,12 @@ function readOutputs(pulumi, stack) {
         }
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
     }
-    let outputs;
-    try {
-        outputs = JSON.parse(pulumi.run(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
-    } catch (error) {
-        throw noSuchStack(pulumi, stack) ?? error;
-    }
+    // For a stack that does not exist, our message (with the stack probably meant) replaces pulumi's.
+    const read = pulumi.run(["stack", "output", "--stack", stack, "--json"], {
+        capture: true,
+        holdErrors: () => noSuchStack(pulumi, stack),
+    });
+    const outputs = JSON.parse(read.stdout || "{}");
     // keyStage and partnerApiBaseUrl are optional: stacks deployed before staged rotation lack them.
     const missing = [
         "publicKeyPem",

@@ -264,7 +264,9 @@ class PulumiCli {
     /**
      * A quick command, run to completion with a timeout.
      * @param {string[]} args
-     * @param {{ capture?: boolean, stdin?: string, check?: boolean }} [options]
+     * @param {{ capture?: boolean, stdin?: string, check?: boolean, holdErrors?: (status: number) => CliError | undefined }} [options]
+     *   holdErrors: pulumi's stderr is held back; on a failure this may give the error to throw
+     *   instead (pulumi's own message is then not shown), else the held output is printed.
      */
     run(args, options = {}) {
         const timeout = quickTimeoutMs();
@@ -272,7 +274,11 @@ class PulumiCli {
             cwd: projectDir,
             env: this.childEnv(args),
             input: options.stdin,
-            stdio: [options.stdin === undefined ? "inherit" : "pipe", options.capture ? "pipe" : "inherit", "inherit"],
+            stdio: [
+                options.stdin === undefined ? "inherit" : "pipe",
+                options.capture ? "pipe" : "inherit",
+                options.holdErrors ? "pipe" : "inherit",
+            ],
             encoding: "utf8",
             maxBuffer: 64 * 1024 * 1024,
             timeout,
@@ -286,6 +292,13 @@ class PulumiCli {
         }
         if (result.error) {
             throw new CliError(`could not run pulumi: ${result.error.message}`, this.failureCode);
+        }
+        if (options.holdErrors && result.status !== 0) {
+            const instead = options.holdErrors(result.status ?? 1);
+            if (instead !== undefined) {
+                throw instead;
+            }
+            process.stderr.write(result.stderr ?? "");
         }
         if (options.check !== false && result.status !== 0) {
             throw new CliError(`\`pulumi ${commandName(args)}\` failed (exit ${result.status}); its output is above.`, this.failureCode);
