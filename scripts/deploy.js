@@ -68,10 +68,10 @@ function refuseRootKeyFromSubfolder(stack, given) {
 }
 
 /** @param {string} stack */
-function stackExists(stack) {
-    /** @type {{ name: string }[]} */
+function stackEntry(stack) {
+    /** @type {{ name: string, lastUpdate?: string, resourceCount?: number }[]} */
     const stacks = JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
-    return stacks.some((s) => s.name === stack || s.name.endsWith(`/${stack}`));
+    return stacks.find((s) => s.name === stack || s.name.endsWith(`/${stack}`));
 }
 
 /** Config (secrets masked) and outputs of an existing stack. @param {string} stack */
@@ -323,7 +323,10 @@ async function main(argv) {
     pulumi.env = backend.env;
     const provider = secretsProviderKind(stackFileText(projectDir, stack), backend.url, options.secretsProvider);
     pulumi.stateNeedsAws = backend.url.startsWith("s3://") || provider === "awskms";
-    const exists = stackExists(stack);
+    const entry = stackEntry(stack);
+    const exists = entry !== undefined;
+    // pulumi lists neither a last update nor resources for a stack that was created but never deployed
+    const neverDeployed = exists && entry.lastUpdate === undefined && !(Number(entry.resourceCount) > 0);
     if (exists && options.secretsProvider !== undefined) {
         throw refuse(
             `--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`,
@@ -351,7 +354,7 @@ async function main(argv) {
         return settled;
     };
     if (provider === "passphrase") {
-        pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ stack, newStack: !exists, code: exit.usage })) };
+        pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ stack, newStack: !exists, neverDeployed, code: exit.usage })) };
         if (environment === "production") {
             say(
                 `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME` : `create the stack with --secrets-provider awskms://alias/NAME`}`,

@@ -20,6 +20,7 @@ const {
     runMain,
     userPath,
 } = require("./lib/cli.js");
+const { passphraseFileEnv } = require("./lib/backend.js");
 const { suggestStack } = require("./lib/deployOptions.js");
 const { refuseSwallowedFlags } = require("./lib/npmFlags.js");
 const { defaultPublicKeyFile } = require("./lib/publicKeyFile.js");
@@ -66,6 +67,8 @@ function readOutputs(pulumi, stack) {
         }
         pulumi.env = { PULUMI_BACKEND_URL: `file://${localBackendDir}` };
     }
+    // pulumi runs in the project folder: a relative passphrase file reaches it as an absolute path
+    pulumi.env = { ...pulumi.env, ...passphraseFileEnv({ code: exit.cannotRun }) };
     // For a stack that does not exist, our message (with the stack probably meant) replaces pulumi's.
     const read = pulumi.run(["stack", "output", "--stack", stack, "--json"], {
         capture: true,

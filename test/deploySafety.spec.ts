@@ -446,6 +446,22 @@ describe("messages and files", () => {
             h.run(h.place(), ["weird", "--yes"]),
             h.run(places.output, ["sandbox", "--yes"], { QREDO_API_KEY: storedKey, CI: "true" }),
         ]);
+        writeFileSync(join(places.output.cwd, "passphrase.txt"), "correct horse battery staple\n");
+        const pulumiCli = (args: string[], env: Record<string, string | undefined>, stacks?: Record<string, unknown>) =>
+            h.run(h.place(stacks), args, env, { script: "pulumi.js" });
+        const created = { sandbox: { secretsProvider: null, config: {}, outputs: null } }; // stack init, never deployed
+        [runs.keyInArgv, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
+            pulumiCli(["config", "set", "--stack", "sandbox", "--path", "tags.Team", storedKey], {}),
+            pulumiCli(["stack", "init", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }),
+            pulumiCli(["stack", "init", "sandbox", "--secrets-provider", "awskms://alias/x"], { PULUMI_CONFIG_PASSPHRASE: "" }),
+            h.run(h.place(created), ["sandbox", "--yes"], { PULUMI_CONFIG_PASSPHRASE: "", QREDO_API_KEY: storedKey, CI: "true" }),
+            h.run(h.place(), ["sandbox", "--yes"], {
+                PULUMI_CONFIG_PASSPHRASE: undefined,
+                PULUMI_CONFIG_PASSPHRASE_FILE: "/dev/stdin",
+                QREDO_API_KEY: storedKey,
+                CI: "true",
+            }),
+        ]);
         runs.output = await h.run(
             places.output,
             ["stack", "output", "--stack", "sandbox", "publicKeyFingerprintSha256"],
@@ -475,6 +491,31 @@ describe("messages and files", () => {
             'If "weird" is meant to be a stack of its own, add this line to stacks/Pulumi.weird.yaml under its config: block, indented like the other settings, then run again:\n    qredo-partner-keys:environment: sandbox    # or production',
         );
         expect(runs.weird.stderr).not.toContain("printf");
+    });
+
+    it("npm run pulumi refuses an argument that looks like an API key, before running pulumi, without repeating it", () => {
+        expect(runs.keyInArgv.status).toBe(2);
+        expect(runs.keyInArgv.stderr).toContain("an argument looks like an API key; it is neither passed to pulumi nor repeated here");
+        expect(runs.keyInArgv.calls).toEqual([]);
+        expect(runs.keyInArgv.stdout + runs.keyInArgv.stderr).not.toContain(storedKey.slice(0, 16));
+    });
+
+    it("an empty passphrase never protects a stack: npm run pulumi -- stack init refuses it, unless the stack uses KMS; deploy refuses it for a stack never deployed", () => {
+        expect(runs.initEmpty.status).toBe(2);
+        expect(runs.initEmpty.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty: the new stack's secrets");
+        expect(runs.initEmpty.calls).toEqual([]);
+        expect(runs.initKms.status, runs.initKms.stderr).toBe(0);
+        expect(runs.neverDeployed.status).toBe(2);
+        expect(runs.neverDeployed.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty: the new stack's secrets");
+        expect(changes(runs.neverDeployed)).toEqual([]);
+    });
+
+    it("refuses /dev/stdin as the passphrase file: each pulumi command would read its own stdin, the API key for config set", () => {
+        expect(runs.stdinFile.status).toBe(2);
+        expect(runs.stdinFile.stderr).toContain(
+            "PULUMI_CONFIG_PASSPHRASE_FILE names /dev/stdin, which cannot be read (stdin or a file descriptor",
+        );
+        expect(changes(runs.stdinFile)).toEqual([]);
     });
 
     it("npm run pulumi hands pulumi (which runs in the project) a relative passphrase file from the user's folder", () => {

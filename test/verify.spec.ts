@@ -286,6 +286,28 @@ describe("npm run verify", () => {
         expect(run.stderr).toContain("arn:aws:iam::123456789012:policy/qredo-partner-api-read-AbCdEf");
     });
 
+    it("hands pulumi a relative passphrase file from the user's folder as an absolute path, and refuses one that cannot be read", async () => {
+        const user = mkdtempSync(join(work, "user-"));
+        writeFileSync(join(user, "passphrase.txt"), "correct horse battery staple\n");
+        const stack = deployed();
+        const [found, missing] = await Promise.all([
+            verify(stack, [], { INIT_CWD: user, PULUMI_CONFIG_PASSPHRASE_FILE: "passphrase.txt" }),
+            verify(deployed(), [], { INIT_CWD: user, PULUMI_CONFIG_PASSPHRASE_FILE: "nope.txt" }),
+        ]);
+        const calls = readFileSync(join(stack.state, "calls.jsonl"), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l));
+        expect(found.status, found.stderr).toBe(0);
+        // `pulumi version` gets no passphrase; the stack's read gets the absolute path
+        expect(calls.map((c: { args: string[]; passphraseFile: string | null }) => [c.args[0], c.passphraseFile])).toEqual([
+            ["version", null],
+            ["stack", join(user, "passphrase.txt")],
+        ]);
+        expect(missing.status).toBe(2);
+        expect(missing.stderr).toContain(`PULUMI_CONFIG_PASSPHRASE_FILE names ${join(user, "nope.txt")}, which cannot be read (ENOENT).`);
+    });
+
     it("cannot run (exit 2) without AWS credentials", async () => {
         const run = await verify(deployed(), [], {
             AWS_ACCESS_KEY_ID: "",

@@ -124,6 +124,10 @@ function passphraseSetting(env) {
         return { source: "none" };
     }
     const file = userPath(env.PULUMI_CONFIG_PASSPHRASE_FILE);
+    if (/^\/dev\/(stdin|fd\/)|^\/proc\/[^/]+\/fd\//.test(file)) {
+        // Each pulumi command would open its own stdin or descriptor: for `config set` that is the API key.
+        return { source: "file", file, empty: false, unreadable: "stdin or a file descriptor, which every pulumi command opens anew" };
+    }
     try {
         // A FIFO or a device would block this read, and pulumi reads the file once per command.
         const stats = statSync(file);
@@ -138,21 +142,21 @@ function passphraseSetting(env) {
 }
 
 /**
- * The passphrase environment for pulumi: what the user set, or asked on the
- * terminal (twice for a new stack, which fixes it for good).
- * @param {{ stack: string, newStack: boolean, code: number }} options
- * @returns {Promise<Record<string, string>>}
+ * Throws for a passphrase file that cannot be read, and, for a new stack, for
+ * a passphrase that is empty, set either way: as a typed empty passphrase is
+ * refused, the new stack's private key would be protected by nothing.
+ * @param {ReturnType<typeof passphraseSetting>} setting
+ * @param {string | undefined} newStack  the stack, when it is new or has never been deployed
+ * @param {number} code
  */
-async function passphraseEnv({ stack, newStack, code }) {
-    const setting = passphraseSetting(process.env);
+function refuseUnusablePassphrase(setting, newStack, code) {
     if (setting.source === "file" && setting.unreadable) {
         throw new CliError(
             `PULUMI_CONFIG_PASSPHRASE_FILE names ${setting.file}, which cannot be read (${setting.unreadable}). Point it at a regular file that holds the stack's passphrase, or unset it to be asked.`,
             code,
         );
     }
-    // As a typed empty passphrase is refused: the new stack's private key would be protected by nothing.
-    if (newStack && setting.source !== "none" && setting.empty) {
+    if (newStack !== undefined && setting.source !== "none" && setting.empty) {
         const empty =
             setting.source === "variable"
                 ? "PULUMI_CONFIG_PASSPHRASE is set but empty"
@@ -162,6 +166,32 @@ async function passphraseEnv({ stack, newStack, code }) {
             code,
         );
     }
+}
+
+/**
+ * For commands that hand pulumi the user's passphrase settings as they are
+ * (npm run pulumi, verify): the passphrase file as an absolute path, checked
+ * as the deploy checks it; an empty passphrase refused when `newStack` names
+ * the stack a command creates. @param {{ newStack?: string, code: number }} options
+ * @returns {Record<string, string>}
+ */
+function passphraseFileEnv({ newStack, code }) {
+    const setting = passphraseSetting(process.env);
+    refuseUnusablePassphrase(setting, newStack, code);
+    return setting.source === "file" ? { PULUMI_CONFIG_PASSPHRASE_FILE: setting.file } : {};
+}
+
+/**
+ * The passphrase environment for pulumi: what the user set, or asked on the
+ * terminal (twice for a new stack, which fixes it for good). An empty one is
+ * refused for a new stack, and for one that was created (npm run pulumi --
+ * stack init) but never deployed: its secrets are about to be written.
+ * @param {{ stack: string, newStack: boolean, neverDeployed?: boolean, code: number }} options
+ * @returns {Promise<Record<string, string>>}
+ */
+async function passphraseEnv({ stack, newStack, neverDeployed = false, code }) {
+    const setting = passphraseSetting(process.env);
+    refuseUnusablePassphrase(setting, newStack || neverDeployed ? stack : undefined, code);
     if (setting.source === "variable") {
         return {};
     }
@@ -215,4 +245,13 @@ function promptHidden(question, code) {
     });
 }
 
-module.exports = { chooseBackend, parseStackFile, passphraseEnv, passphraseSetting, secretsProviderKind, stackFileSettings, stackFileText };
+module.exports = {
+    chooseBackend,
+    parseStackFile,
+    passphraseEnv,
+    passphraseFileEnv,
+    passphraseSetting,
+    secretsProviderKind,
+    stackFileSettings,
+    stackFileText,
+};

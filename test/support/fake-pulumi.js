@@ -18,7 +18,7 @@
 const { createHash, createPublicKey, generateKeyPairSync } = require("node:crypto");
 const { appendFileSync, existsSync, readFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
-const { exported, saveState, shownConfig, writeAnswers } = require("./fakePulumiState.js");
+const { exported, saveState, shownConfig, stackList, writeAnswers } = require("./fakePulumiState.js");
 
 const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);
 const statePath = path.join(dir, "state.json");
@@ -145,7 +145,7 @@ if (process.env.FAKE_PULUMI_HANG === positionals.slice(0, 2).join(" ") || proces
 } else if (command === "version") {
     console.log(process.env.FAKE_PULUMI_VERSION ?? "v3.250.0");
 } else if (command === "stack" && sub === "ls") {
-    console.log(JSON.stringify(Object.keys(state.stacks).map((name) => ({ name, current: false }))));
+    console.log(JSON.stringify(stackList(state)));
 } else if (command === "stack" && (sub === "init" || sub === "select")) {
     const name = positionals[2];
     if (sub === "init" && state.stacks[name] !== undefined) {

@@ -25,9 +25,10 @@ if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ]; }; then
   args=""; for a in "$@"; do args="$args\${args:+,}\\"$a\\""; done
   backend=null; [ -n "\${PULUMI_BACKEND_URL+x}" ] && backend="\\"$PULUMI_BACKEND_URL\\""
   pass=null; [ -n "\${PULUMI_CONFIG_PASSPHRASE+x}" ] && pass="\\"$PULUMI_CONFIG_PASSPHRASE\\""
+  passfile=null; [ -n "\${PULUMI_CONFIG_PASSPHRASE_FILE+x}" ] && passfile="\\"$PULUMI_CONFIG_PASSPHRASE_FILE\\""
   aws=false; [ -n "\${AWS_SECRET_ACCESS_KEY+x}" ] && aws=true
   qredo=false; [ -n "\${QREDO_API_KEY+x}" ] && qredo=true
-  printf '{"args":[%s],"stdin":"","backend":%s,"passphrase":%s,"aws":%s,"qredoApiKey":%s}\\n' "$args" "$backend" "$pass" $aws $qredo >> "$FAKE_PULUMI_DIR/calls.jsonl"
+  printf '{"args":[%s],"stdin":"","backend":%s,"passphrase":%s,"passphraseFile":%s,"aws":%s,"qredoApiKey":%s}\\n' "$args" "$backend" "$pass" "$passfile" $aws $qredo >> "$FAKE_PULUMI_DIR/calls.jsonl"
   if [ "$answer" = version ]; then echo v3.250.0; else cat "$answer"; fi
   exit 0
 fi

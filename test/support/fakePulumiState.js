@@ -71,15 +71,23 @@ function exported(name, stack, showSecrets = false) {
     return { version: 3, deployment: { manifest: {}, resources } };
 }
 
+/**
+ * What `pulumi stack ls --json` prints: lastUpdate and resourceCount only for a
+ * stack that has been updated (pulumi omits both before the first update).
+ * @param {State} state
+ */
+function stackList(state) {
+    return Object.entries(state.stacks).map(([name, stack]) =>
+        stack.outputs ? { name, current: false, lastUpdate: "2026-11-01T00:00:00.000Z", resourceCount: 9 } : { name, current: false },
+    );
+}
+
 /** What the read-only calls print, as fake-pulumi.js prints it. @param {string} dir @param {State} state */
 function writeAnswers(dir, state) {
     const answers = path.join(dir, "answers");
     rmSync(answers, { recursive: true, force: true }); // no answer outlives its state
     mkdirSync(answers, { recursive: true });
-    writeFileSync(
-        path.join(answers, "ls.json"),
-        `${JSON.stringify(Object.keys(state.stacks).map((name) => ({ name, current: false })))}\n`,
-    );
+    writeFileSync(path.join(answers, "ls.json"), `${JSON.stringify(stackList(state))}\n`);
     for (const [name, stack] of Object.entries(state.stacks)) {
         writeFileSync(path.join(answers, `config-${name}.json`), `${JSON.stringify(shownConfig(stack), null, 2)}\n`);
         writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
@@ -98,4 +106,4 @@ function saveState(dir, state) {
     writeAnswers(dir, state);
 }
 
-module.exports = { exported, saveState, shownConfig, writeAnswers };
+module.exports = { exported, saveState, shownConfig, stackList, writeAnswers };
