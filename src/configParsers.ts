@@ -63,44 +63,44 @@ export const rm = (args: string): FixCommand => ({ verb: "rm", args });
 
 /**
  * The value as the API-key scan reads it: percent-escapes and JSON escapes
- * undone, and whitespace and the `","` between list entries removed, so a key
- * split over lines, pretty-printed, URL-encoded or escaped reads as one run.
+ * undone, and whitespace, zero-width characters, line continuations and the
+ * `","` between list entries removed, so a key split over lines, URL-encoded
+ * or escaped reads as one run.
  * Kept in step with scripts/lib/apiKeyInput.js (a test holds them together).
  */
 function scanText(value: string): string {
     return value
         .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
         .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
-        .replace(/\\[nrt]|\\(?=\/)/g, "")
-        .replace(/"\s*,\s*"/g, "")
-        .replace(/\s+/g, "");
+        .replace(/\\\r?\n|\\[nrt]|\\(?=\/)/g, "")
+        .replace(/["']\s*,\s*["']/g, "")
+        .replace(/[\s\u200b-\u200d\u2060\ufeff]+/g, "");
 }
 
-/** Decoded, a Qredo API key starts a JSON object with a named member: `{"key":`, pretty-printed or not. */
-const jsonObjectStart = /^\s*\{\s*"[^"\\\p{Cc}]{1,64}"\s*:/u;
+/** The printable text a decoded window starts with. */
+const printablePrefix = /^[\x20-\x7e\t\n\r]*/;
 
 /**
  * Whether an API key sits anywhere in a value: alone, quoted, glued to other
  * text ("x-KEY", "sandbox_KEY"), after "name=", in a URL, split over lines or
- * escaped. A Qredo API key is Base64 of a JSON object, so some position of a
- * Base64 run decodes to `{"name":`; every position whose first character can
- * start that (`e` for "{", `I`, `C`, `D` for whitespace) is tried. Errors
- * reach CI logs and preview comments.
+ * escaped, whole or with its start cut off. A Qredo API key is Base64 of a
+ * small JSON object, so at some position of a Base64 run the decoded bytes are
+ * printable text holding `":` (a member: `{"key":`, `","kind":`); every
+ * position is tried. Other Base64 and ordinary names decode to bytes that are
+ * not text. Errors reach CI logs and preview comments.
  */
 export function holdsApiKey(value: string): boolean {
     for (const [run] of scanText(value).matchAll(/[A-Za-z0-9+/_-]{12,}/g)) {
         for (let start = 0; run.length - start >= 12; start++) {
-            if (!"eICD".includes(run[start])) {
-                continue;
-            }
-            const head = Buffer.from(
+            const decoded = Buffer.from(
                 run
                     .slice(start, start + 96)
                     .replaceAll("-", "+")
                     .replaceAll("_", "/"),
                 "base64",
             ).toString("latin1");
-            if (jsonObjectStart.test(head)) {
+            const text = printablePrefix.exec(decoded)?.[0] ?? "";
+            if (text.length >= 9 && text.includes('":')) {
                 return true;
             }
         }

@@ -382,6 +382,35 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
         );
     });
 
+    it("finds a key with its start cut off, a character inserted, a zero-width space, a line continuation, or split over quoted list items", () => {
+        fc.assert(
+            fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 100 }), (cut, at) => {
+                const key = makeKey("key", false).toString("base64url");
+                return [
+                    key.slice(cut),
+                    `${key.slice(0, at)}/${key.slice(at)}`,
+                    `${key.slice(0, at)}\u200b${key.slice(at)}`,
+                    `${key.slice(0, at)}\\\n${key.slice(at)}`,
+                    `['${key.slice(0, at)}', '${key.slice(at)}']`,
+                ].every((value) => scans.every((scan) => scan(value)));
+            }),
+        );
+    });
+
+    it("lets other Base64 through: hashes, random bytes, the lock file's integrity strings", () => {
+        fc.assert(
+            fc.property(
+                fc.uint8Array({ minLength: 16, maxLength: 64 }),
+                fc.constantFrom("base64", "base64url", "hex") as fc.Arbitrary<BufferEncoding>,
+                (bytes, encoding) => {
+                    const value = `sha512-${Buffer.from(bytes).toString(encoding)}`;
+                    return scans.every((scan) => !scan(value));
+                },
+            ),
+            { numRuns: 2000 },
+        );
+    });
+
     it("lets names, ARNs and paths with 'eyJ' in them through", () => {
         for (const value of [
             "hockeyJerseyNumber12345",

@@ -186,6 +186,9 @@ describe("options", () => {
         // npm's -s before the script, with the stack named after --, or for a command on no stack: fine
         expect(refuse(["stack", "output", "--stack", "sandbox", "publicKeyPem"], { npm_config_loglevel: "silent" })).toBeUndefined();
         expect(refuse(["stack", "ls"], { npm_config_loglevel: "silent" })).toBeUndefined();
+        for (const named of ["-ssandbox", "-s=sandbox", "--stack=sandbox"]) {
+            expect(refuse(["up", named], { npm_config_loglevel: "silent" }), named).toBeUndefined();
+        }
         expect(refuse(["version"], { npm_config_loglevel: "silent" })).toBeUndefined();
         // -c key=value is npm's --call; its value may be a secret and is not repeated
         const config = refuse(["up"], { npm_config_call: "qredo-partner-keys:apiKey=hunter2" });

@@ -84,8 +84,9 @@ function unquote(text) {
 
 /**
  * The value as the API-key scan reads it: percent-escapes and JSON escapes
- * undone, and whitespace and the `","` between list entries removed, so a key
- * split over lines, pretty-printed, URL-encoded or escaped reads as one run.
+ * undone, and whitespace, zero-width characters, line continuations and the
+ * `","` between list entries removed, so a key split over lines, URL-encoded
+ * or escaped reads as one run.
  * Kept in step with holdsApiKey in src/configParsers.ts (a test holds them together).
  * @param {string} value
  */
@@ -93,36 +94,34 @@ function scanText(value) {
     return value
         .replace(/%([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
         .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
-        .replace(/\\[nrt]|\\(?=\/)/g, "")
-        .replace(/"\s*,\s*"/g, "")
-        .replace(/\s+/g, "");
+        .replace(/\\\r?\n|\\[nrt]|\\(?=\/)/g, "")
+        .replace(/["']\s*,\s*["']/g, "")
+        .replace(/[\s\u200b-\u200d\u2060\ufeff]+/g, "");
 }
 
-/** Decoded, a Qredo API key starts a JSON object with a named member: `{"key":`, pretty-printed or not. */
-const jsonObjectStart = /^\s*\{\s*"[^"\\\p{Cc}]{1,64}"\s*:/u;
+/** The printable text a decoded window starts with. */
+const printablePrefix = /^[\x20-\x7e\t\n\r]*/;
 
 /**
  * Whether an API key sits anywhere in a value, so that it is neither echoed
  * nor passed on: alone, quoted, glued to other text ("x-KEY", a path,
- * "name=KEY"), in a URL, split over lines or escaped. Some position of a
- * Base64 run decodes to `{"name":`; every position whose first character can
- * start that (`e` for "{", `I`, `C`, `D` for whitespace) is tried.
+ * "name=KEY"), in a URL, split over lines or escaped, whole or with its start
+ * cut off: at some position of a Base64 run the decoded bytes are printable
+ * text holding `":` (a JSON member); every position is tried.
  * @param {string} value
  */
 function looksLikeApiKey(value) {
     for (const [run] of scanText(value).matchAll(/[A-Za-z0-9+/_-]{12,}/g)) {
         for (let start = 0; run.length - start >= 12; start++) {
-            if (!"eICD".includes(run[start])) {
-                continue;
-            }
-            const head = Buffer.from(
+            const decoded = Buffer.from(
                 run
                     .slice(start, start + 96)
                     .replaceAll("-", "+")
                     .replaceAll("_", "/"),
                 "base64",
             ).toString("latin1");
-            if (jsonObjectStart.test(head)) {
+            const text = printablePrefix.exec(decoded)?.[0] ?? "";
+            if (text.length >= 9 && text.includes('":')) {
                 return true;
             }
         }

@@ -171,10 +171,7 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
         if (value === undefined || !is(value)) {
             continue;
         }
-        if (
-            flag.startsWith("-s ") &&
-            (!actsOnAStack(argv) || argv.some((a) => a === "-s" || a === "--stack" || a.startsWith("--stack=")))
-        ) {
+        if (flag.startsWith("-s ") && (!actsOnAStack(argv) || argv.some((a) => /^(-s|--stack)($|=)|^-s./.test(a)))) {
             continue;
         }
         names.push(flag);
