@@ -12,7 +12,17 @@
 "use strict";
 const { existsSync, rmSync } = require("node:fs");
 const path = require("node:path");
-const { CliError, PulumiCli, ensureInstalledAndBuilt, localBackendDir, projectDir, reporter, runMain, userPath } = require("./lib/cli.js");
+const {
+    CliError,
+    PulumiCli,
+    ensureInstalledAndBuilt,
+    keyOnCommandLine,
+    localBackendDir,
+    projectDir,
+    reporter,
+    runMain,
+    userPath,
+} = require("./lib/cli.js");
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
 const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText } = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
@@ -290,7 +300,7 @@ async function main(argv) {
     const { stack } = options;
     if (options.apiKeyFile !== undefined && !keyGivenAsPath(options.apiKeyFile)) {
         throw refuse(
-            "the value of --api-key-file is not a file and looks like the API key itself; it is not repeated here. Save the key in a file and pass that file's path: --api-key-file PATH. Keys typed on a command line stay in the shell's history: clear that entry.",
+            `the value of --api-key-file is not a file and looks like the API key itself; it is not repeated here. Save the key in a file and pass that file's path: --api-key-file PATH. ${keyOnCommandLine()}`,
         );
     }
     const environment = stackEnvironment(stack, projectDir);

@@ -12,7 +12,7 @@
 const { mkdirSync } = require("node:fs");
 const { looksLikeApiKey } = require("./lib/apiKeyInput.js");
 const { passphraseFileEnv } = require("./lib/backend.js");
-const { CliError, PulumiCli, configuredBackend, localBackendDir, runMain } = require("./lib/cli.js");
+const { CliError, PulumiCli, configuredBackend, keyOnCommandLine, localBackendDir, runMain } = require("./lib/cli.js");
 const { refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 /**
@@ -50,7 +50,7 @@ async function main() {
     if (argv.some((a) => looksLikeApiKey(a))) {
         // In pulumi's argv it would be in the process list, and `config set` would store it where it was pointed.
         throw new CliError(
-            "an argument looks like an API key; it is neither passed to pulumi nor repeated here, and nothing was run. A key typed on a command line stays in the shell's history: clear that entry, and give secrets on stdin, for example:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey",
+            `an argument looks like an API key; it is neither passed to pulumi nor repeated here, and nothing was run. ${keyOnCommandLine()} Give secrets on stdin, for example:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey`,
             2,
         );
     }

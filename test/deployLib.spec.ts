@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
 import { passphraseEnv, passphraseSetting } from "../scripts/lib/backend.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
+import { PulumiCli } from "../scripts/lib/cli.js";
 import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
 import { planKeyChange } from "../scripts/lib/keyState.js";
 import { refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
@@ -62,6 +63,41 @@ describe("the passphrase the user set, as pulumi takes it", () => {
         );
         vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", ".");
         await expect(passphraseEnv({ stack: "sandbox", newStack: true, code: 2 })).rejects.toThrow("which cannot be read (a directory)");
+    });
+});
+
+describe("an API key typed on the command line", () => {
+    const key = makeApiKey();
+    const message = (argv: string[], env: Record<string, string | undefined>) => {
+        for (const [name, value] of Object.entries(env)) {
+            vi.stubEnv(name, value);
+        }
+        try {
+            parseOptions(argv, {});
+        } catch (error) {
+            return (error as Error).message;
+        }
+        return undefined;
+    };
+    it("is refused as a second stack name too, never repeated, and the message says npm echoed it unless it ran silent", () => {
+        const loud = message(["sandbox", key], { npm_lifecycle_event: "deploy", npm_config_loglevel: "notice" });
+        expect(loud).toContain("an argument looks like an API key; it is not repeated here, and nothing was run.");
+        expect(loud).toContain("npm printed the command line above this message, key included: clear the terminal's scrollback");
+        expect(loud).not.toContain(key.slice(0, 16));
+        const quiet = message([key], { npm_lifecycle_event: "deploy", npm_config_loglevel: "silent" });
+        expect(quiet).toContain("the stack name looks like an API key");
+        expect(quiet).not.toContain("npm printed");
+        expect(message([key], { npm_lifecycle_event: undefined })).not.toContain("npm printed"); // node scripts/deploy.js
+    });
+});
+
+describe("the environment of every pulumi command", () => {
+    it("names the passphrase file absolutely, from where the user ran npm (pulumi runs in the project folder)", () => {
+        vi.stubEnv("INIT_CWD", "/home/someone/keys");
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", "passphrase.txt");
+        const cli = new PulumiCli(1);
+        expect(cli.childEnv(["stack", "ls", "--json"]).PULUMI_CONFIG_PASSPHRASE_FILE).toBe("/home/someone/keys/passphrase.txt");
+        expect(cli.childEnv(["version"]).PULUMI_CONFIG_PASSPHRASE_FILE).toBeUndefined();
     });
 });
 
@@ -153,7 +189,7 @@ describe("options", () => {
         const secret = refuse(["config", "set", "apiKey", key], { npm_config_secret: "true", npm_config_stack: "true" });
         expect(secret?.code).toBe(2);
         expect(secret?.message).toContain(
-            "npm kept --stack --secret for itself (it set npm_config_stack, npm_config_secret), so pulumi would never see them; nothing was run. Put -- right after npm run pulumi",
+            "npm kept --stack --secret for itself (it set npm_config_stack, npm_config_secret), so pulumi would never see them; nothing was run. Put -- right after npm run pulumi and type the rest as before (--stack, --secret included):\n    npm run pulumi -- config set …",
         );
         expect(secret?.message).toContain("An argument looks like an API key; it is not repeated here.");
         expect(secret?.message).not.toContain(key.slice(0, 16));
@@ -179,10 +215,18 @@ describe("options", () => {
             return undefined;
         };
         // npm run pulumi stack output -s sandbox publicKeyPem: npm's -s is loglevel=silent, and "sandbox" is left behind
-        expect(refuse(["stack", "output", "sandbox", "publicKeyPem"], { npm_config_loglevel: "silent" })).toContain(
-            "npm kept -s (--stack) for itself (it set npm_config_loglevel=silent)",
+        expect(refuse(["stack", "output", "sandbox", "publicKeyPem"], { npm_config_loglevel: "silent" })).toBe(
+            "npm's log level is silent (from -s, or loglevel=silent in an .npmrc), and `pulumi stack output` names no stack: if -s was meant as pulumi's --stack, npm took it; nothing was run. Name the stack after --:\n    npm run pulumi -- stack output --stack sandbox …",
         );
-        expect(refuse(["up"], { npm_config_loglevel: "silent" })).toContain("npm run -s pulumi -- <command> --stack sandbox");
+        expect(refuse(["up", "-c", "x"], { npm_config_loglevel: "silent", npm_config_t: "true" })).toContain(
+            "npm kept -s (--stack) -t (--target) for itself (it set npm_config_loglevel=silent, npm_config_t=…), so pulumi would never see them; nothing was run. Put -- right after npm run pulumi and type the rest as before (--stack, --target included):\n    npm run pulumi -- up …",
+        );
+        // npm up --replace URN: npm expands --replace to its replace-registry-host setting
+        expect(refuse(["up"], { npm_config_replace_registry_host: "urn:pulumi:sandbox::qredo-partner-keys::x" })).toContain(
+            "npm kept --replace for itself (it set npm_config_replace_registry_host=…)",
+        );
+        expect(refuse(["up"], { npm_config_replace_registry_host: "npmjs" })).toBeUndefined();
+        expect(refuse(["up"], { npm_config_replace_registry_host: "registry.example.com" })).toBeUndefined();
         // npm's -s before the script, with the stack named after --, or for a command on no stack: fine
         expect(refuse(["stack", "output", "--stack", "sandbox", "publicKeyPem"], { npm_config_loglevel: "silent" })).toBeUndefined();
         expect(refuse(["stack", "ls"], { npm_config_loglevel: "silent" })).toBeUndefined();

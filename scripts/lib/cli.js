@@ -46,13 +46,25 @@ function runMain(script, main) {
 }
 
 /**
+ * Where a key typed on a command line is left behind: the shell's history and,
+ * unless npm ran silent, npm's echo of the command (`> node scripts/… KEY`).
+ */
+function keyOnCommandLine() {
+    const echoed =
+        process.env.npm_lifecycle_event !== undefined && process.env.npm_config_loglevel !== "silent"
+            ? " npm printed the command line above this message, key included: clear the terminal's scrollback (and the CI log, if this ran there)."
+            : "";
+    return `Keys typed on a command line stay in the shell's history: clear that entry.${echoed}`;
+}
+
+/**
  * parseArgs's complaint in the words of this command: an unknown option with
  * the likely one; never an argument that looks like an API key.
  * @param {Error & { code?: string }} error @param {string[]} argv @param {string[]} known
  */
 function argumentProblem(error, argv, known) {
     if (argv.some((a) => looksLikeApiKey(a.replace(/^-+/, "").replace(/^[\w-]+=/, "")))) {
-        return `an argument looks like an API key; it is not repeated here, and nothing was run.${known.includes("api-key-file") ? " Give the key in a file: --api-key-file PATH." : ""} Keys typed on a command line stay in the shell's history: clear that entry.`;
+        return `an argument looks like an API key; it is not repeated here, and nothing was run.${known.includes("api-key-file") ? " Give the key in a file: --api-key-file PATH." : ""} ${keyOnCommandLine()}`;
     }
     const unknown =
         error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
@@ -101,23 +113,24 @@ function parseStackCommand(argv, options, usage, code) {
     if (parsed.values.help) {
         return undefined;
     }
+    // Only where the command takes a key file (deploy) is it the way to give the key.
+    const keyFile = options !== undefined && "api-key-file" in options ? "; give the key in a file: --api-key-file PATH" : "";
+    if (parsed.positionals.some((a) => looksLikeApiKey(a))) {
+        const what = parsed.positionals.length === 1 ? "the stack name looks" : "an argument looks";
+        throw new CliError(
+            `${what} like an API key; it is not repeated here, and nothing was run. Name the stack first (sandbox or production)${keyFile}. ${keyOnCommandLine()}`,
+            code,
+        );
+    }
     if (parsed.positionals.length !== 1) {
         throw new CliError(`name one stack.\n\n${usage}`, code);
     }
     const stack = parsed.positionals[0];
-    // Only where the command takes a key file (deploy) is it the way to give the key.
-    const keyFile = options !== undefined && "api-key-file" in options ? "; give the key in a file: --api-key-file PATH" : "";
-    if (looksLikeApiKey(stack)) {
-        throw new CliError(
-            `the stack name looks like an API key; it is not repeated here, and nothing was run. Name the stack first (sandbox or production)${keyFile}. Keys typed on a command line stay in the shell's history: clear that entry.`,
-            code,
-        );
-    }
     for (const [name, value] of Object.entries(parsed.values)) {
         // --api-key-file is the caller's to judge: there a key-like value may also be a file's name.
         if (name !== "api-key-file" && typeof value === "string" && looksLikeApiKey(value)) {
             throw new CliError(
-                `the value of --${name} looks like an API key; it is not repeated here, and nothing was run. Give --${name} what it asks for (see --help)${keyFile}. Keys typed on a command line stay in the shell's history: clear that entry.`,
+                `the value of --${name} looks like an API key; it is not repeated here, and nothing was run. Give --${name} what it asks for (see --help)${keyFile}. ${keyOnCommandLine()}`,
                 code,
             );
         }
@@ -258,7 +271,12 @@ class PulumiCli {
     childEnv(args) {
         const stackAccess = args[0] !== "version";
         const aws = stackAccess && (this.stateNeedsAws || ["up", "preview", "refresh", "destroy"].includes(args[0]));
-        return { ...pulumiEnv(process.env, { aws, stackAccess }), ...(stackAccess ? this.env : {}) };
+        const env = { ...pulumiEnv(process.env, { aws, stackAccess }), ...(stackAccess ? this.env : {}) };
+        if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+            // pulumi runs in the project folder; the user named the file from where they ran npm
+            env.PULUMI_CONFIG_PASSPHRASE_FILE = userPath(env.PULUMI_CONFIG_PASSPHRASE_FILE);
+        }
+        return env;
     }
 
     /**
@@ -373,5 +391,6 @@ module.exports = {
     projectDir,
     reporter,
     runMain,
+    keyOnCommandLine,
     userPath,
 };

@@ -5,7 +5,7 @@
 // deploy would skip a rotation, verify would pass without its live check, and
 // `npm run pulumi config set --secret …` would store a secret in plain text.
 "use strict";
-const { CliError } = require("./cli.js");
+const { CliError, keyOnCommandLine } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
 
 /** The environment variable npm sets for a flag it kept. @param {string} name */
@@ -124,14 +124,21 @@ const pulumiFlags = [
 ];
 
 /**
- * Pulumi's one-letter flags that npm reads as its own: the npm setting each
- * sets, and the value that gives it away. -s (pulumi's --stack) is npm's
+ * Pulumi flags that npm reads as its own settings under other names (its
+ * one-letter flags, and abbreviations of its long settings): the npm setting
+ * each sets, and the value that gives it away. -s (pulumi's --stack) is npm's
  * loglevel=silent, so it counts only for a command that acts on a stack and
  * names none: `npm run -s pulumi -- stack output --stack sandbox` is fine.
  * Pulumi flags npm reads as harmless settings of its own (-p, -m, -f, --all)
  * are left out: an .npmrc may set those, and pulumi loses nothing that matters.
  */
 const pulumiShortFlags = [
+    // npm expands --replace, an abbreviation of its replace-registry-host setting (npmjs, never, always or a host)
+    {
+        flag: "--replace",
+        variable: "npm_config_replace_registry_host",
+        is: (/** @type {string} */ v) => !["", "npmjs", "never", "always"].includes(v) && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(v),
+    },
     { flag: "-s (--stack)", variable: "npm_config_loglevel", is: (/** @type {string} */ v) => v === "silent" },
     { flag: "-c (--config)", variable: "npm_config_call", is: (/** @type {string} */ v) => v !== "" },
     { flag: "-t (--target)", variable: "npm_config_t", is: (/** @type {string} */ v) => v !== "" && v !== "false" },
@@ -188,16 +195,32 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
     if (names.length === 0) {
         return;
     }
-    const silent = names.includes("-s (--stack)")
-        ? "\nIf you meant npm's own -s (silent), keep it before the script name and name the stack after --: npm run -s pulumi -- <command> --stack sandbox. An .npmrc with loglevel=silent counts the same: add --stack."
-        : "";
     const history = argv.some((a) => looksLikeApiKey(a))
-        ? "\nAn argument looks like an API key; it is not repeated here. Keys typed on a command line stay in the shell's history: clear that entry, and give secrets on stdin (pulumi config set --secret NAME < FILE)."
+        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine()} Give secrets on stdin (pulumi config set --secret NAME < FILE).`
         : "";
+    const command = pulumiCommand(argv);
+    if (names.length === 1 && names[0] === "-s (--stack)") {
+        // No flag may be missing at all: -s before the script, or an .npmrc, sets the same.
+        throw new CliError(
+            `npm's log level is silent (from -s, or loglevel=silent in an .npmrc), and \`pulumi ${command}\` names no stack: if -s was meant as pulumi's --stack, npm took it; nothing was run. Name the stack after --:\n    npm run pulumi -- ${command} --stack sandbox …${history}`,
+            code,
+        );
+    }
+    const flags = names.map((name) => name.replace(/^-\w \((--[\w-]+)\)$/, "$1"));
     throw new CliError(
-        `npm kept ${names.join(" ")} for itself (it set ${variables.join(", ")}), so pulumi would never see ${names.length > 1 ? "them" : "it"}; nothing was run. Put -- right after npm run pulumi and type the rest as before, for example:\n    npm run pulumi -- stack output --stack sandbox${silent}${history}`,
+        `npm kept ${names.join(" ")} for itself (it set ${variables.join(", ")}), so pulumi would never see ${names.length > 1 ? "them" : "it"}; nothing was run. Put -- right after npm run pulumi and type the rest as before (${flags.join(", ")} included):\n    npm run pulumi -- ${command} …${history}`,
         code,
     );
+}
+
+/** The pulumi command words (`up`, `config set`, `stack output`) of argv, for an example. @param {string[]} argv */
+function pulumiCommand(argv) {
+    const [first, second] = argv.filter((a) => !a.startsWith("-"));
+    if (first === undefined || !/^[a-z][a-z-]*$/.test(first)) {
+        return "<command>";
+    }
+    const grouped = ["stack", "config", "state", "plugin", "policy", "org", "package", "schema"].includes(first);
+    return grouped && second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first;
 }
 
 module.exports = { quote, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
