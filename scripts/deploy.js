@@ -62,9 +62,10 @@ function elsewhereHint() {
  * Run from a subfolder, ./apikey is that folder's: an apikey left in the project
  * folder would escape every check (taken by the next new stack run from there).
  * Refused, unless it is the key file given.
- * @param {string} stack @param {import("./lib/apiKeySource.js").RawKey | undefined} given
+ * @param {import("./lib/apiKeySource.js").RawKey | undefined} given
+ * @param {string} rerun  the command to run from the project folder
  */
-function refuseRootKeyFromSubfolder(stack, given) {
+function refuseRootKeyFromSubfolder(given, rerun) {
     const rootKey = path.join(projectDir, "apikey");
     if (path.resolve(userPath(".")) === path.resolve(projectDir) || !existsSync(rootKey)) {
         return;
@@ -73,7 +74,7 @@ function refuseRootKeyFromSubfolder(stack, given) {
         return;
     }
     throw refuse(
-        `there is an apikey file in the project folder (${rootKey}), and npm ran in ${userPath(".")}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${quote(projectDir)} && npm run deploy -- ${stack} (or remove it, if it is a leftover).`,
+        `there is an apikey file in the project folder (${rootKey}), and npm ran in ${userPath(".")}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${quote(projectDir)} && ${rerun} (or remove it, if it is a leftover).`,
     );
 }
 
@@ -313,7 +314,13 @@ async function main(argv) {
     }
     const rawGiven = explicitKey(options.apiKeyFile);
     const local = rawGiven?.localFile === undefined ? localKey() : undefined;
-    refuseRootKeyFromSubfolder(stack, rawGiven);
+    // Paths the user typed are theirs, from the subfolder: absolute in the command to run from the project.
+    const fromProject = {
+        ...options,
+        ...(options.apiKeyFile === undefined ? {} : { apiKeyFile: userPath(options.apiKeyFile) }),
+        ...(options.publicKeyOut === undefined ? {} : { publicKeyOut: userPath(options.publicKeyOut) }),
+    };
+    refuseRootKeyFromSubfolder(rawGiven, commandLine(fromProject));
     if (options.replaceApiKey && rawGiven === undefined && local !== undefined) {
         // Only a key named on purpose replaces a stored one; ./apikey alone may be a leftover.
         throw refuse(
@@ -390,7 +397,10 @@ async function main(argv) {
         }
         if (apiKey.localFile !== undefined) {
             rmSync(apiKey.localFile);
-            say(`removed ./apikey: the key now lives only in stack ${stack} (encrypted), so it cannot be picked up for another stack`);
+            const shown = displayPath(apiKey.localFile);
+            say(
+                `removed ${path.isAbsolute(shown) ? shown : `./${shown}`}: the key now lives only in stack ${stack} (encrypted), so it cannot be picked up for another stack`,
+            );
         }
     }
     if (to !== undefined) {

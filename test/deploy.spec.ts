@@ -122,11 +122,13 @@ describe.concurrent("API keys across stacks", () => {
         const sub = (stacks?: Record<string, unknown>) => ({ ...h.place(stacks, project), cwd: mkdtempSync(join(project, "sub-")) });
         try {
             const places = [sub(), sub({ sandbox: deployedStack(h.keys[0], { apiKey: makeApiKey() }) })];
-            const runs = await Promise.all(places.map((where) => h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: undefined })));
+            const runs = await Promise.all(
+                places.map((where) => h.run(where, ["sandbox", "--yes", "--public-key-out", "pub.pem"], { QREDO_API_KEY: undefined })),
+            );
             for (const [i, run] of runs.entries()) {
                 expect(run.status).toBe(2);
                 expect(run.stderr).toContain(
-                    `deploy: error: there is an apikey file in the project folder (${rootKey}), and npm ran in ${places[i].cwd}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${project} && npm run deploy -- sandbox (or remove it, if it is a leftover).`,
+                    `deploy: error: there is an apikey file in the project folder (${rootKey}), and npm ran in ${places[i].cwd}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${project} && npm run deploy -- sandbox --yes --public-key-out ${join(places[i].cwd, "pub.pem")} (or remove it, if it is a leftover).`,
                 );
                 expect(run.calls).toEqual([]);
                 expect(expectNoLeakIn(run, [key])).toEqual([]);
@@ -135,6 +137,7 @@ describe.concurrent("API keys across stacks", () => {
             const named = await h.run(sub(), ["sandbox", "--yes", "--api-key-file", rootKey], { QREDO_API_KEY: undefined });
             expect(named.status).toBe(0);
             expect(existsSync(rootKey)).toBe(false); // stored, so removed: the next new stack cannot take it
+            expect(named.stderr).toContain(`deploy: removed ${rootKey}: the key now lives only in stack sandbox`); // not "./apikey": that is the subfolder's
         } finally {
             rmSync(project, { recursive: true, force: true });
         }

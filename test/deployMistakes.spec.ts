@@ -114,7 +114,8 @@ const mistakes: Mistake[] = [
         name: "an unknown stack",
         args: ["staging"],
         status: 2,
-        message: "printf 'config:\\n  qredo-partner-keys:environment: sandbox\\n' > stacks/Pulumi.staging.yaml    # or production",
+        message:
+            "say which environment it holds and the AWS region (the one stacks/Pulumi.sandbox.yaml uses) (from the project folder), then run again:\n    printf 'config:\\n  aws:region: eu-west-2\\n  qredo-partner-keys:environment: sandbox\\n' > stacks/Pulumi.staging.yaml    # or production",
     },
     {
         name: "the API key pasted where the stack name goes",

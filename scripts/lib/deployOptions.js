@@ -164,7 +164,7 @@ function stackEnvironment(stack, projectDir) {
     const guess = suggestStack(stack);
     throw new CliError(
         `stack "${stack}" is neither sandbox nor production, and stacks/Pulumi.${stack}.yaml does not say which Qredo environment it is.${guess === undefined ? "" : ` Did you mean ${guess}?\n    npm run deploy -- ${guess}`}
-${ownStackFix(stack, text, guess)}`,
+${ownStackFix(stack, text, guess, regionOf(stackFileText(projectDir, guess ?? "sandbox")))}`,
         exit.usage,
     );
 }
@@ -189,19 +189,27 @@ function environmentSetting(text, stack) {
     return value === undefined || value === null ? undefined : typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** The aws:region a stack file sets, when it is a plain region name. @param {string} text */
+function regionOf(text) {
+    return /^\s+aws:region:\s*["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?\s*(?:#.*)?$/m.exec(text)?.[1];
+}
+
 /**
  * How to say which environment a stack holds: a new file with printf, or,
  * when the file exists (appending a second config: block would break it),
  * the line to add under its config: block.
  * @param {string} stack @param {string} text  the stack file's text, "" when there is none
  * @param {string} [guess]  the environment the name probably meant
+ * @param {string} [region]  the AWS region to state in a new file
  */
-function ownStackFix(stack, text, guess = "sandbox") {
+function ownStackFix(stack, text, guess = "sandbox", region = undefined) {
     const line = `qredo-partner-keys:environment: ${guess}`;
     const other = guess === "production" ? "sandbox" : "production";
     if (text === "") {
-        return `If "${stack}" is meant to be a stack of its own, say which environment it holds (from the project folder), then run again:
-    printf 'config:\\n  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or ${other}`;
+        // The region too, as every stack file states it: without it the provider takes the shell's.
+        const regionLine = region === undefined ? "" : `  aws:region: ${region}\\n`;
+        return `If "${stack}" is meant to be a stack of its own, say which environment it holds${region === undefined ? "" : ` and the AWS region (the one stacks/Pulumi.${guess}.yaml uses)`} (from the project folder), then run again:
+    printf 'config:\\n${regionLine}  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or ${other}`;
     }
     const where = /^config:/m.test(text) ? "under its config: block, indented like the other settings" : "in a config: block";
     return `If "${stack}" is meant to be a stack of its own, add this line to stacks/Pulumi.${stack}.yaml ${where}, then run again:
