@@ -17,31 +17,37 @@ const { refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 /**
  * The stack a command creates or moves to a passphrase, or undefined: `stack
- * init` and `stack select --create` without another --secrets-provider (on a
- * self-managed backend, whose default is a passphrase), `stack
- * change-secrets-provider passphrase`.
+ * init`, `stack select --create` and `new` without another --secrets-provider
+ * (on a self-managed backend, whose default is a passphrase), and `stack
+ * change-secrets-provider passphrase`. The command words are found wherever
+ * they are: global flags before them may take values (-v 9, --tracing URL).
  * @param {string[]} argv @param {string | undefined} backendUrl
+ * @returns {import("./lib/backend.js").PassphraseTarget | undefined}
  */
-function createsPassphraseStack(argv, backendUrl) {
-    const valueFlags = ["--stack", "-s", "--secrets-provider", "--cwd", "-C", "--color", "--config-file"];
-    const positionals = argv.filter((a, i) => !a.startsWith("-") && !valueFlags.includes(argv[i - 1] ?? ""));
-    const flag = (/** @type {string} */ name) => {
-        const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+function passphraseTarget(argv, backendUrl) {
+    const flag = (/** @type {string[]} */ ...names) => {
+        const i = argv.findIndex((a) => names.some((name) => a === name || a.startsWith(`${name}=`)));
         return i < 0 ? undefined : argv[i].includes("=") ? argv[i].slice(argv[i].indexOf("=") + 1) : argv[i + 1];
     };
-    const stack = positionals[2] ?? flag("--stack") ?? flag("-s") ?? "(the selected stack)";
-    const [command, sub, provider] = positionals;
-    if (command !== "stack") {
+    const words = argv.filter((a) => !a.startsWith("-"));
+    const at = words.findIndex((w) => w === "stack" || w === "new");
+    if (at < 0) {
         return undefined;
     }
-    if (sub === "change-secrets-provider") {
-        return provider === "passphrase" ? (flag("--stack") ?? flag("-s") ?? "(the selected stack)") : undefined;
+    const [command, sub] = words.slice(at);
+    const stack =
+        flag("--stack", "-s") ??
+        (command === "stack" && (sub === "init" || sub === "select") ? words[at + 2] : undefined) ??
+        "(the selected stack)";
+    if (command === "stack" && sub === "change-secrets-provider") {
+        return words.slice(at + 2).includes("passphrase") ? { stack, kind: "change" } : undefined;
     }
-    const creates = sub === "init" || (sub === "select" && argv.some((a) => a === "--create" || a === "-c"));
+    const create = argv.some((a) => a === "--create" || a === "-c" || (a.startsWith("--create=") && !/^--create=(false|0)$/i.test(a)));
+    const creates = command === "new" || (command === "stack" && (sub === "init" || (sub === "select" && create)));
     const requested = flag("--secrets-provider");
     const passphrase =
         requested === undefined || requested === "default" ? !/^https?:/.test(backendUrl ?? "file:") : requested === "passphrase";
-    return creates && passphrase ? stack : undefined;
+    return creates && passphrase ? { stack, kind: "new" } : undefined;
 }
 
 async function main() {
@@ -67,9 +73,13 @@ async function main() {
     }
     // The passphrase file reaches pulumi (which runs in the project folder) as an absolute path, checked
     // as the deploy checks it; a command that creates a passphrase stack refuses an empty passphrase.
-    pulumi.env = { ...pulumi.env, ...passphraseFileEnv({ newStack: createsPassphraseStack(argv, configuredBackend()), code: 2 }) };
+    pulumi.env = { ...pulumi.env, ...passphraseFileEnv({ target: passphraseTarget(argv, configuredBackend()), code: 2 }) };
     const result = await pulumi.runLong(argv);
     process.exitCode = result.interrupted === "SIGTERM" ? 143 : result.interrupted ? 130 : result.status;
 }
 
-runMain("pulumi", main);
+if (require.main === module) {
+    runMain("pulumi", main);
+}
+
+module.exports = { passphraseTarget };

@@ -63,7 +63,8 @@ export const rm = (args: string): FixCommand => ({ verb: "rm", args });
 
 /**
  * The value as the API-key scan reads it: percent-escapes and JSON escapes
- * undone, and whitespace, zero-width characters, line continuations and the
+ * undone, and whitespace, invisible characters (control and format characters,
+ * such as a soft hyphen, and combining marks), line continuations and the
  * `","` between list entries removed, so a key split over lines, URL-encoded
  * or escaped reads as one run.
  * Kept in step with scripts/lib/apiKeyInput.js (a test holds them together).
@@ -74,7 +75,7 @@ function scanText(value: string): string {
         .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
         .replace(/\\\r?\n|\\[nrt]|\\(?=\/)/g, "")
         .replace(/["']\s*,\s*["']/g, "")
-        .replace(/[\s\u200b-\u200d\u2060\ufeff]+/g, "");
+        .replace(/[\s\p{Cc}\p{Cf}\p{Mn}]+/gu, "");
 }
 
 /** The printable text a decoded window starts with. */

@@ -390,6 +390,8 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
                     key.slice(cut),
                     `${key.slice(0, at)}/${key.slice(at)}`,
                     `${key.slice(0, at)}\u200b${key.slice(at)}`,
+                    key.replace(/(.{10})/g, "$1\u00ad"), // soft hyphens, as copied from a web page
+                    key.replace(/(.{7})/g, "$1\u034f\ufe0f\u2062"),
                     `${key.slice(0, at)}\\\n${key.slice(at)}`,
                     `['${key.slice(0, at)}', '${key.slice(at)}']`,
                 ].every((value) => scans.every((scan) => scan(value)));

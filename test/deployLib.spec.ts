@@ -16,6 +16,7 @@ import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/dep
 import { planKeyChange } from "../scripts/lib/keyState.js";
 import { refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
+import { passphraseTarget } from "../scripts/pulumi.js";
 import { makeApiKey } from "./support/providers.js";
 
 const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
@@ -61,6 +62,17 @@ describe("the passphrase the user set, as pulumi takes it", () => {
         await expect(passphraseEnv({ stack: "sandbox", newStack: true, code: 2 })).rejects.toThrow(
             "which cannot be read (not a regular file)",
         );
+        // a symlink to /dev/stdin, or stdin's own file reached another way, is refused too (in any words)
+        fs.symlinkSync("/dev/stdin", join(user, "to-stdin"));
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", "to-stdin");
+        await expect(passphraseEnv({ stack: "sandbox", newStack: false, code: 2 })).rejects.toThrow("PULUMI_CONFIG_PASSPHRASE_FILE names");
+        const keyFile = join(user, "apikey-on-stdin");
+        writeFileSync(keyFile, "not a passphrase\n");
+        const probe = `process.stdout.write(JSON.stringify(require(${JSON.stringify(require.resolve("../scripts/lib/backend.js"))}).passphraseSetting({ PULUMI_CONFIG_PASSPHRASE_FILE: "/proc/self/root/dev/stdin" })))`;
+        const seen = JSON.parse(
+            execFileSync(process.execPath, ["-e", probe], { stdio: [fs.openSync(keyFile, "r"), "pipe", "pipe"] }).toString(),
+        );
+        expect(seen.unreadable).toBe("stdin or a file descriptor, which every pulumi command opens anew");
         vi.stubEnv("PULUMI_CONFIG_PASSPHRASE_FILE", ".");
         await expect(passphraseEnv({ stack: "sandbox", newStack: true, code: 2 })).rejects.toThrow("which cannot be read (a directory)");
     });
@@ -98,6 +110,37 @@ describe("the environment of every pulumi command", () => {
         const cli = new PulumiCli(1);
         expect(cli.childEnv(["stack", "ls", "--json"]).PULUMI_CONFIG_PASSPHRASE_FILE).toBe("/home/someone/keys/passphrase.txt");
         expect(cli.childEnv(["version"]).PULUMI_CONFIG_PASSPHRASE_FILE).toBeUndefined();
+    });
+});
+
+describe("npm run pulumi: commands that encrypt a stack's secrets with the passphrase", () => {
+    it("finds them wherever the command words are, with every spelling of --create", () => {
+        const local = "file:///state";
+        expect(passphraseTarget(["stack", "init", "sandbox"], local)).toEqual({ stack: "sandbox", kind: "new" });
+        expect(passphraseTarget(["-v", "9", "stack", "init", "a1"], local)).toEqual({ stack: "a1", kind: "new" });
+        expect(passphraseTarget(["--tracing", "file:/x", "stack", "init", "--stack", "a2"], local)).toEqual({ stack: "a2", kind: "new" });
+        for (const create of ["--create", "-c", "--create=true", "--create=1"]) {
+            expect(passphraseTarget(["stack", "select", create, "foo"], local), create).toMatchObject({ kind: "new" });
+        }
+        expect(passphraseTarget(["stack", "select", "--create=false", "foo"], local)).toBeUndefined();
+        expect(passphraseTarget(["stack", "select", "foo"], local)).toBeUndefined();
+        expect(passphraseTarget(["new", "typescript", "--stack", "a6", "--yes"], local)).toEqual({ stack: "a6", kind: "new" });
+        expect(passphraseTarget(["stack", "change-secrets-provider", "--stack", "prod", "passphrase"], local)).toEqual({
+            stack: "prod",
+            kind: "change",
+        });
+        // another secrets provider, or Pulumi Cloud's default: no passphrase
+        expect(passphraseTarget(["stack", "init", "x", "--secrets-provider", "awskms://alias/k"], local)).toBeUndefined();
+        expect(passphraseTarget(["stack", "init", "x"], "https://api.pulumi.com")).toBeUndefined();
+        expect(passphraseTarget(["stack", "change-secrets-provider", "awskms://alias/k"], local)).toBeUndefined();
+        expect(passphraseTarget(["up", "--stack", "sandbox"], local)).toBeUndefined();
+    });
+    it("refuses an empty passphrase for each, in words that fit: a stack never deployed is removed, not recreated", async () => {
+        vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", "");
+        await expect(passphraseEnv({ stack: "sandbox", newStack: false, neverDeployed: true, code: 2 })).rejects.toThrow(
+            "PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed, and its secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. It holds nothing yet: remove it (npm run pulumi -- stack rm sandbox)",
+        );
+        await expect(passphraseEnv({ stack: "sandbox", newStack: false, code: 2 })).resolves.toEqual({}); // deployed: its own passphrase
     });
 });
 
@@ -243,12 +286,24 @@ describe("options", () => {
         expect(refuse(["stack", "import", "state.json"], { npm_config_file: "true" })).toContain("npm kept --file");
         expect(refuse(["up"], { npm_config_secret: "1" })).toContain("npm kept --secret"); // --secret=1
         expect(refuse(["up"], { npm_config_secret: "false" })).toBeUndefined();
+        expect(refuse(["refresh"], { npm_config_run_program: "true" })).toContain("npm kept --run-program");
+        expect(refuse(["stack", "select", "newstack"], { npm_config_create: "true" })).toContain("npm kept --create");
     });
     it("deploy and verify: a boolean flag npm took as --flag=1 counts, --flag=false does not", () => {
         expect(() => parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_rotate: "1" })).toThrow(
             "npm kept --rotate for itself",
         );
         expect(parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_rotate: "false" })?.rotate).toBeFalsy();
+        // npm took --api-key-file KEY: it echoed the key; the refusal says so and does not repeat it
+        const key = makeApiKey();
+        expect(() => parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_api_key_file: key })).toThrow(
+            "An argument looks like an API key; it is not repeated here.",
+        );
+        try {
+            parseOptions(["sandbox"], { npm_lifecycle_event: "deploy", npm_config_api_key_file: key });
+        } catch (error) {
+            expect((error as Error).message).not.toContain(key.slice(0, 16));
+        }
     });
 });
 

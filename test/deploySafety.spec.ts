@@ -506,7 +506,7 @@ describe("messages and files", () => {
         expect(runs.initEmpty.calls).toEqual([]);
         expect(runs.initKms.status, runs.initKms.stderr).toBe(0);
         expect(runs.neverDeployed.status).toBe(2);
-        expect(runs.neverDeployed.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty: the new stack's secrets");
+        expect(runs.neverDeployed.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed");
         expect(changes(runs.neverDeployed)).toEqual([]);
     });
 

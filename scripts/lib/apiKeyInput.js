@@ -84,7 +84,8 @@ function unquote(text) {
 
 /**
  * The value as the API-key scan reads it: percent-escapes and JSON escapes
- * undone, and whitespace, zero-width characters, line continuations and the
+ * undone, and whitespace, invisible characters (control and format characters,
+ * such as a soft hyphen, and combining marks), line continuations and the
  * `","` between list entries removed, so a key split over lines, URL-encoded
  * or escaped reads as one run.
  * Kept in step with holdsApiKey in src/configParsers.ts (a test holds them together).
@@ -96,7 +97,7 @@ function scanText(value) {
         .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)))
         .replace(/\\\r?\n|\\[nrt]|\\(?=\/)/g, "")
         .replace(/["']\s*,\s*["']/g, "")
-        .replace(/[\s\u200b-\u200d\u2060\ufeff]+/g, "");
+        .replace(/[\s\p{Cc}\p{Cf}\p{Mn}]+/gu, "");
 }
 
 /** The printable text a decoded window starts with. */

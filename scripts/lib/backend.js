@@ -3,7 +3,7 @@
 // secrets provider, and the passphrase (asked here, without echo, because the
 // pulumi commands' stdin carries the API key).
 "use strict";
-const { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } = require("node:fs");
+const { chmodSync, existsSync, fstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } = require("node:fs");
 const path = require("node:path");
 const { CliError, configuredBackend, localBackendDir, userPath } = require("./cli.js");
 
@@ -107,6 +107,15 @@ function secretsProviderKind(stackFile, backendUrl, requested) {
     return /^https?:/.test(backendUrl) ? "service" : "passphrase";
 }
 
+/** This process's stdin, when it has one. */
+function statStdin() {
+    try {
+        return fstatSync(0);
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * The passphrase the user set, as pulumi will take it: PULUMI_CONFIG_PASSPHRASE
  * whenever it is set, even empty; else the file PULUMI_CONFIG_PASSPHRASE_FILE
@@ -124,15 +133,18 @@ function passphraseSetting(env) {
         return { source: "none" };
     }
     const file = userPath(env.PULUMI_CONFIG_PASSPHRASE_FILE);
-    if (/^\/dev\/(stdin|fd\/)|^\/proc\/[^/]+\/fd\//.test(file)) {
-        // Each pulumi command would open its own stdin or descriptor: for `config set` that is the API key.
-        return { source: "file", file, empty: false, unreadable: "stdin or a file descriptor, which every pulumi command opens anew" };
-    }
     try {
+        // Each pulumi command would open its own stdin or descriptor: for `config set` that is the API key.
+        // Checked on the path typed, the path it leads to, and the file itself (a symlink, /proc/self/root/…).
+        const descriptor = /^\/dev\/(stdin|fd\/)|^\/proc\/[^/]+\/fd\//;
+        const target = statSync(file);
+        const stdin = statStdin();
+        if (descriptor.test(file) || descriptor.test(realpathSync(file)) || (stdin?.dev === target.dev && stdin.ino === target.ino)) {
+            return { source: "file", file, empty: false, unreadable: "stdin or a file descriptor, which every pulumi command opens anew" };
+        }
         // A FIFO or a device would block this read, and pulumi reads the file once per command.
-        const stats = statSync(file);
-        if (!stats.isFile()) {
-            return { source: "file", file, empty: false, unreadable: stats.isDirectory() ? "a directory" : "not a regular file" };
+        if (!target.isFile()) {
+            return { source: "file", file, empty: false, unreadable: target.isDirectory() ? "a directory" : "not a regular file" };
         }
         // Pulumi trims with Go's strings.TrimSpace, which also takes U+0085; JavaScript's \s does not.
         return { source: "file", file, empty: /^[\s\u0085]*$/.test(readFileSync(file, "utf8")) };
@@ -142,42 +154,52 @@ function passphraseSetting(env) {
 }
 
 /**
- * Throws for a passphrase file that cannot be read, and, for a new stack, for
- * a passphrase that is empty, set either way: as a typed empty passphrase is
- * refused, the new stack's private key would be protected by nothing.
- * @param {ReturnType<typeof passphraseSetting>} setting
- * @param {string | undefined} newStack  the stack, when it is new or has never been deployed
- * @param {number} code
+ * A stack whose secrets are about to be encrypted with the passphrase: a new
+ * one, one created (npm run pulumi -- stack init) but never deployed, or one
+ * moved to a passphrase (stack change-secrets-provider passphrase).
+ * @typedef {{ stack: string, kind: "new" | "never-deployed" | "change" }} PassphraseTarget
  */
-function refuseUnusablePassphrase(setting, newStack, code) {
+
+/**
+ * Throws for a passphrase file that cannot be read, and, for a target, for a
+ * passphrase that is empty, set either way: as a typed empty passphrase is
+ * refused, the stack's private key would be protected by nothing.
+ * @param {ReturnType<typeof passphraseSetting>} setting @param {PassphraseTarget | undefined} target @param {number} code
+ */
+function refuseUnusablePassphrase(setting, target, code) {
     if (setting.source === "file" && setting.unreadable) {
         throw new CliError(
             `PULUMI_CONFIG_PASSPHRASE_FILE names ${setting.file}, which cannot be read (${setting.unreadable}). Point it at a regular file that holds the stack's passphrase, or unset it to be asked.`,
             code,
         );
     }
-    if (newStack !== undefined && setting.source !== "none" && setting.empty) {
-        const empty =
-            setting.source === "variable"
-                ? "PULUMI_CONFIG_PASSPHRASE is set but empty"
-                : "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file";
-        throw new CliError(
-            `${empty}: the new stack's secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. Set a passphrase, or create the stack with --secrets-provider awskms://alias/NAME.`,
-            code,
-        );
+    if (target === undefined || setting.source === "none" || !setting.empty) {
+        return;
     }
+    const empty =
+        setting.source === "variable" ? "PULUMI_CONFIG_PASSPHRASE is set but empty" : "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file";
+    const protectsNothing = "its private key among them, would be encrypted with an empty passphrase, which protects nothing";
+    const kms = "awskms://alias/NAME";
+    throw new CliError(
+        {
+            new: `${empty}: the new stack's secrets, ${protectsNothing}. Set a passphrase, or create the stack with --secrets-provider ${kms}.`,
+            "never-deployed": `${empty}: stack ${target.stack} has never been deployed, and its secrets, ${protectsNothing}. It holds nothing yet: remove it (npm run pulumi -- stack rm ${target.stack}), then deploy it again with a passphrase set, or with --secrets-provider ${kms}.`,
+            change: `${empty}: moved to a passphrase, the secrets of stack ${target.stack}, ${protectsNothing}. Set a passphrase, or move it to a KMS key instead: npm run pulumi -- stack change-secrets-provider --stack ${target.stack} ${kms}`,
+        }[target.kind],
+        code,
+    );
 }
 
 /**
  * For commands that hand pulumi the user's passphrase settings as they are
  * (npm run pulumi, verify): the passphrase file as an absolute path, checked
- * as the deploy checks it; an empty passphrase refused when `newStack` names
- * the stack a command creates. @param {{ newStack?: string, code: number }} options
+ * as the deploy checks it; an empty passphrase refused for `target`.
+ * @param {{ target?: PassphraseTarget, code: number }} options
  * @returns {Record<string, string>}
  */
-function passphraseFileEnv({ newStack, code }) {
+function passphraseFileEnv({ target, code }) {
     const setting = passphraseSetting(process.env);
-    refuseUnusablePassphrase(setting, newStack, code);
+    refuseUnusablePassphrase(setting, target, code);
     return setting.source === "file" ? { PULUMI_CONFIG_PASSPHRASE_FILE: setting.file } : {};
 }
 
@@ -191,7 +213,11 @@ function passphraseFileEnv({ newStack, code }) {
  */
 async function passphraseEnv({ stack, newStack, neverDeployed = false, code }) {
     const setting = passphraseSetting(process.env);
-    refuseUnusablePassphrase(setting, newStack || neverDeployed ? stack : undefined, code);
+    refuseUnusablePassphrase(
+        setting,
+        newStack ? { stack, kind: "new" } : neverDeployed ? { stack, kind: "never-deployed" } : undefined,
+        code,
+    );
     if (setting.source === "variable") {
         return {};
     }

@@ -49,8 +49,12 @@ function refuseSwallowedFlags(argv, env, command) {
     const npmrc = swallowed.includes("yes")
         ? `\nIf your .npmrc sets yes=true, or your shell exports npm_config_yes, run node scripts/${command.script}.js ${stack} … directly (from the project folder), or remove that setting.`
         : "";
+    // npm echoed the command line, and warned about the value it kept: a key there is on screen.
+    const keyShown = [...argv, ...swallowed.map((name) => env[npmVariable(name)] ?? "")].some((a) => looksLikeApiKey(a))
+        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine()}`
+        : "";
     throw new CliError(
-        `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map(npmVariable).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run ${command.script} -- ${stack} ${options}${npmrc}`,
+        `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map(npmVariable).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run ${command.script} -- ${stack} ${options}${npmrc}${keyShown}`,
         command.code,
     );
 }
@@ -121,6 +125,16 @@ const pulumiFlags = [
     "policy-pack-config",
     "file",
     "diff",
+    "create",
+    "run-program",
+    "skip-pending-creates",
+    "clear-pending-creates",
+    "import-pending-creates",
+    "save-plan",
+    "parent",
+    "provider",
+    "from",
+    "protect",
 ];
 
 /**
