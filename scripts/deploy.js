@@ -24,7 +24,14 @@ const {
     userPath,
 } = require("./lib/cli.js");
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
-const { chooseBackend, passphraseEnv, secretsProviderKind, stackFileSettings, stackFileText } = require("./lib/backend.js");
+const {
+    chooseBackend,
+    passphraseEnv,
+    secretsProviderKind,
+    stackFileHoldsApiKey,
+    stackFileSettings,
+    stackFileText,
+} = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
 const { quote } = require("./lib/npmFlags.js");
@@ -371,7 +378,16 @@ async function main(argv) {
         return settled;
     };
     if (provider === "passphrase") {
-        pulumi.env = { ...pulumi.env, ...(await passphraseEnv({ stack, newStack: !exists, neverDeployed, code: exit.usage })) };
+        pulumi.env = {
+            ...pulumi.env,
+            ...(await passphraseEnv({
+                stack,
+                newStack: !exists,
+                neverDeployed,
+                holdsKey: stackFileHoldsApiKey(stackFileText(projectDir, stack)),
+                code: exit.usage,
+            })),
+        };
         if (environment === "production") {
             say(
                 `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME` : `create the stack with --secrets-provider awskms://alias/NAME`}`,

@@ -29,7 +29,7 @@ function passphraseTarget(argv, backendUrl) {
         const i = argv.findIndex((a) => names.some((name) => a === name || a.startsWith(`${name}=`)));
         return i < 0 ? undefined : argv[i].includes("=") ? argv[i].slice(argv[i].indexOf("=") + 1) : argv[i + 1];
     };
-    const words = argv.filter((a) => !a.startsWith("-"));
+    const words = argv.filter((a, i) => !a.startsWith("-") && !["-s", "--stack", "--secrets-provider"].includes(argv[i - 1] ?? ""));
     const at = words.findIndex((w) => w === "stack" || w === "new");
     if (at < 0) {
         return undefined;
@@ -39,14 +39,15 @@ function passphraseTarget(argv, backendUrl) {
         flag("--stack", "-s") ??
         (command === "stack" && (sub === "init" || sub === "select") ? words[at + 2] : undefined) ??
         "(the selected stack)";
+    const selfManaged = !/^https?:/.test(backendUrl ?? "file:"); // where "default" means a passphrase
     if (command === "stack" && sub === "change-secrets-provider") {
-        return words.slice(at + 2).includes("passphrase") ? { stack, kind: "change" } : undefined;
+        const provider = words[at + 2];
+        return provider === "passphrase" || (provider === "default" && selfManaged) ? { stack, kind: "change" } : undefined;
     }
     const create = argv.some((a) => a === "--create" || a === "-c" || (a.startsWith("--create=") && !/^--create=(false|0)$/i.test(a)));
     const creates = command === "new" || (command === "stack" && (sub === "init" || (sub === "select" && create)));
     const requested = flag("--secrets-provider");
-    const passphrase =
-        requested === undefined || requested === "default" ? !/^https?:/.test(backendUrl ?? "file:") : requested === "passphrase";
+    const passphrase = requested === undefined || requested === "default" ? selfManaged : requested === "passphrase";
     return creates && passphrase ? { stack, kind: "new" } : undefined;
 }
 

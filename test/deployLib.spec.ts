@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
-import { passphraseEnv, passphraseSetting } from "../scripts/lib/backend.js";
+import { passphraseEnv, passphraseSetting, stackFileHoldsApiKey } from "../scripts/lib/backend.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { PulumiCli } from "../scripts/lib/cli.js";
 import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
@@ -134,12 +134,22 @@ describe("npm run pulumi: commands that encrypt a stack's secrets with the passp
         expect(passphraseTarget(["stack", "init", "x"], "https://api.pulumi.com")).toBeUndefined();
         expect(passphraseTarget(["stack", "change-secrets-provider", "awskms://alias/k"], local)).toBeUndefined();
         expect(passphraseTarget(["up", "--stack", "sandbox"], local)).toBeUndefined();
+        // "default" is a passphrase on a self-managed backend; a stack named "stack" hides nothing
+        expect(passphraseTarget(["stack", "change-secrets-provider", "default"], local)).toMatchObject({ kind: "change" });
+        expect(passphraseTarget(["stack", "change-secrets-provider", "default"], "https://api.pulumi.com")).toBeUndefined();
+        expect(passphraseTarget(["-s", "stack", "stack", "init"], local)).toEqual({ stack: "stack", kind: "new" });
     });
     it("refuses an empty passphrase for each, in words that fit: a stack never deployed is removed, not recreated", async () => {
         vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", "");
         await expect(passphraseEnv({ stack: "sandbox", newStack: false, neverDeployed: true, code: 2 })).rejects.toThrow(
             "PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed, and its secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. It holds nothing yet: remove it (npm run pulumi -- stack rm sandbox)",
         );
+        // a first deploy whose up did not finish left the key in the stack file: stack rm would lose it
+        await expect(passphraseEnv({ stack: "sandbox", newStack: false, neverDeployed: true, holdsKey: true, code: 2 })).rejects.toThrow(
+            "Its stack file already holds the API key, encrypted with the passphrase the stack was created with: set PULUMI_CONFIG_PASSPHRASE to that passphrase and run again.",
+        );
+        expect(stackFileHoldsApiKey("config:\n  qredo-partner-keys:apiKey:\n    secure: v1:abc\n")).toBe(true);
+        expect(stackFileHoldsApiKey("config:\n  qredo-partner-keys:environment: sandbox\n")).toBe(false);
         await expect(passphraseEnv({ stack: "sandbox", newStack: false, code: 2 })).resolves.toEqual({}); // deployed: its own passphrase
     });
 });
@@ -287,6 +297,8 @@ describe("options", () => {
         expect(refuse(["up"], { npm_config_secret: "1" })).toContain("npm kept --secret"); // --secret=1
         expect(refuse(["up"], { npm_config_secret: "false" })).toBeUndefined();
         expect(refuse(["refresh"], { npm_config_run_program: "true" })).toContain("npm kept --run-program");
+        expect(refuse(["preview"], { npm_config_r: "true" })).toContain("-r (--refresh)");
+        expect(refuse(["stack", "init", "x"], { npm_config_select: "" })).toContain("--no-select");
         expect(refuse(["stack", "select", "newstack"], { npm_config_create: "true" })).toContain("npm kept --create");
     });
     it("deploy and verify: a boolean flag npm took as --flag=1 counts, --flag=false does not", () => {

@@ -153,11 +153,18 @@ function passphraseSetting(env) {
     }
 }
 
+/** Whether a stack file holds the API key (its ciphertext, `secure: v1:…`). @param {string} text */
+function stackFileHoldsApiKey(text) {
+    return /^\s+qredo-partner-keys:apiKey:/m.test(text);
+}
+
 /**
  * A stack whose secrets are about to be encrypted with the passphrase: a new
  * one, one created (npm run pulumi -- stack init) but never deployed, or one
  * moved to a passphrase (stack change-secrets-provider passphrase).
- * @typedef {{ stack: string, kind: "new" | "never-deployed" | "change" }} PassphraseTarget
+ * holdsKey: its stack file already holds the API key's ciphertext (a first
+ * deploy whose `up` did not finish), which `stack rm` would delete.
+ * @typedef {{ stack: string, kind: "new" | "never-deployed" | "change", holdsKey?: boolean }} PassphraseTarget
  */
 
 /**
@@ -183,7 +190,9 @@ function refuseUnusablePassphrase(setting, target, code) {
     throw new CliError(
         {
             new: `${empty}: the new stack's secrets, ${protectsNothing}. Set a passphrase, or create the stack with --secrets-provider ${kms}.`,
-            "never-deployed": `${empty}: stack ${target.stack} has never been deployed, and its secrets, ${protectsNothing}. It holds nothing yet: remove it (npm run pulumi -- stack rm ${target.stack}), then deploy it again with a passphrase set, or with --secrets-provider ${kms}.`,
+            "never-deployed": target.holdsKey
+                ? `${empty}: stack ${target.stack} has never been deployed, and its secrets, ${protectsNothing}. Its stack file already holds the API key, encrypted with the passphrase the stack was created with: set PULUMI_CONFIG_PASSPHRASE to that passphrase and run again. If it was created with an empty one, move it to a KMS key first: npm run pulumi -- stack change-secrets-provider --stack ${target.stack} ${kms}`
+                : `${empty}: stack ${target.stack} has never been deployed, and its secrets, ${protectsNothing}. It holds nothing yet: remove it (npm run pulumi -- stack rm ${target.stack}), then deploy it again with a passphrase set, or with --secrets-provider ${kms}.`,
             change: `${empty}: moved to a passphrase, the secrets of stack ${target.stack}, ${protectsNothing}. Set a passphrase, or move it to a KMS key instead: npm run pulumi -- stack change-secrets-provider --stack ${target.stack} ${kms}`,
         }[target.kind],
         code,
@@ -208,16 +217,14 @@ function passphraseFileEnv({ target, code }) {
  * terminal (twice for a new stack, which fixes it for good). An empty one is
  * refused for a new stack, and for one that was created (npm run pulumi --
  * stack init) but never deployed: its secrets are about to be written.
- * @param {{ stack: string, newStack: boolean, neverDeployed?: boolean, code: number }} options
+ * @param {{ stack: string, newStack: boolean, neverDeployed?: boolean, holdsKey?: boolean, code: number }} options
  * @returns {Promise<Record<string, string>>}
  */
-async function passphraseEnv({ stack, newStack, neverDeployed = false, code }) {
+async function passphraseEnv({ stack, newStack, neverDeployed = false, holdsKey = false, code }) {
     const setting = passphraseSetting(process.env);
-    refuseUnusablePassphrase(
-        setting,
-        newStack ? { stack, kind: "new" } : neverDeployed ? { stack, kind: "never-deployed" } : undefined,
-        code,
-    );
+    /** @type {PassphraseTarget | undefined} */
+    const target = newStack ? { stack, kind: "new" } : neverDeployed ? { stack, kind: "never-deployed", holdsKey } : undefined;
+    refuseUnusablePassphrase(setting, target, code);
     if (setting.source === "variable") {
         return {};
     }
@@ -278,6 +285,7 @@ module.exports = {
     passphraseFileEnv,
     passphraseSetting,
     secretsProviderKind,
+    stackFileHoldsApiKey,
     stackFileSettings,
     stackFileText,
 };

@@ -156,6 +156,9 @@ const pulumiShortFlags = [
     { flag: "-s (--stack)", variable: "npm_config_loglevel", is: (/** @type {string} */ v) => v === "silent" },
     { flag: "-c (--config)", variable: "npm_config_call", is: (/** @type {string} */ v) => v !== "" },
     { flag: "-t (--target)", variable: "npm_config_t", is: (/** @type {string} */ v) => v !== "" && v !== "false" },
+    { flag: "-r (--refresh)", variable: "npm_config_r", is: (/** @type {string} */ v) => v !== "" && v !== "false" },
+    // npm has no select setting: its variable exists only because npm took --no-select (set to "")
+    { flag: "--no-select", variable: "npm_config_select", is: (/** @type {string} */ v) => v === "" || v === "false" },
 ];
 
 /** Commands that act on the selected stack when no --stack is given. @param {string[]} argv */
