@@ -11,9 +11,9 @@
 "use strict";
 const { mkdirSync } = require("node:fs");
 const { looksLikeApiKey } = require("./lib/apiKeyInput.js");
-const { passphraseFileEnv } = require("./lib/backend.js");
+const { passphraseFileEnv, passphraseSetting } = require("./lib/backend.js");
 const { CliError, PulumiCli, configuredBackend, keyOnCommandLine, localBackendDir, runMain } = require("./lib/cli.js");
-const { refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
+const { actsOnAStack, refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 /**
  * The stack a command creates or moves to a passphrase, or undefined: `stack
@@ -44,11 +44,61 @@ function passphraseTarget(argv, backendUrl) {
         const provider = words[at + 2];
         return provider === "passphrase" || (provider === "default" && selfManaged) ? { stack, kind: "change" } : undefined;
     }
-    const create = argv.some((a) => a === "--create" || a === "-c" || (a.startsWith("--create=") && !/^--create=(false|0)$/i.test(a)));
+    // pflag spellings: --create, --create=true, -c, -c=true, and -c packed with other short flags (-cs NAME)
+    const create = argv.some((a) => {
+        const spelled = /^(?:--create|-[A-Za-z]*c[A-Za-z]*)(?:=(.*))?$/.exec(a);
+        return spelled !== null && (spelled[1] === undefined || !/^(false|f|0)$/i.test(spelled[1]));
+    });
     const creates = command === "new" || (command === "stack" && (sub === "init" || (sub === "select" && create)));
     const requested = flag("--secrets-provider");
     const passphrase = requested === undefined || requested === "default" ? selfManaged : requested === "passphrase";
     return creates && passphrase ? { stack, kind: "new" } : undefined;
+}
+
+/** The stack a command names with --stack or -s, in any of pflag's spellings. @param {string[]} argv */
+function stackNamed(argv) {
+    for (const [i, a] of argv.entries()) {
+        if ((a === "--stack" || a === "-s") && argv[i + 1] !== undefined) {
+            return argv[i + 1];
+        }
+        const glued = /^(?:--stack=|-s=?)(.+)$/.exec(a);
+        if (glued !== null) {
+            return glued[1];
+        }
+    }
+    return undefined;
+}
+
+/**
+ * On a terminal, pulumi offers to create a stack that does not exist (`config
+ * set`, `up`, `stack select` with no name), with the default secrets provider:
+ * on a self-managed backend a passphrase. With an empty passphrase set, such a
+ * stack would be protected by nothing, so a command naming a stack that does
+ * not exist, or none where none is selected, is refused. Only then is the
+ * backend asked (one `stack ls`).
+ * @param {PulumiCli} pulumi @param {string[]} argv
+ */
+function refuseOfferToCreate(pulumi, argv) {
+    const setting = passphraseSetting(process.env);
+    const select = argv
+        .filter((a) => !a.startsWith("-"))
+        .join(" ")
+        .startsWith("stack select");
+    if (setting.source === "none" || !setting.empty || /^https?:/.test(configuredBackend() ?? "file:") || !(actsOnAStack(argv) || select)) {
+        return;
+    }
+    const named = stackNamed(argv) ?? (select ? argv.filter((a) => !a.startsWith("-"))[2] : undefined);
+    /** @type {{ name: string, current?: boolean }[]} */
+    const stacks = JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
+    const exists =
+        named === undefined ? stacks.some((s) => s.current) : stacks.some((s) => s.name === named || s.name.endsWith(`/${named}`));
+    if (!exists) {
+        const which = named === undefined ? "no stack is selected" : `stack ${named} does not exist`;
+        throw new CliError(
+            `the passphrase is empty and ${which}: on a terminal pulumi would offer to create one, its secrets encrypted with an empty passphrase, which protects nothing; nothing was run. Create the stack with npm run deploy -- NAME and a passphrase set, or with --secrets-provider awskms://alias/NAME.`,
+            2,
+        );
+    }
 }
 
 async function main() {
@@ -75,6 +125,7 @@ async function main() {
     // The passphrase file reaches pulumi (which runs in the project folder) as an absolute path, checked
     // as the deploy checks it; a command that creates a passphrase stack refuses an empty passphrase.
     pulumi.env = { ...pulumi.env, ...passphraseFileEnv({ target: passphraseTarget(argv, configuredBackend()), code: 2 }) };
+    refuseOfferToCreate(pulumi, argv);
     const result = await pulumi.runLong(argv);
     process.exitCode = result.interrupted === "SIGTERM" ? 143 : result.interrupted ? 130 : result.status;
 }

@@ -119,10 +119,13 @@ describe("npm run pulumi: commands that encrypt a stack's secrets with the passp
         expect(passphraseTarget(["stack", "init", "sandbox"], local)).toEqual({ stack: "sandbox", kind: "new" });
         expect(passphraseTarget(["-v", "9", "stack", "init", "a1"], local)).toEqual({ stack: "a1", kind: "new" });
         expect(passphraseTarget(["--tracing", "file:/x", "stack", "init", "--stack", "a2"], local)).toEqual({ stack: "a2", kind: "new" });
-        for (const create of ["--create", "-c", "--create=true", "--create=1"]) {
+        for (const create of ["--create", "-c", "--create=true", "--create=1", "-c=true", "-cs"]) {
             expect(passphraseTarget(["stack", "select", create, "foo"], local), create).toMatchObject({ kind: "new" });
         }
-        expect(passphraseTarget(["stack", "select", "--create=false", "foo"], local)).toBeUndefined();
+        for (const off of ["--create=false", "--create=f", "--create=0", "-c=false"]) {
+            expect(passphraseTarget(["stack", "select", off, "foo"], local), off).toBeUndefined();
+        }
+        expect(passphraseTarget(["stack", "select", "-C", "dir", "foo"], local)).toBeUndefined(); // -C is --cwd
         expect(passphraseTarget(["stack", "select", "foo"], local)).toBeUndefined();
         expect(passphraseTarget(["new", "typescript", "--stack", "a6", "--yes"], local)).toEqual({ stack: "a6", kind: "new" });
         expect(passphraseTarget(["stack", "change-secrets-provider", "--stack", "prod", "passphrase"], local)).toEqual({
@@ -257,6 +260,11 @@ describe("options", () => {
         expect(refuse(["stack", "ls"], { npm_config_node_options: "--max-old-space-size=4096" })).toBeUndefined();
         expect(refuse(["stack", "ls"], { npm_config_node_options: "--inspect" })).toBeUndefined();
         expect(refuse(["stack", "ls"], { npm_config_init_module: "--x=1 y" })).toBeUndefined();
+        // settings other tools keep in .npmrc: electron's target, a tag prefix that starts with a dash
+        expect(refuse(["stack", "ls"], { npm_config_target: "30.0.0", npm_config_runtime: "electron" })).toBeUndefined();
+        expect(refuse(["version"], { npm_config_tag_version_prefix: "-v" })).toBeUndefined();
+        expect(refuse(["up", "urn:pulumi:x"], { npm_config_target: "true" })?.message).toContain("npm kept --target");
+        expect(refuse(["up"], { npm_config_target: "urn:pulumi:sandbox::p::t::n" })?.message).toContain("npm kept --target");
     });
     it("npm run pulumi: refuses pulumi's one-letter flags that npm reads as its own, and flags npm took with a value", () => {
         const refuse = (argv: string[], env: Record<string, string>) => {

@@ -450,6 +450,12 @@ describe("messages and files", () => {
         const pulumiCli = (args: string[], env: Record<string, string | undefined>, stacks?: Record<string, unknown>) =>
             h.run(h.place(stacks), args, env, { script: "pulumi.js" });
         const created = { sandbox: { secretsProvider: null, config: {}, outputs: null } }; // stack init, never deployed
+        const deployed = { sandbox: stack([1, "current"], [1, "current"]) };
+        const setEnvironment = (name: string) => ["config", "set", "--stack", name, "qredo-partner-keys:environment", "sandbox"];
+        [runs.offerToCreate, runs.existingEmpty] = await Promise.all([
+            pulumiCli(setEnvironment("brandnew"), { PULUMI_CONFIG_PASSPHRASE: "" }, deployed),
+            pulumiCli(setEnvironment("sandbox"), { PULUMI_CONFIG_PASSPHRASE: "" }, deployed),
+        ]);
         [runs.keyInArgv, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
             pulumiCli(["config", "set", "--stack", "sandbox", "--path", "tags.Team", storedKey], {}),
             pulumiCli(["stack", "init", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }),
@@ -508,6 +514,19 @@ describe("messages and files", () => {
         expect(runs.neverDeployed.status).toBe(2);
         expect(runs.neverDeployed.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed");
         expect(changes(runs.neverDeployed)).toEqual([]);
+    });
+
+    it("with an empty passphrase, npm run pulumi refuses a command on a stack that does not exist (pulumi would offer to create it), not on one that does", () => {
+        expect(runs.offerToCreate.status).toBe(2);
+        expect(runs.offerToCreate.stderr).toContain(
+            "the passphrase is empty and stack brandnew does not exist: on a terminal pulumi would offer to create one",
+        );
+        expect(commands(runs.offerToCreate)).toEqual(["stack ls --json"]);
+        expect(runs.existingEmpty.status, runs.existingEmpty.stderr).toBe(0);
+        expect(commands(runs.existingEmpty)).toEqual([
+            "stack ls --json",
+            "config set --stack sandbox qredo-partner-keys:environment sandbox",
+        ]);
     });
 
     it("refuses /dev/stdin as the passphrase file: each pulumi command would read its own stdin, the API key for config set", () => {

@@ -170,6 +170,9 @@ function actsOnAStack(argv) {
     return ["up", "update", "preview", "destroy", "refresh", "import", "config", "state", "cancel", "watch"].includes(command ?? "");
 }
 
+/** Pulumi flags whose names other tools also keep in .npmrc (electron, node-gyp). */
+const npmrcNames = new Set(["target", "diff", "provider", "file", "from", "parent", "config", "path", "remove", "protect"]);
+
 /** npm settings whose values are command lines of their own, so a leading -- is theirs. */
 const npmSettingsWithFlags = new Set(["node-options", "script-shell", "shell", "editor", "browser", "git"]);
 
@@ -184,9 +187,13 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
     }
     const swallowed = pulumiFlags.filter((name) => {
         const value = env[npmVariable(name)];
-        return (
-            value !== undefined && value !== "" && value !== "false" && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))
-        );
+        const given = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+        // Names an .npmrc may set for other tools (electron's target=30.0.0): only what npm sets for the
+        // flag typed without -- counts, "true", or a URN typed as --target=URN.
+        const taken = npmrcNames.has(name)
+            ? value === "true" || value === "1" || /^urn:/.test(value ?? "")
+            : value !== undefined && value !== "" && value !== "false";
+        return taken && !given;
     });
     const variables = swallowed.map(npmVariable);
     const names = swallowed.map((name) => `--${name}`);
@@ -204,7 +211,7 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
     // A flag npm took as the value of one of its own settings (npm run pulumi preview --diff --stack x: npm_config_diff=--stack).
     for (const [variable, value] of Object.entries(env)) {
         const name = /^npm_config_(.+)$/.exec(variable)?.[1]?.replaceAll("_", "-");
-        if (name !== undefined && !npmSettingsWithFlags.has(name) && /^--?[A-Za-z][\w-]*$/.test(value ?? "") && !swallowed.includes(name)) {
+        if (name !== undefined && !npmSettingsWithFlags.has(name) && /^--[A-Za-z][\w-]*$/.test(value ?? "") && !swallowed.includes(name)) {
             names.push(`--${name}`);
             variables.push(variable);
         }
@@ -240,4 +247,4 @@ function pulumiCommand(argv) {
     return grouped && second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first;
 }
 
-module.exports = { quote, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
+module.exports = { actsOnAStack, quote, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
