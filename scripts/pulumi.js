@@ -36,7 +36,7 @@ function passphraseTarget(argv, backendUrl) {
     }
     const [command, sub] = words.slice(at);
     const stack =
-        flag("--stack", "-s") ??
+        stackNamed(argv) ??
         (command === "stack" && (sub === "init" || sub === "select") ? words[at + 2] : undefined) ??
         "(the selected stack)";
     const selfManaged = !/^https?:/.test(backendUrl ?? "file:"); // where "default" means a passphrase
