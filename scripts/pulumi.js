@@ -11,8 +11,8 @@
 "use strict";
 const { mkdirSync } = require("node:fs");
 const { looksLikeApiKey } = require("./lib/apiKeyInput.js");
-const { passphraseFileEnv, passphraseSetting } = require("./lib/backend.js");
-const { CliError, PulumiCli, configuredBackend, keyOnCommandLine, localBackendDir, runMain } = require("./lib/cli.js");
+const { passphraseFileEnv, passphraseSetting, refuseUnusablePassphrase, stackFileHoldsApiKey, stackFileText } = require("./lib/backend.js");
+const { CliError, PulumiCli, configuredBackend, keyOnCommandLine, localBackendDir, projectDir, runMain } = require("./lib/cli.js");
 const { actsOnAStack, refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 /**
@@ -70,34 +70,44 @@ function stackNamed(argv) {
 }
 
 /**
- * On a terminal, pulumi offers to create a stack that does not exist (`config
- * set`, `up`, `stack select` with no name), with the default secrets provider:
- * on a self-managed backend a passphrase. With an empty passphrase set, such a
- * stack would be protected by nothing, so a command naming a stack that does
- * not exist, or none where none is selected, is refused. Only then is the
- * backend asked (one `stack ls`).
+ * With an empty passphrase set, on a self-managed backend, a command on a
+ * stack whose secrets it would encrypt with it is refused: a stack that does
+ * not exist (on a terminal pulumi offers to create it, for `config set`, `up`,
+ * `stack select` with no name, with a passphrase as its secrets provider), or
+ * none where none is selected, or one created but never deployed. Moving a
+ * stack to another secrets provider stays possible. Only then is the backend
+ * asked (one `stack ls`).
  * @param {PulumiCli} pulumi @param {string[]} argv
  */
-function refuseOfferToCreate(pulumi, argv) {
+function refuseEmptyPassphraseStack(pulumi, argv) {
     const setting = passphraseSetting(process.env);
-    const select = argv
-        .filter((a) => !a.startsWith("-"))
-        .join(" ")
-        .startsWith("stack select");
-    if (setting.source === "none" || !setting.empty || /^https?:/.test(configuredBackend() ?? "file:") || !(actsOnAStack(argv) || select)) {
+    const words = argv.filter((a) => !a.startsWith("-")).join(" ");
+    const select = words.startsWith("stack select");
+    if (
+        setting.source === "none" ||
+        !setting.empty ||
+        /^https?:/.test(configuredBackend() ?? "file:") ||
+        !(actsOnAStack(argv) || select) ||
+        words.startsWith("stack change-secrets-provider")
+    ) {
         return;
     }
     const named = stackNamed(argv) ?? (select ? argv.filter((a) => !a.startsWith("-"))[2] : undefined);
-    /** @type {{ name: string, current?: boolean }[]} */
+    /** @type {{ name: string, current?: boolean, lastUpdate?: string, resourceCount?: number }[]} */
     const stacks = JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
-    const exists =
-        named === undefined ? stacks.some((s) => s.current) : stacks.some((s) => s.name === named || s.name.endsWith(`/${named}`));
-    if (!exists) {
+    const entry =
+        named === undefined ? stacks.find((s) => s.current) : stacks.find((s) => s.name === named || s.name.endsWith(`/${named}`));
+    if (entry === undefined) {
         const which = named === undefined ? "no stack is selected" : `stack ${named} does not exist`;
         throw new CliError(
             `the passphrase is empty and ${which}: on a terminal pulumi would offer to create one, its secrets encrypted with an empty passphrase, which protects nothing; nothing was run. Create the stack with npm run deploy -- NAME and a passphrase set, or with --secrets-provider awskms://alias/NAME.`,
             2,
         );
+    }
+    if (entry.lastUpdate === undefined && !(Number(entry.resourceCount) > 0)) {
+        const stack = entry.name.split("/").pop() ?? entry.name;
+        const holdsKey = stackFileHoldsApiKey(stackFileText(projectDir, stack));
+        refuseUnusablePassphrase(setting, { stack, kind: "never-deployed", holdsKey }, 2);
     }
 }
 
@@ -125,7 +135,7 @@ async function main() {
     // The passphrase file reaches pulumi (which runs in the project folder) as an absolute path, checked
     // as the deploy checks it; a command that creates a passphrase stack refuses an empty passphrase.
     pulumi.env = { ...pulumi.env, ...passphraseFileEnv({ target: passphraseTarget(argv, configuredBackend()), code: 2 }) };
-    refuseOfferToCreate(pulumi, argv);
+    refuseEmptyPassphraseStack(pulumi, argv);
     const result = await pulumi.runLong(argv);
     process.exitCode = result.interrupted === "SIGTERM" ? 143 : result.interrupted ? 130 : result.status;
 }

@@ -452,9 +452,13 @@ describe("messages and files", () => {
         const created = { sandbox: { secretsProvider: null, config: {}, outputs: null } }; // stack init, never deployed
         const deployed = { sandbox: stack([1, "current"], [1, "current"]) };
         const setEnvironment = (name: string) => ["config", "set", "--stack", name, "qredo-partner-keys:environment", "sandbox"];
-        [runs.offerToCreate, runs.existingEmpty] = await Promise.all([
+        const neverDeployed = { sandbox: { secretsProvider: null, config: {}, outputs: null } };
+        const toKms = ["stack", "change-secrets-provider", "--stack", "sandbox", "awskms://alias/x"];
+        [runs.offerToCreate, runs.existingEmpty, runs.upNeverDeployed, runs.kmsNeverDeployed] = await Promise.all([
             pulumiCli(setEnvironment("brandnew"), { PULUMI_CONFIG_PASSPHRASE: "" }, deployed),
             pulumiCli(setEnvironment("sandbox"), { PULUMI_CONFIG_PASSPHRASE: "" }, deployed),
+            pulumiCli(["up", "--stack", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }, neverDeployed),
+            pulumiCli(toKms, { PULUMI_CONFIG_PASSPHRASE: "" }, neverDeployed),
         ]);
         [runs.keyInArgv, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
             pulumiCli(["config", "set", "--stack", "sandbox", "--path", "tags.Team", storedKey], {}),
@@ -527,6 +531,11 @@ describe("messages and files", () => {
             "stack ls --json",
             "config set --stack sandbox qredo-partner-keys:environment sandbox",
         ]);
+        // a stack created but never deployed: refused as deploy refuses it; moving it to KMS stays possible
+        expect(runs.upNeverDeployed.status).toBe(2);
+        expect(runs.upNeverDeployed.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed");
+        expect(commands(runs.upNeverDeployed)).toEqual(["stack ls --json"]);
+        expect(commands(runs.kmsNeverDeployed)).toEqual(["stack change-secrets-provider --stack sandbox awskms://alias/x"]);
     });
 
     it("refuses /dev/stdin as the passphrase file: each pulumi command would read its own stdin, the API key for config set", () => {

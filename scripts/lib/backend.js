@@ -284,6 +284,7 @@ module.exports = {
     passphraseEnv,
     passphraseFileEnv,
     passphraseSetting,
+    refuseUnusablePassphrase,
     secretsProviderKind,
     stackFileHoldsApiKey,
     stackFileSettings,
