@@ -520,7 +520,7 @@ describe("messages and files", () => {
         expect(changes(runs.neverDeployed)).toEqual([]);
     });
 
-    it("with an empty passphrase, npm run pulumi refuses a command on a stack that does not exist (pulumi would offer to create it), not on one that does", () => {
+    it("with an empty passphrase, npm run pulumi refuses a command on a stack that does not exist (pulumi would offer to create it) or was never deployed, not on a deployed one nor a move to KMS", () => {
         expect(runs.offerToCreate.status).toBe(2);
         expect(runs.offerToCreate.stderr).toContain(
             "the passphrase is empty and stack brandnew does not exist: on a terminal pulumi would offer to create one",
