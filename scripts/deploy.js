@@ -26,6 +26,7 @@ const {
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
 const {
     chooseBackend,
+    neverDeployed,
     passphraseEnv,
     secretsProviderKind,
     stackFileHoldsApiKey,
@@ -349,8 +350,6 @@ async function main(argv) {
     pulumi.stateNeedsAws = backend.url.startsWith("s3://") || provider === "awskms";
     const entry = stackEntry(stack);
     const exists = entry !== undefined;
-    // pulumi lists neither a last update nor resources for a stack that was created but never deployed
-    const neverDeployed = exists && entry.lastUpdate === undefined && !(Number(entry.resourceCount) > 0);
     if (exists && options.secretsProvider !== undefined) {
         throw refuse(
             `--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`,
@@ -383,7 +382,7 @@ async function main(argv) {
             ...(await passphraseEnv({
                 stack,
                 newStack: !exists,
-                neverDeployed,
+                neverDeployed: exists && neverDeployed(entry),
                 holdsKey: stackFileHoldsApiKey(stackFileText(projectDir, stack)),
                 code: exit.usage,
             })),

@@ -11,7 +11,14 @@
 "use strict";
 const { mkdirSync } = require("node:fs");
 const { looksLikeApiKey } = require("./lib/apiKeyInput.js");
-const { passphraseFileEnv, passphraseSetting, refuseUnusablePassphrase, stackFileHoldsApiKey, stackFileText } = require("./lib/backend.js");
+const {
+    neverDeployed,
+    passphraseFileEnv,
+    passphraseSetting,
+    refuseUnusablePassphrase,
+    stackFileHoldsApiKey,
+    stackFileText,
+} = require("./lib/backend.js");
 const { CliError, PulumiCli, configuredBackend, keyOnCommandLine, localBackendDir, projectDir, runMain } = require("./lib/cli.js");
 const { actsOnAStack, refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
@@ -104,7 +111,7 @@ function refuseEmptyPassphraseStack(pulumi, argv) {
             2,
         );
     }
-    if (entry.lastUpdate === undefined && !(Number(entry.resourceCount) > 0)) {
+    if (neverDeployed(entry)) {
         const stack = entry.name.split("/").pop() ?? entry.name;
         const holdsKey = stackFileHoldsApiKey(stackFileText(projectDir, stack));
         refuseUnusablePassphrase(setting, { stack, kind: "never-deployed", holdsKey }, 2);

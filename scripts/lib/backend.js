@@ -153,6 +153,15 @@ function passphraseSetting(env) {
     }
 }
 
+/**
+ * Whether a stack, as `pulumi stack ls --json` lists it, was created but never
+ * deployed: pulumi lists neither a last update nor resources for it.
+ * @param {{ lastUpdate?: string, resourceCount?: number }} entry
+ */
+function neverDeployed(entry) {
+    return entry.lastUpdate === undefined && !(Number(entry.resourceCount) > 0);
+}
+
 /** Whether a stack file holds the API key (its ciphertext, `secure: v1:…`). @param {string} text */
 function stackFileHoldsApiKey(text) {
     return /^\s+qredo-partner-keys:apiKey:/m.test(text);
@@ -280,6 +289,7 @@ function promptHidden(question, code) {
 
 module.exports = {
     chooseBackend,
+    neverDeployed,
     parseStackFile,
     passphraseEnv,
     passphraseFileEnv,

@@ -138,15 +138,15 @@ const pulumiFlags = [
 ];
 
 /**
- * Pulumi flags that npm reads as its own settings under other names (its
- * one-letter flags, and abbreviations of its long settings): the npm setting
- * each sets, and the value that gives it away. -s (pulumi's --stack) is npm's
+ * Pulumi flags that npm records under other names (its one-letter flags, an
+ * abbreviation of one of its settings, a negated flag): the npm variable each
+ * sets, and the value that gives it away. -s (pulumi's --stack) is npm's
  * loglevel=silent, so it counts only for a command that acts on a stack and
  * names none: `npm run -s pulumi -- stack output --stack sandbox` is fine.
  * Pulumi flags npm reads as harmless settings of its own (-p, -m, -f, --all)
  * are left out: an .npmrc may set those, and pulumi loses nothing that matters.
  */
-const pulumiShortFlags = [
+const pulumiFlagsUnderNpmNames = [
     // npm expands --replace, an abbreviation of its replace-registry-host setting (npmjs, never, always or a host)
     {
         flag: "--replace",
@@ -197,7 +197,7 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
     });
     const variables = swallowed.map(npmVariable);
     const names = swallowed.map((name) => `--${name}`);
-    for (const { flag, variable, is } of pulumiShortFlags) {
+    for (const { flag, variable, is } of pulumiFlagsUnderNpmNames) {
         const value = env[variable];
         if (value === undefined || !is(value)) {
             continue;
