@@ -17,6 +17,7 @@ import {
     configKeys,
     formatProblem,
     holdsApiKey,
+    notASecret,
     parseApiBaseUrl,
     parseApiKey,
     parseEnvironment,
@@ -85,9 +86,13 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     });
     const v = raw.values;
     // A key pasted into another setting is refused before that setting's own parser could quote it or accept it.
+    // Then a value set with --secret is refused: only apiKey is kept secret.
     const parse = <T>(key: Exclude<ConfigKey, "apiKey">, parser: (value: string | undefined, context: ParseContext) => Parsed<T>) => {
         const value = v[key];
-        return value !== undefined && holdsApiKey(value) ? apiKeyElsewhere(key) : parser(value, context(key));
+        if (value === undefined) {
+            return parser(value, context(key));
+        }
+        return holdsApiKey(value) ? apiKeyElsewhere(key) : raw.secretKeys.has(key) ? notASecret(key) : parser(value, context(key));
     };
     const apiKey = parseApiKey(v.apiKey, context("apiKey"));
     const environment = parse("environment", parseEnvironment);
@@ -100,7 +105,11 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     const protect = parse("protect", parseProtect);
     const readerArns = parse("readerArns", parseReaderArns);
     const replicaRegions = parse("replicaRegions", parseReplicaRegions);
-    const tags = parseTags(v.tags, context("tags")); // its own check names the tag to remove
+    // Tags have their own check for a key, which names the tag to remove.
+    const tags =
+        v.tags !== undefined && raw.secretKeys.has("tags") && !holdsApiKey(v.tags)
+            ? notASecret("tags")
+            : parseTags(v.tags, context("tags"));
 
     const parsed: ReadonlyArray<readonly [ConfigKey, Parsed<unknown>]> = [
         ["apiKey", apiKey],
@@ -170,7 +179,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     return {
         ok: true,
         config,
-        warnings: warningsFor(config, raw.stack, raw.secretKeys.has("readerArns"), raw.secretKeys.has("apiBaseUrl")),
+        warnings: warningsFor(config, raw.stack),
     };
 }
 
@@ -269,7 +278,7 @@ function range(from: number, to: number): number[] {
 /** Settings AWS accepts but that are risky; reported, never refused. */
 const loopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
-export function warningsFor(config: PartnerKeysConfig, stack: string, readersSecret: boolean, baseUrlSecret = false): string[] {
+export function warningsFor(config: PartnerKeysConfig, stack: string): string[] {
     const warnings: string[] = [];
     const fix = (args: string) => `pulumi config set --stack ${shellQuote(stack)} ${args}`;
     if (config.environment === "production" && config.recoveryWindowInDays === 0) {
@@ -286,7 +295,7 @@ export function warningsFor(config: PartnerKeysConfig, stack: string, readersSec
     if (host !== new URL(defaults.apiBaseUrl).hostname && !loopbackHosts.includes(host)) {
         // Allowed (a proxy, a mirror), but every signer and verify --live sends the API key there.
         warnings.push(
-            `apiBaseUrl points at ${show(host, { secret: baseUrlSecret })}, not Qredo's ${new URL(defaults.apiBaseUrl).hostname}: signers and verify --live send the ${config.environment} API key and signed requests there. If that is not meant: pulumi config rm --stack ${shellQuote(stack)} apiBaseUrl`,
+            `apiBaseUrl points at ${show(host, { secret: false })}, not Qredo's ${new URL(defaults.apiBaseUrl).hostname}: signers and verify --live send the ${config.environment} API key and signed requests there. If that is not meant: pulumi config rm --stack ${shellQuote(stack)} apiBaseUrl`,
         );
     }
     config.readerArns.forEach((arn, index) => {
@@ -294,7 +303,7 @@ export function warningsFor(config: PartnerKeysConfig, stack: string, readersSec
         if (account !== undefined) {
             // Which account the stack deploys to is unknown without an AWS call, so every root is reported.
             warnings.push(
-                `readerArns lists ${show(arn, { secret: readersSecret })}, an account root: it grants the whole account ${readersSecret ? "" : `${account} `}(every user and role there whose own IAM policies allow secretsmanager:GetSecretValue can read the keys), not one principal. If that is not meant, name the signing service's role instead: ${fix(`--path 'readerArns[${index}]' arn:aws:iam::ACCOUNT:role/NAME`)}`,
+                `readerArns lists ${show(arn, { secret: false })}, an account root: it grants the whole account ${account} (every user and role there whose own IAM policies allow secretsmanager:GetSecretValue can read the keys), not one principal. If that is not meant, name the signing service's role instead: ${fix(`--path 'readerArns[${index}]' arn:aws:iam::ACCOUNT:role/NAME`)}`,
             );
         }
     });

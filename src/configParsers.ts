@@ -122,6 +122,19 @@ export function apiKeyElsewhere(key: ConfigKey): Parsed<never> {
 }
 
 /**
+ * A setting other than apiKey set with `--secret`: refused, never quoted. The
+ * program cannot keep it secret: every other setting goes in plain text into
+ * resource names, tags, IAM policies or the stack outputs (which are never
+ * secret), so accepting it would only pretend.
+ */
+export function notASecret(key: ConfigKey): Parsed<never> {
+    return problem(
+        "was set with --secret, but only apiKey is kept secret: this setting goes in plain text into resource names, tags, IAM policies or the stack outputs, so its value would not stay secret. Remove it and set it again without --secret; a value that must stay secret does not belong in this setting",
+        rm(key),
+    );
+}
+
+/**
  * Quotes a value for a message, unless it was set as a secret, or holds an
  * API key pasted under the wrong name.
  */

@@ -223,6 +223,23 @@ const badCases: BadCase[] = [
         expected: { replicaRegions: /makes the read policy up to \d+ characters .*; IAM allows 6144 in a managed policy/ },
     },
     {
+        title: "settings other than apiKey set with --secret (their values would end up in plain text)",
+        config: {
+            apiKey,
+            apiBaseUrl: "https://proxy.example.com/t0ken-in-path",
+            kmsKeyId: "alias/hidden-key",
+            tags: '{"CostCentre":"cc-1234"}',
+        },
+        secretKeys: ["apiKey", "apiBaseUrl", "kmsKeyId", "tags"],
+        expected: {
+            apiBaseUrl:
+                /^ {2}- apiBaseUrl: was set with --secret, but only apiKey is kept secret: .*Fix: pulumi config rm --stack sandbox apiBaseUrl$/,
+            kmsKeyId:
+                /^ {2}- kmsKeyId: was set with --secret, but only apiKey is kept secret: .*Fix: pulumi config rm --stack sandbox kmsKeyId$/,
+            tags: /^ {2}- tags: was set with --secret, but only apiKey is kept secret: .*Fix: pulumi config rm --stack sandbox tags$/,
+        },
+    },
+    {
         title: "two problems at once",
         config: { apiKey: `${apiKey}!`, keyVersion: "0" },
         expected: { apiKey: /is not Base64/, keyVersion: /got "0"/ },
@@ -304,7 +321,7 @@ describe("parseConfig", () => {
         expect(result.ok && result.config).toMatchObject({ recoveryWindowInDays: 0, protect: false });
     });
 
-    it("does not quote the value of a key that was set as a secret", () => {
+    it("refuses, without quoting it, a setting other than apiKey that was set as a secret", () => {
         const result = parseConfig({
             ...base,
             stack: "sandbox",
@@ -312,8 +329,47 @@ describe("parseConfig", () => {
             secretKeys: new Set<ConfigKey>(["apiKey", "environment"]),
         });
         expect(result.ok).toBe(false);
-        expect(!result.ok && result.problems.join("\n")).toContain("(a secret value, not shown)");
+        expect(!result.ok && result.problems.join("\n")).toContain("environment: was set with --secret, but only apiKey is kept secret");
         expect(!result.ok && result.problems.join("\n")).not.toContain("hush-hush");
+    });
+
+    // Each of these values is valid in plain text; set with --secret, each is refused on its own.
+    const validValues: Record<Exclude<ConfigKey, "apiKey">, string> = {
+        environment: "sandbox",
+        keyVersion: "2",
+        keyStage: "current",
+        apiBaseUrl: "https://api.qredo.network/api/v1/p",
+        secretNamePrefix: "qredo/partner-api-x7",
+        kmsKeyId: "alias/qredo-keys-x7",
+        recoveryWindowInDays: "9",
+        protect: "true",
+        readerArns: '["arn:aws:iam::123456789012:role/signer-x7"]',
+        replicaRegions: '["eu-central-1"]',
+        tags: '{"CostCentre":"cc-x7"}',
+    };
+    it.each(Object.keys(validValues) as Exclude<ConfigKey, "apiKey">[])(
+        "refuses %s set with --secret, though its value is valid",
+        (key) => {
+            const values = { ...base.values, [key]: validValues[key] };
+            expect(parseConfig({ ...base, stack: "sandbox", values }).ok).toBe(true);
+            const result = parseConfig({ ...base, stack: "sandbox", values, secretKeys: new Set<ConfigKey>(["apiKey", key]) });
+            expect(result.ok ? [] : result.problems).toEqual([
+                `${key}: was set with --secret, but only apiKey is kept secret: this setting goes in plain text into resource names, tags, IAM policies or the stack outputs, so its value would not stay secret. Remove it and set it again without --secret; a value that must stay secret does not belong in this setting. Fix: pulumi config rm --stack sandbox ${key}`,
+            ]);
+        },
+    );
+
+    it("still names an API key pasted into a setting set with --secret as a key", () => {
+        const result = parseConfig({
+            ...base,
+            stack: "sandbox",
+            values: { ...base.values, secretNamePrefix: `qredo/${apiKey}`, tags: JSON.stringify({ Note: apiKey }) },
+            secretKeys: new Set<ConfigKey>(["apiKey", "secretNamePrefix", "tags"]),
+        });
+        const problems = result.ok ? "" : result.problems.join("\n");
+        expect(problems).toMatch(/^secretNamePrefix: holds what looks like an API key \(not shown\)/m);
+        expect(problems).toMatch(/^tags: has a tag that looks like it holds an API key \(not shown\)/m);
+        expect(problems).not.toContain(apiKey.slice(0, 20));
     });
 });
 
