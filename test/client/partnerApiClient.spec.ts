@@ -235,6 +235,18 @@ describe("PartnerApiClient requests", () => {
         expect(qredo.requests).toEqual([]);
     });
 
+    it("refuses an encoded / or \\ in the path, which a decoding proxy would read as a way out; a query may hold one", async () => {
+        const client = newClient();
+        for (const target of ["..%2F..%2Fadmin", "/assets/..%2f..%2fadmin", "..%5C..%5Cadmin", "/assets/a%5cb"]) {
+            await expect(client.request(target), target).rejects.toThrow(
+                /^PartnerApiClient\.request: the path holds an encoded \/ or \\ \(%2F or %5C\)/,
+            );
+        }
+        expect(qredo.requests).toEqual([]);
+        await client.request("/assets?cursor=a%2Fb");
+        expect(qredo.requests.map((r) => [r.url, r.status])).toEqual([[`${qredo.baseUrl}/assets?cursor=a%2Fb`, 200]]);
+    });
+
     it("refuses a #fragment, which would be signed but never sent", async () => {
         await expect(newClient().request("/assets#top")).rejects.toThrow(/#fragment, which is never sent/);
         expect(qredo.requests).toEqual([]);
