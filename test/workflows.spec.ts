@@ -2,7 +2,7 @@
 // job added later is held to them too), each shown to fail on a mutated copy.
 // What the rules protect: docs/pipeline.md and docs/security.md.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
@@ -595,6 +595,46 @@ describe("the production preview runs in its own job, on main, before the gated 
         const summary = load().jobs["preview-production"].steps.find((s) => s.run?.includes("$GITHUB_STEP_SUMMARY"));
         expect(summary?.env).toBeUndefined();
         expect(summary?.run).toContain("is in this job's log, step **Preview production**");
+    });
+});
+
+describe("committed build output is refused in every job", () => {
+    const refuses = (steps: Step[]) => steps.some((s) => s.run === ".github/scripts/refuse-committed-build.sh");
+    it("the shared setup, used by every job, runs the refusal; a setup without it is caught", () => {
+        expect(refuses(setupAction().runs.steps)).toBe(true);
+        const action = setupAction();
+        action.runs.steps = action.runs.steps.filter((s) => s.run === undefined || !s.run.includes("refuse-committed-build"));
+        expect(refuses(action.runs.steps)).toBe(false);
+    });
+
+    const repo = mkdtempSync(join(tmpdir(), "qredo-keys-committed-build-"));
+    afterAll(() => rmSync(repo, { recursive: true, force: true }));
+    const git = (...args: string[]) => {
+        const result = spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo, encoding: "utf8" });
+        expect(result.status, result.stderr).toBe(0);
+    };
+    const refusal = () =>
+        spawnSync("bash", [join(root, ".github/scripts/refuse-committed-build.sh")], { cwd: repo, encoding: "utf8", timeout: 20_000 });
+
+    it("passes a checkout whose bin/ and client/dist/ exist but are not committed, and refuses each once committed", () => {
+        git("init", "-q");
+        writeFileSync(join(repo, ".gitignore"), "bin/\ndist/\n");
+        mkdirSync(join(repo, "bin"));
+        mkdirSync(join(repo, "client", "dist"), { recursive: true });
+        writeFileSync(join(repo, "bin", "index.js"), "// built\n");
+        writeFileSync(join(repo, "client", "dist", "index.js"), "// built\n");
+        git("add", ".");
+        git("commit", "-qm", "sources only");
+        expect(refusal()).toMatchObject({ status: 0, stderr: "" });
+
+        git("add", "-f", "client/dist/index.js");
+        const one = refusal();
+        expect(one.status).toBe(1);
+        expect(one.stderr).toBe(
+            "error: 1 file(s) under bin/ or client/dist/ are committed. They are build output: a deploy would run them instead of the reviewed sources. Remove them from git (git rm -r --cached bin client/dist) and commit; the build makes them.\n",
+        );
+        git("add", "-f", "bin/index.js");
+        expect(refusal().stderr).toMatch(/^error: 2 file\(s\) under bin\/ or client\/dist\/ are committed/);
     });
 });
 
