@@ -1,8 +1,10 @@
 // Pulumi.yaml, the stack files and the README are read by people and by the
 // CLI; these checks keep them in step with the code.
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { configKeys, parseConfig, type ConfigKey } from "../src/config";
 import { defaults } from "../src/environments";
@@ -130,5 +132,49 @@ describe("README", () => {
     it("gives the CI's test command", () => {
         expect(read("README.md")).toContain("npm ci && npm test");
         expect(read(".ci/run")).toMatch(/^npm test /m);
+    });
+});
+
+describe(".gitignore", () => {
+    // Checked in a scratch repository holding only this .gitignore, so the test needs no checkout.
+    const repo = mkdtempSync(join(tmpdir(), "qredo-keys-gitignore-"));
+    afterAll(() => rmSync(repo, { recursive: true, force: true }));
+    const ignored = (paths: string[]) => {
+        spawnSync("git", ["init", "-q"], { cwd: repo });
+        writeFileSync(join(repo, ".gitignore"), read(".gitignore"));
+        const result = spawnSync("git", ["check-ignore", "--no-index", "--stdin"], {
+            cwd: repo,
+            input: paths.join("\n"),
+            encoding: "utf8",
+        });
+        return result.stdout.split("\n").filter(Boolean);
+    };
+
+    it("keeps API key, passphrase and key files out of commits, wherever they are, and no source", () => {
+        const secrets = [
+            "apikey",
+            "apikey.txt",
+            "APIKEY",
+            "apiKey",
+            "api-key",
+            "api_key.txt",
+            "passphrase",
+            "passphrase.txt",
+            ".passphrase",
+            "production.passphrase",
+            "public-sandbox.pem",
+            "private.key",
+            "stacks/apikey",
+            "deploy/.passphrase",
+        ];
+        const sources = [
+            "client/src/apiKey.ts",
+            "test/client/apiKey.spec.ts",
+            "src/configParsers.ts",
+            "stacks/Pulumi.sandbox.yaml",
+            "scripts/lib/apiKeyInput.js",
+            "docs/security.md",
+        ];
+        expect(ignored([...secrets, ...sources])).toEqual(secrets);
     });
 });
