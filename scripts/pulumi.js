@@ -7,7 +7,9 @@
 // asks on the terminal itself; a relative passphrase file is the user's, from
 // where they ran npm). Runs in the project folder. Exits with
 // pulumi's exit code; 2 when npm kept some of pulumi's flags (no `--`), an
-// argument looks like an API key, or the passphrase settings are unusable.
+// argument looks like an API key, the passphrase settings are unusable, or the
+// command is `up` (or `update`, `watch`): updates go through npm run deploy,
+// which checks the rotation and the API key first.
 "use strict";
 const { mkdirSync } = require("node:fs");
 const { looksLikeApiKey } = require("./lib/apiKeyInput.js");
@@ -118,9 +120,44 @@ function refuseEmptyPassphraseStack(pulumi, argv) {
     }
 }
 
+/** Pulumi's global flags that take the next argument as their value (unless given as --flag=value). */
+const globalValueFlags = new Set([
+    "-C",
+    "--cwd",
+    "--color",
+    "--memprofilerate",
+    "--profiling",
+    "--tracing",
+    "--tracing-header",
+    "-v",
+    "--verbose",
+]);
+
+/**
+ * The command an argv runs: its first word, past global flags and their values.
+ * @param {string[]} argv @returns {string | undefined}
+ */
+function commandOf(argv) {
+    return argv.find((a, i) => !a.startsWith("-") && !globalValueFlags.has(argv[i - 1] ?? ""));
+}
+
+/**
+ * `up` (alias `update`) and `watch` apply the stack file as it is, without the deploy's checks.
+ * @param {string[]} argv
+ */
+function refuseUpdates(argv) {
+    const command = commandOf(argv);
+    if (command === "up" || command === "update" || command === "watch") {
+        const stack = stackNamed(argv) ?? "STACK";
+        throw new CliError(
+            `npm run pulumi does not run \`pulumi ${command}\`; nothing was run. It would apply stacks/Pulumi.${stack}.yaml without the deploy's checks (a keyVersion set back or skipped, an API key older than the one deployed, an immediate rotation while a key is staged), and could put a key Qredo does not accept in front of the signers. Deploy with:\n    npm run deploy -- ${stack}\nTo only see the changes: npm run pulumi -- preview --stack ${stack}`,
+            2,
+        );
+    }
+}
+
 async function main() {
     const argv = process.argv.slice(2);
-    refuseSwallowedPulumiFlags(argv, process.env, 2);
     if (argv.some((a) => looksLikeApiKey(a))) {
         // In pulumi's argv it would be in the process list, and `config set` would store it where it was pointed.
         throw new CliError(
@@ -128,6 +165,9 @@ async function main() {
             2,
         );
     }
+    // Before the check of flags npm kept: an update goes through the deploy, with or without them.
+    refuseUpdates(argv);
+    refuseSwallowedPulumiFlags(argv, process.env, 2);
     const pulumi = new PulumiCli(1);
     if (configuredBackend() === undefined) {
         if (process.env.CI) {
@@ -151,4 +191,4 @@ if (require.main === module) {
     runMain("pulumi", main);
 }
 
-module.exports = { passphraseTarget };
+module.exports = { commandOf, passphraseTarget };

@@ -16,7 +16,7 @@ import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/dep
 import { planKeyChange } from "../scripts/lib/keyState.js";
 import { refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
-import { passphraseTarget } from "../scripts/pulumi.js";
+import { commandOf, passphraseTarget } from "../scripts/pulumi.js";
 import { makeApiKey } from "./support/providers.js";
 
 const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
@@ -141,6 +141,16 @@ describe("npm run pulumi: commands that encrypt a stack's secrets with the passp
         expect(passphraseTarget(["stack", "change-secrets-provider", "default"], local)).toMatchObject({ kind: "change" });
         expect(passphraseTarget(["stack", "change-secrets-provider", "default"], "https://api.pulumi.com")).toBeUndefined();
         expect(passphraseTarget(["-s", "stack", "stack", "init"], local)).toEqual({ stack: "stack", kind: "new" });
+    });
+
+    it("commandOf: the command word, past global flags and their values", () => {
+        expect(commandOf(["up", "--stack", "sandbox"])).toBe("up");
+        expect(commandOf(["-v", "9", "update"])).toBe("update");
+        expect(commandOf(["--color", "always", "--cwd", "elsewhere", "up"])).toBe("up");
+        expect(commandOf(["--color=always", "-C", "x", "watch"])).toBe("watch");
+        expect(commandOf(["--non-interactive", "preview", "--stack", "up"])).toBe("preview");
+        expect(commandOf(["config", "set", "--stack", "sandbox", "tags.Stage", "up"])).toBe("config");
+        expect(commandOf(["--help"])).toBeUndefined();
     });
     it("refuses an empty passphrase for each, in words that fit: a stack never deployed is removed, not recreated", async () => {
         vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", "");

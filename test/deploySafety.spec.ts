@@ -454,11 +454,15 @@ describe("messages and files", () => {
         const setEnvironment = (name: string) => ["config", "set", "--stack", name, "qredo-partner-keys:environment", "sandbox"];
         const neverDeployed = { sandbox: { secretsProvider: null, config: {}, outputs: null } };
         const toKms = ["stack", "change-secrets-provider", "--stack", "sandbox", "awskms://alias/x"];
-        [runs.offerToCreate, runs.existingEmpty, runs.upNeverDeployed, runs.kmsNeverDeployed] = await Promise.all([
+        [runs.offerToCreate, runs.existingEmpty, runs.previewNeverDeployed, runs.kmsNeverDeployed] = await Promise.all([
             pulumiCli(setEnvironment("brandnew"), { PULUMI_CONFIG_PASSPHRASE: "" }, deployed),
             pulumiCli(setEnvironment("sandbox"), { PULUMI_CONFIG_PASSPHRASE: "" }, deployed),
-            pulumiCli(["up", "--stack", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }, neverDeployed),
+            pulumiCli(["preview", "--stack", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }, neverDeployed),
             pulumiCli(toKms, { PULUMI_CONFIG_PASSPHRASE: "" }, neverDeployed),
+        ]);
+        [runs.pulumiUp, runs.pulumiUpdate] = await Promise.all([
+            pulumiCli(["up", "--stack", "production", "--yes"], {}, deployed),
+            pulumiCli(["-v", "9", "update", "-s", "sandbox", "-c", "qredo-partner-keys:keyVersion=1"], {}, deployed),
         ]);
         [runs.keyInArgv, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
             pulumiCli(["config", "set", "--stack", "sandbox", "--path", "tags.Team", storedKey], {}),
@@ -532,10 +536,24 @@ describe("messages and files", () => {
             "config set --stack sandbox qredo-partner-keys:environment sandbox",
         ]);
         // a stack created but never deployed: refused as deploy refuses it; moving it to KMS stays possible
-        expect(runs.upNeverDeployed.status).toBe(2);
-        expect(runs.upNeverDeployed.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed");
-        expect(commands(runs.upNeverDeployed)).toEqual(["stack ls --json"]);
+        expect(runs.previewNeverDeployed.status).toBe(2);
+        expect(runs.previewNeverDeployed.stderr).toContain(
+            "PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed",
+        );
+        expect(commands(runs.previewNeverDeployed)).toEqual(["stack ls --json"]);
         expect(commands(runs.kmsNeverDeployed)).toEqual(["stack change-secrets-provider --stack sandbox awskms://alias/x"]);
+    });
+
+    it("npm run pulumi runs no update (up, update): it would skip the deploy's checks; it names the deploy instead", () => {
+        expect(runs.pulumiUp.status).toBe(2);
+        expect(runs.pulumiUp.stderr).toBe(
+            "pulumi: error: npm run pulumi does not run `pulumi up`; nothing was run. It would apply stacks/Pulumi.production.yaml without the deploy's checks (a keyVersion set back or skipped, an API key older than the one deployed, an immediate rotation while a key is staged), and could put a key Qredo does not accept in front of the signers. Deploy with:\n    npm run deploy -- production\nTo only see the changes: npm run pulumi -- preview --stack production\n",
+        );
+        expect(runs.pulumiUp.calls).toEqual([]);
+        expect(runs.pulumiUpdate.status).toBe(2);
+        expect(runs.pulumiUpdate.stderr).toContain("npm run pulumi does not run `pulumi update`; nothing was run.");
+        expect(runs.pulumiUpdate.stderr).toContain("npm run deploy -- sandbox\n");
+        expect(runs.pulumiUpdate.calls).toEqual([]);
     });
 
     it("refuses /dev/stdin as the passphrase file: each pulumi command would read its own stdin, the API key for config set", () => {
