@@ -19,6 +19,7 @@ const {
     keyOnCommandLine,
     localBackendDir,
     projectDir,
+    quote,
     reporter,
     runMain,
     userPath,
@@ -35,7 +36,6 @@ const {
 } = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
-const { quote } = require("./lib/npmFlags.js");
 const { configuredKey, deployedApiKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
 const { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically } = require("./lib/publicKeyFile.js");
 
@@ -309,7 +309,7 @@ async function main(argv) {
     const { stack } = options;
     if (options.apiKeyFile !== undefined && !keyGivenAsPath(options.apiKeyFile)) {
         throw refuse(
-            `the value of --api-key-file is not a file and looks like the API key itself; it is not repeated here. Save the key in a file and pass that file's path: --api-key-file PATH. ${keyOnCommandLine()}`,
+            `the value of --api-key-file is not a file and looks like the API key itself; it is not repeated here. Save the key in a file and pass that file's path: --api-key-file PATH. ${keyOnCommandLine(argv)}`,
         );
     }
     const environment = stackEnvironment(stack, projectDir);

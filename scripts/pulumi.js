@@ -161,7 +161,7 @@ async function main() {
     if (argv.some((a) => looksLikeApiKey(a))) {
         // In pulumi's argv it would be in the process list, and `config set` would store it where it was pointed.
         throw new CliError(
-            `an argument looks like an API key; it is neither passed to pulumi nor repeated here, and nothing was run. ${keyOnCommandLine()} Give secrets on stdin, for example:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey`,
+            `an argument looks like an API key; it is neither passed to pulumi nor repeated here, and nothing was run. ${keyOnCommandLine(argv)} Give secrets on stdin, for example:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey`,
             2,
         );
     }

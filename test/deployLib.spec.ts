@@ -91,15 +91,44 @@ describe("an API key typed on the command line", () => {
         }
         return undefined;
     };
-    it("is refused as a second stack name too, never repeated, and the message says npm echoed it unless it ran silent", () => {
-        const loud = message(["sandbox", key], { npm_lifecycle_event: "deploy", npm_config_loglevel: "notice" });
+    it("is refused as a second stack name too, never repeated; the message says npm echoed it unless it ran silent, and logged it", () => {
+        const npm = { npm_lifecycle_event: "deploy", npm_config_cache: "/home/me/.npm", npm_config_logs_dir: undefined };
+        const debugLog = "npm also wrote the command line to its debug log: delete those logs (rm /home/me/.npm/_logs/*-debug-*.log).";
+        const loud = message(["sandbox", key], { ...npm, npm_config_loglevel: "notice" });
         expect(loud).toContain("an argument looks like an API key; it is not repeated here, and nothing was run.");
         expect(loud).toContain("npm printed the command line above this message, key included: clear the terminal's scrollback");
+        expect(loud).toContain(debugLog);
         expect(loud).not.toContain(key.slice(0, 16));
-        const quiet = message([key], { npm_lifecycle_event: "deploy", npm_config_loglevel: "silent" });
+        const quiet = message([key], { ...npm, npm_config_loglevel: "silent" });
         expect(quiet).toContain("the stack name looks like an API key");
         expect(quiet).not.toContain("npm printed");
-        expect(message([key], { npm_lifecycle_event: undefined })).not.toContain("npm printed"); // node scripts/deploy.js
+        expect(quiet).toContain(debugLog); // npm logs the command line whatever its log level
+        const ownLogs = message([key], { ...npm, npm_config_logs_dir: "/var/log/my npm" });
+        expect(ownLogs).toContain("delete those logs (rm '/var/log/my npm'/*-debug-*.log).");
+        const direct = message([key], { npm_lifecycle_event: undefined }); // node scripts/deploy.js
+        expect(direct).not.toContain("npm printed");
+        expect(direct).not.toContain("debug log");
+        expect(direct).toContain("Keys typed on a command line stay in the shell's history: clear that entry.");
+    });
+
+    it("kept by npm as the value of --api-key-file= (no --): not echoed, so not said to be, but in npm's debug log", () => {
+        vi.stubEnv("npm_lifecycle_event", "deploy");
+        vi.stubEnv("npm_config_cache", "/home/me/.npm");
+        vi.stubEnv("npm_config_loglevel", "notice");
+        const npmEnv = { npm_lifecycle_event: "deploy", npm_config_api_key_file: key };
+        const refused = (() => {
+            try {
+                parseOptions(["sandbox"], npmEnv);
+            } catch (error) {
+                return (error as Error).message;
+            }
+            return "";
+        })();
+        expect(refused).toContain("npm kept --api-key-file for itself");
+        expect(refused).toContain("An argument looks like an API key; it is not repeated here.");
+        expect(refused).not.toContain("npm printed");
+        expect(refused).toContain("npm also wrote the command line to its debug log");
+        expect(refused).not.toContain(key.slice(0, 16));
     });
 });
 

@@ -46,16 +46,34 @@ function runMain(script, main) {
 }
 
 /**
- * Where a key typed on a command line is left behind: the shell's history and,
- * unless npm ran silent, npm's echo of the command (`> node scripts/… KEY`).
+ * Where a key typed on this command line (argv) now sits besides the screen:
+ * the shell's history; under npm, the line npm echoed before running the
+ * script (unless it ran silent, or the key went into one of npm's settings
+ * instead), and npm's debug log, which records every run's command line.
+ * @param {string[]} argv  the script's arguments
+ * @returns {string}
  */
-function keyOnCommandLine() {
-    const echoed =
-        process.env.npm_lifecycle_event !== undefined && process.env.npm_config_loglevel !== "silent"
-            ? " npm printed the command line above this message, key included: clear the terminal's scrollback (and the CI log, if this ran there)."
-            : "";
-    return `Keys typed on a command line stay in the shell's history: clear that entry.${echoed}`;
+function keyOnCommandLine(argv) {
+    const env = process.env;
+    const underNpm = env.npm_lifecycle_event !== undefined;
+    const echoed = underNpm && env.npm_config_loglevel !== "silent" && argv.some((a) => looksLikeApiKey(a));
+    const logs = env.npm_config_logs_dir || path.join(env.npm_config_cache || path.join(homedir(), ".npm"), "_logs");
+    return [
+        "Keys typed on a command line stay in the shell's history: clear that entry.",
+        ...(echoed
+            ? [
+                  "npm printed the command line above this message, key included: clear the terminal's scrollback (and the CI log, if this ran there).",
+              ]
+            : []),
+        ...(underNpm ? [`npm also wrote the command line to its debug log: delete those logs (rm ${quote(logs)}/*-debug-*.log).`] : []),
+    ].join(" ");
 }
+
+/**
+ * Single-quotes a word for a POSIX shell when it needs it, so a command in a message pastes as it is.
+ * @param {string} v
+ */
+const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
 
 /**
  * parseArgs's complaint in the words of this command: an unknown option with
@@ -64,7 +82,7 @@ function keyOnCommandLine() {
  */
 function argumentProblem(error, argv, known) {
     if (argv.some((a) => looksLikeApiKey(a.replace(/^-+/, "").replace(/^[\w-]+=/, "")))) {
-        return `an argument looks like an API key; it is not repeated here, and nothing was run.${known.includes("api-key-file") ? " Give the key in a file: --api-key-file PATH." : ""} ${keyOnCommandLine()}`;
+        return `an argument looks like an API key; it is not repeated here, and nothing was run.${known.includes("api-key-file") ? " Give the key in a file: --api-key-file PATH." : ""} ${keyOnCommandLine(argv)}`;
     }
     const unknown =
         error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
@@ -118,7 +136,7 @@ function parseStackCommand(argv, options, usage, code) {
     if (parsed.positionals.some((a) => looksLikeApiKey(a))) {
         const what = parsed.positionals.length === 1 ? "the stack name looks" : "an argument looks";
         throw new CliError(
-            `${what} like an API key; it is not repeated here, and nothing was run. Name the stack first (sandbox or production)${keyFile}. ${keyOnCommandLine()}`,
+            `${what} like an API key; it is not repeated here, and nothing was run. Name the stack first (sandbox or production)${keyFile}. ${keyOnCommandLine(argv)}`,
             code,
         );
     }
@@ -130,7 +148,7 @@ function parseStackCommand(argv, options, usage, code) {
         // --api-key-file is the caller's to judge: there a key-like value may also be a file's name.
         if (name !== "api-key-file" && typeof value === "string" && looksLikeApiKey(value)) {
             throw new CliError(
-                `the value of --${name} looks like an API key; it is not repeated here, and nothing was run. Give --${name} what it asks for (see --help)${keyFile}. ${keyOnCommandLine()}`,
+                `the value of --${name} looks like an API key; it is not repeated here, and nothing was run. Give --${name} what it asks for (see --help)${keyFile}. ${keyOnCommandLine(argv)}`,
                 code,
             );
         }
@@ -392,5 +410,6 @@ module.exports = {
     reporter,
     runMain,
     keyOnCommandLine,
+    quote,
     userPath,
 };

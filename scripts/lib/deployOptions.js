@@ -4,10 +4,10 @@
 // the script runs anything.
 "use strict";
 const { existsSync } = require("node:fs");
-const { CliError, distance, parseStackCommand, userPath } = require("./cli.js");
+const { CliError, distance, parseStackCommand, quote, userPath } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
 const { parseStackFile, stackFileText } = require("./backend.js");
-const { quote, refuseSwallowedFlags } = require("./npmFlags.js");
+const { refuseSwallowedFlags } = require("./npmFlags.js");
 
 /** Exit codes, documented in docs/deploy.md. */
 const exit = {

@@ -5,14 +5,11 @@
 // deploy would skip a rotation, verify would pass without its live check, and
 // `npm run pulumi config set --secret …` would store a secret in plain text.
 "use strict";
-const { CliError, keyOnCommandLine } = require("./cli.js");
+const { CliError, keyOnCommandLine, quote } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
 
 /** The environment variable npm sets for a flag it kept. @param {string} name */
 const npmVariable = (name) => `npm_config_${name.replaceAll("-", "_")}`;
-
-/** A value as a POSIX shell reads it back. @param {string} v */
-const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
 
 /**
  * @typedef {{ [name: string]: { type: "string" | "boolean" } }} OptionSpec
@@ -51,7 +48,7 @@ function refuseSwallowedFlags(argv, env, command) {
         : "";
     // npm echoed the command line, and warned about the value it kept: a key there is on screen.
     const keyShown = [...argv, ...swallowed.map((name) => env[npmVariable(name)] ?? "")].some((a) => looksLikeApiKey(a))
-        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine()}`
+        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine(argv)}`
         : "";
     throw new CliError(
         `npm kept ${swallowed.map((name) => `--${name}`).join(" ")} for itself (it set ${swallowed.map(npmVariable).join(", ")}), so this script never saw ${swallowed.length > 1 ? "them" : "it"}. Put -- before the options:\n    npm run ${command.script} -- ${stack} ${options}${npmrc}${keyShown}`,
@@ -220,7 +217,7 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
         return;
     }
     const history = argv.some((a) => looksLikeApiKey(a))
-        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine()} Give secrets on stdin (pulumi config set --secret NAME < FILE).`
+        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine(argv)} Give secrets on stdin (npm run pulumi -- config set --stack STACK --secret NAME < FILE).`
         : "";
     const command = pulumiCommand(argv);
     if (names.length === 1 && names[0] === "-s (--stack)") {
@@ -247,4 +244,4 @@ function pulumiCommand(argv) {
     return grouped && second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first;
 }
 
-module.exports = { actsOnAStack, quote, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
+module.exports = { actsOnAStack, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
