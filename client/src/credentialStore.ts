@@ -40,7 +40,7 @@ export interface CredentialStoreOptions {
     readonly privateKeySecretId: string;
     /** ARN or name of the API key's secret (the `apiKeySecretArn` output). */
     readonly apiKeySecretId: string;
-    /** @default a client with the SDK's default credentials, region and endpoint */
+    /** @default a client with the SDK's default credentials and endpoint, in the region of the secrets' ARNs (else the SDK's default region) */
     readonly client?: SecretsManager.SecretsManagerClient;
     /** How long loaded credentials are reused; a rotation is picked up after at most this (0: read for every use). @default 300000 (5 minutes) */
     readonly cacheTtlMs?: number;
@@ -80,6 +80,7 @@ interface CacheEntry {
 export class PartnerApiCredentialStore {
     /** The caller's client, or the default one, made on the first read. */
     private client: SecretsManager.SecretsManagerClient | undefined;
+    private readonly region: string | undefined;
     private readonly ttlMs: number;
     private readonly timeoutMs: number;
     private readonly now: () => number;
@@ -107,6 +108,9 @@ export class PartnerApiCredentialStore {
             { allowZero: true },
         );
         this.client = options.client;
+        // The secrets' ARNs say where they are: a service with no AWS region configured still reads them.
+        const regions = new Set([options.privateKeySecretId, options.apiKeySecretId].map(secretRegion).filter((r) => r !== undefined));
+        this.region = regions.size === 1 ? [...regions][0] : undefined;
         this.now = options.now ?? Date.now;
     }
 
@@ -210,15 +214,28 @@ export class PartnerApiCredentialStore {
     private async read(secretId: string, stage: string): Promise<{ value: string; versionId: string }> {
         const what = `reading ${secretId} (${stage}) from Secrets Manager`;
         const { GetSecretValueCommand, SecretsManagerClient } = secretsManager();
-        const client = (this.client ??= new SecretsManagerClient({}));
+        const client = (this.client ??= new SecretsManagerClient(this.region === undefined ? {} : { region: this.region }));
         const result: SecretsManager.GetSecretValueCommandOutput = await withTimeout(what, this.timeoutMs, (signal) =>
             client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: signal }),
-        );
+        ).catch((error: unknown) => {
+            if (error instanceof Error && error.message === "Region is missing") {
+                throw new Error(
+                    `${what}: no AWS region is set. Pass the secrets' ARNs (the stack outputs privateKeySecretArn and apiKeySecretArn), whose region is used, or set AWS_REGION, or pass a client`,
+                    { cause: error },
+                );
+            }
+            throw error;
+        });
         if (result.SecretString === undefined || result.VersionId === undefined) {
             throw new Error(`${secretId} (${stage}) has no string value`);
         }
         return { value: result.SecretString, versionId: result.VersionId };
     }
+}
+
+/** The region of a Secrets Manager ARN (`arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`); undefined for a name. */
+export function secretRegion(secretId: string): string | undefined {
+    return /^arn:[\w-]+:secretsmanager:([a-z0-9-]+):\d{12}:secret:./.exec(secretId)?.[1];
 }
 
 /** Whether two reads found the same secret versions (the same keys under the same labels). */

@@ -29,7 +29,7 @@ export interface PartnerApiClientOptions {
     readonly apiKeySecretId: string;
     /** The Partner API base URL (the stack's `partnerApiBaseUrl` output). @default "https://api.qredo.network/api/v1/p" */
     readonly baseUrl?: string;
-    /** @default a client with the SDK's default credentials, region and endpoint */
+    /** @default a client with the SDK's default credentials and endpoint, in the region of the secrets' ARNs (else the SDK's default region) */
     readonly secretsManager?: SecretsManagerClient;
     /** How long loaded credentials are reused. @default 300000 (5 minutes) */
     readonly cacheTtlMs?: number;

@@ -2,7 +2,7 @@
 // Manager endpoint on loopback.
 import { createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { PartnerApiCredentialStore, partnerApiBaseUrl, signedPayload } from "@qredo-partner-keys/client";
 import { FakeSecretsManager } from "../support/fakeSecretsManager";
 import { makeApiKey } from "../support/providers.js";
@@ -15,11 +15,12 @@ const pemOf = (key: { export: (o: { type: "pkcs1"; format: "pem" }) => string | 
 
 let aws: FakeSecretsManager;
 let client: SecretsManagerClient;
+let endpoint: string;
 beforeAll(async () => {
     // These tests build SDK clients on purpose; on Node 20 the SDK warns that its 2027 releases need Node 22.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
     aws = new FakeSecretsManager();
-    const endpoint = await aws.start();
+    endpoint = await aws.start();
     client = new SecretsManagerClient({ endpoint, region: "eu-west-2", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
 });
 afterAll(() => aws.stop());
@@ -162,6 +163,42 @@ describe("PartnerApiCredentialStore", () => {
         expect(() => new PartnerApiCredentialStore({ ...ids, apiKeySecretId: "", client })).toThrow(
             "PartnerApiCredentialStore: apiKeySecretId must be the ARN or name of a secret (the stack's apiKeySecretArn output)",
         );
+    });
+
+    describe("with no client and no AWS region configured", () => {
+        beforeEach(() => {
+            // Only an endpoint and credentials: no region from the environment or a config file.
+            for (const [name, value] of Object.entries({
+                AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+                AWS_ACCESS_KEY_ID: "test",
+                AWS_SECRET_ACCESS_KEY: "test",
+                AWS_REGION: undefined,
+                AWS_DEFAULT_REGION: undefined,
+                AWS_PROFILE: undefined,
+                AWS_CONFIG_FILE: "/nonexistent/aws-config",
+                AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+                AWS_EC2_METADATA_DISABLED: "true",
+            })) {
+                vi.stubEnv(name, value);
+            }
+        });
+
+        it("reads the secrets in the region of their ARNs", async () => {
+            aws.regions.length = 0;
+            const credentials = await new PartnerApiCredentialStore({ ...ids, timeoutMs: 5000 }).get();
+            expect(credentials.apiKey).toBe(apiKey);
+            expect(new Set(aws.regions)).toEqual(new Set(["eu-west-2"]));
+        });
+
+        it("given secret names, says how to give a region instead of the SDK's bare 'Region is missing'", async () => {
+            const names = {
+                privateKeySecretId: "qredo/partner-api/sandbox/private-key",
+                apiKeySecretId: "qredo/partner-api/sandbox/api-key",
+            };
+            await expect(new PartnerApiCredentialStore({ ...names, timeoutMs: 5000 }).get()).rejects.toThrow(
+                /^reading qredo\/partner-api\/sandbox\/(private-key|api-key) \(AWSCURRENT\) from Secrets Manager: no AWS region is set\. Pass the secrets' ARNs \(the stack outputs privateKeySecretArn and apiKeySecretArn\), whose region is used, or set AWS_REGION, or pass a client$/,
+            );
+        });
     });
 
     it("refuses a stored API key that is not Base64, without quoting it", async () => {
