@@ -194,8 +194,13 @@ function chooseApiKey(options, hasKey, given, local) {
             return given.localFile === undefined ? undefined : { ...given, unchanged: true };
         }
         if (!options.replaceApiKey) {
+            // Outside CI, QREDO_API_KEY never replaces a key (see above): the way that works is a file.
+            const again =
+                given.source === "$QREDO_API_KEY" && !process.env.CI
+                    ? `save it in a file and run again with it: npm run deploy -- ${stack} --api-key-file PATH --replace-api-key (and unset QREDO_API_KEY)`
+                    : "run again with --replace-api-key";
             throw refuse(
-                `stack ${stack} already stores a different API key than the one from ${given.source}; nothing was changed. Replacing it is never done silently: only if you regenerated ${stack}'s key in the Qredo Web App and this is that key, run again with --replace-api-key. If it may be another stack's key, do not.`,
+                `stack ${stack} already stores a different API key than the one from ${given.source}; nothing was changed. Replacing it is never done silently: only if you regenerated ${stack}'s key in the Qredo Web App and this is that key, ${again}. If it may be another stack's key, do not.`,
             );
         }
         return given;

@@ -262,7 +262,17 @@ const mistakes: Mistake[] = [
         args: ["sandbox"],
         existing: true,
         status: 2,
-        message: "stack sandbox already stores a different API key than the one from $QREDO_API_KEY; nothing was changed.",
+        message:
+            "stack sandbox already stores a different API key than the one from $QREDO_API_KEY; nothing was changed. Replacing it is never done silently: only if you regenerated sandbox's key in the Qredo Web App and this is that key, run again with --replace-api-key. If",
+    },
+    {
+        name: "a different API key from QREDO_API_KEY outside CI, where the variable never replaces a key",
+        args: ["sandbox"],
+        env: { CI: undefined },
+        existing: true,
+        status: 2,
+        message:
+            "and this is that key, save it in a file and run again with it: npm run deploy -- sandbox --api-key-file PATH --replace-api-key (and unset QREDO_API_KEY). If it may be another stack's key, do not.",
     },
     {
         name: "--replace-api-key without a key",
