@@ -321,7 +321,7 @@ async function main(argv) {
     checkTerminal(options);
     const outLabel = options.publicKeyOut ?? defaultPublicKeyFile(stack, environment);
     const outFile = userPath(outLabel);
-    const outProblem = outputProblem(outFile, outLabel);
+    const outProblem = outputProblem(outFile, outLabel, options.publicKeyOut !== undefined);
     if (outProblem !== undefined) {
         throw refuse(outProblem);
     }
@@ -466,7 +466,7 @@ async function main(argv) {
         throw new CliError(`stack ${stack} ${checked.problem}`, exit.pulumiFailed);
     }
     // Checked again: `up` may have waited minutes at its confirmation, and the path is the user's.
-    const lateProblem = outputProblem(outFile, outLabel);
+    const lateProblem = outputProblem(outFile, outLabel, options.publicKeyOut !== undefined);
     if (lateProblem !== undefined) {
         throw new CliError(
             `${lateProblem} (it changed while pulumi up ran; the stack is deployed: npm run pulumi -- stack output --stack ${stack} publicKeyPem)`,

@@ -190,6 +190,14 @@ const mistakes: Mistake[] = [
             "deploy: error: --public-key-out apikey.txt exists and is not a public key file (one PUBLIC KEY block and nothing else); it is not overwritten.",
     },
     {
+        name: "a leftover public-sandbox.pem that is not a public key, with no --public-key-out",
+        args: ["sandbox"],
+        files: (d) => writeFileSync(join(d, "public-sandbox.pem"), "notes, not a key\n"),
+        status: 2,
+        message:
+            "deploy: error: public-sandbox.pem (the default public key file) exists and is not a public key file (one PUBLIC KEY block and nothing else); it is not overwritten. Remove it or name another with --public-key-out PATH.",
+    },
+    {
         name: "--public-key-out naming a PEM bundle: a public key, then its private key",
         args: ["sandbox", "--public-key-out", "bundle.pem"],
         files: (d) => {

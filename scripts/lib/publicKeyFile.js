@@ -60,26 +60,32 @@ function writeAtomically(file, text) {
     }
 }
 
-/** Why `file` cannot be the output, or undefined. Checked before anything changes. @param {string} file @param {string} label */
-function outputProblem(file, label) {
+/**
+ * Why `file` cannot be the output, or undefined. Checked before anything changes.
+ * @param {string} file @param {string} label  as the user gave it, or the default's name
+ * @param {boolean} given  whether --public-key-out named it (else it is the default file)
+ */
+function outputProblem(file, label, given) {
     let stat;
     try {
         stat = fs.statSync(file);
     } catch {
         return undefined;
     }
+    const what = given ? `--public-key-out ${label}` : `${label} (the default public key file)`;
+    const elsewhere = given ? "name another path" : "name another with --public-key-out PATH";
     if (stat.isDirectory()) {
-        return `--public-key-out ${label} is a directory; name a file, e.g. ${path.join(label, "public.pem")}.`;
+        return `${what} is a directory; ${given ? `name a file, e.g. ${path.join(label, "public.pem")}` : elsewhere}.`;
     }
     if (!stat.isFile()) {
-        return `--public-key-out ${label} exists and is not a regular file; name another path.`;
+        return `${what} exists and is not a regular file; ${elsewhere}.`;
     }
     // Only a public key file is replaced: never an API key, a private key (alone or in a bundle
     // with its public key) or any other file of the user's. A public key file is small.
     const onlyPublicKey = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\s*$/;
     return stat.size === 0 || (stat.size < 16 * 1024 && onlyPublicKey.test(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "")))
         ? undefined
-        : `--public-key-out ${label} exists and is not a public key file (one PUBLIC KEY block and nothing else); it is not overwritten. Remove it or name another path.`;
+        : `${what} exists and is not a public key file (one PUBLIC KEY block and nothing else); it is not overwritten. Remove it or ${elsewhere}.`;
 }
 
 module.exports = { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically };
