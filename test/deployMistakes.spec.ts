@@ -55,6 +55,15 @@ const mistakes: Mistake[] = [
         message: "--api-key-file keys is a directory; pass the `apikey` file itself, e.g. --api-key-file keys/apikey.",
     },
     {
+        name: "a directory named apikey in the folder npm ran in",
+        args: ["sandbox"],
+        env: { QREDO_API_KEY: undefined },
+        files: (d) => mkdirSync(join(d, "apikey")),
+        status: 2,
+        message:
+            "./apikey is a directory, not the file holding the key; save the key from the Qredo Web App in a file and pass that (--api-key-file PATH), or replace the directory with the `apikey` file.",
+    },
+    {
         name: "a FIFO as the key file (must not block)",
         args: ["sandbox", "--api-key-file", "fifo"],
         files: (d) => execFileSync("mkfifo", [join(d, "fifo")]),
@@ -115,7 +124,7 @@ const mistakes: Mistake[] = [
         args: ["staging"],
         status: 2,
         message:
-            "say which environment it holds and the AWS region (the one stacks/Pulumi.sandbox.yaml uses) (from the project folder), then run again:\n    printf 'config:\\n  aws:region: eu-west-2\\n  qredo-partner-keys:environment: sandbox\\n' > stacks/Pulumi.staging.yaml    # or production",
+            "say which environment it holds and the AWS region, as stacks/Pulumi.sandbox.yaml does, then run again. From the project folder:\n    printf 'config:\\n  aws:region: eu-west-2\\n  qredo-partner-keys:environment: sandbox\\n' > stacks/Pulumi.staging.yaml    # or production",
     },
     {
         name: "the API key pasted where the stack name goes",

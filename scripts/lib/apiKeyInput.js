@@ -3,6 +3,7 @@
 // a pipe, never loading a huge file, decoding what Windows editors write, and
 // never putting the value in a message.
 "use strict";
+const path = require("node:path");
 const { readFileSync, statSync } = require("node:fs");
 
 /** A real key is about 106 characters; anything past this is the wrong file. */
@@ -27,8 +28,12 @@ function readApiKeyFile(file, label, typed = label) {
         );
     }
     if (stat.isDirectory()) {
+        // A folder that is itself named apikey (./apikey) holds no key: suggesting apikey/apikey would only puzzle.
+        const named = path.basename(typed.replace(/\/+$/, "")) === "apikey";
         throw new ApiKeyInputError(
-            `${label} is a directory; pass the \`apikey\` file itself, e.g. --api-key-file ${typed.replace(/\/$/, "")}/apikey.`,
+            named
+                ? `${label} is a directory, not the file holding the key; save the key from the Qredo Web App in a file and pass that (--api-key-file PATH), or replace the directory with the \`apikey\` file.`
+                : `${label} is a directory; pass the \`apikey\` file itself, e.g. --api-key-file ${typed.replace(/\/$/, "")}/apikey.`,
         );
     }
     if (!stat.isFile()) {

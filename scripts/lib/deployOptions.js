@@ -208,7 +208,7 @@ function ownStackFix(stack, text, guess = "sandbox", region = undefined) {
     if (text === "") {
         // The region too, as every stack file states it: without it the provider takes the shell's.
         const regionLine = region === undefined ? "" : `  aws:region: ${region}\\n`;
-        return `If "${stack}" is meant to be a stack of its own, say which environment it holds${region === undefined ? "" : ` and the AWS region (the one stacks/Pulumi.${guess}.yaml uses)`} (from the project folder), then run again:
+        return `If "${stack}" is meant to be a stack of its own, say which environment it holds${region === undefined ? "" : ` and the AWS region, as stacks/Pulumi.${guess}.yaml does`}, then run again. From the project folder:
     printf 'config:\\n${regionLine}  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or ${other}`;
     }
     const where = /^config:/m.test(text) ? "under its config: block, indented like the other settings" : "in a config: block";
