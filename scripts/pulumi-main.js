@@ -11,7 +11,7 @@ if (!isFresh()) {
     if (!build()) {
         const { RunError } = require("@pulumi/pulumi");
         throw new RunError(
-            "The program does not compile (the TypeScript errors are printed above); nothing was deployed. Fix them, then run `npm run build` or `pulumi up` again.",
+            "The program does not compile (the TypeScript errors are printed above); nothing was deployed. Fix them (npm run build shows them again), then deploy again.",
         );
     }
 }

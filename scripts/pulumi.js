@@ -81,7 +81,7 @@ function stackNamed(argv) {
 /**
  * With an empty passphrase set, on a self-managed backend, a command on a
  * stack whose secrets it would encrypt with it is refused: a stack that does
- * not exist (on a terminal pulumi offers to create it, for `config set`, `up`,
+ * not exist (on a terminal pulumi offers to create it, for `config set`, `preview`,
  * `stack select` with no name, with a passphrase as its secrets provider), or
  * none where none is selected, or one created but never deployed. Moving a
  * stack to another secrets provider stays possible. Only then is the backend
@@ -120,25 +120,45 @@ function refuseEmptyPassphraseStack(pulumi, argv) {
     }
 }
 
-/** Pulumi's global flags that take the next argument as their value (unless given as --flag=value). */
-const globalValueFlags = new Set([
-    "-C",
-    "--cwd",
-    "--color",
-    "--memprofilerate",
-    "--profiling",
-    "--tracing",
-    "--tracing-header",
-    "-v",
-    "--verbose",
+/**
+ * Pulumi's global flags that take no value: the only flags before the command
+ * word that do not take the next argument as theirs.
+ */
+const globalSwitches = new Set([
+    "--disable-integrity-checking",
+    "--emoji",
+    "-e",
+    "--fully-qualify-stack-names",
+    "-Q",
+    "--logflow",
+    "--logtostderr",
+    "--non-interactive",
+    "--help",
+    "-h",
 ]);
 
 /**
- * The command an argv runs: its first word, past global flags and their values.
+ * The command an argv runs, found as the CLI's parser (cobra) finds it: the
+ * first word, where a flag before it written without `=` takes the next
+ * argument as its value unless it is one of the global switches. So `--stack
+ * sandbox up`, `-s sandbox up` and `-v 9 update` all run the word after the value.
  * @param {string[]} argv @returns {string | undefined}
  */
 function commandOf(argv) {
-    return argv.find((a, i) => !a.startsWith("-") && !globalValueFlags.has(argv[i - 1] ?? ""));
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--") {
+            return undefined;
+        }
+        if (!a.startsWith("-") && a !== "") {
+            return a;
+        }
+        const takesNext = !a.includes("=") && !globalSwitches.has(a) && (a.startsWith("--") || a.length === 2);
+        if (takesNext) {
+            i++;
+        }
+    }
+    return undefined;
 }
 
 /**

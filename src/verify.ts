@@ -70,7 +70,7 @@ type Check = (name: string, outcome: boolean | string, detail?: string) => void;
 
 export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     const { outputs, client, uploadedPublicKeyPem } = input;
-    const read = new SecretReader(client, outputs.readPolicyArn, input.timeoutMs ?? 30_000);
+    const read = new SecretReader(client, outputs.readPolicyArn, input.timeoutMs ?? 30_000, input.stack);
     const [currentPem, pendingPem, apiKey, privateKeyVersions] = await Promise.all([
         read.value(outputs.privateKeySecretArn, "private key", "AWSCURRENT"),
         read.value(outputs.privateKeySecretArn, "private key", "AWSPENDING", { optional: true }),
@@ -90,7 +90,7 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     const staged = keyStageOf(outputs) === "pending";
     const label = staged ? "the staged private key (AWSPENDING)" : "the stored private key";
     const published = staged ? pendingPem : currentPem;
-    const publishedKey = checkPublishedKey(check, label, published, outputs);
+    const publishedKey = checkPublishedKey(check, label, published, outputs, input.stack);
     let currentKey = publishedKey;
     if (staged) {
         currentKey = checkKeyInUse(check, currentPem, publishedKey);
@@ -148,12 +148,26 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     };
 }
 
+/**
+ * The way back when the secrets no longer match the state (labels or values changed outside
+ * Pulumi): a refresh reads them back, then a deploy, with its checks, puts them in step.
+ */
+function backInStep(stack: string): string {
+    return `run npm run pulumi -- refresh --stack ${stack}, then npm run deploy -- ${stack}`;
+}
+
 /** The key published for upload: PKCS#1, RSA 2048, and the publicKeyPem output. */
-function checkPublishedKey(check: Check, label: string, pem: string | undefined, outputs: StackOutputs): KeyObject | undefined {
+function checkPublishedKey(
+    check: Check,
+    label: string,
+    pem: string | undefined,
+    outputs: StackOutputs,
+    stack: string,
+): KeyObject | undefined {
     let key: KeyObject | undefined;
     let problem = "";
     if (pem === undefined) {
-        problem = "no version of the private key's secret has the AWSPENDING stage; run `pulumi up` for this stack to stage the key again";
+        problem = `no version of the private key's secret has the AWSPENDING stage; to stage the key again, ${backInStep(stack)}`;
     } else {
         try {
             key = loadSigningKey(pem);
@@ -181,7 +195,7 @@ function checkPublishedKey(check: Check, label: string, pem: string | undefined,
     check(
         "its public half is the publicKeyPem output",
         publishedDer !== undefined && storedDer.equals(publishedDer),
-        "the stored key is not the one published for upload: run `pulumi up` to bring the stack back in step",
+        `the stored key is not the one published for upload; to bring the stack back in step, ${backInStep(stack)}`,
     );
     const fingerprint = createHash("sha256").update(storedDer).digest("hex");
     check(
@@ -302,6 +316,7 @@ class SecretReader {
         private readonly client: SecretsManagerClient,
         private readonly readPolicyArn: string,
         private readonly timeoutMs: number,
+        private readonly stack: string,
     ) {}
 
     async value(secretId: string, what: string, stage: string, { optional = false } = {}): Promise<string | undefined> {
@@ -310,7 +325,7 @@ class SecretReader {
                 abortSignal: AbortSignal.timeout(this.timeoutMs),
             });
             if (result.SecretString === undefined) {
-                throw new CannotVerify(`the ${what} secret ${secretId} has no ${stage} string value; run \`pulumi up\` for this stack`);
+                throw new CannotVerify(`the ${what} secret ${secretId} has no ${stage} string value; ${backInStep(this.stack)}`);
             }
             return result.SecretString;
         } catch (error) {

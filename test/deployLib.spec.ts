@@ -180,6 +180,13 @@ describe("npm run pulumi: commands that encrypt a stack's secrets with the passp
         expect(commandOf(["--non-interactive", "preview", "--stack", "up"])).toBe("preview");
         expect(commandOf(["config", "set", "--stack", "sandbox", "tags.Stage", "up"])).toBe("config");
         expect(commandOf(["--help"])).toBeUndefined();
+        // A flag before the command takes the next word as its value, unless it is a global switch.
+        expect(commandOf(["--stack", "sandbox", "up"])).toBe("up");
+        expect(commandOf(["-s", "sandbox", "up", "--yes"])).toBe("up");
+        expect(commandOf(["--yes", "--stack", "sandbox", "update"])).toBe("sandbox"); // --yes takes --stack: pulumi finds no command either
+        expect(commandOf(["-e", "-Q", "--non-interactive", "watch"])).toBe("watch");
+        expect(commandOf(["-sfoo", "up"])).toBe("up");
+        expect(commandOf(["--", "up"])).toBeUndefined();
     });
     it("refuses an empty passphrase for each, in words that fit: a stack never deployed is removed, not recreated", async () => {
         vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", "");
@@ -318,8 +325,8 @@ describe("options", () => {
         expect(refuse(["stack", "output", "sandbox", "publicKeyPem"], { npm_config_loglevel: "silent" })).toBe(
             "npm's log level is silent (from -s, or loglevel=silent in an .npmrc), and `pulumi stack output` names no stack: if -s was meant as pulumi's --stack, npm took it; nothing was run. Name the stack after --:\n    npm run pulumi -- stack output --stack sandbox …",
         );
-        expect(refuse(["up", "-c", "x"], { npm_config_loglevel: "silent", npm_config_t: "true" })).toContain(
-            "npm kept -s (--stack) -t (--target) for itself (it set npm_config_loglevel=silent, npm_config_t=…), so pulumi would never see them; nothing was run. Put -- right after npm run pulumi and type the rest as before (--stack, --target included):\n    npm run pulumi -- up …",
+        expect(refuse(["preview", "-c", "x"], { npm_config_loglevel: "silent", npm_config_t: "true" })).toContain(
+            "npm kept -s (--stack) -t (--target) for itself (it set npm_config_loglevel=silent, npm_config_t=…), so pulumi would never see them; nothing was run. Put -- right after npm run pulumi and type the rest as before (--stack, --target included):\n    npm run pulumi -- preview …",
         );
         // npm up --replace URN: npm expands --replace to its replace-registry-host setting
         expect(refuse(["up"], { npm_config_replace_registry_host: "urn:pulumi:sandbox::qredo-partner-keys::x" })).toContain(

@@ -221,6 +221,10 @@ describe("npm run verify", () => {
                 "the staged private key (AWSPENDING) is PKCS#1 PEM, RSA 2048 (no version of the private key's secret has the AWSPENDING stage",
             ),
         );
+        // The way back goes through the deploy (npm run pulumi runs no update), after a refresh reads the labels.
+        expect(missing.stdout).toContain(
+            "to stage the key again, run npm run pulumi -- refresh --stack sandbox, then npm run deploy -- sandbox",
+        );
     });
 
     it("fails when the stored key is not the published public key", async () => {
@@ -229,6 +233,9 @@ describe("npm run verify", () => {
         expect(run.status).toBe(1);
         expect(run.stdout).toMatch(line(run, "pass", "the stored private key is PKCS#1 PEM, RSA 2048"));
         expect(run.stdout).toMatch(line(run, "fail", "its public half is the publicKeyPem output"));
+        expect(run.stdout).toContain(
+            "the stored key is not the one published for upload; to bring the stack back in step, run npm run pulumi -- refresh --stack sandbox, then npm run deploy -- sandbox",
+        );
         expect(run.stdout).toMatch(line(run, "fail", "its fingerprint is the publicKeyFingerprintSha256 output"));
         expect(run.stdout).toMatch(line(run, "fail", "a sample request signed with it verifies with the public key"));
         expectNoSecretIn(run, stack);

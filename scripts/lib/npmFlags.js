@@ -217,7 +217,7 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
         return;
     }
     const history = argv.some((a) => looksLikeApiKey(a))
-        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine(argv)} Give secrets on stdin (npm run pulumi -- config set --stack STACK --secret NAME < FILE).`
+        ? `\nAn argument looks like an API key; it is not repeated here. ${keyOnCommandLine(argv)} Give the API key on stdin (npm run pulumi -- config set --stack STACK --secret apiKey < apikey).`
         : "";
     const command = pulumiCommand(argv);
     if (names.length === 1 && names[0] === "-s (--stack)") {
