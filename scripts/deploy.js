@@ -95,7 +95,7 @@ function stackEntry(stack) {
 
 /** Config (secrets masked) and outputs of an existing stack. @param {string} stack */
 function readStack(stack) {
-    /** @type {Record<string, { value?: unknown }>} */
+    /** @type {Record<string, { value?: unknown, secret?: boolean }>} */
     const config = JSON.parse(pulumi.run(["config", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
     /** @type {Record<string, unknown>} */
     const outputs = JSON.parse(pulumi.run(["stack", "output", "--stack", stack, "--json"], { capture: true }).stdout || "{}");
@@ -272,7 +272,7 @@ function checkTerminal(options) {
 /**
  * The key state to set (or undefined), after checking the step against the
  * stack file and what is deployed (outputs and state); says what it applies.
- * @param {import("./lib/deployOptions.js").DeployOptions} options @param {Record<string, { value?: unknown }>} config
+ * @param {import("./lib/deployOptions.js").DeployOptions} options @param {Record<string, { value?: unknown, secret?: boolean }>} config
  * @param {import("./lib/keyState.js").DeployedKey | undefined} deployed @param {string} outLabel
  */
 function planKey(options, config, deployed, outLabel) {
@@ -362,7 +362,7 @@ async function main(argv) {
     }
     /**
      * The step and the API key, checked against the stack's settings and what is deployed.
-     * @param {{ config: Record<string, { value?: unknown }> }} settings @param {import("./lib/keyState.js").DeployedKey | undefined} deployed
+     * @param {{ config: Record<string, { value?: unknown, secret?: boolean }> }} settings @param {import("./lib/keyState.js").DeployedKey | undefined} deployed
      */
     const settle = ({ config }, deployed) => ({
         plan: planKey(options, config, deployed, outLabel),

@@ -194,6 +194,39 @@ describe("stack files that are not what they seem, or belong to a stack deployed
     });
 });
 
+describe("environment, keyVersion or keyStage set with --secret: refused, never guessed, never shown", () => {
+    const runs: Record<string, Run> = {};
+    const withSecret = (name: string, value: string, file: [number, "current" | "pending"]) => {
+        const deployed = stack(file, file);
+        return { sandbox: { ...deployed, config: { ...deployed.config, [`qredo-partner-keys:${name}`]: { value, secret: true } } } };
+    };
+    beforeAll(async () => {
+        writeFileSync(
+            join(h.project, "stacks", "Pulumi.senv.yaml"),
+            "config:\n  qredo-partner-keys:environment:\n    secure: v1:AAAAciphertextXYZ:BBBBmore\n",
+        );
+        [runs.version, runs.stage, runs.environment] = await Promise.all([
+            // pulumi config --json hides a secret's value: the deploy used to take keyVersion 1 and refuse a "step back".
+            h.run(h.place(withSecret("keyVersion", "2", [2, "current"])), ["sandbox", "--yes"]),
+            h.run(h.place(withSecret("keyStage", "pending", [2, "pending"])), ["sandbox", "--promote", "--yes"]),
+            h.run(h.place(), ["senv", "--yes"]),
+        ]);
+    });
+
+    it.each([
+        ["version", "sandbox", "keyVersion"],
+        ["stage", "sandbox", "keyStage"],
+        ["environment", "senv", "environment"],
+    ])("%s", (run, stackName, setting) => {
+        expect(runs[run].status).toBe(2);
+        expect(runs[run].stderr).toContain(
+            `deploy: error: stack ${stackName} has ${setting} set with --secret; only apiKey is kept secret, and the deploy reads ${setting} in plain text to check the rotation (the program refuses it as well). Nothing was changed. Set it again in plain text: see it with npm run pulumi -- config get --stack ${stackName} ${setting}, then npm run pulumi -- config rm --stack ${stackName} ${setting} && npm run pulumi -- config set --stack ${stackName} ${setting} VALUE`,
+        );
+        expect(changes(runs[run])).toEqual([]);
+        expect(runs[run].stdout + runs[run].stderr).not.toContain("ciphertext");
+    });
+});
+
 describe("a plain deploy applies the stack file under the rotation rules", () => {
     const cases: {
         name: string;

@@ -185,8 +185,23 @@ function environmentSetting(text, stack) {
         return /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
     }
     const value = parseStackFile(YAML, text, stack)?.config?.["qredo-partner-keys:environment"];
+    if (typeof value === "object" && value !== null && "secure" in value) {
+        throw setAsSecret(stack, "environment");
+    }
     // Anything but a plain string (a list, a map) is shown as written, and refused.
     return value === undefined || value === null ? undefined : typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * A setting the deploy reads in plain text (environment, keyVersion, keyStage) found set with
+ * --secret: refused, never shown (not even its ciphertext). The program refuses it too.
+ * @param {string} stack @param {string} name
+ */
+function setAsSecret(stack, name) {
+    return new CliError(
+        `stack ${stack} has ${name} set with --secret; only apiKey is kept secret, and the deploy reads ${name} in plain text to check the rotation (the program refuses it as well). Nothing was changed. Set it again in plain text: see it with npm run pulumi -- config get --stack ${stack} ${name}, then npm run pulumi -- config rm --stack ${stack} ${name} && npm run pulumi -- config set --stack ${stack} ${name} VALUE`,
+        exit.usage,
+    );
 }
 
 /** The aws:region a stack file sets, when it is a plain region name. @param {string} text */
@@ -253,4 +268,4 @@ function suggestStack(name) {
     return close.d <= 2 ? close.env : undefined;
 }
 
-module.exports = { commandLine, exit, parseOptions, stackEnvironment, suggestStack, usage };
+module.exports = { commandLine, exit, parseOptions, setAsSecret, stackEnvironment, suggestStack, usage };

@@ -4,16 +4,23 @@
 // deployed; a deploy only ever moves forward from both.
 "use strict";
 const { CliError } = require("./cli.js");
-const { exit } = require("./deployOptions.js");
+const { exit, setAsSecret } = require("./deployOptions.js");
 
 /** @typedef {{ version: number, stage: "current" | "pending" }} KeyState */
 /** @typedef {"plain" | "rotate" | "rotate-immediate" | "promote"} Step */
 
 /**
  * The key state the stack file asks for (config as `pulumi config --json` shows it).
- * @param {string} stack @param {Record<string, { value?: unknown }>} config @returns {KeyState}
+ * @param {string} stack @param {Record<string, { value?: unknown, secret?: boolean }>} config @returns {KeyState}
  */
 function configuredKey(stack, config) {
+    for (const name of ["keyVersion", "keyStage"]) {
+        // Set with --secret, pulumi config --json hides the value: the deploy would check the rotation against a guess.
+        const entry = config[`qredo-partner-keys:${name}`];
+        if (entry?.secret === true || (typeof entry?.value === "object" && entry.value !== null)) {
+            throw setAsSecret(stack, name);
+        }
+    }
     const rawVersion = config["qredo-partner-keys:keyVersion"]?.value;
     const version = rawVersion === undefined ? 1 : Number(rawVersion);
     if (!Number.isSafeInteger(version) || version < 1) {
