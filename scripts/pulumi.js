@@ -162,12 +162,18 @@ function commandOf(argv) {
 }
 
 /**
- * `up` (alias `update`) and `watch` apply the stack file as it is, without the deploy's checks.
+ * `up` (alias `update`), `watch` and `deployment run update` apply the stack file as it is,
+ * without the deploy's checks.
  * @param {string[]} argv
  */
 function refuseUpdates(argv) {
-    const command = commandOf(argv);
-    if (command === "up" || command === "update" || command === "watch") {
+    const first = commandOf(argv);
+    // pulumi deployment run update: the same update, run by Pulumi Deployments.
+    const words = argv.filter((a) => !a.startsWith("-"));
+    const run = words.indexOf("run");
+    const remote = first === "deployment" && run >= 0 && words.slice(run + 1).includes("update");
+    const command = remote ? "deployment run update" : first;
+    if (command === "up" || command === "update" || command === "watch" || remote) {
         const stack = stackNamed(argv) ?? "STACK";
         throw new CliError(
             `npm run pulumi does not run \`pulumi ${command}\`; nothing was run. It would apply stacks/Pulumi.${stack}.yaml without the deploy's checks (a keyVersion set back or skipped, an API key older than the one deployed, an immediate rotation while a key is staged), and could put a key Qredo does not accept in front of the signers. Deploy with:\n    npm run deploy -- ${stack}\nTo only see the changes: npm run pulumi -- preview --stack ${stack}`,

@@ -129,7 +129,7 @@ export function apiKeyElsewhere(key: ConfigKey): Parsed<never> {
  */
 export function notASecret(key: ConfigKey): Parsed<never> {
     return problem(
-        "was set with --secret, but only apiKey is kept secret: this setting goes in plain text into resource names, tags, IAM policies or the stack outputs, so its value would not stay secret. Remove it and set it again without --secret; a value that must stay secret does not belong in this setting",
+        "was set with --secret, but only apiKey is kept secret: every other setting is kept in plain text in the stack's state (in resource names, tags, IAM policies and options) or its outputs, so its value would not stay secret. Remove it and set it again without --secret; a value that must stay secret does not belong in this setting",
         rm(key),
     );
 }

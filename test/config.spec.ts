@@ -354,7 +354,7 @@ describe("parseConfig", () => {
             expect(parseConfig({ ...base, stack: "sandbox", values }).ok).toBe(true);
             const result = parseConfig({ ...base, stack: "sandbox", values, secretKeys: new Set<ConfigKey>(["apiKey", key]) });
             expect(result.ok ? [] : result.problems).toEqual([
-                `${key}: was set with --secret, but only apiKey is kept secret: this setting goes in plain text into resource names, tags, IAM policies or the stack outputs, so its value would not stay secret. Remove it and set it again without --secret; a value that must stay secret does not belong in this setting. Fix: pulumi config rm --stack sandbox ${key}`,
+                `${key}: was set with --secret, but only apiKey is kept secret: every other setting is kept in plain text in the stack's state (in resource names, tags, IAM policies and options) or its outputs, so its value would not stay secret. Remove it and set it again without --secret; a value that must stay secret does not belong in this setting. Fix: pulumi config rm --stack sandbox ${key}`,
             ]);
         },
     );

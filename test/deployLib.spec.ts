@@ -92,7 +92,12 @@ describe("an API key typed on the command line", () => {
         return undefined;
     };
     it("is refused as a second stack name too, never repeated; the message says npm echoed it unless it ran silent, and logged it", () => {
-        const npm = { npm_lifecycle_event: "deploy", npm_config_cache: "/home/me/.npm", npm_config_logs_dir: undefined };
+        const npm = {
+            npm_lifecycle_event: "deploy",
+            npm_config_cache: "/home/me/.npm",
+            npm_config_logs_dir: undefined,
+            npm_config_logs_max: undefined,
+        };
         const debugLog = "npm also wrote the command line to its debug log: delete those logs (rm /home/me/.npm/_logs/*-debug-*.log).";
         const loud = message(["sandbox", key], { ...npm, npm_config_loglevel: "notice" });
         expect(loud).toContain("an argument looks like an API key; it is not repeated here, and nothing was run.");
@@ -103,6 +108,8 @@ describe("an API key typed on the command line", () => {
         expect(quiet).toContain("the stack name looks like an API key");
         expect(quiet).not.toContain("npm printed");
         expect(quiet).toContain(debugLog); // npm logs the command line whatever its log level
+        expect(message([key], { ...npm, npm_config_logs_max: "0" })).not.toContain("debug log"); // logs-max=0: npm wrote none
+        vi.stubEnv("npm_config_logs_max", undefined);
         const ownLogs = message([key], { ...npm, npm_config_logs_dir: "/var/log/my npm" });
         expect(ownLogs).toContain("delete those logs (rm '/var/log/my npm'/*-debug-*.log).");
         const direct = message([key], { npm_lifecycle_event: undefined }); // node scripts/deploy.js
@@ -115,6 +122,7 @@ describe("an API key typed on the command line", () => {
         vi.stubEnv("npm_lifecycle_event", "deploy");
         vi.stubEnv("npm_config_cache", "/home/me/.npm");
         vi.stubEnv("npm_config_loglevel", "notice");
+        vi.stubEnv("npm_config_logs_max", undefined);
         const npmEnv = { npm_lifecycle_event: "deploy", npm_config_api_key_file: key };
         const refused = (() => {
             try {

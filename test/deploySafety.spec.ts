@@ -493,9 +493,11 @@ describe("messages and files", () => {
             pulumiCli(["preview", "--stack", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }, neverDeployed),
             pulumiCli(toKms, { PULUMI_CONFIG_PASSPHRASE: "" }, neverDeployed),
         ]);
-        [runs.pulumiUp, runs.pulumiUpdate] = await Promise.all([
+        [runs.pulumiUp, runs.pulumiUpdate, runs.pulumiFlagFirst, runs.pulumiRemote] = await Promise.all([
             pulumiCli(["up", "--stack", "production", "--yes"], {}, deployed),
             pulumiCli(["-v", "9", "update", "-s", "sandbox", "-c", "qredo-partner-keys:keyVersion=1"], {}, deployed),
+            pulumiCli(["--stack", "sandbox", "up", "--yes"], {}, deployed),
+            pulumiCli(["deployment", "run", "update", "--stack", "sandbox"], {}, deployed),
         ]);
         [runs.keyInArgv, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
             pulumiCli(["config", "set", "--stack", "sandbox", "--path", "tags.Team", storedKey], {}),
@@ -587,6 +589,13 @@ describe("messages and files", () => {
         expect(runs.pulumiUpdate.stderr).toContain("npm run pulumi does not run `pulumi update`; nothing was run.");
         expect(runs.pulumiUpdate.stderr).toContain("npm run deploy -- sandbox\n");
         expect(runs.pulumiUpdate.calls).toEqual([]);
+        // A flag before the command takes the next word, as pulumi's parser reads it: this is `up`.
+        expect(runs.pulumiFlagFirst.status).toBe(2);
+        expect(runs.pulumiFlagFirst.stderr).toContain("npm run pulumi does not run `pulumi up`; nothing was run.");
+        expect(runs.pulumiFlagFirst.calls).toEqual([]);
+        expect(runs.pulumiRemote.status).toBe(2);
+        expect(runs.pulumiRemote.stderr).toContain("npm run pulumi does not run `pulumi deployment run update`; nothing was run.");
+        expect(runs.pulumiRemote.calls).toEqual([]);
     });
 
     it("refuses /dev/stdin as the passphrase file: each pulumi command would read its own stdin, the API key for config set", () => {

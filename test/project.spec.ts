@@ -166,6 +166,13 @@ describe(".gitignore", () => {
             "private.key",
             "stacks/apikey",
             "deploy/.passphrase",
+            "ApiKey",
+            "API_KEY",
+            "apikey (1)",
+            "apikey-sandbox",
+            "sandbox.apikey",
+            ".pulumi-passphrase",
+            "pulumi-passphrase.txt",
         ];
         const sources = [
             "client/src/apiKey.ts",

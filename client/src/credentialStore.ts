@@ -79,7 +79,9 @@ interface CacheEntry {
 
 export class PartnerApiCredentialStore {
     /** The caller's client, or the default one, made on the first read. */
-    private client: SecretsManager.SecretsManagerClient | undefined;
+    private readonly client: SecretsManager.SecretsManagerClient | undefined;
+    /** Without a client given: one per region, made at the first read. */
+    private readonly clients = new Map<string, SecretsManager.SecretsManagerClient>();
     private readonly region: string | undefined;
     private readonly ttlMs: number;
     private readonly timeoutMs: number;
@@ -108,7 +110,8 @@ export class PartnerApiCredentialStore {
             { allowZero: true },
         );
         this.client = options.client;
-        // The secrets' ARNs say where they are: a service with no AWS region configured still reads them.
+        // The secrets' ARNs say where they are: a service with no AWS region configured still reads them,
+        // each in its own region; a secret given by name is read where the ARNs are, if they agree.
         const regions = new Set([options.privateKeySecretId, options.apiKeySecretId].map(secretRegion).filter((r) => r !== undefined));
         this.region = regions.size === 1 ? [...regions][0] : undefined;
         this.now = options.now ?? Date.now;
@@ -211,10 +214,21 @@ export class PartnerApiCredentialStore {
         };
     }
 
+    /** The client given, or one for the secret's region (its ARN's, else the one the ARNs agree on, else the SDK's default). */
+    private clientFor(secretId: string): SecretsManager.SecretsManagerClient {
+        if (this.client !== undefined) {
+            return this.client;
+        }
+        const region = secretRegion(secretId) ?? this.region;
+        const made = this.clients.get(region ?? "") ?? new (secretsManager().SecretsManagerClient)(region === undefined ? {} : { region });
+        this.clients.set(region ?? "", made);
+        return made;
+    }
+
     private async read(secretId: string, stage: string): Promise<{ value: string; versionId: string }> {
         const what = `reading ${secretId} (${stage}) from Secrets Manager`;
-        const { GetSecretValueCommand, SecretsManagerClient } = secretsManager();
-        const client = (this.client ??= new SecretsManagerClient(this.region === undefined ? {} : { region: this.region }));
+        const { GetSecretValueCommand } = secretsManager();
+        const client = this.clientFor(secretId);
         const result: SecretsManager.GetSecretValueCommandOutput = await withTimeout(what, this.timeoutMs, (signal) =>
             client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }), { abortSignal: signal }),
         ).catch((error: unknown) => {

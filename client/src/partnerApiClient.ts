@@ -154,7 +154,7 @@ export class PartnerApiClient {
                 `PartnerApiClient.request: ${url.origin}${url.pathname} is not under the Partner API base URL ${base}; pass a path below it, or set baseUrl`,
             );
         }
-        if (/%(2f|5c)/i.test(url.pathname)) {
+        if (/%(2f|5c)/i.test(url.pathname.slice(basePath.length))) {
             // Qredo's paths never hold one; a proxy or server that decodes it would see "../" climb out of the base path.
             throw new Error(
                 "PartnerApiClient.request: the path holds an encoded / or \\ (%2F or %5C), which a server decoding it could read as a way out of the base path; pass the path segments unencoded",

@@ -65,7 +65,9 @@ function keyOnCommandLine(argv) {
                   "npm printed the command line above this message, key included: clear the terminal's scrollback (and the CI log, if this ran there).",
               ]
             : []),
-        ...(underNpm ? [`npm also wrote the command line to its debug log: delete those logs (rm ${quote(logs)}/*-debug-*.log).`] : []),
+        ...(underNpm && env.npm_config_logs_max !== "0"
+            ? [`npm also wrote the command line to its debug log: delete those logs (rm ${quote(logs)}/*-debug-*.log).`]
+            : []),
     ].join(" ");
 }
 

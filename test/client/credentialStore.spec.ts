@@ -190,6 +190,14 @@ describe("PartnerApiCredentialStore", () => {
             expect(new Set(aws.regions)).toEqual(new Set(["eu-west-2"]));
         });
 
+        it("reads each secret in its own ARN's region when the two differ", async () => {
+            aws.regions.length = 0;
+            const privateKeySecretId = aws.put(`t-${Math.random().toString(36).slice(2)}/private-key`, keyA, { region: "us-east-1" });
+            const credentials = await new PartnerApiCredentialStore({ ...ids, privateKeySecretId, timeoutMs: 5000 }).get();
+            expect(credentials.apiKey).toBe(apiKey);
+            expect(new Set(aws.regions)).toEqual(new Set(["eu-west-2", "us-east-1"]));
+        });
+
         it("given secret names, says how to give a region instead of the SDK's bare 'Region is missing'", async () => {
             const names = {
                 privateKeySecretId: "qredo/partner-api/sandbox/private-key",

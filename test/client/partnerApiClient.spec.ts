@@ -245,6 +245,10 @@ describe("PartnerApiClient requests", () => {
         expect(qredo.requests).toEqual([]);
         await client.request("/assets?cursor=a%2Fb");
         expect(qredo.requests.map((r) => [r.url, r.status])).toEqual([[`${qredo.baseUrl}/assets?cursor=a%2Fb`, 200]]);
+        // Only the part below baseUrl is the caller's: a base URL that holds one (a proxy's path) still works.
+        const encodedBase = new PartnerApiClient({ ...ids, baseUrl: `${qredo.baseUrl}/x%2Fy`, secretsManager });
+        await expect(encodedBase.request("/assets")).resolves.toBeInstanceOf(Response);
+        await expect(encodedBase.request("/a%2F..%2Fb")).rejects.toThrow(/the path holds an encoded/);
     });
 
     it("refuses a #fragment, which would be signed but never sent", async () => {

@@ -68,10 +68,10 @@ export class FakeSecretsManager {
      * PutSecretValue does (creating the secret if needed); returns its ARN.
      * @param options.stages the labels it takes @default ["AWSCURRENT"]
      */
-    put(nameOrArn: string, value: string, options: { stages?: string[] } = {}): string {
+    put(nameOrArn: string, value: string, options: { stages?: string[]; region?: string } = {}): string {
         const existing = this.secrets.get(nameOrArn) ?? [...this.secrets.values()].find((s) => s.name === nameOrArn);
         const secret = existing ?? {
-            arn: `arn:aws:secretsmanager:eu-west-2:123456789012:secret:${nameOrArn}-AbCdEf`,
+            arn: `arn:aws:secretsmanager:${options.region ?? "eu-west-2"}:123456789012:secret:${nameOrArn}-AbCdEf`,
             name: nameOrArn,
             versions: [],
         };
