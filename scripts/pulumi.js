@@ -162,7 +162,7 @@ function commandOf(argv) {
 }
 
 /**
- * `up` (alias `update`), `watch` and `deployment run update` apply the stack file as it is,
+ * `up` (alias `update`), `watch` and `deployment run update` (or `remediate-drift`) apply the stack file as it is,
  * without the deploy's checks.
  * @param {string[]} argv
  */
@@ -171,8 +171,10 @@ function refuseUpdates(argv) {
     // pulumi deployment run update: the same update, run by Pulumi Deployments.
     const words = argv.filter((a) => !a.startsWith("-"));
     const run = words.indexOf("run");
-    const remote = first === "deployment" && run >= 0 && words.slice(run + 1).includes("update");
-    const command = remote ? "deployment run update" : first;
+    // remediate-drift runs `up --refresh`: an update as well.
+    const operation = run >= 0 ? words.slice(run + 1).find((w) => w === "update" || w === "remediate-drift") : undefined;
+    const remote = first === "deployment" && operation !== undefined;
+    const command = remote ? `deployment run ${operation}` : first;
     if (command === "up" || command === "update" || command === "watch" || remote) {
         const stack = stackNamed(argv) ?? "STACK";
         throw new CliError(

@@ -205,11 +205,23 @@ describe("environment, keyVersion or keyStage set with --secret: refused, never 
             join(h.project, "stacks", "Pulumi.senv.yaml"),
             "config:\n  qredo-partner-keys:environment:\n    secure: v1:AAAAciphertextXYZ:BBBBmore\n",
         );
-        [runs.version, runs.stage, runs.environment] = await Promise.all([
+        // config set --path --secret environment.a writes the secure value inside a map
+        writeFileSync(
+            join(h.project, "stacks", "Pulumi.snest.yaml"),
+            "config:\n  qredo-partner-keys:environment:\n    a:\n      secure: v1:AAAAciphertextNested\n",
+        );
+        // a new stack whose committed file has keyVersion set with --secret
+        writeFileSync(
+            join(h.project, "stacks", "Pulumi.sver.yaml"),
+            "config:\n  qredo-partner-keys:environment: sandbox\n  qredo-partner-keys:keyVersion:\n    secure: v1:AAAAciphertextVersion\n",
+        );
+        [runs.version, runs.stage, runs.environment, runs.nested, runs.newVersion] = await Promise.all([
             // pulumi config --json hides a secret's value: the deploy used to take keyVersion 1 and refuse a "step back".
             h.run(h.place(withSecret("keyVersion", "2", [2, "current"])), ["sandbox", "--yes"]),
             h.run(h.place(withSecret("keyStage", "pending", [2, "pending"])), ["sandbox", "--promote", "--yes"]),
             h.run(h.place(), ["senv", "--yes"]),
+            h.run(h.place(), ["snest", "--yes"]),
+            h.run(h.place(), ["sver", "--yes"], { QREDO_API_KEY: storedKey, CI: "true" }),
         ]);
     });
 
@@ -217,10 +229,13 @@ describe("environment, keyVersion or keyStage set with --secret: refused, never 
         ["version", "sandbox", "keyVersion"],
         ["stage", "sandbox", "keyStage"],
         ["environment", "senv", "environment"],
+        ["nested", "snest", "environment"],
+        ["newVersion", "sver", "keyVersion"],
     ])("%s", (run, stackName, setting) => {
+        const purpose = setting === "environment" ? "to know which environment the stack holds" : "to check the rotation";
         expect(runs[run].status).toBe(2);
         expect(runs[run].stderr).toContain(
-            `deploy: error: stack ${stackName} has ${setting} set with --secret; only apiKey is kept secret, and the deploy reads ${setting} in plain text to check the rotation (the program refuses it as well). Nothing was changed. Set it again in plain text: see it with npm run pulumi -- config get --stack ${stackName} ${setting}, then npm run pulumi -- config rm --stack ${stackName} ${setting} && npm run pulumi -- config set --stack ${stackName} ${setting} VALUE`,
+            `deploy: error: stack ${stackName} has ${setting} set with --secret; only apiKey is kept secret, and the deploy reads ${setting} in plain text ${purpose} (the program refuses it as well). Nothing was changed. Set it again in plain text: see it with npm run pulumi -- config get --stack ${stackName} ${setting}, then npm run pulumi -- config rm --stack ${stackName} ${setting} && npm run pulumi -- config set --stack ${stackName} ${setting} VALUE`,
         );
         expect(changes(runs[run])).toEqual([]);
         expect(runs[run].stdout + runs[run].stderr).not.toContain("ciphertext");
@@ -499,6 +514,7 @@ describe("messages and files", () => {
             pulumiCli(["--stack", "sandbox", "up", "--yes"], {}, deployed),
             pulumiCli(["deployment", "run", "update", "--stack", "sandbox"], {}, deployed),
         ]);
+        runs.pulumiDrift = await pulumiCli(["deployment", "run", "remediate-drift", "--stack", "sandbox"], {}, deployed);
         [runs.keyInArgv, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
             pulumiCli(["config", "set", "--stack", "sandbox", "--path", "tags.Team", storedKey], {}),
             pulumiCli(["stack", "init", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }),
@@ -596,6 +612,8 @@ describe("messages and files", () => {
         expect(runs.pulumiRemote.status).toBe(2);
         expect(runs.pulumiRemote.stderr).toContain("npm run pulumi does not run `pulumi deployment run update`; nothing was run.");
         expect(runs.pulumiRemote.calls).toEqual([]);
+        expect(runs.pulumiDrift.stderr).toContain("npm run pulumi does not run `pulumi deployment run remediate-drift`; nothing was run.");
+        expect(runs.pulumiDrift.calls).toEqual([]);
     });
 
     it("refuses /dev/stdin as the passphrase file: each pulumi command would read its own stdin, the API key for config set", () => {

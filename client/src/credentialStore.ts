@@ -234,7 +234,9 @@ export class PartnerApiCredentialStore {
         ).catch((error: unknown) => {
             if (error instanceof Error && error.message === "Region is missing") {
                 throw new Error(
-                    `${what}: no AWS region is set. Pass the secrets' ARNs (the stack outputs privateKeySecretArn and apiKeySecretArn), whose region is used, or set AWS_REGION, or pass a client`,
+                    this.client !== undefined
+                        ? `${what}: the Secrets Manager client given has no region; give it one (new SecretsManagerClient({ region })), the region in the secrets' ARNs`
+                        : `${what}: no AWS region is set. Pass the secrets' ARNs (the stack outputs privateKeySecretArn and apiKeySecretArn), whose region is used, or set AWS_REGION, or pass a client`,
                     { cause: error },
                 );
             }

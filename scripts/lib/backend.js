@@ -62,6 +62,15 @@ function parseStackFile(YAML, text, stack) {
 }
 
 /**
+ * Whether a stack file value was set with --secret, anywhere inside it (`config set --path --secret`
+ * puts the `secure:` in a map or list).
+ * @param {unknown} value @returns {boolean}
+ */
+function holdsSecure(value) {
+    return typeof value === "object" && value !== null && ("secure" in value || Object.values(value).some((inner) => holdsSecure(inner)));
+}
+
+/**
  * What a stack file says, for a stack the backend does not know yet (its
  * file may already be committed): keyVersion and keyStage in the shape of
  * `pulumi config --json`, and whether it holds what only a deployed stack
@@ -69,18 +78,22 @@ function parseStackFile(YAML, text, stack) {
  * YAML (the dependencies are installed by the time this runs); a file that is
  * not valid YAML is refused.
  * @param {string} stackFile @param {string} stack
- * @returns {{ config: Record<string, { value: string }>, deployedElsewhere: string[] }}
+ * @returns {{ config: Record<string, { value?: string, secret?: boolean }>, deployedElsewhere: string[] }}
  */
 function stackFileSettings(stackFile, stack) {
     /** @type {unknown} */
     const parsed = parseStackFile(require("yaml"), stackFile, stack);
     const file = /** @type {Record<string, unknown>} */ (parsed !== null && typeof parsed === "object" ? parsed : {});
     const settings = /** @type {Record<string, unknown>} */ (file.config !== null && typeof file.config === "object" ? file.config : {});
-    /** @type {Record<string, { value: string }>} */
+    /** @type {Record<string, { value?: string, secret?: boolean }>} */
     const config = {};
     for (const key of ["qredo-partner-keys:keyVersion", "qredo-partner-keys:keyStage"]) {
-        if (settings[key] !== undefined && settings[key] !== null) {
-            config[key] = { value: String(settings[key]) };
+        const value = settings[key];
+        if (value !== undefined && value !== null) {
+            // As pulumi config --json shows them: a secret without its value, anything else as text.
+            config[key] = holdsSecure(value)
+                ? { secret: true }
+                : { value: typeof value === "object" ? JSON.stringify(value) : String(value) };
         }
     }
     const deployedElsewhere = [
@@ -289,6 +302,7 @@ function promptHidden(question, code) {
 
 module.exports = {
     chooseBackend,
+    holdsSecure,
     neverDeployed,
     parseStackFile,
     passphraseEnv,

@@ -6,7 +6,7 @@
 const { existsSync } = require("node:fs");
 const { CliError, distance, parseStackCommand, quote, userPath } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
-const { parseStackFile, stackFileText } = require("./backend.js");
+const { holdsSecure, parseStackFile, stackFileText } = require("./backend.js");
 const { refuseSwallowedFlags } = require("./npmFlags.js");
 
 /** Exit codes, documented in docs/deploy.md. */
@@ -185,7 +185,7 @@ function environmentSetting(text, stack) {
         return /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
     }
     const value = parseStackFile(YAML, text, stack)?.config?.["qredo-partner-keys:environment"];
-    if (typeof value === "object" && value !== null && "secure" in value) {
+    if (holdsSecure(value)) {
         throw setAsSecret(stack, "environment");
     }
     // Anything but a plain string (a list, a map) is shown as written, and refused.
@@ -199,7 +199,7 @@ function environmentSetting(text, stack) {
  */
 function setAsSecret(stack, name) {
     return new CliError(
-        `stack ${stack} has ${name} set with --secret; only apiKey is kept secret, and the deploy reads ${name} in plain text to check the rotation (the program refuses it as well). Nothing was changed. Set it again in plain text: see it with npm run pulumi -- config get --stack ${stack} ${name}, then npm run pulumi -- config rm --stack ${stack} ${name} && npm run pulumi -- config set --stack ${stack} ${name} VALUE`,
+        `stack ${stack} has ${name} set with --secret; only apiKey is kept secret, and the deploy reads ${name} in plain text ${name === "environment" ? "to know which environment the stack holds" : "to check the rotation"} (the program refuses it as well). Nothing was changed. Set it again in plain text: see it with npm run pulumi -- config get --stack ${stack} ${name}, then npm run pulumi -- config rm --stack ${stack} ${name} && npm run pulumi -- config set --stack ${stack} ${name} VALUE`,
         exit.usage,
     );
 }

@@ -198,6 +198,13 @@ describe("PartnerApiCredentialStore", () => {
             expect(new Set(aws.regions)).toEqual(new Set(["eu-west-2", "us-east-1"]));
         });
 
+        it("with a client given that has no region, says to give it one (the ARNs' region is not the client's)", async () => {
+            const regionless = new SecretsManagerClient({ endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+            await expect(new PartnerApiCredentialStore({ ...ids, client: regionless, timeoutMs: 5000 }).get()).rejects.toThrow(
+                "from Secrets Manager: the Secrets Manager client given has no region; give it one (new SecretsManagerClient({ region })), the region in the secrets' ARNs",
+            );
+        });
+
         it("given secret names, says how to give a region instead of the SDK's bare 'Region is missing'", async () => {
             const names = {
                 privateKeySecretId: "qredo/partner-api/sandbox/private-key",
