@@ -8,8 +8,9 @@
 // where they ran npm). Runs in the project folder. Exits with
 // pulumi's exit code; 2 when npm kept some of pulumi's flags (no `--`), an
 // argument looks like an API key, the passphrase settings are unusable, or the
-// command is `up` (or `update`, `watch`): updates go through npm run deploy,
-// which checks the rotation and the API key first.
+// command is an update (`up`, `update`, `watch`, `deployment run update` or
+// `remediate-drift`): updates go through npm run deploy, which checks the
+// rotation and the API key first.
 "use strict";
 const { mkdirSync } = require("node:fs");
 const { looksLikeApiKey } = require("./lib/apiKeyInput.js");

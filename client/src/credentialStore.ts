@@ -78,7 +78,7 @@ interface CacheEntry {
 }
 
 export class PartnerApiCredentialStore {
-    /** The caller's client, or the default one, made on the first read. */
+    /** The caller's client, used for every read when given. */
     private readonly client: SecretsManager.SecretsManagerClient | undefined;
     /** Without a client given: one per region, made at the first read. */
     private readonly clients = new Map<string, SecretsManager.SecretsManagerClient>();

@@ -46,7 +46,7 @@ function runMain(script, main) {
 }
 
 /**
- * Where a key typed on this command line (argv) now sits besides the screen:
+ * Where a key typed on this command line (argv) is left, beyond the screen:
  * the shell's history; under npm, the line npm echoed before running the
  * script (unless it ran silent, or the key went into one of npm's settings
  * instead), and npm's debug log, which records every run's command line.
