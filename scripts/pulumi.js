@@ -23,7 +23,7 @@ const {
     stackFileText,
 } = require("./lib/backend.js");
 const { CliError, PulumiCli, configuredBackend, keyOnCommandLine, localBackendDir, projectDir, runMain } = require("./lib/cli.js");
-const { actsOnAStack, refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
+const { actsOnAStack, commandWords, refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 /**
  * The stack a command creates or moves to a passphrase, or undefined: `stack
@@ -91,7 +91,8 @@ function stackNamed(argv) {
  */
 function refuseEmptyPassphraseStack(pulumi, argv) {
     const setting = passphraseSetting(process.env);
-    const words = argv.filter((a) => !a.startsWith("-")).join(" ");
+    const command = commandWords(argv);
+    const words = command.join(" ");
     const select = words.startsWith("stack select");
     if (
         setting.source === "none" ||
@@ -102,7 +103,7 @@ function refuseEmptyPassphraseStack(pulumi, argv) {
     ) {
         return;
     }
-    const named = stackNamed(argv) ?? (select ? argv.filter((a) => !a.startsWith("-"))[2] : undefined);
+    const named = stackNamed(argv) ?? (select ? command[2] : undefined);
     /** @type {{ name: string, current?: boolean, lastUpdate?: string, resourceCount?: number }[]} */
     const stacks = JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
     const entry =
@@ -122,55 +123,14 @@ function refuseEmptyPassphraseStack(pulumi, argv) {
 }
 
 /**
- * Pulumi's global flags that take no value: the only flags before the command
- * word that do not take the next argument as theirs.
- */
-const globalSwitches = new Set([
-    "--disable-integrity-checking",
-    "--emoji",
-    "-e",
-    "--fully-qualify-stack-names",
-    "-Q",
-    "--logflow",
-    "--logtostderr",
-    "--non-interactive",
-    "--help",
-    "-h",
-]);
-
-/**
- * The command an argv runs, found as the CLI's parser (cobra) finds it: the
- * first word, where a flag before it written without `=` takes the next
- * argument as its value unless it is one of the global switches. So `--stack
- * sandbox up`, `-s sandbox up` and `-v 9 update` all run the word after the value.
- * @param {string[]} argv @returns {string | undefined}
- */
-function commandOf(argv) {
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--") {
-            return undefined;
-        }
-        if (!a.startsWith("-") && a !== "") {
-            return a;
-        }
-        const takesNext = !a.includes("=") && !globalSwitches.has(a) && (a.startsWith("--") || a.length === 2);
-        if (takesNext) {
-            i++;
-        }
-    }
-    return undefined;
-}
-
-/**
  * `up` (alias `update`), `watch` and `deployment run update` (or `remediate-drift`) apply the stack file as it is,
  * without the deploy's checks.
  * @param {string[]} argv
  */
 function refuseUpdates(argv) {
-    const first = commandOf(argv);
+    const words = commandWords(argv);
+    const first = words[0];
     // pulumi deployment run update: the same update, run by Pulumi Deployments.
-    const words = argv.filter((a) => !a.startsWith("-"));
     const run = words.indexOf("run");
     // remediate-drift runs `up --refresh`: an update as well.
     const operation = run >= 0 ? words.slice(run + 1).find((w) => w === "update" || w === "remediate-drift") : undefined;
@@ -220,4 +180,4 @@ if (require.main === module) {
     runMain("pulumi", main);
 }
 
-module.exports = { commandOf, passphraseTarget };
+module.exports = { passphraseTarget };

@@ -14,9 +14,9 @@ import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { PulumiCli } from "../scripts/lib/cli.js";
 import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
 import { planKeyChange } from "../scripts/lib/keyState.js";
-import { refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
+import { commandWords, refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
-import { commandOf, passphraseTarget } from "../scripts/pulumi.js";
+import { passphraseTarget } from "../scripts/pulumi.js";
 import { makeApiKey } from "./support/providers.js";
 
 const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
@@ -180,7 +180,8 @@ describe("npm run pulumi: commands that encrypt a stack's secrets with the passp
         expect(passphraseTarget(["-s", "stack", "stack", "init"], local)).toEqual({ stack: "stack", kind: "new" });
     });
 
-    it("commandOf: the command word, past global flags and their values", () => {
+    it("commandWords: the command word, past global flags and their values, then the words after it", () => {
+        const commandOf = (argv: string[]) => commandWords(argv)[0];
         expect(commandOf(["up", "--stack", "sandbox"])).toBe("up");
         expect(commandOf(["-v", "9", "update"])).toBe("update");
         expect(commandOf(["--color", "always", "--cwd", "elsewhere", "up"])).toBe("up");
@@ -195,6 +196,8 @@ describe("npm run pulumi: commands that encrypt a stack's secrets with the passp
         expect(commandOf(["-e", "-Q", "--non-interactive", "watch"])).toBe("watch");
         expect(commandOf(["-sfoo", "up"])).toBe("up");
         expect(commandOf(["--", "up"])).toBeUndefined();
+        expect(commandWords(["-s", "sandbox", "stack", "output", "--json", "publicKeyPem"])).toEqual(["stack", "output", "publicKeyPem"]);
+        expect(commandWords(["--color", "never", "deployment", "run", "update"])).toEqual(["deployment", "run", "update"]);
     });
     it("refuses an empty passphrase for each, in words that fit: a stack never deployed is removed, not recreated", async () => {
         vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", "");

@@ -158,9 +158,51 @@ const pulumiFlagsUnderNpmNames = [
     { flag: "--no-select", variable: "npm_config_select", is: (/** @type {string} */ v) => v === "" || v === "false" },
 ];
 
+/**
+ * Pulumi's global flags that take no value: the only flags before the command
+ * word that do not take the next argument as theirs.
+ */
+const globalSwitches = new Set([
+    "--disable-integrity-checking",
+    "--emoji",
+    "-e",
+    "--fully-qualify-stack-names",
+    "-Q",
+    "--logflow",
+    "--logtostderr",
+    "--non-interactive",
+    "--help",
+    "-h",
+]);
+
+/**
+ * The command words of a pulumi argv (`stack output`, `deployment run update`):
+ * the first found as the CLI's parser (cobra) finds it, where a flag before it
+ * written without `=` takes the next argument as its value unless it is one of
+ * the global switches (so `--stack sandbox up`, `-s sandbox up` and `-v 9
+ * update` all run the word after the value); then the words that follow it.
+ * @param {string[]} argv @returns {string[]}
+ */
+function commandWords(argv) {
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--") {
+            return [];
+        }
+        if (!a.startsWith("-") && a !== "") {
+            return [a, ...argv.slice(i + 1).filter((w) => !w.startsWith("-"))];
+        }
+        const takesNext = !a.includes("=") && !globalSwitches.has(a) && (a.startsWith("--") || a.length === 2);
+        if (takesNext) {
+            i++;
+        }
+    }
+    return [];
+}
+
 /** Commands that act on the selected stack when no --stack is given. @param {string[]} argv */
 function actsOnAStack(argv) {
-    const [command, sub] = argv.filter((a) => !a.startsWith("-"));
+    const [command, sub] = commandWords(argv);
     if (command === "stack") {
         return sub !== undefined && !["ls", "init", "select", "rm"].includes(sub);
     }
@@ -236,7 +278,7 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
 
 /** The pulumi command words (`up`, `config set`, `stack output`) of argv, for an example. @param {string[]} argv */
 function pulumiCommand(argv) {
-    const [first, second] = argv.filter((a) => !a.startsWith("-"));
+    const [first, second] = commandWords(argv);
     if (first === undefined || !/^[a-z][a-z-]*$/.test(first)) {
         return "<command>";
     }
@@ -244,4 +286,4 @@ function pulumiCommand(argv) {
     return grouped && second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first;
 }
 
-module.exports = { actsOnAStack, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
+module.exports = { actsOnAStack, commandWords, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
