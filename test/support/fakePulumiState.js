@@ -8,6 +8,8 @@
 const { mkdirSync, rmSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 
+const projectKeyPrefix = "qredo-partner-keys:";
+
 /**
  * @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null,
  *   generation?: number, deployedApiKey?: string }} Stack  generation: the keyVersion in the key generation's keepers in the state, when it
@@ -93,9 +95,13 @@ function writeAnswers(dir, state) {
         writeFileSync(path.join(answers, `output-${name}.json`), `${JSON.stringify(stack.outputs ?? {}, null, 2)}\n`);
         writeFileSync(path.join(answers, `export-${name}.json`), `${JSON.stringify(exported(name, stack), null, 2)}\n`);
         writeFileSync(path.join(answers, `export-secrets-${name}.json`), `${JSON.stringify(exported(name, stack, true), null, 2)}\n`);
-        // `config get --stack NAME KEY` by its full key: the real CLI prints secrets decrypted there too.
+        // `config get --stack NAME KEY` by its full key, and by its short one for the project's own
+        // keys (the CLI reads `apiKey` as `qredo-partner-keys:apiKey`); it prints secrets decrypted there too.
         for (const [key, entry] of Object.entries(stack.config)) {
             writeFileSync(path.join(answers, `get-${name}-${key}`), `${entry.value}\n`);
+            if (key.startsWith(projectKeyPrefix)) {
+                writeFileSync(path.join(answers, `get-${name}-${key.slice(projectKeyPrefix.length)}`), `${entry.value}\n`);
+            }
         }
     }
 }
