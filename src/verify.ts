@@ -243,6 +243,15 @@ function checkUploadedFile(check: Check, uploadedPem: string | undefined, publis
         check("the uploaded public key file is the published key", "no --public-key-file given");
         return;
     }
+    // createPublicKey also takes a private key (and returns its public half): a private key file must not pass as the upload.
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(uploadedPem)) {
+        check(
+            "the uploaded public key file is the published key",
+            false,
+            "the file holds a private key, not a public key: if it was uploaded or shared, that key is exposed, rotate it (docs/rotation.md); upload the publicKeyPem output",
+        );
+        return;
+    }
     const uploadedDer = derOf(uploadedPem);
     const publishedDer = derOf(publishedPem);
     check(

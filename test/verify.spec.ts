@@ -249,6 +249,21 @@ describe("npm run verify", () => {
         expect(run.stdout).toMatch(line(run, "fail", "the uploaded public key file is the published key (the file is a different key"));
     });
 
+    it("fails a private key file given as the uploaded public key, loudly and without printing it", async () => {
+        const stack = deployed();
+        writeFileSync(join(project, "private.pem"), stack.key.pkcs1); // the stack's own key: its public half matches
+        const run = await verify(stack, ["--public-key-file", "private.pem"]);
+        expect(run.status).toBe(1);
+        expect(run.stdout).toMatch(
+            line(
+                run,
+                "fail",
+                "the uploaded public key file is the published key (the file holds a private key, not a public key: if it was uploaded or shared, that key is exposed, rotate it (docs/rotation.md)",
+            ),
+        );
+        expectNoSecretIn(run, stack);
+    });
+
     it("fails on a stored API key that is not Base64, without printing it", async () => {
         const stack = deployed({ apiKey: `${makeApiKey()}!` });
         const run = await verify(stack);
