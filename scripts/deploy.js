@@ -30,6 +30,7 @@ const {
     neverDeployed,
     passphraseEnv,
     secretsProviderKind,
+    shownBackend,
     stackFileHoldsApiKey,
     stackFileSettings,
     stackFileText,
@@ -242,7 +243,7 @@ function newStackSettings(stack, backendUrl) {
     const { config, deployedElsewhere } = stackFileSettings(stackFileText(projectDir, stack), stack);
     if (deployedElsewhere.length > 0) {
         throw refuse(
-            `stack ${stack} does not exist in the backend ${backendUrl}, but stacks/Pulumi.${stack}.yaml already holds ${deployedElsewhere.join(" and ")}: it was deployed with another backend. Nothing was changed. Point the deploy at that backend (PULUMI_BACKEND_URL, or pulumi login), then run again. To start this stack afresh here instead, remove those entries from the stack file first.`,
+            `stack ${stack} does not exist in the backend ${shownBackend(backendUrl)}, but stacks/Pulumi.${stack}.yaml already holds ${deployedElsewhere.join(" and ")}: it was deployed with another backend. Nothing was changed. Point the deploy at that backend (PULUMI_BACKEND_URL, or pulumi login), then run again. To start this stack afresh here instead, remove those entries from the stack file first.`,
         );
     }
     return { config, outputs: {} };

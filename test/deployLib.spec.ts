@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
-import { passphraseEnv, passphraseSetting, stackFileHoldsApiKey } from "../scripts/lib/backend.js";
+import { passphraseEnv, passphraseSetting, shownBackend, stackFileHoldsApiKey } from "../scripts/lib/backend.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { PulumiCli } from "../scripts/lib/cli.js";
 import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
@@ -381,6 +381,21 @@ describe("options", () => {
         } catch (error) {
             expect((error as Error).message).not.toContain(key.slice(0, 16));
         }
+    });
+});
+
+describe("shownBackend: a backend URL as messages show it", () => {
+    it.each([
+        ["postgres://pulumi:S3cret@db:5432/state", "postgres://pulumi:***@db:5432/state"],
+        ["postgres://u:p@ss@db/state", "postgres://u:***@db/state"], // an unescaped "@" in the password
+        ["postgres://u:pa?ss@db/state", "postgres://u:***@db/state"], // an unescaped "?" in the password
+        ["postgres://user@db/state", "postgres://user@db/state"],
+        ["azblob://container?sv=2024&sig=S1gnature", "azblob://container (its query hidden)"],
+        ["s3://bucket/prefix", "s3://bucket/prefix"],
+        ["file:///home/me/my state", "file:///home/me/my state"],
+        ["file://~", "file://~"],
+    ])("%s is shown as %s", (url, shown) => {
+        expect(shownBackend(url)).toBe(shown);
     });
 });
 

@@ -16,7 +16,7 @@ const { CliError, configuredBackend, localBackendDir, userPath } = require("./cl
 function chooseBackend(say, code) {
     const backend = configuredBackend();
     if (backend !== undefined) {
-        say(`using the configured Pulumi backend ${/^https?:/.test(backend) ? "(logged in)" : backend}`);
+        say(`using the configured Pulumi backend ${/^https?:/.test(backend) ? "(logged in)" : shownBackend(backend)}`);
         return { url: backend, env: {} };
     }
     if (process.env.CI) {
@@ -34,6 +34,24 @@ function chooseBackend(say, code) {
         `no Pulumi backend is configured: using the local file backend in .pulumi-state/ (git-ignored). Run other pulumi commands against it with: npm run pulumi -- <command>`,
     );
     return { url, env: { PULUMI_BACKEND_URL: url } };
+}
+
+/**
+ * A backend URL as messages show it: without a password or a query, which can
+ * carry credentials (postgres://user:PASSWORD@host/db, a storage SAS token).
+ * @param {string} url
+ */
+function shownBackend(url) {
+    // The authority runs to the first "/" after "//"; its userinfo to its last "@" (a password may hold an unescaped "@" or "?").
+    const authority = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)(.*)$/is.exec(url);
+    const at = authority === null ? -1 : authority[2].lastIndexOf("@");
+    let shown = url;
+    if (authority !== null && at >= 0 && authority[2].slice(0, at).includes(":")) {
+        const user = authority[2].slice(0, authority[2].indexOf(":"));
+        shown = `${authority[1]}${user}:***${authority[2].slice(at)}${authority[3]}`;
+    }
+    const query = shown.indexOf("?");
+    return query < 0 ? shown : `${shown.slice(0, query)} (its query hidden)`;
 }
 
 /** The stack file's text, or "" for a stack that has none yet. @param {string} projectDir @param {string} stack */
@@ -310,6 +328,7 @@ module.exports = {
     passphraseSetting,
     refuseUnusablePassphrase,
     secretsProviderKind,
+    shownBackend,
     stackFileHoldsApiKey,
     stackFileSettings,
     stackFileText,
