@@ -7,7 +7,8 @@
 // asks on the terminal itself; a relative passphrase file is the user's, from
 // where they ran npm). Runs in the project folder. Exits with
 // pulumi's exit code; 2 when npm kept some of pulumi's flags (no `--`), an
-// argument looks like an API key, the passphrase settings are unusable, or the
+// argument looks like an API key, apiKey is set without --secret (or with
+// `config set-all`), the passphrase settings are unusable, or the
 // command is an update (`up`, `update`, `watch`, `deployment run update` or
 // `remediate-drift`): updates go through npm run deploy, which checks the
 // rotation and the API key first.
@@ -145,6 +146,54 @@ function refuseUpdates(argv) {
     }
 }
 
+/** Flags of `pulumi config set` (and global ones) that take the next argument as their value. */
+const configSetValueFlags = new Set(["--stack", "-s", "--config-file", "--type", "--cwd", "-C", "--tracing", "--verbose", "-v"]);
+
+/** The key `pulumi config set` sets: its first argument after `set` that is no flag or flag value. @param {string[]} argv */
+function configSetKey(argv) {
+    const set = argv.indexOf("set");
+    for (let i = set + 1; set >= 0 && i < argv.length; i++) {
+        if (argv[i] === "--") {
+            return argv[i + 1];
+        }
+        if (!argv[i].startsWith("-")) {
+            return argv[i];
+        }
+        if (configSetValueFlags.has(argv[i])) {
+            i++;
+        }
+    }
+    return undefined;
+}
+
+/** The API key's config key, short or full. @param {string} word */
+const isApiKeyKey = (word) => /^(qredo-partner-keys:)?apiKey$/.test(word);
+
+/**
+ * `config set apiKey` without --secret would write the key in plain text into
+ * the committed stack file (the program refuses it only at the next deploy);
+ * `config set-all` with apiKey=VALUE puts the key on pulumi's command line.
+ * @param {string[]} argv
+ */
+function refusePlainApiKey(argv) {
+    const [command, sub] = commandWords(argv);
+    if (command !== "config" || (sub !== "set" && sub !== "set-all")) {
+        return;
+    }
+    const stack = stackNamed(argv) ?? "sandbox";
+    const instead = `Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack ${stack} --secret apiKey < apikey`;
+    if (sub === "set-all" && argv.some((a) => /^(qredo-partner-keys:)?apiKey=/.test(a))) {
+        throw new CliError(`config set-all would put the API key on pulumi's command line; nothing was run. ${instead}`, 2);
+    }
+    const secret = argv.some((a) => a === "--secret" || /^--secret=(true|t|1)$/i.test(a));
+    if (sub === "set" && isApiKeyKey(configSetKey(argv) ?? "") && !secret) {
+        throw new CliError(
+            `config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.${stack}.yaml, which is committed; nothing was run. ${instead}`,
+            2,
+        );
+    }
+}
+
 async function main() {
     const argv = process.argv.slice(2);
     if (argv.some((a) => looksLikeApiKey(a))) {
@@ -157,6 +206,7 @@ async function main() {
     // Before the check of flags npm kept: an update goes through the deploy, with or without them.
     refuseUpdates(argv);
     refuseSwallowedPulumiFlags(argv, process.env, 2);
+    refusePlainApiKey(argv); // after the flags npm kept: a --secret npm took is named as such
     const pulumi = new PulumiCli(1);
     if (configuredBackend() === undefined) {
         if (process.env.CI) {
@@ -180,4 +230,4 @@ if (require.main === module) {
     runMain("pulumi", main);
 }
 
-module.exports = { passphraseTarget };
+module.exports = { passphraseTarget, refusePlainApiKey };

@@ -16,7 +16,7 @@ import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/dep
 import { planKeyChange } from "../scripts/lib/keyState.js";
 import { commandWords, refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
-import { passphraseTarget } from "../scripts/pulumi.js";
+import { passphraseTarget, refusePlainApiKey } from "../scripts/pulumi.js";
 import { makeApiKey } from "./support/providers.js";
 
 const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
@@ -147,6 +147,45 @@ describe("the environment of every pulumi command", () => {
         const cli = new PulumiCli(1);
         expect(cli.childEnv(["stack", "ls", "--json"]).PULUMI_CONFIG_PASSPHRASE_FILE).toBe("/home/someone/keys/passphrase.txt");
         expect(cli.childEnv(["version"]).PULUMI_CONFIG_PASSPHRASE_FILE).toBeUndefined();
+    });
+});
+
+describe("npm run pulumi: the API key set in plain text, or on the command line", () => {
+    const refused = (argv: string[]) => {
+        try {
+            refusePlainApiKey(argv);
+            return undefined;
+        } catch (error) {
+            return (error as Error).message;
+        }
+    };
+    it.each([
+        ["config", "set", "--stack", "sandbox", "apiKey"],
+        ["config", "set", "apiKey", "--stack", "sandbox"],
+        ["-s", "sandbox", "config", "set", "qredo-partner-keys:apiKey"],
+        ["config", "set", "--stack", "sandbox", "--secret=false", "apiKey"],
+        ["config", "set", "--stack", "sandbox", "--plaintext", "apiKey"],
+    ])("refuses %s …: it would write the key in plain text into the committed stack file", (...argv) => {
+        expect(refused(argv)).toBe(
+            "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey",
+        );
+    });
+    it("refuses config set-all with apiKey=VALUE, secret or not: the key would be on pulumi's command line", () => {
+        for (const flag of ["--plaintext", "--secret"]) {
+            expect(refused(["config", "set-all", "--stack", "production", flag, "apiKey=abc"])).toMatch(
+                /^config set-all would put the API key on pulumi's command line; nothing was run\. .*--stack production --secret apiKey < apikey$/s,
+            );
+        }
+    });
+    it.each([
+        ["config", "set", "--secret", "--stack", "sandbox", "apiKey"],
+        ["config", "set", "--stack", "sandbox", "--secret=true", "apiKey"],
+        ["config", "set", "--stack", "sandbox", "--path", "tags.Owner", "apiKey"], // "apiKey" is the value here
+        ["config", "set", "--stack", "apiKey", "keyVersion", "2"], // a stack named apiKey
+        ["config", "set-all", "--plaintext", "keyVersion=2"],
+        ["config", "get", "--stack", "sandbox", "apiKey"],
+    ])("lets %s … through", (...argv) => {
+        expect(refused(argv)).toBeUndefined();
     });
 });
 

@@ -534,8 +534,9 @@ describe("messages and files", () => {
             pulumiCli(["deployment", "run", "update", "--stack", "sandbox"], {}, deployed),
         ]);
         runs.pulumiDrift = await pulumiCli(["deployment", "run", "remediate-drift", "--stack", "sandbox"], {}, deployed);
-        [runs.keyInArgv, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
+        [runs.keyInArgv, runs.plainApiKey, runs.initEmpty, runs.initKms, runs.neverDeployed, runs.stdinFile] = await Promise.all([
             pulumiCli(["config", "set", "--stack", "sandbox", "--path", "tags.Team", storedKey], {}),
+            pulumiCli(["config", "set", "--stack", "sandbox", "apiKey"], {}, deployed),
             pulumiCli(["stack", "init", "sandbox"], { PULUMI_CONFIG_PASSPHRASE: "" }),
             pulumiCli(["stack", "init", "sandbox", "--secrets-provider", "awskms://alias/x"], { PULUMI_CONFIG_PASSPHRASE: "" }),
             h.run(h.place(created), ["sandbox", "--yes"], { PULUMI_CONFIG_PASSPHRASE: "", QREDO_API_KEY: storedKey, CI: "true" }),
@@ -633,6 +634,14 @@ describe("messages and files", () => {
         expect(runs.pulumiRemote.calls).toEqual([]);
         expect(runs.pulumiDrift.stderr).toContain("npm run pulumi does not run `pulumi deployment run remediate-drift`; nothing was run.");
         expect(runs.pulumiDrift.calls).toEqual([]);
+    });
+
+    it("npm run pulumi refuses to set apiKey without --secret: the committed stack file would hold it in plain text", () => {
+        expect(runs.plainApiKey.status).toBe(2);
+        expect(runs.plainApiKey.stderr).toBe(
+            "pulumi: error: config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey\n",
+        );
+        expect(runs.plainApiKey.calls).toEqual([]);
     });
 
     it("refuses /dev/stdin as the passphrase file: each pulumi command would read its own stdin, the API key for config set", () => {
