@@ -343,7 +343,7 @@ async function main(argv) {
     }
 
     pulumi.ensureInstalled(exit.noPulumiCli);
-    ensureInstalledAndBuilt(say, exit.setupFailed);
+    await ensureInstalledAndBuilt(say, exit.setupFailed);
     /** @type {ApiKey | undefined} */
     const given = rawGiven && {
         value: validKey(rawGiven, say),

@@ -157,7 +157,7 @@ async function main(argv) {
     }
     const pulumi = new PulumiCli(exit.cannotRun);
     pulumi.ensureInstalled(exit.cannotRun);
-    ensureInstalledAndBuilt(say, exit.cannotRun);
+    await ensureInstalledAndBuilt(say, exit.cannotRun);
     if (options.publicKeyFile !== undefined && !existsSync(userPath(options.publicKeyFile))) {
         throw new CliError(`--public-key-file ${options.publicKeyFile}: no such file.`, exit.cannotRun);
     }

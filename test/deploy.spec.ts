@@ -439,6 +439,34 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     });
 
+    it("interrupted while it installs the dependencies, waits for npm ci to stop, then exits 130", async () => {
+        const bare = mkdtempSync(join(h.work, "bare-"));
+        cpSync(h.project, bare, { recursive: true, filter: (source) => !/node_modules|\.pulumi-state/.test(source) });
+        const where = h.place(undefined, bare);
+        const ciFile = join(where.state, "ci.json");
+        let signalled = false;
+        const poll = setInterval(() => {
+            if (!signalled && existsSync(ciFile)) {
+                signalled = true;
+                process.kill(JSON.parse(readFileSync(ciFile, "utf8")).ppid, "SIGINT"); // the deploy, as a pipeline's cancel does
+            }
+        }, 50);
+        try {
+            const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", FAKE_NPM_CI_WAIT_SIGNAL: "1" });
+            expect(signalled).toBe(true);
+            expect(run.status).toBe(130);
+            // npm ci got the signal and had finished its clean-up before the deploy exited.
+            expect(JSON.parse(readFileSync(join(where.state, "ci-stopped.json"), "utf8"))).toEqual({ signal: "SIGINT" });
+            expect(run.stderr).toContain(
+                "deploy: error: npm ci was interrupted (SIGINT) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.",
+            );
+            expect(changes(run)).toEqual([]);
+        } finally {
+            clearInterval(poll);
+            rmSync(bare, { recursive: true, force: true });
+        }
+    });
+
     it("compiles with no credential, and no Pulumi config, in the compiler's environment", () => {
         const copy = copyProject({ dependencies: true, build: false });
         try {

@@ -179,18 +179,83 @@ function dependenciesUpToDate() {
     return ["package.json", "package-lock.json"].every((f) => statSync(path.join(projectDir, f)).mtimeMs <= installedAt);
 }
 
-/** Installs the dependencies when missing or stale, then compiles the program if its sources changed. @param {(m: string) => void} say @param {number} code */
-function ensureInstalledAndBuilt(say, code) {
+/**
+ * Runs a command to its end, asynchronously, so that SIGINT and SIGTERM reach
+ * it and this process waits for it to stop (pulumi then cancels cleanly and
+ * unlocks the stack; npm ci finishes its clean-up) instead of exiting under it.
+ * @param {string} command @param {string[]} args
+ * @param {{ cwd: string, env: NodeJS.ProcessEnv, stdio: import("node:child_process").StdioOptions }} options
+ * @returns {Promise<{ status: number, interrupted: NodeJS.Signals | undefined }>}
+ */
+function runToItsEnd(command, args, options) {
+    // Without a terminal, the child gets its own process group, so a signal
+    // sent to our group reaches it exactly once: through us. On a terminal
+    // it shares our group, Ctrl-C reaches it directly, and a second SIGINT
+    // from us would make pulumi abandon the update instead of cancelling it.
+    const ownGroup = !process.stdin.isTTY;
+    const child = spawn(command, args, { ...options, detached: ownGroup });
+    /** @type {NodeJS.Signals | undefined} */
+    let interrupted;
+    const forwarded = new Set();
+    const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
+        interrupted = interrupted ?? signal;
+        if (forwarded.has(signal) || (signal === "SIGINT" && !ownGroup)) {
+            return;
+        }
+        forwarded.add(signal);
+        child.kill(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    // `npm run` passes a signal to `sh -c`, and dash dies of it without
+    // passing it on: this process then only sees its parent change.
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+        if (process.ppid !== parent) {
+            clearInterval(watch);
+            onSignal("SIGTERM");
+        }
+    }, 500);
+    const stopListening = () => {
+        clearInterval(watch);
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+    };
+    return new Promise((resolve, reject) => {
+        child.on("error", (error) => {
+            stopListening();
+            reject(error);
+        });
+        child.on("close", (code) => {
+            stopListening();
+            resolve({ status: code ?? 1, interrupted });
+        });
+    });
+}
+
+/**
+ * Installs the dependencies when missing or stale, then compiles the program if its sources changed.
+ * @param {(m: string) => void} say @param {number} code @returns {Promise<void>}
+ */
+async function ensureInstalledAndBuilt(say, code) {
     if (!dependenciesUpToDate()) {
         say("installing the project's dependencies (npm ci)…");
         // --ignore-scripts: the only dependency with an install script is
         // protobufjs, whose postinstall merely warns about version ranges; and
         // install scripts get no credential in their environment either way.
-        const npm = spawnSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], {
+        const npm = await runToItsEnd("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], {
             cwd: projectDir,
             env: plainEnv(process.env),
             stdio: ["ignore", process.stderr, "inherit"],
+        }).catch((/** @type {Error} */ error) => {
+            throw new CliError(`could not run npm ci: ${error.message}`, code);
         });
+        if (npm.interrupted !== undefined) {
+            throw new CliError(
+                `npm ci was interrupted (${npm.interrupted}) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.`,
+                npm.interrupted === "SIGTERM" ? 143 : 130,
+            );
+        }
         if (npm.status !== 0) {
             throw new CliError("npm ci failed (its output is above). Check Node.js and npm, then run again.", code);
         }
@@ -345,55 +410,13 @@ class PulumiCli {
     }
 
     /**
-     * A long command (`up`, or anything the user runs): asynchronous, so that
-     * SIGINT and SIGTERM reach pulumi and this process waits for it to stop
-     * (pulumi then cancels cleanly and unlocks the stack).
+     * A long command (`up`, or anything the user runs), run to its end (runToItsEnd).
      * @param {string[]} args
      * @returns {Promise<{ status: number, interrupted: NodeJS.Signals | undefined }>}
      */
     runLong(args) {
-        // Without a terminal, pulumi gets its own process group, so a signal
-        // sent to our group reaches it exactly once: through us. On a terminal
-        // it shares our group, Ctrl-C reaches it directly, and a second SIGINT
-        // from us would make it abandon the update instead of cancelling it.
-        const ownGroup = !process.stdin.isTTY;
-        const child = spawn("pulumi", args, { cwd: projectDir, env: this.childEnv(args), stdio: "inherit", detached: ownGroup });
-        /** @type {NodeJS.Signals | undefined} */
-        let interrupted;
-        const forwarded = new Set();
-        const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
-            interrupted = interrupted ?? signal;
-            if (forwarded.has(signal) || (signal === "SIGINT" && !ownGroup)) {
-                return;
-            }
-            forwarded.add(signal);
-            child.kill(signal);
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
-        // `npm run` passes a signal to `sh -c`, and dash dies of it without
-        // passing it on: this process then only sees its parent change.
-        const parent = process.ppid;
-        const watch = setInterval(() => {
-            if (process.ppid !== parent) {
-                clearInterval(watch);
-                onSignal("SIGTERM");
-            }
-        }, 500);
-        const stopListening = () => {
-            clearInterval(watch);
-            process.off("SIGINT", onSignal);
-            process.off("SIGTERM", onSignal);
-        };
-        return new Promise((resolve, reject) => {
-            child.on("error", (error) => {
-                stopListening();
-                reject(new CliError(`could not run pulumi: ${error.message}`, this.failureCode));
-            });
-            child.on("close", (code) => {
-                stopListening();
-                resolve({ status: code ?? 1, interrupted });
-            });
+        return runToItsEnd("pulumi", args, { cwd: projectDir, env: this.childEnv(args), stdio: "inherit" }).catch((error) => {
+            throw new CliError(`could not run pulumi: ${error.message}`, this.failureCode);
         });
     }
 }

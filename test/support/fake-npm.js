@@ -2,9 +2,12 @@
 // @ts-check
 // A stand-in `npm` for testing scripts/deploy.js: records its arguments and
 // the names of the environment variables it was given and, for `npm ci`,
-// "installs" by linking this checkout's packages.
+// "installs" by linking this checkout's packages. With FAKE_NPM_CI_WAIT_SIGNAL=1,
+// `npm ci` instead waits for SIGINT or SIGTERM (its pid and its parent's in
+// ci.json), then takes a second to clean up, as npm does, and records that it
+// stopped (ci-stopped.json).
 "use strict";
-const { appendFileSync } = require("node:fs");
+const { appendFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 const { linkDependencies } = require("./project.js");
 
@@ -14,6 +17,17 @@ appendFileSync(
     path.join(/** @type {string} */ (process.env.FAKE_PULUMI_DIR), "npm.jsonl"),
     `${JSON.stringify({ args, cwd: process.cwd(), envNames })}\n`,
 );
-if (args[0] === "ci") {
+const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);
+if (args[0] === "ci" && process.env.FAKE_NPM_CI_WAIT_SIGNAL) {
+    const stop = (/** @type {string} */ signal) =>
+        setTimeout(() => {
+            writeFileSync(path.join(dir, "ci-stopped.json"), JSON.stringify({ signal }));
+            process.exit(130);
+        }, 1000);
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    writeFileSync(path.join(dir, "ci.json"), JSON.stringify({ pid: process.pid, ppid: process.ppid }));
+    setTimeout(() => process.exit(98), 20_000); // bounded: a test that never signals still ends
+} else if (args[0] === "ci") {
     linkDependencies(process.cwd());
 }
