@@ -346,6 +346,11 @@ describe("options", () => {
         expect(secret?.message).toContain("An argument looks like an API key; it is not repeated here.");
         expect(secret?.message).not.toContain(key.slice(0, 16));
         expect(refuse(["stack", "output"], { npm_config_stack: "sandbox" })?.message).toContain("npm kept --stack for itself");
+        // npm run pulumi --stack sandbox stack output: npm took --stack alone, leaving its value first
+        expect(refuse(["sandbox", "stack", "output"], { npm_config_stack: "true" })?.message).toMatch(
+            /\n {4}npm run pulumi -- stack output …$/,
+        );
+        expect(refuse(["sandbox", "preview"], { npm_config_stack: "true" })?.message).toMatch(/\n {4}npm run pulumi -- preview …$/);
         // after --, npm's variables are not pulumi's flags' fate; npm's own settings (yes, json) are never counted
         expect(refuse(["stack", "output", "--stack", "sandbox"], { npm_config_stack: "true" })).toBeUndefined();
         expect(refuse(["up"], { npm_config_yes: "true", npm_config_json: "true", npm_config_secret: "" })).toBeUndefined();

@@ -276,9 +276,22 @@ function refuseSwallowedPulumiFlags(argv, env, code) {
     );
 }
 
+/** Pulumi's top-level commands. */
+const pulumiCommands = new Set(
+    (
+        "about cancel config console convert deployment destroy env help import install login logout logs new " +
+        "org package plugin policy preview refresh schema stack state up update version watch whoami"
+    ).split(" "),
+);
+
 /** The pulumi command words (`up`, `config set`, `stack output`) of argv, for an example. @param {string[]} argv */
 function pulumiCommand(argv) {
-    const [first, second] = commandWords(argv);
+    const words = commandWords(argv);
+    // npm run pulumi --stack sandbox stack output: npm took --stack alone, so its value comes first.
+    if (!pulumiCommands.has(words[0] ?? "") && pulumiCommands.has(words[1] ?? "")) {
+        words.shift();
+    }
+    const [first, second] = words;
     if (first === undefined || !/^[a-z][a-z-]*$/.test(first)) {
         return "<command>";
     }
