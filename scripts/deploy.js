@@ -83,7 +83,7 @@ function refuseRootKeyFromSubfolder(given, rerun) {
         return;
     }
     throw refuse(
-        `there is an apikey file in the project folder (${rootKey}), and npm ran in ${userPath(".")}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${quote(projectDir)} && ${rerun} (or remove it, if it is a leftover).`,
+        `there is an apikey file in the project folder (${rootKey}), and ${process.env.INIT_CWD === undefined ? "the deploy" : "npm"} ran in ${userPath(".")}, where ./apikey is looked for: that file would be neither used nor checked. Run from the project folder: cd ${quote(projectDir)} && ${rerun} (or remove it, if it is a leftover).`,
     );
 }
 

@@ -133,6 +133,11 @@ describe.concurrent("API keys across stacks", () => {
                 expect(run.calls).toEqual([]);
                 expect(expectNoLeakIn(run, [key])).toEqual([]);
             }
+            // Started with node from the subfolder, without npm: the message says who ran there.
+            const direct = sub();
+            const plain = await h.run(direct, ["sandbox", "--yes"], { QREDO_API_KEY: undefined, INIT_CWD: undefined }, { cwd: direct.cwd });
+            expect(plain.status).toBe(2);
+            expect(plain.stderr).toContain(`and the deploy ran in ${direct.cwd}, where ./apikey is looked for`);
             // Named on purpose, it is the key file given: no refusal.
             const named = await h.run(sub(), ["sandbox", "--yes", "--api-key-file", rootKey], { QREDO_API_KEY: undefined });
             expect(named.status).toBe(0);

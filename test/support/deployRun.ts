@@ -99,11 +99,11 @@ export class DeployHarness {
         where: Place,
         args: string[],
         env: Record<string, string | undefined> = {},
-        options: { script?: string; command?: string[]; onStdout?: (text: string, pid: number) => void } = {},
+        options: { script?: string; command?: string[]; onStdout?: (text: string, pid: number) => void; cwd?: string } = {},
     ): Promise<Run> {
         const command = options.command ?? [process.execPath, join(where.project, "scripts", options.script ?? "deploy.js")];
         const child = spawn(command[0], [...command.slice(1), ...args], {
-            cwd: where.project,
+            cwd: options.cwd ?? where.project,
             env: this.env(where, env),
             stdio: ["pipe", "pipe", "pipe"],
         });
