@@ -146,28 +146,30 @@ function refuseUpdates(argv) {
     }
 }
 
-/** Flags of `pulumi config set` (and global ones) that take the next argument as their value. */
-const configSetValueFlags = new Set(["--stack", "-s", "--config-file", "--type", "--cwd", "-C", "--tracing", "--verbose", "-v"]);
+/**
+ * Whether an argument of `config set` names the API key: the key, short or
+ * full, or (with --path) a path that starts with it (apiKey.x, ["apiKey"]).
+ * Read broadly on purpose: a flag's value or a config value spelled so counts too.
+ * @param {string} word
+ */
+const namesApiKey = (word) => /^(\[")?(qredo-partner-keys:)?apiKey("\])?($|[.[])/.test(word);
 
-/** The key `pulumi config set` sets: its first argument after `set` that is no flag or flag value. @param {string[]} argv */
-function configSetKey(argv) {
-    const set = argv.indexOf("set");
-    for (let i = set + 1; set >= 0 && i < argv.length; i++) {
-        if (argv[i] === "--") {
-            return argv[i + 1];
-        }
-        if (!argv[i].startsWith("-")) {
-            return argv[i];
-        }
-        if (configSetValueFlags.has(argv[i])) {
-            i++;
+/**
+ * A boolean flag as pulumi's parser (pflag) reads it: the last occurrence wins.
+ * @param {string[]} argv @param {string} name @returns {boolean | undefined}
+ */
+function lastBoolean(argv, name) {
+    /** @type {boolean | undefined} */
+    let value;
+    for (const a of argv) {
+        if (a === `--${name}`) {
+            value = true;
+        } else if (a.startsWith(`--${name}=`)) {
+            value = /^(true|t|1)$/i.test(a.slice(name.length + 3));
         }
     }
-    return undefined;
+    return value;
 }
-
-/** The API key's config key, short or full. @param {string} word */
-const isApiKeyKey = (word) => /^(qredo-partner-keys:)?apiKey$/.test(word);
 
 /**
  * `config set apiKey` without --secret would write the key in plain text into
@@ -176,17 +178,19 @@ const isApiKeyKey = (word) => /^(qredo-partner-keys:)?apiKey$/.test(word);
  * @param {string[]} argv
  */
 function refusePlainApiKey(argv) {
-    const [command, sub] = commandWords(argv);
-    if (command !== "config" || (sub !== "set" && sub !== "set-all")) {
+    const words = commandWords(argv);
+    // config's own flags may come before set (config --stack sandbox set apiKey): their values are among the words.
+    const sub = words[0] === "config" ? words.slice(1).find((w) => w === "set" || w === "set-all") : undefined;
+    if (sub === undefined) {
         return;
     }
     const stack = stackNamed(argv) ?? "sandbox";
     const instead = `Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack ${stack} --secret apiKey < apikey`;
-    if (sub === "set-all" && argv.some((a) => /^(qredo-partner-keys:)?apiKey=/.test(a))) {
+    if (sub === "set-all" && argv.some((a) => /apiKey[^=]*=/.test(a))) {
         throw new CliError(`config set-all would put the API key on pulumi's command line; nothing was run. ${instead}`, 2);
     }
-    const secret = argv.some((a) => a === "--secret" || /^--secret=(true|t|1)$/i.test(a));
-    if (sub === "set" && isApiKeyKey(configSetKey(argv) ?? "") && !secret) {
+    const plain = lastBoolean(argv, "secret") !== true || lastBoolean(argv, "plaintext") === true;
+    if (sub === "set" && plain && argv.some((a) => !a.startsWith("-") && namesApiKey(a))) {
         throw new CliError(
             `config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.${stack}.yaml, which is committed; nothing was run. ${instead}`,
             2,

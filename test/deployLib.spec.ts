@@ -165,14 +165,36 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["-s", "sandbox", "config", "set", "qredo-partner-keys:apiKey"],
         ["config", "set", "--stack", "sandbox", "--secret=false", "apiKey"],
         ["config", "set", "--stack", "sandbox", "--plaintext", "apiKey"],
+        ["config", "--stack", "sandbox", "set", "apiKey"], // config's own flags before set
+        ["config", "--config-file", "stacks/Pulumi.x.yaml", "--stack", "sandbox", "set", "apiKey"],
+        ["config", "set", "--color", "never", "--stack", "sandbox", "apiKey"], // a global flag that takes a value
+        ["config", "set", "--secret", "--secret=false", "--stack", "sandbox", "apiKey"], // the last occurrence wins
+        ["config", "set", "--secret", "--plaintext", "--stack", "sandbox", "apiKey"],
+        ["config", "set", "--path", "--stack", "sandbox", '["apiKey"]'],
+        ["config", "set", "--path", "--stack", "sandbox", "qredo-partner-keys:apiKey.inner"],
+        // Read broadly on purpose (pulumi's flags that take a value are many): "apiKey" as a value counts too.
+        ["config", "set", "--stack", "sandbox", "--path", "tags.Owner", "apiKey"],
     ])("refuses %s …: it would write the key in plain text into the committed stack file", (...argv) => {
         expect(refused(argv)).toBe(
             "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey",
         );
     });
     it("refuses config set-all with apiKey=VALUE, secret or not: the key would be on pulumi's command line", () => {
-        for (const flag of ["--plaintext", "--secret"]) {
-            expect(refused(["config", "set-all", "--stack", "production", flag, "apiKey=abc"])).toMatch(
+        for (const flag of [
+            "--plaintext",
+            "--secret",
+            "--plaintext=apiKey=abc",
+            "--secret=qredo-partner-keys:apiKey=abc",
+            '--path --plaintext ["apiKey"]=abc',
+        ]) {
+            expect(
+                refused(
+                    ["config", "set-all", "--stack", "production", ...flag.split(" "), "apiKey=abc"].slice(
+                        0,
+                        flag.includes("=") ? -1 : undefined,
+                    ),
+                ),
+            ).toMatch(
                 /^config set-all would put the API key on pulumi's command line; nothing was run\. .*--stack production --secret apiKey < apikey$/s,
             );
         }
@@ -180,8 +202,6 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
     it.each([
         ["config", "set", "--secret", "--stack", "sandbox", "apiKey"],
         ["config", "set", "--stack", "sandbox", "--secret=true", "apiKey"],
-        ["config", "set", "--stack", "sandbox", "--path", "tags.Owner", "apiKey"], // "apiKey" is the value here
-        ["config", "set", "--stack", "apiKey", "keyVersion", "2"], // a stack named apiKey
         ["config", "set-all", "--plaintext", "keyVersion=2"],
         ["config", "get", "--stack", "sandbox", "apiKey"],
     ])("lets %s … through", (...argv) => {
