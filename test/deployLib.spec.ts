@@ -450,13 +450,15 @@ describe("options", () => {
 
 describe("shownBackend: a backend URL as messages show it", () => {
     it.each([
-        ["postgres://pulumi:S3cret@db:5432/state", "postgres://pulumi:***@db:5432/state"],
-        ["postgres://u:p@ss@db/state", "postgres://u:***@db/state"], // an unescaped "@" in the password
-        ["postgres://u:pa?ss@db/state", "postgres://u:***@db/state"], // an unescaped "?" in the password
-        ["postgres://user@db/state", "postgres://user@db/state"],
-        ["azblob://container?sv=2024&sig=S1gnature", "azblob://container (its query hidden)"],
+        ["postgres://pulumi:S3cret@db:5432/state", "postgres://***@db:5432/state"],
+        ["postgres://u:p@ss@db/state", "postgres://***@db/state"], // an unescaped "@" in the password
+        ["postgres://u:pa?ss@db/state", "postgres://***@db/state"], // an unescaped "?"
+        ["postgres://pulumi:S3cr/3t@db.internal:5432/state", "postgres://***@db.internal:5432/state"], // an unescaped "/"
+        ["POSTGRES://S3cr3tTokenUser@db/state", "POSTGRES://***@db/state"], // a token as the user name
+        ["azblob://container?sv=2024&sig=S1gnature", "azblob://container (the rest hidden)"],
+        ["azblob://state#sig=S3cr3t", "azblob://state (the rest hidden)"],
         ["s3://bucket/prefix", "s3://bucket/prefix"],
-        ["file:///home/me/my state", "file:///home/me/my state"],
+        ["file:///home/me@corp/my state", "file:///home/me@corp/my state"], // a path
         ["file://~", "file://~"],
     ])("%s is shown as %s", (url, shown) => {
         expect(shownBackend(url)).toBe(shown);

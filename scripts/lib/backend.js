@@ -37,21 +37,24 @@ function chooseBackend(say, code) {
 }
 
 /**
- * A backend URL as messages show it: without a password or a query, which can
- * carry credentials (postgres://user:PASSWORD@host/db, a storage SAS token).
+ * A backend URL as messages show it: without its user part, query or fragment,
+ * which can carry credentials (postgres://user:PASSWORD@host/db, a token as
+ * the user name, a storage SAS token). A file:// URL is a path: shown as is.
  * @param {string} url
  */
 function shownBackend(url) {
-    // The authority runs to the first "/" after "//"; its userinfo to its last "@" (a password may hold an unescaped "@" or "?").
-    const authority = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)(.*)$/is.exec(url);
-    const at = authority === null ? -1 : authority[2].lastIndexOf("@");
-    let shown = url;
-    if (authority !== null && at >= 0 && authority[2].slice(0, at).includes(":")) {
-        const user = authority[2].slice(0, authority[2].indexOf(":"));
-        shown = `${authority[1]}${user}:***${authority[2].slice(at)}${authority[3]}`;
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+    if (scheme === null || scheme[1].toLowerCase() === "file") {
+        return url;
     }
-    const query = shown.indexOf("?");
-    return query < 0 ? shown : `${shown.slice(0, query)} (its query hidden)`;
+    let rest = url.slice(scheme[0].length);
+    // Up to the last "@": a password may hold an unescaped "@", "/", "?" or "#".
+    const at = rest.lastIndexOf("@");
+    if (at >= 0) {
+        rest = `***${rest.slice(at)}`;
+    }
+    const cut = rest.search(/[?#]/);
+    return `${scheme[0]}${cut < 0 ? rest : `${rest.slice(0, cut)} (the rest hidden)`}`;
 }
 
 /** The stack file's text, or "" for a stack that has none yet. @param {string} projectDir @param {string} stack */
