@@ -6,7 +6,7 @@
  * version and signers still use the AWSCURRENT one. Never a secret value in a
  * result, a detail or an error.
  */
-import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { checkApiKey, loadSigningKey, partnerApiBaseUrl, signedPayload, signRequest } from "@qredo-partner-keys/client";
 import { liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
@@ -244,7 +244,8 @@ function checkUploadedFile(check: Check, uploadedPem: string | undefined, publis
         return;
     }
     // createPublicKey also takes a private key (and returns its public half): a private key file must not pass as the upload.
-    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(uploadedPem)) {
+    // OpenSSL reads PEM labels loosely ("rsa PRIVATE KEY"), so the label is matched loosely, and a key that loads as private counts.
+    if (/-----BEGIN[^\n]*PRIVATE KEY/i.test(uploadedPem) || loadsAsPrivateKey(uploadedPem)) {
         check(
             "the uploaded public key file is the published key",
             false,
@@ -308,6 +309,15 @@ function loadQuietly(pem: string | undefined): KeyObject | undefined {
         return pem === undefined ? undefined : loadSigningKey(pem);
     } catch {
         return undefined;
+    }
+}
+
+function loadsAsPrivateKey(pem: string): boolean {
+    try {
+        createPrivateKey(pem);
+        return true;
+    } catch {
+        return false;
     }
 }
 

@@ -252,16 +252,20 @@ describe("npm run verify", () => {
     it("fails a private key file given as the uploaded public key, loudly and without printing it", async () => {
         const stack = deployed();
         writeFileSync(join(project, "private.pem"), stack.key.pkcs1); // the stack's own key: its public half matches
-        const run = await verify(stack, ["--public-key-file", "private.pem"]);
-        expect(run.status).toBe(1);
-        expect(run.stdout).toMatch(
-            line(
-                run,
-                "fail",
-                "the uploaded public key file is the published key (the file holds a private key, not a public key: if it was uploaded or shared, that key is exposed, rotate it (docs/rotation.md)",
-            ),
-        );
-        expectNoSecretIn(run, stack);
+        // OpenSSL reads the label loosely: a lower-case one still loads as the private key.
+        writeFileSync(join(project, "private-lower.pem"), stack.key.pkcs1.replaceAll("RSA PRIVATE KEY", "rsa PRIVATE KEY"));
+        const runs = await Promise.all(["private.pem", "private-lower.pem"].map((file) => verify(stack, ["--public-key-file", file])));
+        for (const run of runs) {
+            expect(run.status).toBe(1);
+            expect(run.stdout).toMatch(
+                line(
+                    run,
+                    "fail",
+                    "the uploaded public key file is the published key (the file holds a private key, not a public key: if it was uploaded or shared, that key is exposed, rotate it (docs/rotation.md)",
+                ),
+            );
+            expectNoSecretIn(run, stack);
+        }
     });
 
     it("fails on a stored API key that is not Base64, without printing it", async () => {
