@@ -444,32 +444,52 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     });
 
-    it("interrupted while it installs the dependencies, waits for npm ci to stop, then exits 130", async () => {
+    /** Runs a deploy in a copy without node_modules; `act` gets the stand-in npm ci's pid and the deploy's once npm ci runs. */
+    async function interruptedInstall(env: Record<string, string>, act: (npm: { pid: number; ppid: number }) => void) {
         const bare = mkdtempSync(join(h.work, "bare-"));
         cpSync(h.project, bare, { recursive: true, filter: (source) => !/node_modules|\.pulumi-state/.test(source) });
         const where = h.place(undefined, bare);
         const ciFile = join(where.state, "ci.json");
-        let signalled = false;
+        let acted = false;
         const poll = setInterval(() => {
-            if (!signalled && existsSync(ciFile)) {
-                signalled = true;
-                process.kill(JSON.parse(readFileSync(ciFile, "utf8")).ppid, "SIGINT"); // the deploy, as a pipeline's cancel does
+            if (!acted && existsSync(ciFile)) {
+                acted = true;
+                act(JSON.parse(readFileSync(ciFile, "utf8")));
             }
         }, 50);
         try {
-            const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", FAKE_NPM_CI_WAIT_SIGNAL: "1" });
-            expect(signalled).toBe(true);
-            expect(run.status).toBe(130);
-            // npm ci got the signal and had finished its clean-up before the deploy exited.
-            expect(JSON.parse(readFileSync(join(where.state, "ci-stopped.json"), "utf8"))).toEqual({ signal: "SIGINT" });
-            expect(run.stderr).toContain(
-                "deploy: error: npm ci was interrupted (SIGINT) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.",
-            );
-            expect(changes(run)).toEqual([]);
+            const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", ...env });
+            expect(acted).toBe(true);
+            return { run, where };
         } finally {
             clearInterval(poll);
             rmSync(bare, { recursive: true, force: true });
         }
+    }
+
+    it("Ctrl-C while it installs the dependencies: waits for npm ci to finish its clean-up, then exits 130", async () => {
+        // A terminal's Ctrl-C reaches the whole foreground group: the deploy and npm ci alike.
+        const { run, where } = await interruptedInstall({ FAKE_NPM_CI_WAIT_SIGNAL: "1" }, (npm) => {
+            process.kill(npm.ppid, "SIGINT");
+            process.kill(npm.pid, "SIGINT");
+        });
+        expect(run.status).toBe(130);
+        // npm ci had finished its clean-up before the deploy exited.
+        expect(JSON.parse(readFileSync(join(where.state, "ci-stopped.json"), "utf8"))).toEqual({ signal: "SIGINT" });
+        expect(run.stderr).toContain(
+            "deploy: error: npm ci was interrupted (SIGINT) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.",
+        );
+        expect(changes(run)).toEqual([]);
+    });
+
+    it("a signal to the deploy alone while npm ci runs: npm ci is neither signalled nor left behind, and nothing is deployed", async () => {
+        const { run, where } = await interruptedInstall({ FAKE_NPM_CI_SLOW: "1" }, (npm) => process.kill(npm.ppid, "SIGTERM"));
+        expect(run.status).toBe(143);
+        expect(readLines(join(where.state, "ci-signals.jsonl"))).toEqual([]);
+        expect(run.stderr).toContain(
+            "deploy: error: interrupted (SIGTERM) while npm ci ran; it was left to finish, and nothing was deployed. Run the same command again.",
+        );
+        expect(changes(run)).toEqual([]);
     });
 
     it("compiles with no credential, and no Pulumi config, in the compiler's environment", () => {

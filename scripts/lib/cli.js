@@ -179,27 +179,35 @@ function dependenciesUpToDate() {
     return ["package.json", "package-lock.json"].every((f) => statSync(path.join(projectDir, f)).mtimeMs <= installedAt);
 }
 
+/** The process that started this one: when it is gone, whoever ran us wants us stopped (see runToItsEnd). */
+const launchedBy = process.ppid;
+
 /**
- * Runs a command to its end, asynchronously, so that SIGINT and SIGTERM reach
- * it and this process waits for it to stop (pulumi then cancels cleanly and
- * unlocks the stack; npm ci finishes its clean-up) instead of exiting under it.
+ * Runs a command to its end, asynchronously, so that SIGINT and SIGTERM do not
+ * kill this process under it: it waits for the command to stop and reports the
+ * signal. With `forward` (pulumi up, which then cancels cleanly and unlocks the
+ * stack) the signal is handed on; without it (npm ci, which must not be left
+ * running behind us nor be cut short) the command stays in our process group,
+ * so a terminal's Ctrl-C or a group kill reaches it, and a signal sent to us
+ * alone lets it finish first.
  * @param {string} command @param {string[]} args
  * @param {{ cwd: string, env: NodeJS.ProcessEnv, stdio: import("node:child_process").StdioOptions }} options
+ * @param {{ forward: boolean }} how
  * @returns {Promise<{ status: number, interrupted: NodeJS.Signals | undefined }>}
  */
-function runToItsEnd(command, args, options) {
-    // Without a terminal, the child gets its own process group, so a signal
-    // sent to our group reaches it exactly once: through us. On a terminal
+function runToItsEnd(command, args, options, how) {
+    // Forwarding without a terminal: the child gets its own process group, so a
+    // signal sent to our group reaches it exactly once, through us. On a terminal
     // it shares our group, Ctrl-C reaches it directly, and a second SIGINT
     // from us would make pulumi abandon the update instead of cancelling it.
-    const ownGroup = !process.stdin.isTTY;
+    const ownGroup = how.forward && !process.stdin.isTTY;
     const child = spawn(command, args, { ...options, detached: ownGroup });
     /** @type {NodeJS.Signals | undefined} */
     let interrupted;
     const forwarded = new Set();
     const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
         interrupted = interrupted ?? signal;
-        if (forwarded.has(signal) || (signal === "SIGINT" && !ownGroup)) {
+        if (!how.forward || forwarded.has(signal) || (signal === "SIGINT" && !ownGroup)) {
             return;
         }
         forwarded.add(signal);
@@ -209,13 +217,14 @@ function runToItsEnd(command, args, options) {
     process.on("SIGTERM", onSignal);
     // `npm run` passes a signal to `sh -c`, and dash dies of it without
     // passing it on: this process then only sees its parent change.
-    const parent = process.ppid;
-    const watch = setInterval(() => {
-        if (process.ppid !== parent) {
+    const parentGone = () => {
+        if (process.ppid !== launchedBy) {
             clearInterval(watch);
             onSignal("SIGTERM");
         }
-    }, 500);
+    };
+    const watch = setInterval(parentGone, 500);
+    parentGone();
     const stopListening = () => {
         clearInterval(watch);
         process.off("SIGINT", onSignal);
@@ -243,16 +252,19 @@ async function ensureInstalledAndBuilt(say, code) {
         // --ignore-scripts: the only dependency with an install script is
         // protobufjs, whose postinstall merely warns about version ranges; and
         // install scripts get no credential in their environment either way.
-        const npm = await runToItsEnd("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], {
-            cwd: projectDir,
-            env: plainEnv(process.env),
-            stdio: ["ignore", process.stderr, "inherit"],
-        }).catch((/** @type {Error} */ error) => {
+        const npm = await runToItsEnd(
+            "npm",
+            ["ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            { cwd: projectDir, env: plainEnv(process.env), stdio: ["ignore", process.stderr, "inherit"] },
+            { forward: false },
+        ).catch((/** @type {Error} */ error) => {
             throw new CliError(`could not run npm ci: ${error.message}`, code);
         });
         if (npm.interrupted !== undefined) {
             throw new CliError(
-                `npm ci was interrupted (${npm.interrupted}) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.`,
+                npm.status === 0
+                    ? `interrupted (${npm.interrupted}) while npm ci ran; it was left to finish, and nothing was deployed. Run the same command again.`
+                    : `npm ci was interrupted (${npm.interrupted}) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.`,
                 npm.interrupted === "SIGTERM" ? 143 : 130,
             );
         }
@@ -415,9 +427,11 @@ class PulumiCli {
      * @returns {Promise<{ status: number, interrupted: NodeJS.Signals | undefined }>}
      */
     runLong(args) {
-        return runToItsEnd("pulumi", args, { cwd: projectDir, env: this.childEnv(args), stdio: "inherit" }).catch((error) => {
-            throw new CliError(`could not run pulumi: ${error.message}`, this.failureCode);
-        });
+        return runToItsEnd("pulumi", args, { cwd: projectDir, env: this.childEnv(args), stdio: "inherit" }, { forward: true }).catch(
+            (error) => {
+                throw new CliError(`could not run pulumi: ${error.message}`, this.failureCode);
+            },
+        );
     }
 }
 

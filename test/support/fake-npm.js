@@ -5,7 +5,8 @@
 // "installs" by linking this checkout's packages. With FAKE_NPM_CI_WAIT_SIGNAL=1,
 // `npm ci` instead waits for SIGINT or SIGTERM (its pid and its parent's in
 // ci.json), then takes a second to clean up, as npm does, and records that it
-// stopped (ci-stopped.json).
+// stopped (ci-stopped.json). With FAKE_NPM_CI_SLOW=1 it "installs" after 1.5 s,
+// recording any signal it gets meanwhile (ci-signals.jsonl).
 "use strict";
 const { appendFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
@@ -28,6 +29,12 @@ if (args[0] === "ci" && process.env.FAKE_NPM_CI_WAIT_SIGNAL) {
     process.on("SIGTERM", stop);
     writeFileSync(path.join(dir, "ci.json"), JSON.stringify({ pid: process.pid, ppid: process.ppid }));
     setTimeout(() => process.exit(98), 20_000); // bounded: a test that never signals still ends
+} else if (args[0] === "ci" && process.env.FAKE_NPM_CI_SLOW) {
+    for (const signal of ["SIGINT", "SIGTERM"]) {
+        process.on(signal, () => appendFileSync(path.join(dir, "ci-signals.jsonl"), `${JSON.stringify({ signal })}\n`));
+    }
+    writeFileSync(path.join(dir, "ci.json"), JSON.stringify({ pid: process.pid, ppid: process.ppid }));
+    setTimeout(() => linkDependencies(process.cwd()), 1500);
 } else if (args[0] === "ci") {
     linkDependencies(process.cwd());
 }
