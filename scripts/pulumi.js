@@ -184,7 +184,7 @@ function refusePlainApiKey(argv) {
     if (sub === undefined) {
         return;
     }
-    const stack = stackNamed(argv) ?? "sandbox";
+    const stack = stackNamed(argv) ?? "STACK";
     const instead = `Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack ${stack} --secret apiKey < apikey`;
     if (sub === "set-all" && argv.some((a) => /apiKey[^=]*=/.test(a))) {
         throw new CliError(`config set-all would put the API key on pulumi's command line; nothing was run. ${instead}`, 2);

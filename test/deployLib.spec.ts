@@ -179,6 +179,11 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
             "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey",
         );
     });
+    it("names no stack it was not given: the selected one may be any", () => {
+        expect(refused(["config", "set", "apiKey"])).toBe(
+            "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.STACK.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack STACK --secret apiKey < apikey",
+        );
+    });
     it("refuses config set-all with apiKey=VALUE, secret or not: the key would be on pulumi's command line", () => {
         for (const flag of [
             "--plaintext",
