@@ -430,10 +430,15 @@ describe.concurrent("prerequisites and entry points", () => {
         expect(old.stderr).toContain("the Pulumi CLI is v3.200.1; this project needs v3.248.0 or later");
     });
 
-    it("installs missing dependencies with npm ci --ignore-scripts and no credential in its environment", async () => {
-        // From this file's copy, which was built with the sources it holds.
+    /** This file's copy (built with the sources it holds) without its dependencies, as before a first npm ci. */
+    function bareCopy(): string {
         const bare = mkdtempSync(join(h.work, "bare-"));
         cpSync(h.project, bare, { recursive: true, filter: (source) => !/node_modules|\.pulumi-state/.test(source) });
+        return bare;
+    }
+
+    it("installs missing dependencies with npm ci --ignore-scripts and no credential in its environment", async () => {
+        const bare = bareCopy();
         try {
             const run = await h.run(h.place(undefined, bare), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", ...aws });
             expect(run.status).toBe(0);
@@ -446,8 +451,7 @@ describe.concurrent("prerequisites and entry points", () => {
 
     /** Runs a deploy in a copy without node_modules; `act` gets the stand-in npm ci's pid and the deploy's once npm ci runs. */
     async function interruptedInstall(env: Record<string, string>, act: (npm: { pid: number; ppid: number }) => void) {
-        const bare = mkdtempSync(join(h.work, "bare-"));
-        cpSync(h.project, bare, { recursive: true, filter: (source) => !/node_modules|\.pulumi-state/.test(source) });
+        const bare = bareCopy();
         const where = h.place(undefined, bare);
         const ciFile = join(where.state, "ci.json");
         let acted = false;

@@ -12,13 +12,10 @@ const { appendFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 const { linkDependencies } = require("./project.js");
 
+const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);
 const args = process.argv.slice(2);
 const envNames = Object.keys(process.env).sort();
-appendFileSync(
-    path.join(/** @type {string} */ (process.env.FAKE_PULUMI_DIR), "npm.jsonl"),
-    `${JSON.stringify({ args, cwd: process.cwd(), envNames })}\n`,
-);
-const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);
+appendFileSync(path.join(dir, "npm.jsonl"), `${JSON.stringify({ args, cwd: process.cwd(), envNames })}\n`);
 if (args[0] === "ci" && process.env.FAKE_NPM_CI_WAIT_SIGNAL) {
     const stop = (/** @type {string} */ signal) =>
         setTimeout(() => {

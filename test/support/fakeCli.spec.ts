@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployedStack } from "./deployRun";
 import { fakeCliPath } from "./fakeCli";
 import { saveState, type State } from "./fakePulumiState.js";
+import { makeApiKey } from "./providers.js";
 import { testKey } from "./testKeys";
 
 describe("the stand-in pulumi's shell answers", () => {
@@ -21,7 +22,7 @@ describe("the stand-in pulumi's shell answers", () => {
         fakeCliPath(work);
         pulumi = join(work, "bin", "pulumi");
         state = mkdtempSync(join(work, "state-"));
-        const sandbox = deployedStack(testKey(0).publicPem, { apiKey: "c2FuZGJveC1rZXk=", keyVersion: 2 });
+        const sandbox = deployedStack(testKey(0).publicPem, { apiKey: makeApiKey(), keyVersion: 2 });
         saveState(state, { stacks: { sandbox, production: { secretsProvider: null, config: {}, outputs: null } } } as unknown as State);
     });
     afterAll(() => rmSync(work, { recursive: true, force: true }));
