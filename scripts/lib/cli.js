@@ -201,7 +201,6 @@ function runToItsEnd(command, args, options, how) {
     // it shares our group, Ctrl-C reaches it directly, and a second SIGINT
     // from us would make pulumi abandon the update instead of cancelling it.
     const ownGroup = how.forward && !process.stdin.isTTY;
-    const child = spawn(command, args, { ...options, detached: ownGroup });
     /** @type {NodeJS.Signals | undefined} */
     let interrupted;
     const forwarded = new Set();
@@ -213,8 +212,10 @@ function runToItsEnd(command, args, options, how) {
         forwarded.add(signal);
         child.kill(signal);
     };
+    // Listening before the spawn: a Ctrl-C at that moment would otherwise end this process and leave the child.
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    const child = spawn(command, args, { ...options, detached: ownGroup });
     // `npm run` passes a signal to `sh -c`, and dash dies of it without
     // passing it on: this process then only sees its parent change.
     const parentGone = () => {

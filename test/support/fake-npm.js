@@ -25,6 +25,7 @@ if (args[0] === "ci" && process.env.FAKE_NPM_CI_WAIT_SIGNAL) {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
     writeFileSync(path.join(dir, "ci.json"), JSON.stringify({ pid: process.pid, ppid: process.ppid }));
+    process.stderr.write("fake npm ci: waiting for a signal\n");
     setTimeout(() => process.exit(98), 20_000); // bounded: a test that never signals still ends
 } else if (args[0] === "ci" && process.env.FAKE_NPM_CI_SLOW) {
     for (const signal of ["SIGINT", "SIGTERM"]) {
