@@ -471,19 +471,39 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     }
 
-    it("Ctrl-C while it installs the dependencies: waits for npm ci to finish its clean-up, then exits 130", async () => {
-        // A terminal's Ctrl-C reaches the whole foreground group: the deploy and npm ci alike.
-        const { run, where } = await interruptedInstall({ FAKE_NPM_CI_WAIT_SIGNAL: "1" }, (npm) => {
-            process.kill(npm.ppid, "SIGINT");
-            process.kill(npm.pid, "SIGINT");
-        });
-        expect(run.status).toBe(130);
-        // npm ci had finished its clean-up before the deploy exited.
-        expect(JSON.parse(readFileSync(join(where.state, "ci-stopped.json"), "utf8"))).toEqual({ signal: "SIGINT" });
-        expect(run.stderr).toContain(
-            "deploy: error: npm ci was interrupted (SIGINT) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.",
-        );
-        expect(changes(run)).toEqual([]);
+    it("Ctrl-C on a terminal while it installs the dependencies: waits for npm ci to finish its clean-up, then exits 130", () => {
+        const bare = bareCopy();
+        const where = h.place(undefined, bare);
+        try {
+            // The terminal sends SIGINT to the whole foreground group: the deploy and npm ci alike.
+            const run = spawnSync(
+                "python3",
+                [
+                    join(__dirname, "support", "pty_answer.py"),
+                    "waiting for a signal",
+                    "\x03",
+                    "--",
+                    process.execPath,
+                    "scripts/deploy.js",
+                    "sandbox",
+                    "--yes",
+                ],
+                {
+                    cwd: bare,
+                    encoding: "utf8",
+                    env: h.env(where, { QREDO_API_KEY: makeApiKey(), CI: "true", FAKE_NPM_CI_WAIT_SIGNAL: "1" }),
+                },
+            );
+            expect(run.status).toBe(130);
+            // npm ci had finished its clean-up before the deploy exited.
+            expect(JSON.parse(readFileSync(join(where.state, "ci-stopped.json"), "utf8"))).toEqual({ signal: "SIGINT" });
+            expect(run.stdout).toContain(
+                "deploy: error: npm ci was interrupted (SIGINT) and has stopped; nothing was deployed. The dependencies may be half installed: run the same command again, and it installs them first.",
+            );
+            expect(changes({ calls: readLines(join(where.state, "calls.jsonl")) } as Run)).toEqual([]);
+        } finally {
+            rmSync(bare, { recursive: true, force: true });
+        }
     });
 
     it("a signal to the deploy alone while npm ci runs: npm ci is neither signalled nor left behind, and nothing is deployed", async () => {
