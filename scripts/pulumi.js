@@ -24,7 +24,7 @@ const {
     stackFileText,
 } = require("./lib/backend.js");
 const { CliError, PulumiCli, configuredBackend, keyOnCommandLine, localBackendDir, projectDir, runMain } = require("./lib/cli.js");
-const { actsOnAStack, commandWords, refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
+const { actsOnAStack, commandWords, globalSwitches, refuseSwallowedPulumiFlags } = require("./lib/npmFlags.js");
 
 /**
  * The stack a command creates or moves to a passphrase, or undefined: `stack
@@ -147,21 +147,32 @@ function refuseUpdates(argv) {
 }
 
 /**
- * Whether an argument of `config set` names the API key: the key, short or
- * full, or (with --path) a path that starts with it (apiKey.x, ["apiKey"]).
- * Read broadly on purpose: a flag's value or a config value spelled so counts too.
+ * Whether an argument of `config set` may name the API key: "apiKey" as a
+ * word anywhere in it, so every spelling pulumi reads as that key counts
+ * (qredo-partner-keys:apiKey, the legacy qredo-partner-keys:config:apiKey, and
+ * with --path .apiKey, apiKey.x, ["apiKey"], qredo-partner-keys:["apiKey"]).
+ * Read broadly on purpose: a flag's value or a config value with the word counts too.
  * @param {string} word
  */
-const namesApiKey = (word) => /^(\[")?(qredo-partner-keys:)?apiKey("\])?($|[.[])/.test(word);
+const namesApiKey = (word) => /(^|[^A-Za-z0-9_])apiKey($|[^A-Za-z0-9_])/.test(word);
+
+/** `config set`'s own switches: flags that take no value. */
+const configSetSwitches = new Set([...globalSwitches, "--secret", "--plaintext", "--path"]);
 
 /**
- * A boolean flag as pulumi's parser (pflag) reads it: the last occurrence wins.
+ * A boolean flag as pulumi's parser (pflag) reads it: the last occurrence
+ * wins, and one that follows a flag which may take a value (--profiling
+ * --secret) is that flag's value, not the switch.
  * @param {string[]} argv @param {string} name @returns {boolean | undefined}
  */
 function lastBoolean(argv, name) {
     /** @type {boolean | undefined} */
     let value;
-    for (const a of argv) {
+    for (const [i, a] of argv.entries()) {
+        const before = argv[i - 1] ?? "";
+        if (before.startsWith("-") && !before.includes("=") && !configSetSwitches.has(before)) {
+            continue; // the value of the flag before it
+        }
         if (a === `--${name}`) {
             value = true;
         } else if (a.startsWith(`--${name}=`)) {

@@ -172,6 +172,11 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["config", "set", "--secret", "--plaintext", "--stack", "sandbox", "apiKey"],
         ["config", "set", "--path", "--stack", "sandbox", '["apiKey"]'],
         ["config", "set", "--path", "--stack", "sandbox", "qredo-partner-keys:apiKey.inner"],
+        ["config", "set", "--stack", "sandbox", "qredo-partner-keys:config:apiKey"], // the legacy form of the key
+        ["config", "set", "--path", "--stack", "sandbox", ".apiKey"],
+        ["config", "set", "--path", "--stack", "sandbox", 'qredo-partner-keys:["apiKey"]'],
+        ["--profiling", "--secret", "config", "set", "--stack", "sandbox", "apiKey"], // --secret is --profiling's value
+        ["config", "set", "--config-file", "--secret", "--stack", "sandbox", "apiKey"],
         // Read broadly on purpose (pulumi's flags that take a value are many): "apiKey" as a value counts too.
         ["config", "set", "--stack", "sandbox", "--path", "tags.Owner", "apiKey"],
     ])("refuses %s …: it would write the key in plain text into the committed stack file", (...argv) => {

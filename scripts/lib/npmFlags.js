@@ -299,4 +299,4 @@ function pulumiCommand(argv) {
     return grouped && second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first;
 }
 
-module.exports = { actsOnAStack, commandWords, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
+module.exports = { actsOnAStack, commandWords, globalSwitches, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
