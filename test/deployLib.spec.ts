@@ -470,6 +470,12 @@ describe("shownBackend: a backend URL as messages show it", () => {
         ["s3://bucket/prefix", "s3://bucket/prefix"],
         ["file:///home/me@corp/my state", "file:///home/me@corp/my state"], // a path
         ["file://~", "file://~"],
+        // However the URL is written: pulumi reads an opaque URL too
+        ["postgres:alice:S3cretPw@db.example.com/pulumi", "postgres:***@db.example.com/pulumi"],
+        ["postgres:\\\\alice:S3cretPw@db/state", "postgres:\\\\***@db/state"],
+        ["azblob:state?sv=2022&sig=SASSECRET", "azblob:state (the rest hidden)"],
+        ["  postgres://alice:S3cretPw@db/state\n", "postgres://***@db/state"],
+        ["not a url, S3cretPw", "(not shown: PULUMI_BACKEND_URL is not a URL)"],
     ])("%s is shown as %s", (url, shown) => {
         expect(shownBackend(url)).toBe(shown);
     });

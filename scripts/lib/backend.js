@@ -39,19 +39,25 @@ function chooseBackend(say, code) {
 /**
  * A backend URL as messages show it: without its user part, query or fragment,
  * which can carry credentials (postgres://user:PASSWORD@host/db, a token as
- * the user name, a storage SAS token). A file:// URL is a path: shown as is.
+ * the user name, a storage SAS token), however the URL is written (pulumi
+ * also reads postgres:user:PASSWORD@host). A file: URL is a path: shown as is.
+ * Text that is no URL at all is not shown.
  * @param {string} url
  */
 function shownBackend(url) {
-    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
-    if (scheme === null || scheme[1].toLowerCase() === "file") {
-        return url;
+    const trimmed = url.trim();
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(trimmed);
+    if (scheme === null) {
+        return "(not shown: PULUMI_BACKEND_URL is not a URL)";
     }
-    let rest = url.slice(scheme[0].length);
+    if (scheme[0].toLowerCase() === "file:") {
+        return trimmed;
+    }
+    let rest = trimmed.slice(scheme[0].length);
     // Up to the last "@": a password may hold an unescaped "@", "/", "?" or "#".
     const at = rest.lastIndexOf("@");
     if (at >= 0) {
-        rest = `***${rest.slice(at)}`;
+        rest = `${/^[/\\]*/.exec(rest)?.[0] ?? ""}***${rest.slice(at)}`;
     }
     const cut = rest.search(/[?#]/);
     return `${scheme[0]}${cut < 0 ? rest : `${rest.slice(0, cut)} (the rest hidden)`}`;
