@@ -10,7 +10,7 @@
 // Secrets: the API key goes to `pulumi config set --secret` on stdin, never in
 // an argument; a passphrase only in the environment. Neither is ever printed.
 "use strict";
-const { existsSync, rmSync } = require("node:fs");
+const { existsSync, rmSync, statSync } = require("node:fs");
 const path = require("node:path");
 const {
     CliError,
@@ -29,6 +29,7 @@ const {
     chooseBackend,
     neverDeployed,
     passphraseEnv,
+    passphraseSetting,
     secretsProviderKind,
     shownBackend,
     stackFileHoldsApiKey,
@@ -156,13 +157,73 @@ function checkApiKeyNotBehind(options, apiKey, deployed) {
 }
 
 /**
+ * The file the deploy removes once the key is stored (./apikey) must not be
+ * the passphrase file: the stack's secrets would be encrypted with a
+ * passphrase whose only copy the deploy then deletes.
+ * @param {string | undefined} keyFile
+ */
+function refusePassphraseInKeyFile(keyFile) {
+    const setting = passphraseSetting(process.env);
+    if (keyFile === undefined || setting.source !== "file") {
+        return;
+    }
+    const same = (() => {
+        try {
+            const [a, b] = [statSync(keyFile), statSync(setting.file)];
+            return a.dev === b.dev && a.ino === b.ino;
+        } catch {
+            return false; // unreadable: the passphrase check reports it
+        }
+    })();
+    if (same) {
+        throw refuse(
+            `PULUMI_CONFIG_PASSPHRASE_FILE names ./apikey, the API key file, which the deploy removes once the key is stored: the stack's secrets would be encrypted with a passphrase whose only copy is gone; nothing was changed. Keep the passphrase in a file of its own (outside the project), point PULUMI_CONFIG_PASSPHRASE_FILE at it, and run again.`,
+        );
+    }
+}
+
+/**
+ * A deployed stack keeps its environment: the secrets' names and their
+ * protection derive from it, so another one would replace the secrets (and
+ * the read policy) signers use with new ones under the other environment.
+ * @param {string} stack @param {string} environment  the stack file's @param {unknown} deployed  the deployed output
+ */
+function refuseEnvironmentChange(stack, environment, deployed) {
+    if (typeof deployed === "string" && deployed !== environment) {
+        throw refuse(
+            `stack ${stack} was deployed as environment ${deployed}, and stacks/Pulumi.${stack}.yaml now says ${environment}; nothing was changed. A deployed stack keeps its environment: the secrets' names and protection derive from it, so this would replace the ${deployed} secrets and read policy that signers use with new ones. Set environment back to ${deployed} in stacks/Pulumi.${stack}.yaml; for ${environment} credentials, deploy a stack of their own (npm run deploy -- ${environment}).`,
+        );
+    }
+}
+
+/**
+ * The key a stack holds: the one in its stack file, else the one its state
+ * last deployed (a stack file copy that lost its apiKey still belongs to a
+ * stack with a key: any other key replaces that one only with --replace-api-key).
+ * @typedef {{ inStackFile: boolean, value: () => string }} StoredKey
+ * @param {string} stack @param {Record<string, unknown>} config @param {string | undefined} deployed  the API key in the state
+ * @returns {StoredKey | undefined}
+ */
+function storedKey(stack, config, deployed) {
+    if (config[apiKeyName] !== undefined) {
+        return {
+            inStackFile: true,
+            value: () => pulumi.run(["config", "get", "--stack", stack, "apiKey"], { capture: true }).stdout.trim(),
+        };
+    }
+    return deployed === undefined ? undefined : { inStackFile: false, value: () => deployed.trim() };
+}
+
+/**
  * The API key to store (undefined: keep the stack's). Decided before any change.
- * @param {import("./lib/deployOptions.js").DeployOptions} options @param {boolean} hasKey
+ * @param {import("./lib/deployOptions.js").DeployOptions} options @param {StoredKey | undefined} stored
  * @param {ApiKey | undefined} given @param {import("./lib/apiKeySource.js").RawKey | undefined} local
  * @returns {ApiKey | undefined}
  */
-function chooseApiKey(options, hasKey, given, local) {
+function chooseApiKey(options, stored, given, local) {
     const { stack } = options;
+    const hasKey = stored !== undefined;
+    const restoring = `stacks/Pulumi.${stack}.yaml has no apiKey, but stack ${stack} deployed one: storing`;
     if (given !== undefined) {
         if (options.replaceApiKey && given.source === "$QREDO_API_KEY" && !process.env.CI) {
             // The same leftover, replacing the key of a stack that has one: one environment's key in the other.
@@ -188,8 +249,11 @@ function chooseApiKey(options, hasKey, given, local) {
         if (!hasKey) {
             return given;
         }
-        const stored = pulumi.run(["config", "get", "--stack", stack, "apiKey"], { capture: true }).stdout.trim();
-        if (stored === given.value) {
+        if (stored.value() === given.value) {
+            if (!stored.inStackFile) {
+                say(`${restoring} the same key again, from ${given.source}`);
+                return given;
+            }
             say(`the API key from ${given.source} is the one stack ${stack} already stores: no change`);
             // Nothing to store, but ./apikey must still go: left in place, the next new stack would take it.
             return given.localFile === undefined ? undefined : { ...given, unchanged: true };
@@ -209,7 +273,11 @@ function chooseApiKey(options, hasKey, given, local) {
     if (local !== undefined && hasKey) {
         // The key this stack stores: nothing to store, and ./apikey goes, as with --api-key-file apikey.
         const value = validKey(local, () => undefined);
-        if (pulumi.run(["config", "get", "--stack", stack, "apiKey"], { capture: true }).stdout.trim() === value) {
+        if (stored.value() === value) {
+            if (!stored.inStackFile) {
+                say(`${restoring} the same key again, from ./apikey`);
+                return { value, source: local.source, localFile: /** @type {string} */ (local.localFile) };
+            }
             say(`the API key in ./apikey is the one stack ${stack} already stores: no change`);
             return { value, source: local.source, localFile: /** @type {string} */ (local.localFile), unchanged: true };
         }
@@ -228,6 +296,11 @@ function chooseApiKey(options, hasKey, given, local) {
     if (!hasKey) {
         throw refuse(
             `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint()}`,
+        );
+    }
+    if (!stored.inStackFile) {
+        throw refuse(
+            `stacks/Pulumi.${stack}.yaml has no apiKey, but stack ${stack} has deployed one; nothing was changed. Usually this copy of the stack file is older than the stack's first deploy, or the line was removed: get the current stack file (git pull), then run again. To store the deployed key again, pass it: npm run deploy -- ${stack} --api-key-file PATH (a different key only with --replace-api-key).`,
         );
     }
     return undefined; // the stack's own key, once checkApiKeyNotBehind has seen it is the deployed one
@@ -335,6 +408,7 @@ async function main(argv) {
         ...(options.publicKeyOut === undefined ? {} : { publicKeyOut: userPath(options.publicKeyOut) }),
     };
     refuseRootKeyFromSubfolder(rawGiven, commandLine(fromProject));
+    refusePassphraseInKeyFile(rawGiven?.localFile ?? local?.localFile);
     if (options.replaceApiKey && rawGiven === undefined && local !== undefined) {
         // Only a key named on purpose replaces a stored one; ./apikey alone may be a leftover.
         throw refuse(
@@ -364,18 +438,20 @@ async function main(argv) {
     /**
      * The step and the API key, checked against the stack's settings and what is deployed.
      * @param {{ config: Record<string, { value?: unknown, secret?: boolean }> }} settings @param {import("./lib/keyState.js").DeployedKey | undefined} deployed
+     * @param {string} [deployedApiKey]  the API key in the state
      */
-    const settle = ({ config }, deployed) => ({
+    const settle = ({ config }, deployed, deployedApiKey) => ({
         plan: planKey(options, config, deployed, outLabel),
-        apiKey: chooseApiKey(options, config[apiKeyName] !== undefined, given, local),
+        apiKey: chooseApiKey(options, storedKey(stack, config, deployedApiKey), given, local),
     });
     // A new stack needs nothing from the backend for that: it is settled before the passphrase
     // prompt, so a bad ./apikey or stack file is refused before the user types anything.
     const settledNew = exists ? undefined : settle(newStackSettings(stack, backend.url), undefined);
     const settleExisting = () => {
         const current = readStack(stack);
+        refuseEnvironmentChange(stack, environment, current.outputs.environment);
         const state = readState(stack);
-        const settled = settle(current, deployedKey(current.outputs, state.keyVersion));
+        const settled = settle(current, deployedKey(current.outputs, state.keyVersion), state.apiKey);
         checkApiKeyNotBehind(options, settled.apiKey, state.apiKey);
         if (settled.apiKey === undefined && !options.replaceApiKey) {
             say(`keeping the API key already stored in stack ${stack}`);

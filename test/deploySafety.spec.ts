@@ -428,6 +428,91 @@ describe("API key sources", () => {
     });
 });
 
+describe("a deployed stack whose stack file lost its apiKey, or changed its environment", () => {
+    const runs: Record<string, Run> = {};
+    const places: Record<string, Place> = {};
+    const otherKey = makeApiKey();
+    // Deployed with storedKey; this copy of the stack file has no apiKey (older than the first deploy, or the line removed).
+    const lost = () => ({ sandbox: deployedStack(h.keys[0], { deployedApiKey: storedKey, keyVersion: 1 }) });
+    beforeAll(async () => {
+        writeFileSync(join(h.project, "stacks", "Pulumi.moved.yaml"), "config:\n  qredo-partner-keys:environment: production\n");
+        places.leftover = h.place(lost());
+        writeFileSync(join(places.leftover.cwd, "apikey"), otherKey);
+        places.ci = h.place(lost());
+        places.same = h.place(lost());
+        writeFileSync(join(places.same.cwd, "apikey"), storedKey);
+        places.none = h.place(lost());
+        places.moved = h.place({ moved: deployedStack(h.keys[0], { apiKey: storedKey, environment: "sandbox" }) });
+        places.passphrase = h.place();
+        writeFileSync(join(places.passphrase.cwd, "apikey"), storedKey);
+        [runs.leftover, runs.ci, runs.same, runs.none, runs.moved, runs.passphrase] = await Promise.all([
+            h.run(places.leftover, ["sandbox", "--yes"]),
+            h.run(places.ci, ["sandbox", "--yes"], { QREDO_API_KEY: otherKey, CI: "true" }),
+            h.run(places.same, ["sandbox", "--yes"]),
+            h.run(places.none, ["sandbox", "--yes"]),
+            h.run(places.moved, ["moved", "--yes"]),
+            h.run(places.passphrase, ["sandbox", "--yes"], {
+                PULUMI_CONFIG_PASSPHRASE: undefined,
+                PULUMI_CONFIG_PASSPHRASE_FILE: join(places.passphrase.cwd, "apikey"),
+            }),
+        ]);
+    });
+
+    it("another key in ./apikey, or in QREDO_API_KEY on CI, is refused: the stack still has the key it deployed", () => {
+        for (const [run, where] of [
+            [runs.leftover, places.leftover],
+            [runs.ci, places.ci],
+        ] as const) {
+            expect(run.status).toBe(2);
+            expect(changes(run)).toEqual([]);
+            expect(h.stateOf(where).stacks.sandbox.config["qredo-partner-keys:apiKey"]).toBeUndefined();
+            expect(expectNoLeakIn(run, [storedKey, otherKey])).toEqual([]);
+        }
+        expect(existsSync(join(places.leftover.cwd, "apikey"))).toBe(true);
+        expect(runs.leftover.stderr).toContain("deploy: error: ./apikey holds a different API key than the one stack sandbox stores");
+        expect(runs.ci.stderr).toContain(
+            "deploy: error: stack sandbox already stores a different API key than the one from $QREDO_API_KEY; nothing was changed.",
+        );
+    });
+
+    it("the deployed key itself is stored again, and ./apikey removed", () => {
+        expect(runs.same.status).toBe(0);
+        expect(changes(runs.same)).toEqual(["config set --stack sandbox --secret apiKey", "up --stack sandbox --yes"]);
+        expect(runs.same.calls.find((c) => c.args.join(" ") === "config set --stack sandbox --secret apiKey")?.stdin).toBe(storedKey);
+        expect(runs.same.stderr).toContain(
+            "deploy: stacks/Pulumi.sandbox.yaml has no apiKey, but stack sandbox deployed one: storing the same key again, from ./apikey",
+        );
+        expect(existsSync(join(places.same.cwd, "apikey"))).toBe(false);
+        expect(expectNoLeakIn(runs.same, [storedKey])).toEqual([]);
+    });
+
+    it("with no key given, says the stack file is behind, and changes nothing", () => {
+        expect(runs.none.status).toBe(2);
+        expect(changes(runs.none)).toEqual([]);
+        expect(runs.none.stderr).toContain(
+            "deploy: error: stacks/Pulumi.sandbox.yaml has no apiKey, but stack sandbox has deployed one; nothing was changed. Usually this copy of the stack file is older than the stack's first deploy, or the line was removed: get the current stack file (git pull), then run again.",
+        );
+    });
+
+    it("a stack file that changes a deployed stack's environment is refused before any change", () => {
+        expect(runs.moved.status).toBe(2);
+        expect(changes(runs.moved)).toEqual([]);
+        expect(runs.moved.stderr).toContain(
+            "deploy: error: stack moved was deployed as environment sandbox, and stacks/Pulumi.moved.yaml now says production; nothing was changed.",
+        );
+    });
+
+    it("PULUMI_CONFIG_PASSPHRASE_FILE naming ./apikey is refused: the deploy would delete the passphrase's only copy", () => {
+        expect(runs.passphrase.status).toBe(2);
+        expect(runs.passphrase.calls.filter((c) => !["version", "stack ls --json"].includes(c.args.join(" ")))).toEqual([]);
+        expect(existsSync(join(places.passphrase.cwd, "apikey"))).toBe(true);
+        expect(runs.passphrase.stderr).toContain(
+            "deploy: error: PULUMI_CONFIG_PASSPHRASE_FILE names ./apikey, the API key file, which the deploy removes",
+        );
+        expect(expectNoLeakIn(runs.passphrase, [storedKey])).toEqual([]);
+    });
+});
+
 describe("npm, the shell and the terminal", () => {
     it("npm_config_<flag> counts as swallowed only when it is exactly true, and only under npm run deploy; yes names the way out", () => {
         // run directly, with npm_config_yes exported in the shell: nothing to refuse (the way out must work)
