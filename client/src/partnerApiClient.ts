@@ -160,11 +160,19 @@ export class PartnerApiClient {
                 "PartnerApiClient.request: the path holds an encoded / or \\ (%2F or %5C), which a server decoding it could read as a way out of the base path; pass the path segments unencoded",
             );
         }
-        if (url.hash !== "") {
-            // A fragment is never sent, so a signature over the URL with it could never verify.
+        if (url.href.includes("#")) {
+            // A fragment is never sent, so a signature over the URL with it could never verify. `url.hash` is "" for an
+            // empty one too ("/assets#"), which is refused like "#top": it may be an unencoded # cutting a query value short.
             throw new Error("PartnerApiClient.request: the URL has a #fragment, which is never sent to the server; remove it");
         }
-        return url.href;
+        if (url.username !== "" || url.password !== "") {
+            throw new Error(
+                "PartnerApiClient.request: the URL holds a user name or password (user:password@), which is never sent that way; remove it",
+            );
+        }
+        // What fetch sends, and so what is signed: origin, path and query. An empty "?" ("/assets?") is not sent;
+        // `search` is "" for it, so it drops out here, changing nothing the server sees.
+        return `${url.origin}${url.pathname}${url.search}`;
     }
 
     private async send(

@@ -256,6 +256,38 @@ describe("PartnerApiClient requests", () => {
         expect(qredo.requests).toEqual([]);
     });
 
+    it('drops an empty query ("/assets?"), which fetch never sends, so the URL signed is the URL Qredo receives', async () => {
+        const client = newClient();
+        for (const target of ["/assets?", "assets?", `${qredo.baseUrl}/assets?`, new URL(`${qredo.baseUrl}/assets?`)]) {
+            expect((await client.request(target)).status, String(target)).toBe(200);
+        }
+        expect(qredo.requests.map((r) => [r.url, r.status])).toEqual(new Array(4).fill([`${qredo.baseUrl}/assets`, 200]));
+    });
+
+    it('refuses an empty #fragment too ("/assets#", "/assets?a=1#"): an unencoded # in a query value must not be cut off unseen', async () => {
+        const client = newClient();
+        for (const target of [
+            "/assets#",
+            "/assets?a=1#",
+            "/assets?#",
+            `${qredo.baseUrl}/assets#`,
+            new URL(`${qredo.baseUrl}/assets?a=1#`),
+        ]) {
+            await expect(client.request(target), String(target)).rejects.toThrow(
+                "PartnerApiClient.request: the URL has a #fragment, which is never sent to the server; remove it",
+            );
+        }
+        expect(qredo.requests).toEqual([]);
+    });
+
+    it("refuses a user name or password in the URL, which would be signed but never sent", async () => {
+        const withCredentials = qredo.baseUrl.replace("://", "://user:secret@");
+        await expect(newClient().request(`${withCredentials}/assets`)).rejects.toThrow(
+            "PartnerApiClient.request: the URL holds a user name or password (user:password@), which is never sent that way; remove it",
+        );
+        expect(qredo.requests).toEqual([]);
+    });
+
     it("refuses a plain-http baseUrl except to this machine", () => {
         for (const baseUrl of ["http://api.qredo.network/api/v1/p", "http://10.0.0.1/p", "ftp://api.qredo.network/p"]) {
             expect(() => newClient({ baseUrl }), baseUrl).toThrow(
