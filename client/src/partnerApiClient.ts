@@ -224,7 +224,8 @@ function parseBaseUrl(value: string): URL {
     } catch {
         throw new Error(`PartnerApiClient: baseUrl must be an absolute URL such as ${partnerApiBaseUrl}; got ${JSON.stringify(value)}`);
     }
-    if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    // `search` and `hash` are "" for an empty "?" or "#" as well: the href shows them.
+    if (/[?#]/.test(url.href) || url.username !== "" || url.password !== "") {
         throw new Error(
             `PartnerApiClient: baseUrl must be a plain URL without query, fragment or credentials, such as ${partnerApiBaseUrl}`,
         );

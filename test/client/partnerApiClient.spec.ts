@@ -288,6 +288,15 @@ describe("PartnerApiClient requests", () => {
         expect(qredo.requests).toEqual([]);
     });
 
+    it("refuses a baseUrl with a query, fragment or credentials, an empty ? or # included, when the client is made", () => {
+        const base = "https://api.qredo.network/api/v1/p";
+        for (const baseUrl of [`${base}?`, `${base}#`, `${base}?a=1`, `${base}#top`, base.replace("://", "://user:pw@")]) {
+            expect(() => newClient({ baseUrl }), baseUrl).toThrow(
+                `PartnerApiClient: baseUrl must be a plain URL without query, fragment or credentials, such as ${base}`,
+            );
+        }
+    });
+
     it("refuses a plain-http baseUrl except to this machine", () => {
         for (const baseUrl of ["http://api.qredo.network/api/v1/p", "http://10.0.0.1/p", "ftp://api.qredo.network/p"]) {
             expect(() => newClient({ baseUrl }), baseUrl).toThrow(
