@@ -122,6 +122,18 @@ describe("refusals that change nothing (exit 2)", () => {
             [],
             "would move the key backwards",
         ],
+        [
+            "--rotate --replace-pending when nothing is staged",
+            { sandbox: { keyVersion: 2 } },
+            ["--rotate", "--replace-pending"],
+            "--replace-pending discards a staged key, and stack sandbox has none (keyVersion 2 is current); nothing was changed. Run without it: npm run deploy -- sandbox --rotate",
+        ],
+        [
+            "--rotate --immediate --replace-pending when nothing is staged",
+            { sandbox: { keyVersion: 2 } },
+            ["--rotate", "--immediate", "--replace-pending"],
+            "--replace-pending discards a staged key, and stack sandbox has none (keyVersion 2 is current); nothing was changed. Run without it: npm run deploy -- sandbox --rotate --immediate",
+        ],
         ["--rotate on a stack never deployed", {}, ["--rotate"], "stack sandbox has no deployed key to rotate yet"],
         [
             "--promote of a staging that was never deployed (a declined --rotate)",

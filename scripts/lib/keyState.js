@@ -174,6 +174,12 @@ function planKeyChange(input) {
     if (deployed === undefined) {
         return refuse(`stack ${stack} has no deployed key to rotate yet: deploy it first with npm run deploy -- ${stack}`);
     }
+    if (!pending && input.replacePending) {
+        // Nothing to discard: the flag would only print the warning about a discarded key's AWSPENDING label.
+        refuse(
+            `--replace-pending discards a staged key, and stack ${stack} has none (keyVersion ${configured.version} is ${configured.stage}); nothing was changed. Run without it: npm run deploy -- ${stack} --rotate${step === "rotate-immediate" ? " --immediate" : ""}`,
+        );
+    }
     if (pending && step === "rotate-immediate" && !input.replacePending) {
         refuse(immediateWhilePending(stack, `--rotate --immediate`, Math.max(configured.version, deployed.version)));
     }
