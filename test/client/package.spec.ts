@@ -28,6 +28,9 @@ function run(command: string, args: string[], cwd: string, input?: string) {
 }
 
 beforeAll(() => {
+    // As a developer's shell may have it (an expired SSO login, say): runService must not pass it on.
+    // The thread's environment is given back when the file ends (test/support/isolation.ts).
+    process.env.AWS_PROFILE = "qredo-keys-no-such-profile";
     build(); // the client first: client/dist is what the tarball ships (the program's build may fail; it does not matter here)
     run("npm", ["pack", "-w", "client", "--ignore-scripts", "--pack-destination", dir, "--silent"], projectDir);
     tarball = join(
@@ -79,7 +82,9 @@ function runService(args: string[]): string {
         cwd: app,
         input: privateKeyPem,
         encoding: "utf8",
-        env: { ...process.env, ...offlineAws, API_KEY: apiKey },
+        // Nothing from the developer's environment: an AWS_PROFILE there (an expired SSO login, say)
+        // would take precedence over these credentials, and its ~/.aws config would be read.
+        env: { PATH: process.env.PATH ?? "", HOME: app, ...offlineAws, API_KEY: apiKey },
     });
     if (result.status !== 0) {
         throw new Error(`node ${args[0] === "-e" ? "-e <script>" : args.join(" ")} exited ${result.status}:\n${result.stderr}`);
