@@ -160,7 +160,27 @@ async function typeCheckAndLint() {
     return { types, lintResult, skipped };
 }
 
+/** The tools npm test runs, when one is not installed (npm ci not run yet, or stopped). @returns {string | undefined} */
+function missingTool() {
+    return ["vitest", "typescript", "eslint", "prettier"].find((name) => {
+        try {
+            require.resolve(`${name}/package.json`, { paths: [projectDir] });
+            return false;
+        } catch {
+            return true;
+        }
+    });
+}
+
 async function main() {
+    const missing = missingTool();
+    if (missing !== undefined) {
+        process.stderr.write(
+            `npm test: the dependencies are not installed (${missing} is missing): run npm ci first, then npm test again.\n`,
+        );
+        process.exitCode = 1;
+        return;
+    }
     const suite = run("vitest", ["run", ...process.argv.slice(2)], false);
     const format = run("prettier", ["--check", "--cache", "--log-level", "warn", "."], true);
     // Whatever happens to the checks, the children are awaited: npm test ends when the suite does.
@@ -175,6 +195,9 @@ async function main() {
         ["eslint .", lintResult],
         ["prettier --check .", formatResult],
     ]);
+    if (checks.every(([, check]) => check.code === 0)) {
+        process.stdout.write(`${skipped ? "Format check" : "Type check, lint and format check"}: passed\n`);
+    }
     for (const [name, check] of checks) {
         if (check.code !== 0) {
             const fix = name.startsWith("prettier") ? "(`npm run format` rewrites the files)" : "";

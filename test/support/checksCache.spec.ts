@@ -1,11 +1,13 @@
 // npm test skips the type check and the lint only when they passed for the
 // same inputs: every change a developer can make to those inputs must bring
 // them back.
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkUnlessPassed, lastPass, recordPass } from "./checksCache.js";
+import { systemPath } from "./fakeCli";
 
 let root: string;
 let project: string;
@@ -213,5 +215,29 @@ describe("checkUnlessPassed", () => {
         expect(again.skipped).toBe(false);
         expect(again.results?.map((r) => r.code)).toEqual(codes);
         expect(runs).toBe(2);
+    });
+});
+
+describe("npm test before npm ci", () => {
+    it("says in one line to run npm ci first, and runs nothing", () => {
+        const dir = mkdtempSync(join(tmpdir(), "qredo-keys-noinstall-"));
+        try {
+            mkdirSync(join(dir, "test", "support"), { recursive: true });
+            for (const file of ["check-and-test.js", "checksCache.js"]) {
+                cpSync(join(__dirname, file), join(dir, "test", "support", file));
+            }
+            const run = spawnSync(process.execPath, [join(dir, "test", "support", "check-and-test.js")], {
+                cwd: dir,
+                env: { PATH: systemPath().join(":") },
+                encoding: "utf8",
+            });
+            expect(run.stderr).toBe(
+                "npm test: the dependencies are not installed (vitest is missing): run npm ci first, then npm test again.\n",
+            );
+            expect(run.stdout).toBe("");
+            expect(run.status).toBe(1);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
