@@ -48,6 +48,14 @@ const mistakes: Mistake[] = [
         message: "--api-key-file apikey is empty; paste the key from the Qredo Web App into it and save.",
     },
     {
+        name: "a key file of blank lines only",
+        args: ["sandbox"],
+        env: { QREDO_API_KEY: undefined },
+        files: (d) => writeFileSync(join(d, "apikey"), "\n \r\n\t\n"),
+        status: 2,
+        message: "deploy: error: ./apikey is empty; paste the key from the Qredo Web App into it and save.",
+    },
+    {
         name: "a directory as the key file",
         args: ["sandbox", "--api-key-file", "keys"],
         files: (d) => mkdirSync(join(d, "keys")),

@@ -50,7 +50,12 @@ function readApiKeyFile(file, label, typed = label) {
             `${label} is ${stat.size} bytes, far more than an API key (about 106 characters): is it the right file?`,
         );
     }
-    return decodeText(readFileSync(file), label);
+    const text = decodeText(readFileSync(file), label);
+    if (text.trim() === "") {
+        // Blank lines only (an editor's save of an empty buffer): as empty as a file of no bytes.
+        throw new ApiKeyInputError(`${label} is empty; paste the key from the Qredo Web App into it and save.`);
+    }
+    return text;
 }
 
 /**
