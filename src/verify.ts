@@ -243,25 +243,82 @@ function checkUploadedFile(check: Check, uploadedPem: string | undefined, publis
         check("the uploaded public key file is the published key", "no --public-key-file given");
         return;
     }
-    // createPublicKey also takes a private key (and returns its public half): a private key file must not pass as the upload.
-    // OpenSSL reads PEM labels loosely ("rsa PRIVATE KEY"), so the label is matched loosely, and a key that loads as private counts.
-    if (/-----BEGIN[^\n]*PRIVATE KEY/i.test(uploadedPem) || loadsAsPrivateKey(uploadedPem)) {
-        check(
-            "the uploaded public key file is the published key",
-            false,
-            "the file holds a private key, not a public key: if it was uploaded or shared, that key is exposed, rotate it (docs/rotation.md); upload the publicKeyPem output",
-        );
-        return;
-    }
-    const uploadedDer = derOf(uploadedPem);
+    const uploaded = judgeUploadedFile(uploadedPem);
     const publishedDer = derOf(publishedPem);
     check(
         "the uploaded public key file is the published key",
-        uploadedDer !== undefined && publishedDer !== undefined && uploadedDer.equals(publishedDer),
-        uploadedDer === undefined
-            ? "the file is not a PEM public key"
-            : "the file is a different key (stale after a rotation?): upload the publicKeyPem output",
+        "der" in uploaded && publishedDer !== undefined && uploaded.der.equals(publishedDer),
+        "problem" in uploaded ? uploaded.problem : "the file is a different key (stale after a rotation?): upload the publicKeyPem output",
     );
+}
+
+/**
+ * What Qredo takes, by the rule npm run deploy applies before it replaces a public key file (outputProblem in
+ * scripts/lib/publicKeyFile.js, which src/ cannot import: keep the two in step): one SPKI PUBLIC KEY block
+ * of Base64 lines and nothing else, a byte-order mark and whitespace around it aside.
+ */
+const onlyPublicKey = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----$/;
+const pemBlock = /-----BEGIN ([^\n]*?)-----([\s\S]*?)-----END \1-----/g;
+const qredoExpects =
+    "Qredo expects one SPKI public key, a single -----BEGIN PUBLIC KEY----- block (what openssl rsa -pubout writes) and nothing else: upload the publicKeyPem output";
+
+/** The uploaded file's key as DER, or what the file holds instead. Never quotes the file. */
+function judgeUploadedFile(file: string): { der: Buffer } | { problem: string } {
+    const text = file.trim(); // trim() takes a byte-order mark too
+    const blockDers = [...text.matchAll(pemBlock)].map(([, , body]) => Buffer.from(body, "base64"));
+    const privateKey = privateKeyIn(text, blockDers);
+    if (privateKey !== undefined) {
+        return {
+            problem: `the file holds a private key${privateKey}, not a public key: if it was uploaded or shared, that key is exposed, rotate it (docs/rotation.md); upload the publicKeyPem output`,
+        };
+    }
+    const labels = [...text.matchAll(/-----BEGIN ([^\n]*?)-----/g)].map(([, label]) => label);
+    const otherText = text.replace(pemBlock, "").trim() !== "";
+    if (labels.length === 1 && labels[0] === "PUBLIC KEY" && !otherText) {
+        const der = onlyPublicKey.test(text) ? derOf(text) : undefined;
+        return der !== undefined
+            ? { der }
+            : { problem: `the file's -----BEGIN PUBLIC KEY----- block is not a well-formed SPKI public key; ${qredoExpects}` };
+    }
+    const found =
+        labels.length === 0
+            ? "no PEM block"
+            : [...describeBlocks(labels), ...(otherText ? ["other text"] : [])].join(", ").replace(/, ([^,]*)$/, " and $1");
+    return { problem: `the file holds ${found}; ${qredoExpects}` };
+}
+
+/**
+ * How a file holds private key material, if it does ("" when the words "private key" say it all). Only
+ * the uploaded public key belongs with Qredo; a file with a private key in it must not pass, however it
+ * holds it. OpenSSL reads PEM labels loosely ("rsa PRIVATE KEY"), so the label is matched loosely, a file
+ * that loads as a private key counts, and so does a private key's DER under any label or none.
+ */
+function privateKeyIn(text: string, blockDers: readonly Buffer[]): string | undefined {
+    if (/"kty"\s*:/.test(text) && /"d"\s*:/.test(text)) {
+        return ' (a JWK with its private part, "d")';
+    }
+    const bare = /^[A-Za-z0-9+/=\s]+$/.test(text) ? [Buffer.from(text, "base64")] : [];
+    const found = /-----BEGIN[^\n]*PRIVATE KEY/i.test(text) || loadsAsPrivateKey(text) || [...blockDers, ...bare].some(isPrivateKeyDer);
+    return found ? "" : undefined;
+}
+
+const blockNotes = new Map([
+    ["RSA PUBLIC KEY", " (PKCS#1)"],
+    ["CERTIFICATE", " (an X.509 certificate)"],
+]);
+
+/** "a -----BEGIN CERTIFICATE----- block (an X.509 certificate)", "2 -----BEGIN PUBLIC KEY----- blocks"…, in the file's order. */
+function describeBlocks(labels: readonly string[]): string[] {
+    const counts = new Map<string, number>();
+    for (const label of labels) {
+        // A label is repeated only when it reads like one: anything else in a BEGIN line stays out of the message.
+        const readable = /^[A-Za-z0-9]+(?: [A-Za-z0-9]+)*$/.test(label) && label.length <= 40;
+        counts.set(readable ? label : "", (counts.get(readable ? label : "") ?? 0) + 1);
+    }
+    return [...counts].map(([label, count]) => {
+        const block = label === "" ? "PEM block" : `-----BEGIN ${label}----- block`;
+        return `${count === 1 ? `a ${block}` : `${count} ${block}s`}${blockNotes.get(label.toUpperCase()) ?? ""}`;
+    });
 }
 
 /** A signed `GET {base}/assets`: 2xx accepted, 401 rejected, anything else a problem. Never reports the key. */
@@ -319,6 +376,17 @@ function loadsAsPrivateKey(pem: string): boolean {
     } catch {
         return false;
     }
+}
+
+function isPrivateKeyDer(der: Buffer): boolean {
+    return (["pkcs1", "pkcs8", "sec1"] as const).some((type) => {
+        try {
+            createPrivateKey({ key: der, format: "der", type });
+            return true;
+        } catch {
+            return false;
+        }
+    });
 }
 
 function derOf(pem: string): Buffer | undefined {

@@ -1,8 +1,8 @@
 // npm run verify against a stand-in `pulumi` on PATH (serving the stack
 // outputs) and a Secrets Manager endpoint on loopback, reached through the
 // SDK's standard AWS_ENDPOINT_URL_SECRETS_MANAGER.
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -161,6 +161,15 @@ function expectNoSecretIn(run: Verify, stack: Deployed) {
     expect(text).not.toContain("PRIVATE KEY");
 }
 
+/** A self-signed X.509 certificate for `key`, made by openssl (its key file lives in the temporary folder only). */
+function certificateOf(key: Key): string {
+    const keyFile = join(work, `cert-key-${++counter}.pem`);
+    writeFileSync(keyFile, key.pkcs1, { mode: 0o600 });
+    return execFileSync("openssl", ["req", "-x509", "-new", "-key", keyFile, "-subj", "/CN=qredo-partner-keys test", "-days", "1"], {
+        encoding: "utf8",
+    });
+}
+
 const line = (_run: Verify, status: string, name: string) => new RegExp(`^  ${status} +${name.replace(/[()]/g, "\\$&")}`, "m");
 
 describe("npm run verify", () => {
@@ -265,6 +274,83 @@ describe("npm run verify", () => {
                 ),
             );
             expectNoSecretIn(run, stack);
+        }
+    });
+
+    it("fails an uploaded file that is not exactly one SPKI PUBLIC KEY block, saying what it holds and what Qredo expects", async () => {
+        const stack = deployed();
+        const { privateKey, publicKey } = testKey(0); // the stack's own key: each file below holds its public half
+        const jwk = JSON.stringify(privateKey.export({ format: "jwk" }));
+        const body = (der: Buffer) => `${der.toString("base64").replace(/(.{64})/g, "$1\n")}\n`;
+        const expects =
+            "Qredo expects one SPKI public key, a single -----BEGIN PUBLIC KEY----- block (what openssl rsa -pubout writes) and nothing else: upload the publicKeyPem output";
+        const privateKeyDetail = (form: string) =>
+            `the file holds a private key${form}, not a public key: if it was uploaded or shared, that key is exposed, rotate it (docs/rotation.md); upload the publicKeyPem output`;
+        const files: Record<string, readonly [contents: string, detail: string]> = {
+            "jwk-then-public.pem": [`${jwk}\n${stack.key.publicPem}`, privateKeyDetail(' (a JWK with its private part, "d")')],
+            "mislabelled.pem": [
+                `-----BEGIN PUBLIC KEY-----\n${body(privateKey.export({ type: "pkcs1", format: "der" }))}-----END PUBLIC KEY-----\n`,
+                privateKeyDetail(""),
+            ],
+            "bare-private.txt": [body(privateKey.export({ type: "pkcs8", format: "der" })), privateKeyDetail("")],
+            "rsa-public.pem": [
+                publicKey.export({ type: "pkcs1", format: "pem" }).toString(),
+                `the file holds a -----BEGIN RSA PUBLIC KEY----- block (PKCS#1); ${expects}`,
+            ],
+            "certificate.pem": [
+                certificateOf(stack.key),
+                `the file holds a -----BEGIN CERTIFICATE----- block (an X.509 certificate); ${expects}`,
+            ],
+            "annotated.pem": [
+                `Qredo sandbox key, uploaded by ops\n${stack.key.publicPem}`,
+                `the file holds a -----BEGIN PUBLIC KEY----- block and other text; ${expects}`,
+            ],
+            "twice.pem": [`${stack.key.publicPem}${stack.key.publicPem}`, `the file holds 2 -----BEGIN PUBLIC KEY----- blocks; ${expects}`],
+            "certificate-and-public.pem": [
+                `${certificateOf(stack.key)}${stack.key.publicPem}`,
+                `the file holds a -----BEGIN CERTIFICATE----- block (an X.509 certificate) and a -----BEGIN PUBLIC KEY----- block; ${expects}`,
+            ],
+            "notes.txt": ["the key is in the vault\n", `the file holds no PEM block; ${expects}`],
+            "garbled.pem": [
+                `-----BEGIN PUBLIC KEY-----\n${body(randomBytes(270))}-----END PUBLIC KEY-----\n`,
+                `the file's -----BEGIN PUBLIC KEY----- block is not a well-formed SPKI public key; ${expects}`,
+            ],
+            "spaced.pem": [
+                stack.key.publicPem.replace("-----BEGIN PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----  "),
+                `the file's -----BEGIN PUBLIC KEY----- block is not a well-formed SPKI public key; ${expects}`,
+            ],
+        };
+        const runs = await Promise.all(
+            Object.entries(files).map(([file, [contents]]) => {
+                writeFileSync(join(project, file), contents);
+                return verify(stack, ["--public-key-file", file]);
+            }),
+        );
+        Object.values(files).forEach(([, detail], i) => {
+            const run = runs[i];
+            expect(run.status).toBe(1);
+            expect(run.stdout.split("\n")).toContain(`  fail  the uploaded public key file is the published key (${detail})`);
+            expectNoSecretIn(run, stack);
+            expect(run.stdout + run.stderr).not.toContain(String(privateKey.export({ format: "jwk" }).d).slice(0, 16));
+        });
+    });
+
+    it("passes the published key as one PUBLIC KEY block, with a byte-order mark, CRLF line ends or blank lines around it", async () => {
+        const stack = deployed();
+        const files = {
+            "bom.pem": `\uFEFF${stack.key.publicPem}`,
+            "crlf.pem": stack.key.publicPem.replaceAll("\n", "\r\n"),
+            "padded.pem": `\n\n  ${stack.key.publicPem}\n\n`,
+        };
+        const runs = await Promise.all(
+            Object.entries(files).map(([file, contents]) => {
+                writeFileSync(join(project, file), contents);
+                return verify(stack, ["--public-key-file", file]);
+            }),
+        );
+        for (const run of runs) {
+            expect(run.stdout).toMatch(line(run, "pass", "the uploaded public key file is the published key"));
+            expect(run.status).toBe(0);
         }
     });
 
