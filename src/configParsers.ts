@@ -110,6 +110,55 @@ export function holdsApiKey(value: string): boolean {
 }
 
 /**
+ * Whether a value holds key material: a PEM block or a piece of one (a BEGIN
+ * or END line of any label, any case: a private key, a public key, a
+ * certificate), the Base64 of a DER key or certificate without those lines,
+ * or a JWK. Read as the API-key scan reads a value, so a block split over
+ * lines, escaped or URL-encoded counts. Errors reach CI logs and preview
+ * comments; a private key pasted into the wrong setting must not.
+ */
+export function holdsKeyMaterial(value: string): boolean {
+    const text = scanText(value);
+    if (/-{3,}(?:BEGIN|END)[A-Z0-9]+-{3,}/i.test(text) || /\bkty\W{1,8}(?:RSA|EC|OKP|oct)/i.test(value)) {
+        return true;
+    }
+    // Base64 has no word boundaries: try where each run starts, and after each "/" (a path in a URL).
+    for (const match of text.matchAll(/[A-Za-z0-9+/]{60,}/g)) {
+        const run = match[0];
+        for (let start = 0; start >= 0 && run.length - start >= 60; start = run.indexOf("/", start) + 1 || -1) {
+            if (startsLikeDerKey(Buffer.from(run.slice(start, start + 16), "base64"))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/**
+ * Whether bytes start as a DER key or certificate does: a SEQUENCE holding a
+ * small version INTEGER (PKCS#1, PKCS#8 and SEC1 private keys), a large
+ * INTEGER (a PKCS#1 public key's modulus), or a SEQUENCE that starts with an
+ * OID, a version tag or a serial (SPKI, encrypted PKCS#8, X.509).
+ */
+function startsLikeDerKey(der: Buffer): boolean {
+    const inner = der[0] === 0x30 ? contentStart(der, 0) : undefined;
+    if (inner === undefined) {
+        return false;
+    }
+    if (der[inner] === 0x02) {
+        return (der[inner + 1] === 0x01 && (der[inner + 2] ?? 0xff) <= 3) || der[inner + 1] === 0x81 || der[inner + 1] === 0x82;
+    }
+    const next = der[inner] === 0x30 ? contentStart(der, inner) : undefined;
+    return next !== undefined && [0x02, 0x06, 0xa0].includes(der[next] ?? -1);
+}
+
+/** Where the contents of the DER element at `at` start (definite length of up to 3 bytes), or undefined. */
+function contentStart(der: Buffer, at: number): number | undefined {
+    const length = der[at + 1];
+    return length === undefined ? undefined : length < 0x80 ? at + 2 : length <= 0x83 && length > 0x80 ? at + 2 + length - 0x80 : undefined;
+}
+
+/**
  * An API key in a setting other than apiKey: refused, never quoted. Such
  * settings are stored and shown in plain text, and end up in secret names,
  * policies, tags or stack outputs.
@@ -134,18 +183,32 @@ export function notASecret(key: ConfigKey): Parsed<never> {
     );
 }
 
+/** What a value is, when it must not be quoted (in a message or a fix): a secret, an API key or key material. */
+function unquotable(value: string, context: Pick<ParseContext, "secret">): string | undefined {
+    return context.secret
+        ? "a secret value"
+        : holdsApiKey(value)
+          ? "a value that looks like an API key"
+          : holdsKeyMaterial(value)
+            ? "a value that looks like key material"
+            : undefined;
+}
+
+/** Whether a value may appear in a message or a fix. */
+export const quotable = (value: string, context: Pick<ParseContext, "secret">): boolean => unquotable(value, context) === undefined;
+
 /**
  * Quotes a value for a message, unless it was set as a secret, or holds an
- * API key pasted under the wrong name.
+ * API key or key material pasted under the wrong name.
  */
 export function show(value: string, context: Pick<ParseContext, "secret">): string {
-    if (context.secret) {
-        return "(a secret value, not shown)";
-    }
-    if (holdsApiKey(value)) {
-        return "(a value that looks like an API key, not shown)";
-    }
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+    const hidden = unquotable(value, context);
+    return hidden !== undefined ? `(${hidden}, not shown)` : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
+/** Quotes one entry of a list, unless the list as a whole holds key material (a PEM split over entries, say). */
+function showEntry(entry: string, list: string | undefined, context: Pick<ParseContext, "secret">): string {
+    return show(list !== undefined && holdsKeyMaterial(list) ? list : entry, context);
 }
 
 /** Single-quotes a word for a POSIX shell, so a fix pastes as one argument. */
@@ -237,7 +300,7 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
     }
     if (url.protocol === "http:" && !loopbackHost.test(url.hostname)) {
         return problem(
-            `uses plain http to ${show(holdsApiKey(value) ? value : url.hostname, context)}, so the API key and signatures would cross the network unencrypted; plain http is allowed only to localhost, 127.0.0.1 or [::1], for local try-outs`,
+            `uses plain http to ${show(quotable(value, context) ? url.hostname : value, context)}, so the API key and signatures would cross the network unencrypted; plain http is allowed only to localhost, 127.0.0.1 or [::1], for local try-outs`,
             useDefault,
         );
     }
@@ -250,7 +313,7 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
         const canonical = url.href.replace(/\/+$/, "");
         return problem(
             `is not written the way URLs are normalised (no spaces or tabs, lower-case host, no default port), got ${show(value, context)}`,
-            context.secret || holdsApiKey(value) ? useDefault : set(`apiBaseUrl ${shellQuote(canonical)}`),
+            quotable(value, context) ? set(`apiBaseUrl ${shellQuote(canonical)}`) : useDefault,
         );
     }
     if (value.endsWith("/")) {
@@ -258,7 +321,7 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
         // A secret value (or a key in the path) must not appear in the fix either: suggest the default then.
         return problem(
             `must not end with / (request paths start with one), got ${show(value, context)}`,
-            context.secret || holdsApiKey(value) ? useDefault : set(`apiBaseUrl ${shellQuote(trimmed)}`),
+            quotable(value, context) ? set(`apiBaseUrl ${shellQuote(trimmed)}`) : useDefault,
         );
     }
     return ok(value);
@@ -336,7 +399,7 @@ export function parseReaderArns(value: string | undefined, context: ParseContext
     }
     const bad = indexesWhere(list, (arn) => !iamPrincipalArn.test(arn));
     if (bad.length > 0) {
-        const names = bad.map((i) => show(list[i], context)).join(", ");
+        const names = bad.map((i) => showEntry(list[i], value, context)).join(", ");
         return problem(
             `${names} ${bad.length === 1 ? "is not an IAM principal ARN" : "are not IAM principal ARNs"} (arn:aws:iam::ACCOUNT:role/NAME, :user/NAME or :root); set each to the ARN of the principal meant`,
             ...bad.map((i) => set(`${pathTo("readerArns", i)} ${example}`)),
@@ -354,7 +417,7 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
     }
     const bad = indexesWhere(list, (region) => !awsRegionName.test(region));
     if (bad.length > 0) {
-        const names = bad.map((i) => show(list[i], context)).join(", ");
+        const names = bad.map((i) => showEntry(list[i], value, context)).join(", ");
         return problem(
             `${names} ${bad.length === 1 ? "is not an AWS region name" : "are not AWS region names"} such as eu-west-1`,
             ...bad.map((i) => set(`${pathTo("replicaRegions", i)} eu-west-1`)),
@@ -363,8 +426,12 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
     const repeated = indexesWhere(list, (region, i) => list.indexOf(region) !== i);
     const own = indexesWhere(list, (region, i) => region === context.awsRegion && !repeated.includes(i));
     const wrong = [
-        ...(repeated.length > 0 ? [`lists ${[...new Set(repeated.map((i) => show(list[i], context)))].join(", ")} more than once`] : []),
-        ...(own.length > 0 ? [`includes the stack's own region ${show(list[own[0]], context)}, where the secrets already are`] : []),
+        ...(repeated.length > 0
+            ? [`lists ${[...new Set(repeated.map((i) => showEntry(list[i], value, context)))].join(", ")} more than once`]
+            : []),
+        ...(own.length > 0
+            ? [`includes the stack's own region ${showEntry(list[own[0]], value, context)}, where the secrets already are`]
+            : []),
     ];
     return wrong.length > 0 ? problem(wrong.join("; "), ...removeEntries("replicaRegions", [...repeated, ...own])) : ok(list);
 }
@@ -383,15 +450,23 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     const wrong: string[] = [];
     const fix: FixCommand[] = [];
     const entries = Object.entries(parsed);
-    if (entries.some(([name, tagValue]) => holdsApiKey(name) || (typeof tagValue === "string" && holdsApiKey(tagValue)))) {
-        // Tags are plain metadata, readable by anyone who can list the secrets (also when the map was set
-        // as a secret): a key never goes there, nor into this message.
-        const whole = context.secret || entries.some(([name]) => holdsApiKey(name));
-        return problem(
-            `has a tag that looks like it holds an API key (not shown): tags are readable by anyone who can list the secrets${whole ? "; remove the map and set the other tags again" : ""}`,
-            ...(whole
-                ? [rm("tags")]
-                : entries.filter(([, v]) => typeof v === "string" && holdsApiKey(v)).map(([name]) => rm(pathTo("tags", name)))),
+    // Tags are plain metadata, readable by anyone who can list the secrets (also when the map was set
+    // as a secret): a key never goes there, nor into this message.
+    const holding = (holds: (text: string) => boolean) =>
+        entries.filter(([name, tagValue]) => holds(name) || (typeof tagValue === "string" && holds(tagValue)));
+    const apiKeyTags = holding(holdsApiKey);
+    if (apiKeyTags.length > 0) {
+        return tagsHolding("an API key (not shown): tags are readable by anyone who can list the secrets", apiKeyTags, context);
+    }
+    // Key material may be spread over several tags (a PEM line by line, a JWK as the map itself), where
+    // some pieces look like nothing in particular: then the whole map goes.
+    const keyMaterialTags = holding(holdsKeyMaterial);
+    if (keyMaterialTags.length > 0 || (value !== undefined && holdsKeyMaterial(value))) {
+        return tagsHolding(
+            "key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md)",
+            keyMaterialTags,
+            context,
+            keyMaterialTags.length !== 1,
         );
     }
     for (const [name, tagValue] of entries) {
@@ -421,6 +496,23 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
         );
     }
     return ok(tags);
+}
+
+/**
+ * Refuses tags holding a key: removes each by name, or the whole map when a name must not be
+ * quoted (it holds the key, or the map was set as a secret) or `spread` says the key is not in those tags alone.
+ */
+function tagsHolding(
+    what: string,
+    holding: ReadonlyArray<readonly [string, unknown]>,
+    context: ParseContext,
+    spread = false,
+): Parsed<never> {
+    const whole = spread || context.secret || holding.some(([name]) => !quotable(name, context));
+    return problem(
+        `has a tag that looks like it holds ${what}${whole ? "; remove the map and set the other tags again" : ""}`,
+        ...(whole ? [rm("tags")] : holding.map(([name]) => rm(pathTo("tags", name)))),
+    );
 }
 
 /** Tags set with --secret: nothing of them may show, not even in a fix, so the fix is to set them again. */

@@ -510,6 +510,22 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
         }
     });
 
+    it("never quotes key material pasted into a setting, in the problem or its fix", () => {
+        const result = parseConfig({
+            ...base,
+            stack: "sandbox",
+            values: { apiKey, environment: sharedKeyPem, tags: JSON.stringify({ Team: sharedKeyPem }) },
+        });
+        expect(result.ok ? [] : result.problems).toEqual([
+            `environment: must be "sandbox" or "production", got (a value that looks like key material, not shown). Fix: pulumi config set --stack sandbox environment sandbox`,
+            `tags: has a tag that looks like it holds key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md). Fix: pulumi config rm --stack sandbox --path 'tags.Team'`,
+        ]);
+        const text = result.ok ? "" : result.problems.join("\n");
+        for (const line of sharedKeyPem.split("\n").slice(1, -2)) {
+            expect(text).not.toContain(line.slice(0, 16));
+        }
+    });
+
     it("warns, without refusing, about an apiBaseUrl that is not Qredo's (nor this machine's)", () => {
         const elsewhere = parseConfig({
             ...base,

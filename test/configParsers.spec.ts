@@ -1,12 +1,13 @@
 // Properties of the per-key parsers: what each accepts, that a problem never
 // shows a secret, and that its fix, applied, gives a value the parser accepts.
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, createPublicKey, randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
     formatProblem,
     holdsApiKey,
+    holdsKeyMaterial,
     maxTags,
     parseApiBaseUrl,
     parseApiKey,
@@ -26,6 +27,7 @@ import {
 } from "../src/configParsers";
 import { defaults, keyStages } from "../src/environments";
 import { looksLikeApiKey } from "../scripts/lib/apiKeyInput.js";
+import { testKey } from "./support/testKeys";
 
 const plain: ParseContext = { stack: "sandbox", secret: false };
 const secret: ParseContext = { stack: "sandbox", secret: true };
@@ -319,6 +321,136 @@ describe("every parser", () => {
         });
     }
 
+    // Key material pasted into a setting: a PEM block of any label (private key, public key, certificate or
+    // anything else), in any case, on one line, cut short at either end; a key's Base64 body without its
+    // BEGIN and END lines; a JWK. Alone, glued to other text, in a list, a map (value or name) or a URL.
+    const testKeys = [0, 1, 2].map((i) => testKey(i).privateKey);
+    const derBodies = testKeys.flatMap((k) =>
+        [
+            k.export({ type: "pkcs1", format: "der" }),
+            k.export({ type: "pkcs8", format: "der" }),
+            createPublicKey(k).export({ type: "spki", format: "der" }),
+            createPublicKey(k).export({ type: "pkcs1", format: "der" }),
+        ].map((der) => der.toString("base64")),
+    );
+    const pemLabel = fc.oneof(
+        fc.constantFrom("RSA PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY"),
+        fc.constantFrom("PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE"),
+        fc.stringMatching(/^[A-Z0-9]{1,12}(?: [A-Z0-9]{1,12}){0,3}$/),
+    );
+    const pemBody = fc.oneof(
+        fc.constantFrom(...derBodies),
+        fc.uint8Array({ minLength: 48, maxLength: 1200 }).map((bytes) => Buffer.from(bytes).toString("base64")),
+    );
+    const lines = (body: string) => body.match(/.{1,64}/g) ?? [];
+    const pemBlock = fc
+        .tuple(pemLabel, pemBody, fc.constantFrom("as written", "lower case", "CRLF", "one line", "no END line", "no BEGIN line"))
+        .map(([label, body, form]) => {
+            const begin = `-----BEGIN ${label}-----`;
+            const end = `-----END ${label}-----`;
+            const text =
+                form === "lower case"
+                    ? [begin.toLowerCase(), ...lines(body), end.toLowerCase()].join("\n")
+                    : form === "CRLF"
+                      ? [begin, ...lines(body), end].join("\r\n")
+                      : form === "one line"
+                        ? [begin, body, end].join(" ")
+                        : form === "no END line"
+                          ? [begin, ...lines(body)].join("\n")
+                          : form === "no BEGIN line"
+                            ? [...lines(body), end].join("\n")
+                            : [begin, ...lines(body), end, ""].join("\n");
+            return { text, material: body };
+        });
+    const bareKey = fc.tuple(fc.constantFrom(...derBodies), fc.boolean()).map(([body, wrapped]) => ({
+        text: wrapped ? lines(body).join("\n") : body,
+        material: body,
+    }));
+    const jwk = fc.tuple(fc.constantFrom(...testKeys), fc.boolean()).map(([key, isPrivate]) => {
+        const fields = (isPrivate ? key : createPublicKey(key)).export({ format: "jwk" });
+        return { text: JSON.stringify(fields), material: `${fields.n ?? ""}${fields.d ?? ""}` };
+    });
+    const holdingKeyMaterial = fc
+        .tuple(fc.oneof(pemBlock, bareKey, jwk), fc.integer({ min: 0, max: 9 }))
+        .map(([{ text, material }, at]) => {
+            const values = [
+                text,
+                `x-${text}`,
+                `${text}\n`,
+                JSON.stringify([text]),
+                JSON.stringify({ Team: text }),
+                JSON.stringify({ [text]: "v" }),
+                JSON.stringify(text.split(/\r?\n/)),
+                JSON.stringify(Object.fromEntries(text.split(/\r?\n/).map((line, i) => [`Line${i}`, line]))),
+                `https://api.qredo.network/api/v1/p/${text}/`,
+                `arn:aws:iam::123456789012:role/${text}`,
+            ];
+            return { value: values[at], material };
+        });
+    /** The first 12 characters in a row of `material` that `text` repeats, if any. */
+    function repeated(text: string, material: string): string | undefined {
+        for (let at = 0; at + 12 <= material.length; at++) {
+            if (text.includes(material.slice(at, at + 12))) {
+                return material.slice(at, at + 12);
+            }
+        }
+        return undefined;
+    }
+    for (const [key, parse] of Object.entries(parsers).filter(([name]) => name !== "apiKey")) {
+        it(`${key}: never shows key material pasted into it, in the problem or its fix`, () => {
+            fc.assert(
+                fc.property(holdingKeyMaterial, ({ value, material }) => {
+                    expect(repeated(problemText(parse(value, plain)), material)).toBeUndefined();
+                }),
+            );
+        });
+    }
+
+    it("says a value holding key material is not shown, and suggests no fix built from it", () => {
+        const { pem, publicPem } = testKey(0);
+        const body = publicPem.split("\n").slice(1, -2).join("");
+        for (const value of [pem, publicPem.toLowerCase(), body, `-----BEGIN CERTIFICATE-----\n${body}`]) {
+            expect(parseEnvironment(value, plain)).toEqual({
+                ok: false,
+                problem: {
+                    what: 'must be "sandbox" or "production", got (a value that looks like key material, not shown)',
+                    fix: [{ verb: "set", args: "environment sandbox" }],
+                },
+            });
+        }
+        const url = parseApiBaseUrl(`https://api.qredo.network/api/v1/p/${body}/`, plain);
+        expect(url).toEqual({
+            ok: false,
+            problem: {
+                what: "must not end with / (request paths start with one), got (a value that looks like key material, not shown)",
+                fix: [{ verb: "set", args: "apiBaseUrl https://api.qredo.network/api/v1/p" }],
+            },
+        });
+    });
+
+    it("refuses a tag that holds key material (tags are readable metadata), naming the tag but not the value", () => {
+        const { pem } = testKey(0);
+        const what =
+            "has a tag that looks like it holds key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md)";
+        // Multi-line, AWS would refuse it anyway; on one line and cut to 256 characters, AWS would take it.
+        for (const value of [pem, pem.replaceAll("\n", " ").slice(0, 256)]) {
+            const parsed = parseTags(JSON.stringify({ Team: "payments", Note: value }), plain);
+            expect(parsed).toEqual({ ok: false, problem: { what, fix: [{ verb: "rm", args: "--path 'tags.Note'" }] } });
+        }
+        // In a tag's name, the tag cannot be named; spread over several tags, some pieces look like nothing in
+        // particular: the map goes.
+        const lineByLine = Object.fromEntries(pem.split("\n").map((line, i) => [`Line${i}`, line]));
+        for (const tags of [
+            { Team: "payments", [pem.slice(0, 100)]: "x" },
+            { Team: "payments", ...lineByLine },
+        ]) {
+            expect(parseTags(JSON.stringify(tags), plain)).toEqual({
+                ok: false,
+                problem: { what: `${what}; remove the map and set the other tags again`, fix: [{ verb: "rm", args: "tags" }] },
+            });
+        }
+    });
+
     it("refuses a tag that holds an API key (tags are readable metadata), without naming the key", () => {
         const k = Buffer.from(JSON.stringify({ key: "c2VjcmV0LXNlY3JldC1zZWNyZXQ" })).toString("base64url");
         const parsed = parseTags(JSON.stringify({ Team: "payments", Note: `key ${k}` }), plain);
@@ -436,5 +568,30 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
         const parsed = parseTags(JSON.stringify({ Team: `${key.slice(0, 30)}\n${key.slice(30)}` }), plain);
         expect(problemText(parsed)).toContain("has a tag that looks like it holds an API key (not shown)");
         expect(problemText(parsed)).not.toContain(key.slice(0, 12));
+    });
+});
+
+describe("spotting key material in a value", () => {
+    it("lets ordinary values through: names, ARNs, URLs, words about keys, hashes and other Base64", () => {
+        for (const value of [
+            "staging",
+            "private key storage",
+            "BEGIN RSA PRIVATE KEY",
+            "rotate at year-end -- end of support",
+            "arn:aws:iam::123456789012:role/MIIBIjANBgkqhkiG9w0BAQEFAAOC",
+            "https://api.qredo.network/api/v1/p",
+            "qredo/partner-api",
+            `sha512-${createHash("sha512").update("qredo-partner-keys").digest("base64")}`,
+        ]) {
+            expect(holdsKeyMaterial(value), value).toBe(false);
+        }
+        fc.assert(
+            fc.property(
+                fc.uint8Array({ minLength: 16, maxLength: 192 }),
+                (bytes) => !holdsKeyMaterial(Buffer.from(bytes).toString("base64")),
+            ),
+            // A fixed sample: the scan takes about one in ten million Base64 positions for the start of a key.
+            { numRuns: 1000, seed: 42 },
+        );
     });
 });
