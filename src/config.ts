@@ -41,6 +41,7 @@ import {
     type Parsed,
     type Problem,
     type RawConfig,
+    unknownKeyProblem,
 } from "./configParsers";
 import { defaults, environmentDefaults, projectName, type Environment, type KeyStage } from "./environments";
 import {
@@ -142,7 +143,9 @@ export function parseConfig(raw: RawConfig): ConfigResult {
         found.push(...secretPolicyTooLong(names, readerArns.value, raw.awsRegion));
     }
 
+    const unknown = (raw.unknownKeys ?? []).map((name) => unknownKeyProblem(raw.stack, name));
     if (
+        unknown.length > 0 ||
         found.length > 0 ||
         !apiKey.ok ||
         !environment.ok ||
@@ -159,7 +162,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     ) {
         const order = (key: ConfigKey) => configKeys.indexOf(key);
         const sorted = [...found].sort(([a], [b]) => order(a) - order(b));
-        return { ok: false, problems: sorted.map(([key, p]) => formatProblem(raw.stack, key, p)) };
+        return { ok: false, problems: [...sorted.map(([key, p]) => formatProblem(raw.stack, key, p)), ...unknown] };
     }
     const environmentDefault = environmentDefaults[environment.value];
     const config: PartnerKeysConfig = {
@@ -330,7 +333,13 @@ export function loadConfig(): PartnerKeysConfig {
     }
     const awsRegion = new pulumi.Config("aws").get("region");
     const stack = pulumi.getStack();
-    const result = parseConfig({ stack, values, secretKeys, ...(awsRegion === undefined ? {} : { awsRegion }) });
+    const namespace = `${projectName}:`;
+    const known = new Set<string>(configKeys);
+    const unknownKeys = Object.keys(pulumi.runtime.allConfig())
+        .filter((key) => key.startsWith(namespace) && !known.has(key.slice(namespace.length)))
+        .map((key) => key.slice(namespace.length))
+        .sort();
+    const result = parseConfig({ stack, values, secretKeys, unknownKeys, ...(awsRegion === undefined ? {} : { awsRegion }) });
     if (!result.ok) {
         const count = result.problems.length === 1 ? "a problem" : `${result.problems.length} problems`;
         throw new pulumi.RunError(

@@ -32,6 +32,8 @@ export interface RawConfig {
     readonly secretKeys: ReadonlySet<ConfigKey>;
     /** `aws:region`, when the stack sets it; replicas must be elsewhere. */
     readonly awsRegion?: string;
+    /** Other keys set in this project's namespace (`keyversion`, `kmsKeyID`): none is read, so each is refused. */
+    readonly unknownKeys?: readonly string[];
 }
 
 /** One `pulumi config` command, verb first; the stack is added when the problem is reported. */
@@ -582,4 +584,46 @@ function parseJson(value: string): unknown {
 
 function indexesWhere<T>(list: readonly T[], predicate: (item: T, index: number) => boolean): number[] {
     return list.flatMap((item, index) => (predicate(item, index) ? [index] : []));
+}
+
+// ---- keys this project does not read ---------------------------------------
+
+/** Levenshtein distance, for suggesting the key a misspelt one meant. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/** The project key a misspelt one most likely meant: the same but for case, or one or two edits away. */
+export function suggestKey(name: string): ConfigKey | undefined {
+    const lower = name.toLowerCase();
+    const ranked = configKeys
+        .map((key) => ({ key, distance: key.toLowerCase() === lower ? 0 : editDistance(key.toLowerCase(), lower) }))
+        .filter(({ distance }) => distance <= 2)
+        .sort((a, b) => a.distance - b.distance);
+    return ranked[0]?.key;
+}
+
+/**
+ * A key in this project's namespace that the program does not read: a typo
+ * (`keyversion` for keyVersion) would otherwise be ignored without a word, and
+ * the stack deployed without the setting meant (no KMS key, no rotation). Its
+ * value is never shown, and neither is a name that holds a key.
+ */
+export function unknownKeyProblem(stack: string, name: string): string {
+    if (holdsApiKey(name) || holdsKeyMaterial(name)) {
+        return `a setting whose name looks like an API key or key material (not shown) is not a setting of this project. Fix: remove its line from stacks/Pulumi.${stack}.yaml; if the key is in use, treat it as exposed and rotate it (docs/rotation.md)`;
+    }
+    const meant = suggestKey(name);
+    const remove = `pulumi config rm --stack ${shellQuote(stack)} ${shellQuote(name)}`;
+    return meant === undefined
+        ? `${name}: is not a setting of this project (the README lists them); nothing reads it. Fix: ${remove}`
+        : `${name}: is not a setting of this project; did you mean ${meant}? Nothing reads ${name}. Fix: ${remove} && pulumi config set --stack ${shellQuote(stack)} ${meant} VALUE`;
 }

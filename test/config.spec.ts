@@ -581,3 +581,44 @@ describe("loadConfig", () => {
         }
     });
 });
+
+describe("keys in this project's namespace that it does not read", () => {
+    it("refuses each before any resource is declared, suggesting the key a misspelt one meant, never showing a value", async () => {
+        const error = await runProgram({
+            stack: "production",
+            config: {
+                apiKey,
+                kmsKeyID: "alias/prod-cmk",
+                keyversion: "2",
+                readerARNs: '["arn:aws:iam::123456789012:role/x"]',
+                colour: "blue",
+            },
+        }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(pulumi.RunError);
+        expect(resources).toEqual([]);
+        expect((error as Error).message).toBe(
+            [
+                'The configuration of stack "production" has 4 problems; nothing was deployed:',
+                "  - colour: is not a setting of this project (the README lists them); nothing reads it. Fix: pulumi config rm --stack production colour",
+                "  - keyversion: is not a setting of this project; did you mean keyVersion? Nothing reads keyversion. Fix: pulumi config rm --stack production keyversion && pulumi config set --stack production keyVersion VALUE",
+                "  - kmsKeyID: is not a setting of this project; did you mean kmsKeyId? Nothing reads kmsKeyID. Fix: pulumi config rm --stack production kmsKeyID && pulumi config set --stack production kmsKeyId VALUE",
+                "  - readerARNs: is not a setting of this project; did you mean readerArns? Nothing reads readerARNs. Fix: pulumi config rm --stack production readerARNs && pulumi config set --stack production readerArns VALUE",
+            ].join("\n"),
+        );
+        expect((error as Error).message).not.toMatch(/prod-cmk|123456789012|blue/);
+    });
+
+    it("never shows a name that holds an API key, and lists it after the known keys' problems", () => {
+        const result = parseConfig({ stack: "sandbox", values: { keyVersion: "0" }, secretKeys: new Set(), unknownKeys: [apiKey] });
+        expect(result.ok).toBe(false);
+        const problems = result.ok ? [] : result.problems;
+        expect(problems).toHaveLength(3); // apiKey unset, keyVersion 0, the odd name
+        expect(problems[2]).toBe(
+            "a setting whose name looks like an API key or key material (not shown) is not a setting of this project. Fix: remove its line from stacks/Pulumi.sandbox.yaml; if the key is in use, treat it as exposed and rotate it (docs/rotation.md)",
+        );
+        expect(problems.join("\n")).not.toContain(apiKey.slice(0, 16));
+    });
+});

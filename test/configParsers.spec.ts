@@ -5,6 +5,7 @@ import { createHash, createPublicKey, randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+    configKeys,
     formatProblem,
     holdsApiKey,
     holdsKeyMaterial,
@@ -21,6 +22,8 @@ import {
     parseReplicaRegions,
     parseSecretNamePrefix,
     parseTags,
+    suggestKey,
+    unknownKeyProblem,
     type FixCommand,
     type ParseContext,
     type Parsed,
@@ -593,5 +596,30 @@ describe("spotting key material in a value", () => {
             // A fixed sample: the scan takes about one in ten million Base64 positions for the start of a key.
             { numRuns: 1000, seed: 42 },
         );
+    });
+});
+
+describe("a key this project does not read", () => {
+    it("is matched to the key meant, whatever its case", () => {
+        fc.assert(
+            fc.property(fc.constantFrom(...configKeys), fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), (key, upper) => {
+                const typed = [...key].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join("");
+                fc.pre(typed !== key);
+                expect(suggestKey(typed)).toBe(key);
+                expect(unknownKeyProblem("sandbox", typed)).toContain(`did you mean ${key}?`);
+            }),
+        );
+    });
+
+    it("is matched after one slip (a letter dropped, added or changed), and nothing far from every key is", () => {
+        expect(["keyVerison", "kmsKeyI", "protected", "recoveryWindowInDay", "replicaRegion", "tag"].map(suggestKey)).toEqual([
+            "keyVersion",
+            "kmsKeyId",
+            "protect",
+            "recoveryWindowInDays",
+            "replicaRegions",
+            "tags",
+        ]);
+        expect(["colour", "region", "secretName", "team"].map(suggestKey)).toEqual([undefined, undefined, undefined, undefined]);
     });
 });
