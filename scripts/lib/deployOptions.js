@@ -43,7 +43,7 @@ options:
   --public-key-out PATH      where to write the public key (default:
                              public-<environment>.pem, or public-<stack>-<environment>.pem
                              for a stack not named like its environment)
-  --secrets-provider URL     for a new stack, e.g. awskms://alias/pulumi-qredo
+  --secrets-provider URL     for a new stack, e.g. "awskms://alias/pulumi-qredo?region=eu-west-2"
   --yes                      update without the interactive confirmation (pipelines)
   --help                     this text`;
 
