@@ -154,7 +154,8 @@ function refuseUpdates(argv) {
  * Read broadly on purpose: a flag's value or a config value with the word counts too.
  * @param {string} word
  */
-const namesApiKey = (word) => /(^|[^A-Za-z0-9_])apiKey($|[^A-Za-z0-9_])/.test(word);
+// In any case: `apikey` is another key to pulumi, but its value would sit in the stack file all the same.
+const namesApiKey = (word) => /(^|[^A-Za-z0-9_])apiKey($|[^A-Za-z0-9_])/i.test(word);
 
 /** `config set`'s own switches: flags that take no value. */
 const configSetSwitches = new Set([...globalSwitches, "--secret", "--plaintext", "--path"]);
@@ -197,7 +198,7 @@ function refusePlainApiKey(argv) {
     }
     const stack = stackNamed(argv) ?? "STACK";
     const instead = `Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack ${stack} --secret apiKey < apikey`;
-    if (sub === "set-all" && argv.some((a) => /apiKey[^=]*=/.test(a))) {
+    if (sub === "set-all" && argv.some((a) => /apiKey[^=]*=/i.test(a))) {
         throw new CliError(`config set-all would put the API key on pulumi's command line; nothing was run. ${instead}`, 2);
     }
     const plain = lastBoolean(argv, "secret") !== true || lastBoolean(argv, "plaintext") === true;

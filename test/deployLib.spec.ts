@@ -173,6 +173,8 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["config", "set", "--path", "--stack", "sandbox", '["apiKey"]'],
         ["config", "set", "--path", "--stack", "sandbox", "qredo-partner-keys:apiKey.inner"],
         ["config", "set", "--stack", "sandbox", "qredo-partner-keys:config:apiKey"], // the legacy form of the key
+        ["config", "set", "--stack", "sandbox", "apikey"], // another key to pulumi (the program refuses it), in plain text all the same
+        ["config", "set", "--stack", "sandbox", "qredo-partner-keys:APIKEY"],
         ["config", "set", "--path", "--stack", "sandbox", ".apiKey"],
         ["config", "set", "--path", "--stack", "sandbox", 'qredo-partner-keys:["apiKey"]'],
         ["--profiling", "--secret", "config", "set", "--stack", "sandbox", "apiKey"], // --secret is --profiling's value
@@ -194,6 +196,7 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
             "--plaintext",
             "--secret",
             "--plaintext=apiKey=abc",
+            "--plaintext=apikey=abc",
             "--secret=qredo-partner-keys:apiKey=abc",
             '--path --plaintext ["apiKey"]=abc',
         ]) {
