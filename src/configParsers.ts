@@ -601,14 +601,31 @@ function editDistance(a: string, b: string): number {
     return previous[b.length];
 }
 
-/** The project key a misspelt one most likely meant: the same but for case, or one or two edits away. */
-export function suggestKey(name: string): ConfigKey | undefined {
+/**
+ * The setting a misspelt or shortened key most likely meant: the same but for
+ * case; else the one project key that starts with it (`tag`, `env`), or contains it (`stage`), or is
+ * one or two edits away (`keyverison`); none when that is not one key. `region`
+ * is the AWS provider's own setting.
+ */
+export function suggestKey(name: string): string | undefined {
     const lower = name.toLowerCase();
-    const ranked = configKeys
-        .map((key) => ({ key, distance: key.toLowerCase() === lower ? 0 : editDistance(key.toLowerCase(), lower) }))
-        .filter(({ distance }) => distance <= 2)
-        .sort((a, b) => a.distance - b.distance);
-    return ranked[0]?.key;
+    if (lower === "region") {
+        return "aws:region";
+    }
+    const exact = configKeys.find((key) => key.toLowerCase() === lower);
+    if (exact !== undefined) {
+        return exact;
+    }
+    const only = (keys: readonly ConfigKey[]) => (keys.length === 1 ? keys[0] : undefined);
+    if (lower.length >= 3) {
+        const containing = configKeys.filter((key) => key.toLowerCase().includes(lower));
+        if (containing.length > 0) {
+            return only(containing.filter((key) => key.toLowerCase().startsWith(lower))) ?? only(containing);
+        }
+    }
+    const distances = configKeys.map((key) => ({ key, distance: editDistance(key.toLowerCase(), lower) }));
+    const best = Math.min(...distances.map(({ distance }) => distance));
+    return best <= 2 ? only(distances.filter(({ distance }) => distance === best).map(({ key }) => key)) : undefined;
 }
 
 /**
@@ -623,7 +640,9 @@ export function unknownKeyProblem(stack: string, name: string): string {
     }
     const meant = suggestKey(name);
     const remove = `pulumi config rm --stack ${shellQuote(stack)} ${shellQuote(name)}`;
+    // The API key is set encrypted and from the file, never typed on a command line.
+    const setMeant = meant === "apiKey" ? "--secret apiKey < apikey" : `${meant} VALUE`;
     return meant === undefined
         ? `${name}: is not a setting of this project (the README lists them); nothing reads it. Fix: ${remove}`
-        : `${name}: is not a setting of this project; did you mean ${meant}? Nothing reads ${name}. Fix: ${remove} && pulumi config set --stack ${shellQuote(stack)} ${meant} VALUE`;
+        : `${name}: is not a setting of this project; did you mean ${meant}? Nothing reads ${name}. Fix: ${remove} && pulumi config set --stack ${shellQuote(stack)} ${setMeant}`;
 }

@@ -620,6 +620,23 @@ describe("a key this project does not read", () => {
             "replicaRegions",
             "tags",
         ]);
-        expect(["colour", "region", "secretName", "team"].map(suggestKey)).toEqual([undefined, undefined, undefined, undefined]);
+        expect(["stage", "version", "env", "arns", "secretName", "region"].map(suggestKey)).toEqual([
+            "keyStage",
+            "keyVersion",
+            "environment",
+            "readerArns",
+            "secretNamePrefix",
+            "aws:region",
+        ]);
+        // Nothing close, or more than one key equally close: no guess.
+        expect(["colour", "team", "key", "id"].map(suggestKey)).toEqual([undefined, undefined, undefined, undefined]);
+    });
+
+    it("suggests setting a misspelt apiKey encrypted, from the file, never on the command line", () => {
+        for (const name of ["apikey", "APIKEY", "ApiKey"]) {
+            expect(unknownKeyProblem("sandbox", name)).toBe(
+                `${name}: is not a setting of this project; did you mean apiKey? Nothing reads ${name}. Fix: pulumi config rm --stack sandbox ${name} && pulumi config set --stack sandbox --secret apiKey < apikey`,
+            );
+        }
     });
 });
