@@ -121,19 +121,34 @@ export function holdsApiKey(value: string): boolean {
  */
 export function holdsKeyMaterial(value: string): boolean {
     const text = scanText(value);
-    if (/-{3,}(?:BEGIN|END)[A-Z0-9]+-{3,}/i.test(text) || /\bkty\W{1,8}(?:RSA|EC|OKP|oct)/i.test(value)) {
+    // A BEGIN or END line: five dashes either side, or a label naming a key or a certificate ("--- END OF LIFE ---"
+    // is no PEM line); or a JWK: its key type in JSON, or written loosely next to a long Base64url value ("kty: oct"
+    // alone is a note).
+    const pemLine = /(?:^|[^-])-{5}(?:BEGIN|END)[^-]{0,80}-{5}(?!-)|-{3,}(?:BEGIN|END)[A-Z0-9]*(?:KEY|CERTIFICATE)[A-Z0-9]*-{3,}/i;
+    const jwkType = /\\?"kty\\?"\s*:\s*\\?"(?:RSA|EC|OKP|oct)\\?"/;
+    const yamlJwk = /\bkty\W{1,8}(?:RSA|EC|OKP|oct)\b/i.test(value) && /[A-Za-z0-9_-]{40,}/.test(value);
+    if (pemLine.test(text) || jwkType.test(text) || yamlJwk) {
         return true;
     }
-    // Base64 has no word boundaries: try where each run starts, and after each "/" (a path in a URL).
-    for (const match of text.matchAll(/[A-Za-z0-9+/]{60,}/g)) {
-        const run = match[0];
-        for (let start = 0; start >= 0 && run.length - start >= 60; start = run.indexOf("/", start) + 1 || -1) {
-            if (startsLikeDerKey(Buffer.from(run.slice(start, start + 16), "base64"))) {
-                return true;
+    // Base64, standard or URL-safe, has no word boundaries: try where each run starts and after each "/", "-" or
+    // "_", in the value as written (a run after a word and a space) and as the scan reads it (a run split over lines).
+    for (const source of new Set([value, text])) {
+        for (const match of source.matchAll(/[A-Za-z0-9+/_-]{60,}/g)) {
+            const run = match[0];
+            for (let start = 0; start >= 0 && run.length - start >= 60; start = nextStart(run, start)) {
+                if (startsLikeDerKey(Buffer.from(run.slice(start, start + 16), "base64"))) {
+                    return true;
+                }
             }
         }
     }
     return false;
+}
+
+/** Where the next try in a Base64 run starts: after the next "/", "-" or "_", or -1. */
+function nextStart(run: string, from: number): number {
+    const next = run.slice(from).search(/[/_-]/);
+    return next < 0 ? -1 : from + next + 1;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Properties of the per-key parsers: what each accepts, that a problem never
 // shows a secret, and that its fix, applied, gives a value the parser accepts.
 import { spawnSync } from "node:child_process";
-import { createHash, createPublicKey, randomBytes } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -575,12 +575,42 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
 });
 
 describe("spotting key material in a value", () => {
+    it("finds a key's Base64 after a word and a space or a line break, URL-safe, or without its PEM dashes", () => {
+        const der = (type: "ed25519" | "ec", format: "pkcs8" | "sec1") => {
+            const { privateKey } =
+                type === "ed25519" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+            return privateKey.export({ type: format, format: "der" });
+        };
+        const ed = der("ed25519", "pkcs8").toString("base64");
+        const ec = der("ec", "sec1").toString("base64");
+        const rsaBody = testKey(0).pem.split("\n").slice(1, -2).join("\n");
+        for (const value of [
+            `seed ${ed}`,
+            `key\n${ec}`,
+            `BEGIN RSA PRIVATE KEY\n${rsaBody}`,
+            `url ${der("ec", "sec1").toString("base64url")}`,
+            `note-${ec}`,
+        ]) {
+            expect(holdsKeyMaterial(value), value).toBe(true);
+            expect(parseEnvironment(value, plain)).toMatchObject({
+                ok: false,
+                problem: { what: expect.stringContaining("key material, not shown") },
+            });
+        }
+        const tags = parseTags(JSON.stringify({ Signer: `key\n${ec}` }), { stack: "sandbox", secret: false });
+        expect(JSON.stringify(tags)).not.toContain(ec.slice(0, 24));
+        expect(tags.ok).toBe(false);
+    });
+
     it("lets ordinary values through: names, ARNs, URLs, words about keys, hashes and other Base64", () => {
         for (const value of [
             "staging",
             "private key storage",
             "BEGIN RSA PRIVATE KEY",
             "rotate at year-end -- end of support",
+            "--- END OF LIFE ---",
+            "--- Begin 2026 ---",
+            "kty: oct",
             "arn:aws:iam::123456789012:role/MIIBIjANBgkqhkiG9w0BAQEFAAOC",
             "https://api.qredo.network/api/v1/p",
             "qredo/partner-api",
