@@ -257,7 +257,7 @@ function checkUploadedFile(check: Check, uploadedPem: string | undefined, publis
  * scripts/lib/publicKeyFile.js, which src/ cannot import: keep the two in step): one SPKI PUBLIC KEY block
  * of Base64 lines and nothing else, a byte-order mark and whitespace around it aside.
  */
-const onlyPublicKey = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----$/;
+const onlyPublicKey = /^-----BEGIN PUBLIC KEY-----[ \t]*\r?\n[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----$/;
 const pemBlock = /-----BEGIN ([^\n]*?)-----([\s\S]*?)-----END \1-----/g;
 const qredoExpects =
     "Qredo expects one SPKI public key, a single -----BEGIN PUBLIC KEY----- block (what openssl rsa -pubout writes) and nothing else: upload the publicKeyPem output";
@@ -297,9 +297,31 @@ function privateKeyIn(text: string, blockDers: readonly Buffer[]): string | unde
     if (/"kty"\s*:/.test(text) && /"d"\s*:/.test(text)) {
         return ' (a JWK with its private part, "d")';
     }
-    const bare = /^[A-Za-z0-9+/=\s]+$/.test(text) ? [Buffer.from(text, "base64")] : [];
-    const found = /-----BEGIN[^\n]*PRIVATE KEY/i.test(text) || loadsAsPrivateKey(text) || [...blockDers, ...bare].some(isPrivateKeyDer);
+    const found =
+        /-----BEGIN[^\n]*PRIVATE KEY/i.test(text) || loadsAsPrivateKey(text) || [...blockDers, ...bareDers(text)].some(isPrivateKeyDer);
     return found ? "" : undefined;
+}
+
+/**
+ * The Base64 runs outside the PEM blocks, as DER: a private key pasted before or after the public key block, on
+ * lines of its own or after a word ("private key MIIE…"). A run starts at any of its first words, so a word in
+ * Base64's alphabet before it ("key") does not hide it.
+ */
+function bareDers(text: string): Buffer[] {
+    const words = text.replace(pemBlock, " ").split(/\s+/);
+    const ders: Buffer[] = [];
+    let run: string[] = [];
+    for (const word of [...words, "."]) {
+        if (/^[A-Za-z0-9+/=]+$/.test(word)) {
+            run.push(word);
+            continue;
+        }
+        for (let start = 0; start < Math.min(run.length, 8); start++) {
+            ders.push(Buffer.from(run.slice(start).join(""), "base64"));
+        }
+        run = [];
+    }
+    return ders;
 }
 
 const blockNotes = new Map([

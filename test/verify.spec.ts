@@ -315,9 +315,13 @@ describe("npm run verify", () => {
                 `-----BEGIN PUBLIC KEY-----\n${body(randomBytes(270))}-----END PUBLIC KEY-----\n`,
                 `the file's -----BEGIN PUBLIC KEY----- block is not a well-formed SPKI public key; ${expects}`,
             ],
-            "spaced.pem": [
-                stack.key.publicPem.replace("-----BEGIN PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----  "),
-                `the file's -----BEGIN PUBLIC KEY----- block is not a well-formed SPKI public key; ${expects}`,
+            "private-after-public.pem": [
+                `${stack.key.publicPem}${body(privateKey.export({ type: "pkcs8", format: "der" }))}`,
+                privateKeyDetail(""),
+            ],
+            "labelled-private-before-public.pem": [
+                `private key ${privateKey.export({ type: "pkcs1", format: "der" }).toString("base64")}\n${stack.key.publicPem}`,
+                privateKeyDetail(""),
             ],
         };
         const runs = await Promise.all(
@@ -335,12 +339,14 @@ describe("npm run verify", () => {
         });
     });
 
-    it("passes the published key as one PUBLIC KEY block, with a byte-order mark, CRLF line ends or blank lines around it", async () => {
+    it("passes the published key as one PUBLIC KEY block, with a byte-order mark, CRLF line ends, trailing spaces or blank lines around it", async () => {
         const stack = deployed();
         const files = {
             "bom.pem": `\uFEFF${stack.key.publicPem}`,
             "crlf.pem": stack.key.publicPem.replaceAll("\n", "\r\n"),
             "padded.pem": `\n\n  ${stack.key.publicPem}\n\n`,
+            // Spaces or tabs at the ends of lines, as an editor or a paste leaves them: OpenSSL reads the key the same.
+            "trailing-spaces.pem": stack.key.publicPem.replace(/\n/g, " \t\n"),
         };
         const runs = await Promise.all(
             Object.entries(files).map(([file, contents]) => {
