@@ -154,8 +154,22 @@ function refuseUpdates(argv) {
  * Read broadly on purpose: a flag's value or a config value with the word counts too.
  * @param {string} word
  */
-// In any case: `apikey` is another key to pulumi, but its value would sit in the stack file all the same.
-const namesApiKey = (word) => /(^|[^A-Za-z0-9_])apiKey($|[^A-Za-z0-9_])/i.test(word);
+const namesApiKey = (word) => /(^|[^A-Za-z0-9_])apiKey($|[^A-Za-z0-9_])/.test(word) || isApiKeySpelling(word);
+
+/**
+ * A config key that spells the API key another way (apikey, API_KEY, api-key, apiKeys): another key to
+ * pulumi (the program refuses it), but its value would sit in the stack file in plain text all the same.
+ * Read as `config set` reads a key: with or without a namespace (and the legacy `ns:config:`), or as a
+ * --path (`.apikey`, `["apikey"]`, `apikey.inner`). Only the key's first segment counts: `tags.ApiKeyOwner` is a tag.
+ * @param {string} word
+ */
+function isApiKeySpelling(word) {
+    const first = word
+        .replace(/^[^:[\]."]*:(config:)?/, "")
+        .replace(/^\.|^\["?/, "")
+        .split(/[.[\]"]/)[0];
+    return /^api[-_]?keys?$/i.test(first);
+}
 
 /** `config set`'s own switches: flags that take no value. */
 const configSetSwitches = new Set([...globalSwitches, "--secret", "--plaintext", "--path"]);
@@ -198,7 +212,12 @@ function refusePlainApiKey(argv) {
     }
     const stack = stackNamed(argv) ?? "STACK";
     const instead = `Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack ${stack} --secret apiKey < apikey`;
-    if (sub === "set-all" && argv.some((a) => /apiKey[^=]*=/i.test(a))) {
+    if (
+        sub === "set-all" &&
+        argv.some(
+            (a) => /apiKey[^=]*=/.test(a) || (a.includes("=") && isApiKeySpelling(a.replace(/^--(plaintext|secret)=/, "").split("=")[0])),
+        )
+    ) {
         throw new CliError(`config set-all would put the API key on pulumi's command line; nothing was run. ${instead}`, 2);
     }
     const plain = lastBoolean(argv, "secret") !== true || lastBoolean(argv, "plaintext") === true;

@@ -175,6 +175,10 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["config", "set", "--stack", "sandbox", "qredo-partner-keys:config:apiKey"], // the legacy form of the key
         ["config", "set", "--stack", "sandbox", "apikey"], // another key to pulumi (the program refuses it), in plain text all the same
         ["config", "set", "--stack", "sandbox", "qredo-partner-keys:APIKEY"],
+        ["config", "set", "--stack", "sandbox", "api_key"],
+        ["config", "set", "--stack", "sandbox", "Api-Key"],
+        ["config", "set", "--stack", "sandbox", "apiKeys"],
+        ["config", "set", "--path", "--stack", "sandbox", '["API_KEY"]'],
         ["config", "set", "--path", "--stack", "sandbox", ".apiKey"],
         ["config", "set", "--path", "--stack", "sandbox", 'qredo-partner-keys:["apiKey"]'],
         ["--profiling", "--secret", "config", "set", "--stack", "sandbox", "apiKey"], // --secret is --profiling's value
@@ -197,6 +201,7 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
             "--secret",
             "--plaintext=apiKey=abc",
             "--plaintext=apikey=abc",
+            "--secret=qredo-partner-keys:api_key=abc",
             "--secret=qredo-partner-keys:apiKey=abc",
             '--path --plaintext ["apiKey"]=abc',
         ]) {
@@ -217,6 +222,10 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["config", "set", "--stack", "sandbox", "--secret=true", "apiKey"],
         ["config", "set-all", "--plaintext", "keyVersion=2"],
         ["config", "get", "--stack", "sandbox", "apiKey"],
+        // A tag whose name or value merely mentions an API key is no API key.
+        ["config", "set", "--stack", "sandbox", "--path", "tags.ApiKey-Owner", "payments"],
+        ["config", "set", "--stack", "sandbox", "--path", "tags.Note", "Qredo partner apikey"],
+        ["config", "set-all", "--stack", "sandbox", "--path", "--plaintext", "tags.ApiKeyOwner=payments"],
     ])("lets %s … through", (...argv) => {
         expect(refused(argv)).toBeUndefined();
     });
