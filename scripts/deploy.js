@@ -471,7 +471,7 @@ async function main(argv) {
         };
         if (environment === "production") {
             say(
-                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME` : `create the stack with --secrets-provider awskms://alias/NAME`}`,
+                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION'`}`,
             );
         }
     }

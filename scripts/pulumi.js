@@ -112,7 +112,7 @@ function refuseEmptyPassphraseStack(pulumi, argv) {
     if (entry === undefined) {
         const which = named === undefined ? "no stack is selected" : `stack ${named} does not exist`;
         throw new CliError(
-            `the passphrase is empty and ${which}: on a terminal pulumi would offer to create one, its secrets encrypted with an empty passphrase, which protects nothing; nothing was run. Create the stack with npm run deploy -- NAME and a passphrase set, or with --secrets-provider awskms://alias/NAME.`,
+            `the passphrase is empty and ${which}: on a terminal pulumi would offer to create one, its secrets encrypted with an empty passphrase, which protects nothing; nothing was run. Create the stack with npm run deploy -- NAME and a passphrase set, or with --secrets-provider 'awskms://alias/NAME?region=REGION'.`,
             2,
         );
     }

@@ -339,7 +339,7 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         expect(run.status).toBe(0);
         expect(run.stdout).not.toContain("hunter2");
         expect(run.stdout).toContain(
-            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider awskms://alias/NAME",
+            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION'",
         );
         const calls = readLines<PulumiCall>(join(where.state, "calls.jsonl"));
         expect(calls.map((c) => [c.args[0], c.passphrase])).toEqual([

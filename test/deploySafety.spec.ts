@@ -651,7 +651,7 @@ describe("messages and files", () => {
     it("no passphrase and no terminal for an existing stack: says change-secrets-provider, not create", () => {
         expect(runs.passphrase.status).toBe(2);
         expect(runs.passphrase.stderr).toContain(
-            "deploy: error: stack sandbox encrypts its secrets with a passphrase, and there is no terminal to ask for it on: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or move the stack to a KMS key (it then needs no passphrase): npm run pulumi -- stack change-secrets-provider --stack sandbox awskms://alias/NAME.",
+            "deploy: error: stack sandbox encrypts its secrets with a passphrase, and there is no terminal to ask for it on: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, or move the stack to a KMS key (it then needs no passphrase): npm run pulumi -- stack change-secrets-provider --stack sandbox 'awskms://alias/NAME?region=REGION'.",
         );
     });
 

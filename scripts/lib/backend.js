@@ -235,7 +235,7 @@ function refuseUnusablePassphrase(setting, target, code) {
     const empty =
         setting.source === "variable" ? "PULUMI_CONFIG_PASSPHRASE is set but empty" : "PULUMI_CONFIG_PASSPHRASE_FILE names an empty file";
     const protectsNothing = "its private key among them, would be encrypted with an empty passphrase, which protects nothing";
-    const kms = "awskms://alias/NAME";
+    const kms = "'awskms://alias/NAME?region=REGION'";
     throw new CliError(
         {
             new: `${empty}: the new stack's secrets, ${protectsNothing}. Set a passphrase, or create the stack with --secrets-provider ${kms}.`,
@@ -282,8 +282,8 @@ async function passphraseEnv({ stack, newStack, neverDeployed = false, holdsKey 
     }
     if (!process.stdin.isTTY) {
         const other = newStack
-            ? "or create the stack with --secrets-provider awskms://alias/NAME"
-            : `or move the stack to a KMS key (it then needs no passphrase): npm run pulumi -- stack change-secrets-provider --stack ${stack} awskms://alias/NAME`;
+            ? "or create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION'"
+            : `or move the stack to a KMS key (it then needs no passphrase): npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'`;
         throw new CliError(
             `${newStack ? "a new stack" : `stack ${stack}`} encrypts its secrets with a passphrase, and there is no terminal to ask for it on: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, ${other}.`,
             code,
