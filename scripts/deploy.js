@@ -223,7 +223,7 @@ function storedKey(stack, config, deployed) {
 function chooseApiKey(options, stored, given, local) {
     const { stack } = options;
     const hasKey = stored !== undefined;
-    const restoring = `stacks/Pulumi.${stack}.yaml has no apiKey, but stack ${stack} deployed one: storing`;
+    const restoring = `stacks/Pulumi.${stack}.yaml has no apiKey, but stack ${stack} deployed one (commit the file after this deploy): storing`;
     if (given !== undefined) {
         if (options.replaceApiKey && given.source === "$QREDO_API_KEY" && !process.env.CI) {
             // The same leftover, replacing the key of a stack that has one: one environment's key in the other.
@@ -250,6 +250,11 @@ function chooseApiKey(options, stored, given, local) {
             return given;
         }
         if (stored.value() === given.value) {
+            if (!stored.inStackFile && options.replaceApiKey) {
+                throw refuse(
+                    `the key from ${given.source} is the one stack ${stack} deployed: there is nothing to replace; nothing was changed. Run again without --replace-api-key, which stores that key in stacks/Pulumi.${stack}.yaml again.`,
+                );
+            }
             if (!stored.inStackFile) {
                 say(`${restoring} the same key again, from ${given.source}`);
                 return given;
@@ -300,7 +305,7 @@ function chooseApiKey(options, stored, given, local) {
     }
     if (!stored.inStackFile) {
         throw refuse(
-            `stacks/Pulumi.${stack}.yaml has no apiKey, but stack ${stack} has deployed one; nothing was changed. Usually this copy of the stack file is older than the stack's first deploy, or the line was removed: get the current stack file (git pull), then run again. To store the deployed key again, pass it: npm run deploy -- ${stack} --api-key-file PATH (a different key only with --replace-api-key).`,
+            `stacks/Pulumi.${stack}.yaml has no apiKey, but stack ${stack} has deployed one; nothing was changed. Usually this copy of the stack file is older than the stack's first deploy, or the line was removed: get the current stack file (git pull), then run again. ${options.replaceApiKey ? "--replace-api-key needs the new key: pass --api-key-file PATH (on CI, QREDO_API_KEY)." : `To store the deployed key again, pass it: npm run deploy -- ${stack} --api-key-file PATH (a different key only with --replace-api-key).`}`,
         );
     }
     return undefined; // the stack's own key, once checkApiKeyNotBehind has seen it is the deployed one

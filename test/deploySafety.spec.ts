@@ -442,20 +442,27 @@ describe("a deployed stack whose stack file lost its apiKey, or changed its envi
         places.same = h.place(lost());
         writeFileSync(join(places.same.cwd, "apikey"), storedKey);
         places.none = h.place(lost());
+        places.replaceSame = h.place(lost());
+        writeFileSync(join(places.replaceSame.cwd, "deployed-key"), storedKey);
+        places.replaceNone = h.place(lost());
         places.moved = h.place({ moved: deployedStack(h.keys[0], { apiKey: storedKey, environment: "sandbox" }) });
         places.passphrase = h.place();
         writeFileSync(join(places.passphrase.cwd, "apikey"), storedKey);
-        [runs.leftover, runs.ci, runs.same, runs.none, runs.moved, runs.passphrase] = await Promise.all([
-            h.run(places.leftover, ["sandbox", "--yes"]),
-            h.run(places.ci, ["sandbox", "--yes"], { QREDO_API_KEY: otherKey, CI: "true" }),
-            h.run(places.same, ["sandbox", "--yes"]),
-            h.run(places.none, ["sandbox", "--yes"]),
-            h.run(places.moved, ["moved", "--yes"]),
-            h.run(places.passphrase, ["sandbox", "--yes"], {
-                PULUMI_CONFIG_PASSPHRASE: undefined,
-                PULUMI_CONFIG_PASSPHRASE_FILE: join(places.passphrase.cwd, "apikey"),
-            }),
-        ]);
+        [runs.leftover, runs.ci, runs.same, runs.none, runs.moved, runs.passphrase, runs.replaceSame, runs.replaceNone] = await Promise.all(
+            [
+                h.run(places.leftover, ["sandbox", "--yes"]),
+                h.run(places.ci, ["sandbox", "--yes"], { QREDO_API_KEY: otherKey, CI: "true" }),
+                h.run(places.same, ["sandbox", "--yes"]),
+                h.run(places.none, ["sandbox", "--yes"]),
+                h.run(places.moved, ["moved", "--yes"]),
+                h.run(places.passphrase, ["sandbox", "--yes"], {
+                    PULUMI_CONFIG_PASSPHRASE: undefined,
+                    PULUMI_CONFIG_PASSPHRASE_FILE: join(places.passphrase.cwd, "apikey"),
+                }),
+                h.run(places.replaceSame, ["sandbox", "--yes", "--api-key-file", "deployed-key", "--replace-api-key"]),
+                h.run(places.replaceNone, ["sandbox", "--yes", "--replace-api-key"]),
+            ],
+        );
     });
 
     it("another key in ./apikey, or in QREDO_API_KEY on CI, is refused: the stack still has the key it deployed", () => {
@@ -480,7 +487,7 @@ describe("a deployed stack whose stack file lost its apiKey, or changed its envi
         expect(changes(runs.same)).toEqual(["config set --stack sandbox --secret apiKey", "up --stack sandbox --yes"]);
         expect(runs.same.calls.find((c) => c.args.join(" ") === "config set --stack sandbox --secret apiKey")?.stdin).toBe(storedKey);
         expect(runs.same.stderr).toContain(
-            "deploy: stacks/Pulumi.sandbox.yaml has no apiKey, but stack sandbox deployed one: storing the same key again, from ./apikey",
+            "deploy: stacks/Pulumi.sandbox.yaml has no apiKey, but stack sandbox deployed one (commit the file after this deploy): storing the same key again, from ./apikey",
         );
         expect(existsSync(join(places.same.cwd, "apikey"))).toBe(false);
         expect(expectNoLeakIn(runs.same, [storedKey])).toEqual([]);
@@ -492,6 +499,19 @@ describe("a deployed stack whose stack file lost its apiKey, or changed its envi
         expect(runs.none.stderr).toContain(
             "deploy: error: stacks/Pulumi.sandbox.yaml has no apiKey, but stack sandbox has deployed one; nothing was changed. Usually this copy of the stack file is older than the stack's first deploy, or the line was removed: get the current stack file (git pull), then run again.",
         );
+    });
+
+    it("--replace-api-key with the deployed key, or with no key, is refused, saying what to run instead", () => {
+        for (const run of [runs.replaceSame, runs.replaceNone]) {
+            expect(run.status).toBe(2);
+            expect(changes(run)).toEqual([]);
+            expect(expectNoLeakIn(run, [storedKey])).toEqual([]);
+        }
+        expect(runs.replaceSame.stderr).toContain(
+            "deploy: error: the key from deployed-key is the one stack sandbox deployed: there is nothing to replace; nothing was changed. Run again without --replace-api-key, which stores that key in stacks/Pulumi.sandbox.yaml again.",
+        );
+        expect(runs.replaceNone.stderr).toContain("--replace-api-key needs the new key: pass --api-key-file PATH (on CI, QREDO_API_KEY).");
+        expect(runs.replaceNone.stderr).not.toContain("a different key only with --replace-api-key");
     });
 
     it("a stack file that changes a deployed stack's environment is refused before any change", () => {
