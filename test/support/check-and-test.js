@@ -17,7 +17,7 @@
 // failure's, in the order tsc, lint, prettier, vitest; 0 when all pass.
 "use strict";
 const { spawn } = require("node:child_process");
-const { mkdirSync } = require("node:fs");
+const { existsSync, mkdirSync } = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
 const { checkUnlessPassed } = require("./checksCache.js");
@@ -162,14 +162,10 @@ async function typeCheckAndLint() {
 
 /** The tools npm test runs, when one is not installed (npm ci not run yet, or stopped). @returns {string | undefined} */
 function missingTool() {
-    return ["vitest", "typescript", "eslint", "prettier"].find((name) => {
-        try {
-            require.resolve(`${name}/package.json`, { paths: [projectDir] });
-            return false;
-        } catch {
-            return true;
-        }
-    });
+    // In this project's node_modules: Node would also find one in a folder above, which npm test does not run.
+    return ["vitest", "typescript", "eslint", "prettier"].find(
+        (name) => !existsSync(path.join(projectDir, "node_modules", name, "package.json")),
+    );
 }
 
 async function main() {
