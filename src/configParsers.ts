@@ -121,34 +121,57 @@ export function holdsApiKey(value: string): boolean {
  */
 export function holdsKeyMaterial(value: string): boolean {
     const text = scanText(value);
-    // A BEGIN or END line: five dashes either side, or a label naming a key or a certificate ("--- END OF LIFE ---"
-    // is no PEM line); or a JWK: its key type in JSON, or written loosely next to a long Base64url value ("kty: oct"
-    // alone is a note).
-    const pemLine = /(?:^|[^-])-{5}(?:BEGIN|END)[^-]{0,80}-{5}(?!-)|-{3,}(?:BEGIN|END)[A-Z0-9]*(?:KEY|CERTIFICATE)[A-Z0-9]*-{3,}/i;
+    // A BEGIN or END line: five dashes either side (any case), or a label that ends in KEY, CERTIFICATE or BLOCK
+    // as PEM labels do ("--- END OF LIFE ---", "--- Begin key ceremony ---" are no PEM line); or a JWK: its key
+    // type in JSON, or written loosely next to a long Base64url value ("kty: oct" alone is a note). Each dash run
+    // is anchored at its start, so a long run of dashes is read once, not once per dash.
+    const pemLine = /(?:^|[^-])-{5,}(?:BEGIN|END)[^-]{0,80}-{5}/i;
+    const looseLabel = /(?:^|[^-])-{3,}(?:BEGIN|END)[A-Z0-9]{0,80}(?:KEY|CERTIFICATE|BLOCK)-{3,}/;
     const jwkType = /\\?"kty\\?"\s*:\s*\\?"(?:RSA|EC|OKP|oct)\\?"/;
     const yamlJwk = /\bkty\W{1,8}(?:RSA|EC|OKP|oct)\b/i.test(value) && /[A-Za-z0-9_-]{40,}/.test(value);
-    if (pemLine.test(text) || jwkType.test(text) || yamlJwk) {
-        return true;
-    }
-    // Base64, standard or URL-safe, has no word boundaries: try where each run starts and after each "/", "-" or
-    // "_", in the value as written (a run after a word and a space) and as the scan reads it (a run split over lines).
-    for (const source of new Set([value, text])) {
-        for (const match of source.matchAll(/[A-Za-z0-9+/_-]{60,}/g)) {
-            const run = match[0];
-            for (let start = 0; start >= 0 && run.length - start >= 60; start = nextStart(run, start)) {
-                if (startsLikeDerKey(Buffer.from(run.slice(start, start + 16), "base64"))) {
-                    return true;
-                }
+    return (
+        pemLine.test(text) ||
+        looseLabel.test(text) ||
+        jwkType.test(text) ||
+        yamlJwk ||
+        [value, text].some((v) => derCandidates(v).length > 0)
+    );
+}
+
+/**
+ * The Base64 (standard or URL-safe) in a value that starts as a DER key or
+ * certificate does, from that start to the end of its run: a run is Base64
+ * split only by whitespace (a key wrapped over lines, after "key " or in a
+ * sentence folded at 72 columns), with percent-, JSON- and form-encoded
+ * spaces and line breaks read as such. A try starts at each word and after
+ * each "/", "-", "_" or "+" inside one (a path, a form-encoded space); runs
+ * shorter than 60 characters are too short to be a key. Linear in the value.
+ */
+export function derCandidates(value: string): string[] {
+    const spaced = value
+        .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\\[nrt]/g, " ");
+    const found: string[] = [];
+    for (const [group] of spaced.matchAll(/[A-Za-z0-9+/=_-]+(?:\s+[A-Za-z0-9+/=_-]+)*/g)) {
+        const words = group.split(/\s+/);
+        const run = words.join("");
+        const starts = new Set<number>();
+        let at = 0;
+        for (const word of words) {
+            starts.add(at);
+            for (const separator of word.matchAll(/[/_+-]/g)) {
+                starts.add(at + (separator.index ?? 0) + 1);
+            }
+            at += word.length;
+        }
+        for (const start of starts) {
+            if (run.length - start >= 60 && startsLikeDerKey(Buffer.from(run.slice(start, start + 16), "base64"))) {
+                found.push(run.slice(start));
             }
         }
     }
-    return false;
-}
-
-/** Where the next try in a Base64 run starts: after the next "/", "-" or "_", or -1. */
-function nextStart(run: string, from: number): number {
-    const next = run.slice(from).search(/[/_-]/);
-    return next < 0 ? -1 : from + next + 1;
+    return found;
 }
 
 /**
@@ -656,7 +679,14 @@ export function unknownKeyProblem(stack: string, name: string): string {
     const meant = suggestKey(name);
     const remove = `pulumi config rm --stack ${shellQuote(stack)} ${shellQuote(name)}`;
     // The API key is set encrypted and from the file, never typed on a command line.
-    const setMeant = meant === "apiKey" ? "--secret apiKey < apikey" : `${meant} VALUE`;
+    // Lists and maps are set entry by entry, with --path.
+    const setMeant =
+        {
+            apiKey: "--secret apiKey < apikey",
+            tags: "--path 'tags.NAME' VALUE",
+            readerArns: "--path 'readerArns[0]' arn:aws:iam::ACCOUNT:role/NAME",
+            replicaRegions: "--path 'replicaRegions[0]' REGION",
+        }[meant ?? ""] ?? `${meant} VALUE`;
     return meant === undefined
         ? `${name}: is not a setting of this project (the README lists them); nothing reads it. Fix: ${remove}`
         : `${name}: is not a setting of this project; did you mean ${meant}? Nothing reads ${name}. Fix: ${remove} && pulumi config set --stack ${shellQuote(stack)} ${setMeant}`;

@@ -605,7 +605,7 @@ describe("keys in this project's namespace that it does not read", () => {
                 "  - colour: is not a setting of this project (the README lists them); nothing reads it. Fix: pulumi config rm --stack production colour",
                 "  - keyversion: is not a setting of this project; did you mean keyVersion? Nothing reads keyversion. Fix: pulumi config rm --stack production keyversion && pulumi config set --stack production keyVersion VALUE",
                 "  - kmsKeyID: is not a setting of this project; did you mean kmsKeyId? Nothing reads kmsKeyID. Fix: pulumi config rm --stack production kmsKeyID && pulumi config set --stack production kmsKeyId VALUE",
-                "  - readerARNs: is not a setting of this project; did you mean readerArns? Nothing reads readerARNs. Fix: pulumi config rm --stack production readerARNs && pulumi config set --stack production readerArns VALUE",
+                "  - readerARNs: is not a setting of this project; did you mean readerArns? Nothing reads readerARNs. Fix: pulumi config rm --stack production readerARNs && pulumi config set --stack production --path 'readerArns[0]' arn:aws:iam::ACCOUNT:role/NAME",
             ].join("\n"),
         );
         expect((error as Error).message).not.toMatch(/prod-cmk|123456789012|blue/);

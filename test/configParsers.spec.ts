@@ -584,9 +584,16 @@ describe("spotting key material in a value", () => {
         const ed = der("ed25519", "pkcs8").toString("base64");
         const ec = der("ec", "sec1").toString("base64");
         const rsaBody = testKey(0).pem.split("\n").slice(1, -2).join("\n");
+        const lines40 = (base64: string) => base64.replace(/(.{40})/g, "$1\n");
         for (const value of [
             `seed ${ed}`,
             `key\n${ec}`,
+            `key ${lines40(ed)}`,
+            `key\r\n${lines40(ec).replaceAll("\n", "\r\n")}`,
+            `Here is the new signer key ${ed.slice(0, 45)}\n${ed.slice(45)}`, // a sentence folded at 72 columns
+            `key\\n${ec.replace(/(.{40})/g, "$1\\n")}`, // JSON-escaped line breaks
+            `private%20key%20${ec}`,
+            `private+key+${ec}`,
             `BEGIN RSA PRIVATE KEY\n${rsaBody}`,
             `url ${der("ec", "sec1").toString("base64url")}`,
             `note-${ec}`,
@@ -602,6 +609,14 @@ describe("spotting key material in a value", () => {
         expect(tags.ok).toBe(false);
     });
 
+    it("reads a long value once: runs of dashes, words or Base64 take time in proportion to their length", () => {
+        const started = Date.now();
+        for (const value of ["-".repeat(200_000), `kty:${"-".repeat(200_000)}`, "- ".repeat(100_000), "ab ".repeat(70_000)]) {
+            expect(holdsKeyMaterial(value)).toBe(false);
+        }
+        expect(Date.now() - started).toBeLessThan(5_000); // quadratic: minutes
+    });
+
     it("lets ordinary values through: names, ARNs, URLs, words about keys, hashes and other Base64", () => {
         for (const value of [
             "staging",
@@ -610,6 +625,8 @@ describe("spotting key material in a value", () => {
             "rotate at year-end -- end of support",
             "--- END OF LIFE ---",
             "--- Begin 2026 ---",
+            "--- Begin key ceremony ---",
+            "--- END OF MONKEY BUSINESS ---",
             "kty: oct",
             "arn:aws:iam::123456789012:role/MIIBIjANBgkqhkiG9w0BAQEFAAOC",
             "https://api.qredo.network/api/v1/p",
@@ -660,6 +677,16 @@ describe("a key this project does not read", () => {
         ]);
         // Nothing close, or more than one key equally close: no guess.
         expect(["colour", "team", "key", "id"].map(suggestKey)).toEqual([undefined, undefined, undefined, undefined]);
+    });
+
+    it("suggests setting a list or map entry by entry, with --path", () => {
+        expect(unknownKeyProblem("sandbox", "tag")).toBe(
+            "tag: is not a setting of this project; did you mean tags? Nothing reads tag. Fix: pulumi config rm --stack sandbox tag && pulumi config set --stack sandbox --path 'tags.NAME' VALUE",
+        );
+        expect(unknownKeyProblem("sandbox", "reader")).toMatch(
+            /did you mean readerArns\?.* --path 'readerArns\[0\]' arn:aws:iam::ACCOUNT:role\/NAME$/,
+        );
+        expect(unknownKeyProblem("sandbox", "replica")).toMatch(/did you mean replicaRegions\?.* --path 'replicaRegions\[0\]' REGION$/);
     });
 
     it("suggests setting a misspelt apiKey encrypted, from the file, never on the command line", () => {
