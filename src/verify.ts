@@ -9,6 +9,7 @@
 import { createHash, createPrivateKey, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { checkApiKey, loadSigningKey, partnerApiBaseUrl, signedPayload, signRequest } from "@qredo-partner-keys/client";
+import { derCandidates } from "./configParsers";
 import { liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
 
 export { describePhase, liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
@@ -257,7 +258,7 @@ function checkUploadedFile(check: Check, uploadedPem: string | undefined, publis
  * scripts/lib/publicKeyFile.js, which src/ cannot import: keep the two in step): one SPKI PUBLIC KEY block
  * of Base64 lines and nothing else, a byte-order mark and whitespace around it aside.
  */
-const onlyPublicKey = /^-----BEGIN PUBLIC KEY-----[ \t]*\r?\n[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----$/;
+const onlyPublicKey = /^\s*-----BEGIN PUBLIC KEY-----[ \t]*\r?\n(?:[A-Za-z0-9+/=]+[ \t]*\r?\n)+-----END PUBLIC KEY-----\s*$/;
 const pemBlock = /-----BEGIN ([^\n]*?)-----([\s\S]*?)-----END \1-----/g;
 const qredoExpects =
     "Qredo expects one SPKI public key, a single -----BEGIN PUBLIC KEY----- block (what openssl rsa -pubout writes) and nothing else: upload the publicKeyPem output";
@@ -303,25 +304,19 @@ function privateKeyIn(text: string, blockDers: readonly Buffer[]): string | unde
 }
 
 /**
- * The Base64 runs outside the PEM blocks, as DER: a private key pasted before or after the public key block, on
- * lines of its own or after a word ("private key MIIE…"). A run starts at any of its first words, so a word in
- * Base64's alphabet before it ("key") does not hide it.
+ * The Base64 outside the PEM blocks that starts as a DER key does, as DER cut to the length its outer
+ * SEQUENCE gives (words after it are not part of it): a private key pasted before or after the public key
+ * block, on lines of its own, after a word or punctuation ("private key: MIIE…"), or URL-safe. Found as the
+ * config scan finds key material (derCandidates), so an ordinary text file costs no key parsing.
  */
 function bareDers(text: string): Buffer[] {
-    const words = text.replace(pemBlock, " ").split(/\s+/);
-    const ders: Buffer[] = [];
-    let run: string[] = [];
-    for (const word of [...words, "."]) {
-        if (/^[A-Za-z0-9+/=]+$/.test(word)) {
-            run.push(word);
-            continue;
-        }
-        for (let start = 0; start < Math.min(run.length, 8); start++) {
-            ders.push(Buffer.from(run.slice(start).join(""), "base64"));
-        }
-        run = [];
-    }
-    return ders;
+    return derCandidates(text.replace(pemBlock, " ")).map((base64) => {
+        const der = Buffer.from(base64, "base64");
+        const lengthByte = der[1] ?? 0;
+        const header = lengthByte < 0x80 ? 2 : 2 + (lengthByte & 0x7f);
+        const length = lengthByte < 0x80 ? lengthByte : [...der.subarray(2, header)].reduce((n, byte) => n * 256 + byte, 0);
+        return der.subarray(0, header + length);
+    });
 }
 
 const blockNotes = new Map([

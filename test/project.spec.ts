@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { configKeys, parseConfig, type ConfigKey } from "../src/config";
 import { defaults } from "../src/environments";
+import { projectDir } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
 
 const root = join(__dirname, "..");
@@ -183,5 +184,13 @@ describe(".gitignore", () => {
             "docs/security.md",
         ];
         expect(ignored([...secrets, ...sources])).toEqual(secrets);
+    });
+});
+
+describe("the public key file rule", () => {
+    it("is the same in verify (src/verify.ts) and in the deploy's check before it replaces a file (scripts/lib/publicKeyFile.js)", () => {
+        const rule = (file: string) => /const onlyPublicKey = (\/.*\/);/.exec(readFileSync(join(projectDir, file), "utf8"))?.[1];
+        expect(rule("src/verify.ts")).toBeDefined();
+        expect(rule("scripts/lib/publicKeyFile.js")).toBe(rule("src/verify.ts"));
     });
 });

@@ -319,6 +319,18 @@ describe("npm run verify", () => {
                 `${stack.key.publicPem}${body(privateKey.export({ type: "pkcs8", format: "der" }))}`,
                 privateKeyDetail(""),
             ],
+            "notes-then-private.pem": [
+                `Notes\nuploaded on 2024 by alice for the sandbox stack, see ticket 42:\n${body(privateKey.export({ type: "pkcs8", format: "der" }))}${stack.key.publicPem}`,
+                privateKeyDetail(""),
+            ],
+            "glued-private.pem": [
+                `${stack.key.publicPem}private key:${privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url")}\n`,
+                privateKeyDetail(""),
+            ],
+            "blank-line.pem": [
+                stack.key.publicPem.replace(/\n(?=[A-Za-z0-9+/]{20})/, "\n\n"),
+                `the file's -----BEGIN PUBLIC KEY----- block is not a well-formed SPKI public key; ${expects}`,
+            ],
             "labelled-private-before-public.pem": [
                 `private key ${privateKey.export({ type: "pkcs1", format: "der" }).toString("base64")}\n${stack.key.publicPem}`,
                 privateKeyDetail(""),

@@ -82,7 +82,8 @@ function outputProblem(file, label, given) {
     }
     // Only a public key file is replaced: never an API key, a private key (alone or in a bundle
     // with its public key) or any other file of the user's. A public key file is small.
-    const onlyPublicKey = /^-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\s*$/;
+    // The same rule as verify's (src/verify.ts, onlyPublicKey): Base64 lines, spaces only at their ends.
+    const onlyPublicKey = /^\s*-----BEGIN PUBLIC KEY-----[ \t]*\r?\n(?:[A-Za-z0-9+/=]+[ \t]*\r?\n)+-----END PUBLIC KEY-----\s*$/;
     return stat.size === 0 || (stat.size < 16 * 1024 && onlyPublicKey.test(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "")))
         ? undefined
         : `${what} exists and is not a public key file (one PUBLIC KEY block and nothing else); it is not overwritten. Remove it or ${elsewhere}.`;
