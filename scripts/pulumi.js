@@ -214,9 +214,8 @@ function refusePlainApiKey(argv) {
     const instead = `Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack ${stack} --secret apiKey < apikey`;
     if (
         sub === "set-all" &&
-        argv.some(
-            (a) => /apiKey[^=]*=/.test(a) || (a.includes("=") && isApiKeySpelling(a.replace(/^--(plaintext|secret)=/, "").split("=")[0])),
-        )
+        // The key of each KEY=VALUE, read as config set reads a key (a tag named apiKeyOwner is no API key).
+        argv.some((a) => a.includes("=") && namesApiKey(a.replace(/^--(plaintext|secret)=/, "").split("=")[0]))
     ) {
         throw new CliError(`config set-all would put the API key on pulumi's command line; nothing was run. ${instead}`, 2);
     }

@@ -226,6 +226,8 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["config", "set", "--stack", "sandbox", "--path", "tags.ApiKey-Owner", "payments"],
         ["config", "set", "--stack", "sandbox", "--path", "tags.Note", "Qredo partner apikey"],
         ["config", "set-all", "--stack", "sandbox", "--path", "--plaintext", "tags.ApiKeyOwner=payments"],
+        ["config", "set-all", "--stack", "sandbox", "--path", "--plaintext", "tags.apiKeyOwner=payments"], // as config set allows it
+        ["config", "set-all", "--stack", "sandbox", "--plaintext", "kmsKeyId=alias/apiKey=x"], // the word in a value: no key on the line
     ])("lets %s … through", (...argv) => {
         expect(refused(argv)).toBeUndefined();
     });
