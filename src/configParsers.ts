@@ -125,8 +125,8 @@ export function holdsKeyMaterial(value: string): boolean {
     // as PEM labels do ("--- END OF LIFE ---", "--- Begin key ceremony ---" are no PEM line); or a JWK: its key
     // type in JSON, or written loosely next to a long Base64url value ("kty: oct" alone is a note). Each dash run
     // is anchored at its start, so a long run of dashes is read once, not once per dash.
-    const pemLine = /(?:^|[^-])-{5,}(?:BEGIN|END)[^-]{0,80}-{5}/i;
-    const looseLabel = /(?:^|[^-])-{3,}(?:BEGIN|END)[A-Z0-9]{0,80}(?:KEY|CERTIFICATE|BLOCK)-{3,}/;
+    const pemLine = /-{5}(?:BEGIN|END)[^-]{0,80}-{5}(?!-)/i;
+    const looseLabel = /(?:^|[^-])-{3,}(?:BEGIN|END)[A-Z0-9]{0,80}(?:KEY|CERTIFICATE|BLOCK)-{3,}/i;
     const jwkType = /\\?"kty\\?"\s*:\s*\\?"(?:RSA|EC|OKP|oct)\\?"/;
     const yamlJwk = /\bkty\W{1,8}(?:RSA|EC|OKP|oct)\b/i.test(value) && /[A-Za-z0-9_-]{40,}/.test(value);
     return (
@@ -144,7 +144,7 @@ export function holdsKeyMaterial(value: string): boolean {
  * split only by whitespace (a key wrapped over lines, after "key " or in a
  * sentence folded at 72 columns), with percent-, JSON- and form-encoded
  * spaces and line breaks read as such. A try starts at each word and after
- * each "/", "-", "_" or "+" inside one (a path, a form-encoded space); runs
+ * each "/", "-", "_", "+" or "=" inside one (a path, a form-encoded space, NAME=VALUE); runs
  * shorter than 60 characters are too short to be a key. Linear in the value.
  */
 export function derCandidates(value: string): string[] {
@@ -160,7 +160,7 @@ export function derCandidates(value: string): string[] {
         let at = 0;
         for (const word of words) {
             starts.add(at);
-            for (const separator of word.matchAll(/[/_+-]/g)) {
+            for (const separator of word.matchAll(/[/_+=-]/g)) {
                 starts.add(at + (separator.index ?? 0) + 1);
             }
             at += word.length;
@@ -172,6 +172,22 @@ export function derCandidates(value: string): string[] {
         }
     }
     return found;
+}
+
+/**
+ * Each candidate of `derCandidates` as DER, cut to the length its outer
+ * SEQUENCE gives: only that much Base64 is decoded, so a file full of
+ * candidates costs time in proportion to its length.
+ */
+export function candidateDers(value: string): Buffer[] {
+    return derCandidates(value).flatMap((base64) => {
+        const head = Buffer.from(base64.slice(0, 8), "base64");
+        const lengthByte = head[1] ?? 0;
+        const header = lengthByte < 0x80 ? 2 : 2 + (lengthByte & 0x7f);
+        const length = lengthByte < 0x80 ? lengthByte : [...head.subarray(2, header)].reduce((n, byte) => n * 256 + byte, 0);
+        const total = header + length;
+        return total > 16_384 ? [] : [Buffer.from(base64.slice(0, Math.ceil(total / 3) * 4), "base64").subarray(0, total)];
+    });
 }
 
 /**

@@ -9,7 +9,7 @@
 import { createHash, createPrivateKey, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { checkApiKey, loadSigningKey, partnerApiBaseUrl, signedPayload, signRequest } from "@qredo-partner-keys/client";
-import { derCandidates } from "./configParsers";
+import { candidateDers } from "./configParsers";
 import { liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
 
 export { describePhase, liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
@@ -310,13 +310,7 @@ function privateKeyIn(text: string, blockDers: readonly Buffer[]): string | unde
  * config scan finds key material (derCandidates), so an ordinary text file costs no key parsing.
  */
 function bareDers(text: string): Buffer[] {
-    return derCandidates(text.replace(pemBlock, " ")).map((base64) => {
-        const der = Buffer.from(base64, "base64");
-        const lengthByte = der[1] ?? 0;
-        const header = lengthByte < 0x80 ? 2 : 2 + (lengthByte & 0x7f);
-        const length = lengthByte < 0x80 ? lengthByte : [...der.subarray(2, header)].reduce((n, byte) => n * 256 + byte, 0);
-        return der.subarray(0, header + length);
-    });
+    return candidateDers(text.replace(pemBlock, " "));
 }
 
 const blockNotes = new Map([

@@ -5,6 +5,7 @@ import { createHash, createPublicKey, generateKeyPairSync, randomBytes } from "n
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+    candidateDers,
     configKeys,
     formatProblem,
     holdsApiKey,
@@ -594,6 +595,9 @@ describe("spotting key material in a value", () => {
             `key\\n${ec.replace(/(.{40})/g, "$1\\n")}`, // JSON-escaped line breaks
             `private%20key%20${ec}`,
             `private+key+${ec}`,
+            `private_key=${der("ec", "pkcs8").toString("base64")}`, // NAME=VALUE
+            `https://x.example/?a=1&key=${ed}`,
+            "---begin rsa private key---", // a header line alone, loosely written
             `BEGIN RSA PRIVATE KEY\n${rsaBody}`,
             `url ${der("ec", "sec1").toString("base64url")}`,
             `note-${ec}`,
@@ -614,6 +618,8 @@ describe("spotting key material in a value", () => {
         for (const value of ["-".repeat(200_000), `kty:${"-".repeat(200_000)}`, "- ".repeat(100_000), "ab ".repeat(70_000)]) {
             expect(holdsKeyMaterial(value)).toBe(false);
         }
+        // A file of candidates for verify: each is decoded only as far as its DER length.
+        expect(candidateDers("MIIBIjANBgkq-".repeat(40_000)).length).toBeGreaterThan(0);
         expect(Date.now() - started).toBeLessThan(5_000); // quadratic: minutes
     });
 
@@ -626,6 +632,8 @@ describe("spotting key material in a value", () => {
             "--- END OF LIFE ---",
             "--- Begin 2026 ---",
             "--- Begin key ceremony ---",
+            "---------- END OF NOTES ----------",
+            "------- BEGIN CHANGELOG -------",
             "--- END OF MONKEY BUSINESS ---",
             "kty: oct",
             "arn:aws:iam::123456789012:role/MIIBIjANBgkqhkiG9w0BAQEFAAOC",

@@ -327,6 +327,10 @@ describe("npm run verify", () => {
                 `${stack.key.publicPem}private key:${privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url")}\n`,
                 privateKeyDetail(""),
             ],
+            "assigned-private.pem": [
+                `${stack.key.publicPem}PRIVATE_KEY=${privateKey.export({ type: "pkcs8", format: "der" }).toString("base64")}\n`,
+                privateKeyDetail(""),
+            ],
             "blank-line.pem": [
                 stack.key.publicPem.replace(/\n(?=[A-Za-z0-9+/]{20})/, "\n\n"),
                 `the file's -----BEGIN PUBLIC KEY----- block is not a well-formed SPKI public key; ${expects}`,
