@@ -474,13 +474,14 @@ async function main(argv) {
                 code: exit.usage,
             })),
         };
-        if (environment === "production") {
-            say(
-                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION'`}`,
-            );
-        }
     }
     const { plan, apiKey } = settledNew ?? settleExisting();
+    // Once the checks passed: a refused deploy (a changed environment, say) gets no advice about its secrets provider.
+    if (provider === "passphrase" && environment === "production") {
+        say(
+            `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION'`}`,
+        );
+    }
     const { step, from, to, rising, runs, again } = plan;
 
     // ---- changes from here on

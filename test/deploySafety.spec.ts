@@ -520,6 +520,8 @@ describe("a deployed stack whose stack file lost its apiKey, or changed its envi
         expect(runs.moved.stderr).toContain(
             "deploy: error: stack moved was deployed as environment sandbox, and stacks/Pulumi.moved.yaml now says production; nothing was changed.",
         );
+        // Refused: no advice to move the (sandbox) stack to KMS, which the production stack file would otherwise prompt.
+        expect(runs.moved.stderr).not.toContain("passphrase only");
     });
 
     it("PULUMI_CONFIG_PASSPHRASE_FILE naming ./apikey is refused: the deploy would delete the passphrase's only copy", () => {

@@ -5,10 +5,12 @@
 // "installs" by linking this checkout's packages. With FAKE_NPM_CI_WAIT_SIGNAL=1,
 // `npm ci` instead waits for SIGINT or SIGTERM (its pid and its parent's in
 // ci.json), then takes a second to clean up, as npm does, and records that it
-// stopped (ci-stopped.json). With FAKE_NPM_CI_SLOW=1 it "installs" after 1.5 s,
-// recording any signal it gets meanwhile (ci-signals.jsonl).
+// stopped (ci-stopped.json). With FAKE_NPM_CI_SLOW=1 it "installs" once the
+// test says so (the file ci-go appears; at most 20 s), recording any signal it
+// gets meanwhile (ci-signals.jsonl): a signal the test sends first always lands
+// while npm runs, however loaded the machine.
 "use strict";
-const { appendFileSync, writeFileSync } = require("node:fs");
+const { appendFileSync, existsSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 const { linkDependencies } = require("./project.js");
 
@@ -32,7 +34,13 @@ if (args[0] === "ci" && process.env.FAKE_NPM_CI_WAIT_SIGNAL) {
         process.on(signal, () => appendFileSync(path.join(dir, "ci-signals.jsonl"), `${JSON.stringify({ signal })}\n`));
     }
     writeFileSync(path.join(dir, "ci.json"), JSON.stringify({ pid: process.pid, ppid: process.ppid }));
-    setTimeout(() => linkDependencies(process.cwd()), 1500);
+    const started = Date.now();
+    const wait = setInterval(() => {
+        if (existsSync(path.join(dir, "ci-go")) || Date.now() - started > 20_000) {
+            clearInterval(wait);
+            linkDependencies(process.cwd());
+        }
+    }, 50);
 } else if (args[0] === "ci") {
     linkDependencies(process.cwd());
 }
