@@ -182,9 +182,8 @@ export function derCandidates(value: string): string[] {
 export function candidateDers(value: string): Buffer[] {
     return derCandidates(value).flatMap((base64) => {
         const head = Buffer.from(base64.slice(0, 8), "base64");
-        const lengthByte = head[1] ?? 0;
-        const header = lengthByte < 0x80 ? 2 : 2 + (lengthByte & 0x7f);
-        const length = lengthByte < 0x80 ? lengthByte : [...head.subarray(2, header)].reduce((n, byte) => n * 256 + byte, 0);
+        const header = contentStart(head, 0) ?? 2; // defined: a candidate starts like DER
+        const length = header === 2 ? (head[1] ?? 0) : [...head.subarray(2, header)].reduce((n, byte) => n * 256 + byte, 0);
         const total = header + length;
         return total > 16_384 ? [] : [Buffer.from(base64.slice(0, Math.ceil(total / 3) * 4), "base64").subarray(0, total)];
     });
