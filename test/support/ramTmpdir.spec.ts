@@ -24,7 +24,7 @@ describe("the suite's temporary folder", () => {
         expect(ramTempDir({ TMPDIR: "/var/tmp" })).toBeUndefined();
     });
 
-    it("removes the folders of stopped runs, never a running one's or another file", () => {
+    it("removes the folders of killed runs left for ten minutes, never a running one's, a recent one or another file", () => {
         const root = mkdtempSync(join(tmpdir(), "qredo-keys-ram-"));
         try {
             const ended = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
@@ -35,7 +35,10 @@ describe("the suite's temporary folder", () => {
             for (const dir of [stopped, running, parentRunning, other]) {
                 mkdirSync(join(dir, "inner"), { recursive: true });
             }
-            removeLeftovers(root);
+            const now = Date.now();
+            removeLeftovers(root, now + 9 * 60_000); // changed nine minutes ago: maybe a run this one cannot see
+            expect([stopped, running, parentRunning, other].filter((d) => !existsSync(d))).toEqual([]);
+            removeLeftovers(root, now + 11 * 60_000);
             expect(existsSync(stopped)).toBe(false);
             expect([running, parentRunning, other].filter((d) => !existsSync(d))).toEqual([]);
         } finally {

@@ -7,7 +7,7 @@
 // them in a folder of its own under /dev/shm when that is a writable tmpfs
 // that lets files run (the stand-in `pulumi` and `npm` run from there).
 // Anywhere else nothing changes: the system's temporary folder.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const ramRoot = "/dev/shm";
@@ -34,14 +34,20 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Removes the folders of runs that were stopped before they could clean up
- * (Ctrl-C): each folder's name carries its run's process id.
+ * Removes the folders of runs that were killed before they could clean up:
+ * each folder's name carries its run's process id. A folder changed in the
+ * last ten minutes stays, whatever its process id says (a run in another
+ * container that shares /dev/shm has process ids this one cannot see; a
+ * running suite adds and removes folders in its own all the time).
  */
-export function removeLeftovers(root: string): void {
+export function removeLeftovers(root: string, now = Date.now()): void {
     for (const name of readdirSync(root)) {
         const pid = name.startsWith(prefix) ? Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]) : NaN;
         if (pid > 0 && pid !== process.pid && !alive(pid)) {
             try {
+                if (now - statSync(join(root, name)).mtimeMs < 10 * 60_000) {
+                    continue;
+                }
                 rmSync(join(root, name), { recursive: true, force: true });
             } catch {
                 // another user's: theirs to remove
