@@ -242,6 +242,7 @@ async function main() {
     refuseSwallowedPulumiFlags(argv, process.env, 2);
     refusePlainApiKey(argv); // after the flags npm kept: a --secret npm took is named as such
     const pulumi = new PulumiCli(1);
+    pulumi.ensureOnPath(3); // as the deploy and verify say it, before a local backend folder is made
     if (configuredBackend() === undefined) {
         if (process.env.CI) {
             throw new CliError(

@@ -419,13 +419,21 @@ describe.concurrent("faults", () => {
 
 describe.concurrent("prerequisites and entry points", () => {
     it("says how to install the Pulumi CLI, and refuses one that is too old", async () => {
-        const [missing, old] = await Promise.all([
-            h.run(h.place(), ["sandbox", "--yes"], { PATH: systemPath().join(":") }),
+        const noCli = { PATH: systemPath().join(":") };
+        const own = copyProject({ dependencies: true, build: true }); // no other test makes a local backend in it
+        const [missing, old, passThrough] = await Promise.all([
+            h.run(h.place(), ["sandbox", "--yes"], noCli),
             h.run(h.place(), ["sandbox", "--yes"], { FAKE_PULUMI_VERSION: "v3.200.1" }),
+            h.run(h.place(undefined, own), ["stack", "output", "--stack", "sandbox"], noCli, { script: "pulumi.js" }),
         ]);
-        expect(missing.status).toBe(3);
-        expect(missing.stderr).toContain("the Pulumi CLI is not on your PATH. This project needs v3.248.0 or later.");
-        expect(missing.stderr).toContain("curl -fsSL https://get.pulumi.com | sh");
+        for (const run of [missing, passThrough]) {
+            expect(run.status).toBe(3);
+            expect(run.stderr).toContain("the Pulumi CLI is not on your PATH. This project needs v3.248.0 or later.");
+            expect(run.stderr).toContain("curl -fsSL https://get.pulumi.com | sh");
+            expect(run.stderr).not.toMatch(/^\s+at |ENOENT/m);
+        }
+        expect(existsSync(join(own, ".pulumi-state"))).toBe(false); // no local backend folder made for nothing
+        rmSync(own, { recursive: true, force: true });
         expect(old.status).toBe(3);
         expect(old.stderr).toContain("the Pulumi CLI is v3.200.1; this project needs v3.248.0 or later");
     });

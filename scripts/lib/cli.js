@@ -334,6 +334,10 @@ function commandName(args) {
     return args.slice(0, firstFlag === -1 ? 2 : Math.min(2, firstFlag)).join(" ");
 }
 
+const installAdvice = `Install it with the official installer:
+    curl -fsSL https://get.pulumi.com | sh
+(or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, and run this again.`;
+
 /** The Pulumi CLI, run in the project folder with extra environment. Secrets go on stdin, never in arguments. */
 class PulumiCli {
     /** @param {number} failureCode  exit code for a failed command */
@@ -345,21 +349,23 @@ class PulumiCli {
         this.stateNeedsAws = true;
     }
 
-    /** Checks the CLI is on PATH and new enough. @param {number} code */
-    ensureInstalled(code) {
-        const install = `Install it with the official installer:
-    curl -fsSL https://get.pulumi.com | sh
-(or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, and run this again.`;
+    /** Checks the CLI is on PATH. @param {number} code */
+    ensureOnPath(code) {
         if (findOnPath("pulumi") === undefined) {
             throw new CliError(
-                `the Pulumi CLI is not on your PATH. This project needs v${minimumPulumiVersion} or later.\n${install}`,
+                `the Pulumi CLI is not on your PATH. This project needs v${minimumPulumiVersion} or later.\n${installAdvice}`,
                 code,
             );
         }
+    }
+
+    /** Checks the CLI is on PATH and new enough. @param {number} code */
+    ensureInstalled(code) {
+        this.ensureOnPath(code);
         const version = /v?(\d+\.\d+\.\d+)/.exec(this.run(["version"], { capture: true }).stdout)?.[1];
         if (version === undefined || compareVersions(version, minimumPulumiVersion) < 0) {
             throw new CliError(
-                `the Pulumi CLI is v${version ?? "unknown"}; this project needs v${minimumPulumiVersion} or later.\n${install}`,
+                `the Pulumi CLI is v${version ?? "unknown"}; this project needs v${minimumPulumiVersion} or later.\n${installAdvice}`,
                 code,
             );
         }
