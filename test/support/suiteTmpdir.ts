@@ -4,17 +4,24 @@
 //
 // Its place: under TMPDIR when that is set; else, where /dev/shm is a
 // writable tmpfs that lets files run (the stand-in `pulumi` and `npm` run
-// from there), in RAM; else the system's temporary folder. Creating a file on
-// a virtual machine's disk can cost a millisecond of system time (it does on
-// the two-core machine the suite's figures come from), and the suite creates
-// thousands: project copies, stand-in states, key files. In RAM a file costs
-// a hundredth of that.
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+// from there) and has room, in RAM; else the system's temporary folder.
+// Creating a file on a virtual machine's disk can cost a millisecond of
+// system time (it does on the two-core machine the suite's figures come
+// from), and the suite creates thousands: project copies, stand-in states,
+// key files. In RAM a file costs a hundredth of that.
+//
+// The run folders are made in a folder of the user's own
+// (qredo-partner-keys-tests-UID, mode 0700), and only that folder is swept:
+// a shared temporary folder holds whatever other users put there, and a
+// recursive delete of a folder someone else can change can be led, by a
+// symlink swapped in mid-delete, to files outside it.
+import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ramRoot = "/dev/shm";
-const prefix = "qredo-partner-keys-tests-";
+/** What a run takes at most, with room to spare: a full run peaks at about 6 MB. */
+const ramNeeded = 256 * 1024 * 1024;
 
 /** Whether /proc/mounts says /dev/shm is a tmpfs the suite can write to and run files from. */
 export function ramMountUsable(mounts: string): boolean {
@@ -37,30 +44,48 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Removes the folders of runs that were killed before they could clean up:
- * each folder's name carries its run's process id. A folder changed in the
- * last ten minutes stays, whatever its process id says (a run in another
- * container that shares the folder has process ids this one cannot see; a
- * running suite adds and removes folders in its own all the time).
+ * Removes the folders of killed runs from the user's own folder: each run
+ * folder's name carries its run's process id. A folder changed in the last
+ * ten minutes stays, whatever its process id says (a run in another container
+ * that shares the folder has process ids this one cannot see; a running suite
+ * adds and removes folders in its own all the time).
  */
-export function removeLeftovers(root: string, now = Date.now()): void {
-    for (const name of readdirSync(root)) {
-        const pid = name.startsWith(prefix) ? Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]) : NaN;
+export function removeLeftovers(userDir: string, now = Date.now()): void {
+    for (const name of readdirSync(userDir)) {
+        const pid = Number(/^qredo-partner-keys-run-(\d+)-/.exec(name)?.[1]);
         if (pid > 0 && pid !== process.pid && !alive(pid)) {
-            try {
-                if (now - statSync(join(root, name)).mtimeMs < 10 * 60_000) {
-                    continue;
-                }
-                rmSync(join(root, name), { recursive: true, force: true });
-            } catch {
-                // another user's: theirs to remove
+            const dir = join(userDir, name);
+            if (now - statSync(dir).mtimeMs >= 10 * 60_000) {
+                rmSync(dir, { recursive: true, force: true });
             }
         }
     }
 }
 
+/**
+ * The user's own folder under `root`, made if missing; undefined when the
+ * name is taken by anything but a folder of this user's that only this user
+ * can open (then nothing is swept, and each run folder goes straight in root).
+ */
+export function userFolder(root: string): string | undefined {
+    const uid = process.getuid?.();
+    if (uid === undefined) {
+        return undefined; // not POSIX
+    }
+    const dir = join(root, `qredo-partner-keys-tests-${uid}`);
+    try {
+        mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+            return undefined;
+        }
+    }
+    const stat = lstatSync(dir); // a symlink is not a folder here
+    return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o077) === 0 ? dir : undefined;
+}
+
 /** The folder the run's folder goes in; a TMPDIR the tests cannot use is an error that says so. */
-export function suiteTmpRoot(env: NodeJS.ProcessEnv = process.env, mounts = readMounts()): string {
+export function suiteTmpRoot(env: NodeJS.ProcessEnv = process.env, mounts = readMounts(), ramFree = freeBytes): string {
     if (env.TMPDIR) {
         try {
             if (!statSync(env.TMPDIR).isDirectory()) {
@@ -72,7 +97,7 @@ export function suiteTmpRoot(env: NodeJS.ProcessEnv = process.env, mounts = read
         }
         return env.TMPDIR;
     }
-    return ramMountUsable(mounts) ? ramRoot : tmpdir();
+    return ramMountUsable(mounts) && ramFree(ramRoot) >= ramNeeded ? ramRoot : tmpdir();
 }
 
 function readMounts(): string {
@@ -83,12 +108,26 @@ function readMounts(): string {
     }
 }
 
+function freeBytes(path: string): number {
+    try {
+        const stats = statfsSync(path);
+        return stats.bavail * stats.bsize;
+    } catch {
+        return 0;
+    }
+}
+
 /** A fresh folder for this run's temporary files (after removing killed runs' folders). */
 export function suiteTmpdir(root = suiteTmpRoot()): string {
+    let parent = root;
     try {
-        removeLeftovers(root);
+        const own = userFolder(root);
+        if (own !== undefined) {
+            removeLeftovers(own);
+            parent = own;
+        }
     } catch {
         // unreadable: nothing to sweep
     }
-    return mkdtempSync(join(root, `${prefix}${process.pid}-`));
+    return mkdtempSync(join(parent, `qredo-partner-keys-run-${process.pid}-`));
 }
