@@ -9,7 +9,7 @@
 import { createHash, createPrivateKey, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { checkApiKey, loadSigningKey, partnerApiBaseUrl, signedPayload, signRequest } from "@qredo-partner-keys/client";
-import { candidateDers } from "./configParsers";
+import { candidateDers, trailingSlashes } from "./configParsers";
 import { liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
 
 export { describePhase, liveVerdict, type LiveAnswer, type LiveVerdict } from "./verifyLive";
@@ -344,7 +344,7 @@ async function askQredo(
         return { problem: `the ${what} private key could not be loaded (see the checks above)` };
     }
     // Signed exactly as fetch will send it: the normalised URL.
-    const url = new URL(`${baseUrl.replace(/\/+$/, "")}/assets`).href;
+    const url = new URL(`${baseUrl.replace(trailingSlashes, "")}/assets`).href;
     const timeoutMs = live.timeoutMs ?? 15_000;
     try {
         const headers = signRequest({ privateKeyPem: key, apiKey, url });

@@ -23,6 +23,7 @@ import {
     parseReplicaRegions,
     parseSecretNamePrefix,
     parseTags,
+    shownUrl,
     suggestKey,
     unknownKeyProblem,
     type FixCommand,
@@ -187,6 +188,34 @@ describe("parseApiBaseUrl", () => {
                 },
             ),
         );
+    });
+
+    it("never shows a user name, password, query or fragment in a problem, also when the URL does not parse", () => {
+        const cases = {
+            "ftp://proxyuser:Hunter2-s3cret@proxy.corp/api/v1/p": '"ftp://…@proxy.corp/api/v1/p"',
+            "https://proxyuser:Hunter2-s3cret@host:99999/api": '"https://…@host:99999/api"', // port out of range
+            "https//proxyuser:Hunter2-s3cret@host/api": '"https//…@host/api"', // colon missing
+            "proxyuser:Hunter2-s3cret@proxy.corp/api": '"…@proxy.corp/api"', // no scheme
+            "https:\\\\proxyuser:Hunter2-s3cret@host:0x/api": '…@host:0x/api"', // backslashes, bad port
+            "https://api.qredo.network/api/v1/p?token=Hunter2-s3cret": '"https://api.qredo.network/api/v1/p?…"',
+            "https://api.qredo.network/api/v1/p#Hunter2-s3cret": '"https://api.qredo.network/api/v1/p#…"',
+            "https://proxyuser:pw@x.example/p?token=Hunter2-s3cret": "user name or password",
+        };
+        for (const [value, shown] of Object.entries(cases)) {
+            const text = problemText(parseApiBaseUrl(value, plain));
+            expect(text, value).toContain(shown);
+            expect(text, value).not.toMatch(/Hunter2|proxyuser/);
+        }
+        expect(shownUrl("https://api.qredo.network/api/v1/p")).toBe("https://api.qredo.network/api/v1/p");
+        expect(shownUrl("https://host/path@x/y")).toBe("https://host/path@x/y"); // an @ in the path is no credential
+    });
+
+    it("takes time in proportion to the value's length, whatever its slashes", () => {
+        const started = Date.now();
+        const slashes = "/".repeat(50_000);
+        expect(problemText(parseApiBaseUrl(`https://A.example/${slashes}x`, plain))).toContain("not written the way URLs are normalised");
+        expect(problemText(parseApiBaseUrl(`https://a.example/x${slashes}`, plain))).toContain("must not end with /");
+        expect(Date.now() - started).toBeLessThan(3_000); // quadratic: about 10 s
     });
 });
 

@@ -142,7 +142,7 @@ export class PartnerApiClient {
     }
 
     private resolve(pathOrUrl: string | URL): string {
-        const base = this.baseUrl.href.replace(/\/+$/, "");
+        const base = this.baseUrl.href.replace(/(?<!\/)\/+$/, ""); // the slashes it ends with; linear, unlike /\/+$/
         const basePath = base.slice(this.baseUrl.origin.length);
         const text = String(pathOrUrl);
         const isAbsolute = /^[a-z][a-z0-9+.-]*:/i.test(text);
