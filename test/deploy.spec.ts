@@ -373,6 +373,33 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         expect(mismatch.stdout).toContain("the two passphrases differ; nothing was created. Run again.");
         expect(changes({ calls: readLines<PulumiCall>(join(other.state, "calls.jsonl")) } as Run)).toEqual([]);
     });
+
+    it("takes Ctrl-D at a passphrase prompt as cancelling: exit 2, nothing changed, ./apikey kept", () => {
+        for (const dialogue of [
+            ["choose a passphrase", "^D"],
+            ["choose a passphrase", "hunter2 is not a passphrase", "Repeat the passphrase", "^D"],
+        ]) {
+            const where = h.place();
+            writeFileSync(join(where.cwd, "apikey"), `${makeApiKey()}\n`);
+            const run = spawnSync(
+                "python3",
+                [
+                    join(__dirname, "support", "pty_answer.py"),
+                    ...dialogue,
+                    "--",
+                    process.execPath,
+                    join(h.project, "scripts", "deploy.js"),
+                    "sandbox",
+                    "--yes",
+                ],
+                { cwd: where.cwd, encoding: "utf8", env: h.env(where, { PULUMI_CONFIG_PASSPHRASE: undefined }) },
+            );
+            expect(run.status, dialogue.join(" ")).toBe(2);
+            expect(run.stdout).toContain("cancelled; nothing was changed.");
+            expect(existsSync(join(where.cwd, "apikey"))).toBe(true);
+            expect(changes({ calls: readLines<PulumiCall>(join(where.state, "calls.jsonl")) } as Run)).toEqual([]);
+        }
+    });
 });
 
 describe.concurrent("faults", () => {

@@ -313,13 +313,22 @@ function promptHidden(question, code) {
     const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
     return new Promise((resolve, reject) => {
         const rl = readline.createInterface({ input: process.stdin, output: silent, terminal: true });
+        let answered = false;
         process.stderr.write(question); // after the terminal's echo is off
-        rl.on("SIGINT", () => {
-            rl.close();
+        // Ctrl-C, or Ctrl-D (end of input: readline closes without an answer, and
+        // nothing else would keep the process alive to say so).
+        const cancel = () => {
             process.stderr.write("\n");
             reject(new CliError("cancelled; nothing was changed.", code));
+        };
+        rl.on("SIGINT", () => rl.close());
+        rl.on("close", () => {
+            if (!answered) {
+                cancel();
+            }
         });
         rl.question("", (answer) => {
+            answered = true;
             rl.close();
             process.stderr.write("\n");
             resolve(answer);

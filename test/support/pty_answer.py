@@ -3,6 +3,7 @@ appears (in order), and print everything the terminal showed. For testing
 interactive prompts.
 
 usage: python3 pty_answer.py PROMPT ANSWER [PROMPT ANSWER...] -- COMMAND [ARG...]
+An ANSWER of ^D types Ctrl-D (end of input) instead of a line.
 The command's environment and working directory are this process's.
 Exits with the command's exit code.
 """
@@ -33,7 +34,7 @@ while time.time() < deadline:
         prompt, answer = dialogue[0]
         at = shown.find(prompt, seen_up_to)
         if at >= 0:
-            os.write(fd, answer + b"\r")
+            os.write(fd, b"\x04" if answer == b"^D" else answer + b"\r")
             seen_up_to = at + len(prompt)
             dialogue.pop(0)
 
