@@ -341,25 +341,18 @@ export function parseKeyStage(value: string | undefined, context: ParseContext):
 const loopbackHost = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 /** The slashes a URL ends with. Linear: a match can start only at the first / of a run (plain /\/+$/ is quadratic). */
 export const trailingSlashes = /(?<!\/)\/+$/;
-const specialSchemes = new Set(["http", "https", "ftp", "ws", "wss", "file"]);
-
 /**
- * A URL as a message may show it: without the user name and password, query
- * and fragment (each can hold a credential or a token), also when it does not
- * parse. What is left says which host and path were meant.
+ * An apiBaseUrl as a problem may show it: never with an @ (what comes before
+ * one can be a user name and password, and a password can hold any character
+ * a URL parser would stop at), and cut at a query or fragment (either can
+ * hold a token). What is left still says which host and path were meant.
  */
-export function shownUrl(value: string): string {
+export function shownUrl(value: string, context: Pick<ParseContext, "secret">): string {
+    if (value.includes("@")) {
+        return "(a value with @ in it, not shown: the part before @ can be a user name and password)";
+    }
     const cut = value.search(/[?#]/);
-    const head = cut === -1 ? value : value.slice(0, cut);
-    const rest = cut === -1 ? "" : `${value[cut]}…`;
-    // Where the host starts: after scheme:// (also scheme// or, for http(s) and the like, scheme: alone);
-    // with no scheme, at the start.
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*)(?::[/\\]*|[/\\]{2})/.exec(head);
-    const start = scheme && (/[/\\]/.test(scheme[0]) || specialSchemes.has(scheme[1].toLowerCase())) ? scheme[0].length : 0;
-    const hostEnd = head.slice(start).search(/[/\\]/);
-    const authority = hostEnd === -1 ? head.slice(start) : head.slice(start, start + hostEnd);
-    const at = authority.lastIndexOf("@");
-    return at === -1 ? `${head}${rest}` : `${head.slice(0, start)}…${head.slice(start + at)}${rest}`;
+    return show(cut === -1 ? value : `${value.slice(0, cut + 1)}…`, context);
 }
 
 export function parseApiBaseUrl(value: string | undefined, context: ParseContext): Parsed<string> {
@@ -369,7 +362,7 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
     }
     const url = URL.canParse(value) ? new URL(value) : undefined;
     if (url === undefined || !(url.protocol === "https:" || url.protocol === "http:")) {
-        return problem(`must be an https URL such as ${defaults.apiBaseUrl}, got ${show(shownUrl(value), context)}`, useDefault);
+        return problem(`must be an https URL such as ${defaults.apiBaseUrl}, got ${shownUrl(value, context)}`, useDefault);
     }
     if (url.username !== "" || url.password !== "") {
         // Not quoted: the part before @ is a credential.
@@ -382,10 +375,7 @@ export function parseApiBaseUrl(value: string | undefined, context: ParseContext
         );
     }
     if (url.search !== "" || url.hash !== "" || value.endsWith("?") || value.endsWith("#")) {
-        return problem(
-            `must not have a query or fragment (request paths are appended to it), got ${show(shownUrl(value), context)}`,
-            useDefault,
-        );
+        return problem(`must not have a query or fragment (request paths are appended to it), got ${shownUrl(value, context)}`, useDefault);
     }
     if (url.href.replace(trailingSlashes, "") !== value.replace(trailingSlashes, "")) {
         // Signers sign the URL as the fetch API normalises it; a value that normalises differently would be signed
