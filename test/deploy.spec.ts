@@ -374,9 +374,10 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         expect(changes({ calls: readLines<PulumiCall>(join(other.state, "calls.jsonl")) } as Run)).toEqual([]);
     });
 
-    it("takes Ctrl-D at a passphrase prompt as cancelling: exit 2, nothing changed, ./apikey kept", () => {
+    it("takes Ctrl-D or Ctrl-Z at a passphrase prompt as cancelling: exit 2, nothing changed, ./apikey kept", () => {
         for (const dialogue of [
             ["choose a passphrase", "^D"],
+            ["choose a passphrase", "^Z"],
             ["choose a passphrase", "hunter2 is not a passphrase", "Repeat the passphrase", "^D"],
         ]) {
             const where = h.place();

@@ -315,13 +315,15 @@ function promptHidden(question, code) {
         const rl = readline.createInterface({ input: process.stdin, output: silent, terminal: true });
         let answered = false;
         process.stderr.write(question); // after the terminal's echo is off
-        // Ctrl-C, or Ctrl-D (end of input: readline closes without an answer, and
-        // nothing else would keep the process alive to say so).
+        // Ctrl-C, Ctrl-D (end of input: readline closes without an answer, and
+        // nothing else would keep the process alive to say so) or Ctrl-Z (readline
+        // would stop the process and, after fg, leave the prompt paused: the same).
         const cancel = () => {
             process.stderr.write("\n");
             reject(new CliError("cancelled; nothing was changed.", code));
         };
         rl.on("SIGINT", () => rl.close());
+        rl.on("SIGTSTP", () => rl.close());
         rl.on("close", () => {
             if (!answered) {
                 cancel();

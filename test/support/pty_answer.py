@@ -3,12 +3,15 @@ appears (in order), and print everything the terminal showed. For testing
 interactive prompts.
 
 usage: python3 pty_answer.py PROMPT ANSWER [PROMPT ANSWER...] -- COMMAND [ARG...]
-An ANSWER of ^D types Ctrl-D (end of input) instead of a line.
+An ANSWER of ^D or ^Z types Ctrl-D (end of input) or Ctrl-Z instead of a line.
 The command's environment and working directory are this process's.
-Exits with the command's exit code.
+Exits with the command's exit code; 124 (the command killed) when it has not
+ended after 25 seconds.
 """
 import os
 import pty
+import select
+import signal
 import sys
 import time
 
@@ -21,8 +24,15 @@ pid, fd = pty.fork()
 if pid == 0:
     os.execvp(command[0], command)
 
-shown, seen_up_to, deadline = b"", 0, time.time() + 60
-while time.time() < deadline:
+shown, seen_up_to, deadline = b"", 0, time.time() + 25
+while True:
+    remaining = deadline - time.time()
+    if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+        # No end in sight (a stopped or hung command): kill it, show what it showed, exit 124.
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        sys.stdout.write(shown.decode(errors="replace"))
+        sys.exit(124)
     try:
         data = os.read(fd, 4096)
     except OSError:
@@ -34,7 +44,8 @@ while time.time() < deadline:
         prompt, answer = dialogue[0]
         at = shown.find(prompt, seen_up_to)
         if at >= 0:
-            os.write(fd, b"\x04" if answer == b"^D" else answer + b"\r")
+            keys = {b"^D": b"\x04", b"^Z": b"\x1a"}
+            os.write(fd, keys.get(answer, answer + b"\r"))
             seen_up_to = at + len(prompt)
             dialogue.pop(0)
 
