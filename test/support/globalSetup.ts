@@ -4,10 +4,9 @@
 // tests run the built code, and test files running side by side must not each
 // start a build of the same folders), and makes the test keys (testKeys.ts)
 // meanwhile, on the thread pool.
-import { rmSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { build, isFresh } from "../../scripts/build.js";
-import { suiteTmpdir } from "./suiteTmpdir";
+import { removeRunFolder, suiteTmpdir } from "./suiteTmpdir";
 import { generateTestKeys } from "./testKeys";
 
 /** An error vitest shows as its message alone: its own frames would only hide it. */
@@ -24,8 +23,7 @@ export default async function setup(project: TestProject): Promise<() => void> {
     } catch (error) {
         throw setupError((error as Error).message);
     }
-    // Scripts still running when the run is stopped can add files while it is removed: retried.
-    const removeTmp = () => rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
+    const removeTmp = () => removeRunFolder(tmp);
     process.env.TMPDIR = tmp;
     process.once("exit", removeTmp); // vitest exits on SIGINT and SIGTERM too
     process.once("SIGHUP", () => {

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ramMountUsable, removeLeftovers, suiteTmpdir, suiteTmpRoot, userFolder } from "./suiteTmpdir";
+import { ramMountUsable, removeLeftovers, removeRunFolder, suiteTmpdir, suiteTmpRoot, userFolder } from "./suiteTmpdir";
 
 const mounts = (shm: string) =>
     ["/dev/vda / ext4 rw,relatime 0 0", "devtmpfs /dev devtmpfs rw,relatime 0 0", shm, "proc /proc proc rw,nosuid 0 0"].join("\n");
@@ -30,6 +30,7 @@ describe("the run's temporary folder", () => {
 
     it("goes under the user's TMPDIR, and a TMPDIR the tests cannot use is one clear error", () => {
         expect(suiteTmpRoot({ TMPDIR: root }, usable, roomy)).toBe(root);
+        expect(suiteTmpRoot({ TMPDIR: relative(process.cwd(), root) }, usable, roomy)).toBe(root); // absolute, for every process
         const missing = join(root, "missing");
         expect(() => suiteTmpRoot({ TMPDIR: missing }, usable, roomy)).toThrow(
             `TMPDIR is ${missing}, which is not a folder the tests can write to: create it, or unset TMPDIR.`,
@@ -73,6 +74,25 @@ describe("the run's temporary folder", () => {
             expect(dir.startsWith(join(shared, `qredo-partner-keys-run-${process.pid}-`)), name).toBe(true);
         }
         expect(existsSync(join(elsewhere, "qredo-partner-keys-run-1-victim"))).toBe(true);
+    });
+
+    it("sweeps nothing in a folder others can write to that is not sticky (they could swap the user's folder for a symlink)", () => {
+        const open = mkdtempSync(join(root, "open-"));
+        chmodSync(open, 0o777);
+        expect(userFolder(open)).toBeUndefined();
+        expect(suiteTmpdir(open).startsWith(join(open, `qredo-partner-keys-run-${process.pid}-`))).toBe(true);
+        chmodSync(open, 0o1777); // as /tmp and /dev/shm are
+        expect(userFolder(open)).toBe(join(open, `qredo-partner-keys-tests-${uid}`));
+    });
+
+    it("is removed at the end without an error, also when it is gone already", () => {
+        const dir = suiteTmpdir(mkdtempSync(join(root, "end-")));
+        mkdirSync(join(dir, "a", "b"), { recursive: true });
+        writeFileSync(join(dir, "a", "b", "file"), "x");
+        removeRunFolder(dir);
+        expect(existsSync(dir)).toBe(false);
+        expect(existsSync(`${dir}-removing`)).toBe(false);
+        expect(() => removeRunFolder(dir)).not.toThrow();
     });
 
     it("is removed by a later run when its run was killed and it was left for ten minutes; never a running run's, a recent one or another file", () => {

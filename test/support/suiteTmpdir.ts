@@ -15,9 +15,21 @@
 // a shared temporary folder holds whatever other users put there, and a
 // recursive delete of a folder someone else can change can be led, by a
 // symlink swapped in mid-delete, to files outside it.
-import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from "node:fs";
+import {
+    accessSync,
+    constants,
+    lstatSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    renameSync,
+    rmSync,
+    statfsSync,
+    statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 const ramRoot = "/dev/shm";
 /** What a run takes at most, with room to spare: a full run peaks at about 6 MB. */
@@ -65,12 +77,19 @@ export function removeLeftovers(userDir: string, now = Date.now()): void {
 /**
  * The user's own folder under `root`, made if missing; undefined when the
  * name is taken by anything but a folder of this user's that only this user
- * can open (then nothing is swept, and each run folder goes straight in root).
+ * can open, or when others can replace entries of root (then nothing is
+ * swept, and each run folder goes straight in root).
  */
 export function userFolder(root: string): string | undefined {
     const uid = process.getuid?.();
     if (uid === undefined) {
         return undefined; // not POSIX
+    }
+    const parent = statSync(root);
+    if ((parent.mode & 0o022) !== 0 && (parent.mode & 0o1000) === 0) {
+        // Others may rename and replace entries in root (not sticky): the folder checked now
+        // could be a symlink by the time it is read.
+        return undefined;
     }
     const dir = join(root, `qredo-partner-keys-tests-${uid}`);
     try {
@@ -95,7 +114,7 @@ export function suiteTmpRoot(env: NodeJS.ProcessEnv = process.env, mounts = read
         } catch {
             throw new Error(`TMPDIR is ${env.TMPDIR}, which is not a folder the tests can write to: create it, or unset TMPDIR.`);
         }
-        return env.TMPDIR;
+        return resolve(env.TMPDIR); // the processes the tests start run in other folders
     }
     return ramMountUsable(mounts) && ramFree(ramRoot) >= ramNeeded ? ramRoot : tmpdir();
 }
@@ -114,6 +133,30 @@ function freeBytes(path: string): number {
         return stats.bavail * stats.bsize;
     } catch {
         return 0;
+    }
+}
+
+/**
+ * Removes a run's folder, never throwing (it runs as the process exits). Moved
+ * aside first, so a process of the run still writing (stopped with Ctrl-C,
+ * say) gets ENOENT instead of refilling it; what cannot be removed now, a
+ * later run's sweep removes.
+ */
+export function removeRunFolder(dir: string): void {
+    let target = dir;
+    try {
+        renameSync(dir, `${dir}-removing`);
+        target = `${dir}-removing`;
+    } catch {
+        // gone already, or cannot be moved: removed where it is
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+        try {
+            rmSync(target, { recursive: true, force: true });
+            return;
+        } catch {
+            // ENOTEMPTY: something was still writing; again
+        }
     }
 }
 
