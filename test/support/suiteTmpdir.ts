@@ -67,8 +67,12 @@ export function removeLeftovers(userDir: string, now = Date.now()): void {
         const pid = Number(/^qredo-partner-keys-run-(\d+)-/.exec(name)?.[1]);
         if (pid > 0 && pid !== process.pid && !alive(pid)) {
             const dir = join(userDir, name);
-            if (now - statSync(dir).mtimeMs >= 10 * 60_000) {
-                rmSync(dir, { recursive: true, force: true });
+            try {
+                if (now - lstatSync(dir).mtimeMs >= 10 * 60_000) {
+                    rmSync(dir, { recursive: true, force: true });
+                }
+            } catch {
+                // gone meanwhile, or not removable now: the next run tries again; the others are still swept
             }
         }
     }
