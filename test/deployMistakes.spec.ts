@@ -72,6 +72,13 @@ const mistakes: Mistake[] = [
             "./apikey is a directory, not the file holding the key; save the key from the Qredo Web App in a file and pass that (--api-key-file PATH), or replace the directory with the `apikey` file.",
     },
     {
+        name: "--api-key-file naming a directory that is itself called apikey, with a trailing slash",
+        args: ["sandbox", "--api-key-file", "apikey/"],
+        files: (d) => mkdirSync(join(d, "apikey")),
+        status: 2,
+        message: "--api-key-file apikey/ is a directory, not the file holding the key;",
+    },
+    {
         name: "a FIFO as the key file (must not block)",
         args: ["sandbox", "--api-key-file", "fifo"],
         files: (d) => execFileSync("mkfifo", [join(d, "fifo")]),

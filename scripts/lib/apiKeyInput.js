@@ -29,7 +29,7 @@ function readApiKeyFile(file, label, typed = label) {
     }
     if (stat.isDirectory()) {
         // A folder that is itself named apikey (./apikey) holds no key: suggesting apikey/apikey would only puzzle.
-        const named = path.basename(typed.replace(/(?<!\/)\/+$/, "")) === "apikey"; // linear, unlike /\/+$/
+        const named = path.basename(typed) === "apikey"; // basename ignores trailing slashes
         throw new ApiKeyInputError(
             named
                 ? `${label} is a directory, not the file holding the key; save the key from the Qredo Web App in a file and pass that (--api-key-file PATH), or replace the directory with the \`apikey\` file.`
