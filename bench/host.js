@@ -6,7 +6,7 @@
 "use strict";
 const { readFileSync } = require("node:fs");
 const path = require("node:path");
-const YAML = require("yaml");
+const YAML = require("js-yaml");
 
 const projectDir = path.resolve(__dirname, "..");
 
@@ -19,7 +19,10 @@ const projectDir = path.resolve(__dirname, "..");
  */
 function hostInvocation(run) {
     const dir = run.projectDir ?? projectDir;
-    const project = YAML.parse(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
+    const project =
+        /** @type {{ name: string, main?: string, runtime: string | { options?: RuntimeOverrides & { nodeargs?: string } } }} */ (
+            YAML.load(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"))
+        );
     const options = { ...((typeof project.runtime === "object" && project.runtime.options) || {}), ...run.runtime };
     // Without `main` in Pulumi.yaml the host runs the program folder, and Node
     // resolves package.json `main` in it.

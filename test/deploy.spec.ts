@@ -485,6 +485,37 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     });
 
+    it("reads a stack file's environment from an install older than js-yaml 5 (its js-yaml 4 has no merge keys) as before an install", async () => {
+        const bare = bareCopy();
+        try {
+            // What a checkout updated over an older install has: the js-yaml 4 that @pulumi/pulumi brings, hoisted.
+            cpSync(
+                join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "node_modules", "js-yaml"),
+                join(bare, "node_modules", "js-yaml"),
+                {
+                    recursive: true,
+                },
+            );
+            writeFileSync(join(bare, "stacks", "Pulumi.keyed.yaml"), "config:\n  qredo-partner-keys:environment: sandbox\n");
+            writeFileSync(join(bare, "stacks", "Pulumi.typo.yaml"), "config:\n  qredo-partner-keys:environment: sandbx\n");
+            const noCli = { PATH: systemPath().join(":") };
+            const [keyed, typo] = await Promise.all([
+                h.run(h.place(undefined, bare), ["keyed", "--yes"], noCli),
+                h.run(h.place(undefined, bare), ["typo", "--yes"], noCli),
+            ]);
+            // Past the stack's environment, to the next check: the Pulumi CLI.
+            expect(keyed.stderr).not.toContain("not valid YAML");
+            expect(keyed.stderr).toContain("the Pulumi CLI is not on your PATH");
+            expect(keyed.status).toBe(3);
+            expect(typo.stderr).toContain(
+                'deploy: error: stacks/Pulumi.typo.yaml sets qredo-partner-keys:environment to "sandbx"; it must be sandbox or production.',
+            );
+            expect(typo.status).toBe(2);
+        } finally {
+            rmSync(bare, { recursive: true, force: true });
+        }
+    });
+
     /** Runs a deploy in a copy without node_modules; `act` gets the stand-in npm ci's pid and the deploy's once npm ci runs. */
     async function interruptedInstall(env: Record<string, string>, act: (npm: { pid: number; ppid: number }) => void) {
         const bare = bareCopy();

@@ -166,6 +166,16 @@ describe("stack files that are not what they seem, or belong to a stack deployed
             "deploy: error: stacks/Pulumi.broken.yaml is not valid YAML (",
         ],
         [
+            "twice",
+            "config:\n  qredo-partner-keys:environment: sandbox\n---\nconfig:\n  qredo-partner-keys:environment: production\n",
+            "deploy: error: stacks/Pulumi.twice.yaml is not valid YAML (it holds 2 documents, separated by ---; a stack file is one); fix it, then run again.",
+        ],
+        [
+            "commented",
+            "# nothing set yet\n",
+            'deploy: error: stack "commented" is neither sandbox nor production, and stacks/Pulumi.commented.yaml does not say which Qredo environment it is.',
+        ],
+        [
             "listed",
             "config:\n  qredo-partner-keys:environment: [sandbox]\n",
             `deploy: error: stacks/Pulumi.listed.yaml sets qredo-partner-keys:environment to "["sandbox"]"; it must be sandbox or production.`,

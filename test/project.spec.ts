@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import YAML from "yaml";
+import * as YAML from "js-yaml";
 import { configKeys, parseConfig, type ConfigKey } from "../src/config";
 import { defaults } from "../src/environments";
 import { projectDir } from "./support/project.js";
@@ -13,7 +13,22 @@ import { makeApiKey } from "./support/providers.js";
 
 const root = join(__dirname, "..");
 const read = (file: string) => readFileSync(join(root, file), "utf8");
-const project = YAML.parse(read("Pulumi.yaml"));
+interface ConfigDeclaration {
+    type: string;
+    description: string;
+    default?: unknown;
+    secret?: boolean;
+}
+interface ProjectFile {
+    name: string;
+    stackConfigDir: string;
+    runtime: { name: string };
+    requiredPulumiVersion: string;
+    config: Record<string, ConfigDeclaration>;
+}
+/** A stack file's settings, by their namespaced keys. */
+const stackConfig = (text: string) => (YAML.load(text) as { config: Record<string, unknown> }).config;
+const project = YAML.load(read("Pulumi.yaml")) as ProjectFile;
 
 /** The first column of the README table that follows `heading`. */
 function readmeTableKeys(heading: string): string[] {
@@ -83,7 +98,7 @@ describe("stack files", () => {
     for (const stack of ["sandbox", "production"]) {
         it(`stacks/Pulumi.${stack}.yaml sets the environment and region, and holds no secret`, () => {
             const text = read(`stacks/Pulumi.${stack}.yaml`);
-            const config = YAML.parse(text).config;
+            const config = stackConfig(text);
             expect(config["qredo-partner-keys:environment"]).toBe(stack);
             expect(config["aws:region"]).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
             expect(Object.keys(config)).not.toContain("qredo-partner-keys:apiKey");
@@ -94,7 +109,7 @@ describe("stack files", () => {
 });
 
 describe("the LocalStack try-out stack", () => {
-    const config = YAML.parse(read("stacks/Pulumi.local.yaml")).config;
+    const config = stackConfig(read("stacks/Pulumi.local.yaml"));
 
     it("points Secrets Manager, IAM, STS and KMS at LocalStack on port 4566, as a sandbox", () => {
         expect(config["aws:endpoints"]).toEqual([

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { afterAll, describe, expect, it } from "vitest";
-import YAML from "yaml";
+import * as YAML from "js-yaml";
 import { nextStep, renderSummary } from "../.github/scripts/job-summary.js";
 
 const root = join(__dirname, "..");
@@ -46,8 +46,8 @@ interface Workflow {
 }
 
 /** A fresh parse, so a test may mutate it. */
-const load = (): Workflow => YAML.parse(read(pipeline));
-const setupAction = () => YAML.parse(read(".github/actions/setup/action.yml")) as { runs: { steps: Step[] } };
+const load = () => YAML.load(read(pipeline)) as Workflow;
+const setupAction = () => YAML.load(read(".github/actions/setup/action.yml")) as { runs: { steps: Step[] } };
 const entries = (w: Workflow) => Object.entries(w.jobs);
 const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
 const deployCommand = /(?:npm run deploy --|node scripts\/deploy\.js) (\w+)/;
@@ -753,7 +753,7 @@ describe("the job summary", () => {
 });
 
 describe("Dependabot", () => {
-    const config = YAML.parse(read(".github/dependabot.yml")) as {
+    const config = YAML.load(read(".github/dependabot.yml")) as {
         version: number;
         updates: { "package-ecosystem": string; directory?: string; directories?: string[] }[];
     };

@@ -74,18 +74,27 @@ function stackFileText(projectDir, stack) {
 
 /**
  * A stack file's text as YAML, with merge keys (`<<: *anchor`) applied, as
- * Pulumi's own reader applies them. Not YAML: a usage error naming the file.
- * @param {typeof import("yaml")} YAML @param {string} text @param {string} stack @returns {any}
+ * Pulumi's own reader applies them; an empty file (or only comments) is null.
+ * Not YAML, or more than one document: a usage error naming the file.
+ * @param {typeof import("js-yaml")} YAML @param {string} text @param {string} stack @returns {any}
  */
 function parseStackFile(YAML, text, stack) {
+    /** @type {unknown[]} */
+    let documents;
     try {
-        return YAML.parse(text, { merge: true });
+        documents = YAML.loadAll(text, { schema: YAML.CORE_SCHEMA.withTags(YAML.mergeTag) });
     } catch (error) {
-        throw new CliError(
-            `stacks/Pulumi.${stack}.yaml is not valid YAML (${/** @type {Error} */ (error).message.split("\n")[0]}); fix it, then run again.`,
-            2,
-        );
+        throw notYaml(stack, /** @type {Error} */ (error).message.split("\n")[0] ?? "");
     }
+    if (documents.length > 1) {
+        throw notYaml(stack, `it holds ${documents.length} documents, separated by ---; a stack file is one`);
+    }
+    return documents[0] ?? null;
+}
+
+/** @param {string} stack @param {string} why */
+function notYaml(stack, why) {
+    return new CliError(`stacks/Pulumi.${stack}.yaml is not valid YAML (${why}); fix it, then run again.`, 2);
 }
 
 /**
@@ -109,7 +118,7 @@ function holdsSecure(value) {
  */
 function stackFileSettings(stackFile, stack) {
     /** @type {unknown} */
-    const parsed = parseStackFile(require("yaml"), stackFile, stack);
+    const parsed = parseStackFile(require("js-yaml"), stackFile, stack);
     const file = /** @type {Record<string, unknown>} */ (parsed !== null && typeof parsed === "object" ? parsed : {});
     const settings = /** @type {Record<string, unknown>} */ (file.config !== null && typeof file.config === "object" ? file.config : {});
     /** @type {Record<string, { value?: string, secret?: boolean }>} */

@@ -172,16 +172,22 @@ ${ownStackFix(stack, text, guess, regionOf(stackFileText(projectDir, guess ?? "s
 /**
  * `qredo-partner-keys:environment` in a stack file's text. This runs before
  * the dependencies may be installed (a typo is refused without waiting for
- * npm ci): parsed as YAML when the yaml package is there, else read from its
+ * npm ci): parsed as YAML when js-yaml 5 is installed, else read from its
  * plain `key: value` line (a file written another way is then refused, never
  * misread as another environment).
  * @param {string} text @param {string} stack @returns {string | undefined}
  */
 function environmentSetting(text, stack) {
+    /** @type {typeof import("js-yaml") | undefined} */
     let YAML;
     try {
-        YAML = require("yaml");
+        YAML = require("js-yaml");
     } catch {
+        YAML = undefined;
+    }
+    // Not installed yet, or installed before js-yaml 5 was a dependency: the js-yaml 4 that
+    // @pulumi/pulumi brings has no merge keys (npm ci, which the deploy runs next, fixes that).
+    if (YAML === undefined || !("mergeTag" in YAML)) {
         return /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
     }
     const value = parseStackFile(YAML, text, stack)?.config?.["qredo-partner-keys:environment"];
