@@ -171,6 +171,22 @@ describe("stack files that are not what they seem, or belong to a stack deployed
             "deploy: error: stacks/Pulumi.twice.yaml is not valid YAML (it holds 2 documents, separated by ---; a stack file is one); fix it, then run again.",
         ],
         [
+            "aliased",
+            [
+                "config:",
+                "  x0: &a0 [x, x, x, x, x, x, x, x, x, x]",
+                ...Array.from({ length: 9 }, (_, i) => `  x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`),
+                "  qredo-partner-keys:environment: *a9",
+                "",
+            ].join("\n"),
+            "deploy: error: stacks/Pulumi.aliased.yaml is not valid YAML (its aliases (*name) make it more than 10000 values, or a value that holds itself); fix it, then run again.",
+        ],
+        [
+            "circular",
+            "config:\n  qredo-partner-keys:environment: &self [*self]\n",
+            "deploy: error: stacks/Pulumi.circular.yaml is not valid YAML (its aliases (*name) make it more than 10000 values, or a value that holds itself); fix it, then run again.",
+        ],
+        [
             "commented",
             "# nothing set yet\n",
             'deploy: error: stack "commented" is neither sandbox nor production, and stacks/Pulumi.commented.yaml does not say which Qredo environment it is.',

@@ -89,7 +89,47 @@ function parseStackFile(YAML, text, stack) {
     if (documents.length > 1) {
         throw notYaml(stack, `it holds ${documents.length} documents, separated by ---; a stack file is one`);
     }
+    // An alias (*name) repeats a whole subtree: ten levels of ten aliases are a "billion laughs" that the
+    // checks which walk the values would take hours over, and an alias inside its own anchor is a cycle.
+    if (expandedSize(documents[0], maxValues) > maxValues) {
+        throw notYaml(stack, `its aliases (*name) make it more than ${maxValues} values, or a value that holds itself`);
+    }
     return documents[0] ?? null;
+}
+
+/** More values than a stack file needs by far (a few dozen settings). */
+const maxValues = 10_000;
+
+/**
+ * How many values `value` holds with its aliases expanded, counted until it
+ * passes `limit`; a value that holds itself counts as Infinity. Linear in the
+ * file: a subtree that an alias repeats is counted once and remembered.
+ * @param {unknown} value @param {number} limit @returns {number}
+ */
+function expandedSize(value, limit) {
+    /** @type {Map<object, number>} */
+    const counted = new Map();
+    /** @param {unknown} v @returns {number} */
+    const size = (v) => {
+        if (v === null || typeof v !== "object") {
+            return 1;
+        }
+        const known = counted.get(v);
+        if (known !== undefined) {
+            return known;
+        }
+        counted.set(v, Infinity); // until its children are counted: met again inside them, it holds itself
+        let total = 1;
+        for (const child of Object.values(v)) {
+            total += size(child);
+            if (total > limit) {
+                break;
+            }
+        }
+        counted.set(v, total);
+        return total;
+    };
+    return size(value);
 }
 
 /** @param {string} stack @param {string} why */
