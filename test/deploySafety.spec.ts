@@ -179,12 +179,25 @@ describe("stack files that are not what they seem, or belong to a stack deployed
                 "  qredo-partner-keys:environment: *a9",
                 "",
             ].join("\n"),
-            "deploy: error: stacks/Pulumi.aliased.yaml is not valid YAML (its aliases (*name) make it more than 10000 values, or a value that holds itself); fix it, then run again.",
+            "deploy: error: stacks/Pulumi.aliased.yaml is not valid YAML (it holds more than 10000 values or 64 levels, counting what its aliases (*name) repeat, or a value that holds itself); fix it, then run again.",
+        ],
+        [
+            // Integer keys come first in a JavaScript object: the last of 20,000 chained aliases is walked first,
+            // as deep as the chain is long (a recursion without a bound overflows the stack).
+            "chained",
+            [
+                "config:",
+                '  "20000": &a0 [x]',
+                ...Array.from({ length: 20_000 }, (_, i) => `  "${19_999 - i}": &a${i + 1} [*a${i}]`),
+                "  qredo-partner-keys:environment: sandbox",
+                "",
+            ].join("\n"),
+            "deploy: error: stacks/Pulumi.chained.yaml is not valid YAML (it holds more than 10000 values or 64 levels, counting what its aliases (*name) repeat, or a value that holds itself); fix it, then run again.",
         ],
         [
             "circular",
             "config:\n  qredo-partner-keys:environment: &self [*self]\n",
-            "deploy: error: stacks/Pulumi.circular.yaml is not valid YAML (its aliases (*name) make it more than 10000 values, or a value that holds itself); fix it, then run again.",
+            "deploy: error: stacks/Pulumi.circular.yaml is not valid YAML (it holds more than 10000 values or 64 levels, counting what its aliases (*name) repeat, or a value that holds itself); fix it, then run again.",
         ],
         [
             "commented",

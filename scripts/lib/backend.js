@@ -90,46 +90,61 @@ function parseStackFile(YAML, text, stack) {
         throw notYaml(stack, `it holds ${documents.length} documents, separated by ---; a stack file is one`);
     }
     // An alias (*name) repeats a whole subtree: ten levels of ten aliases are a "billion laughs" that the
-    // checks which walk the values would take hours over, and an alias inside its own anchor is a cycle.
-    if (expandedSize(documents[0], maxValues) > maxValues) {
-        throw notYaml(stack, `its aliases (*name) make it more than ${maxValues} values, or a value that holds itself`);
+    // checks which walk the values would take hours over, a chain of them nests deeper than those checks
+    // can recurse, and an alias inside its own anchor is a cycle.
+    if (!withinBounds(documents[0])) {
+        throw notYaml(
+            stack,
+            `it holds more than ${maxValues} values or ${maxDepth} levels, counting what its aliases (*name) repeat, or a value that holds itself`,
+        );
     }
     return documents[0] ?? null;
 }
 
-/** More values than a stack file needs by far (a few dozen settings). */
+/** More values, and deeper, than a stack file needs by far (a few dozen settings, a few levels). */
 const maxValues = 10_000;
+const maxDepth = 64;
 
 /**
- * How many values `value` holds with its aliases expanded, counted until it
- * passes `limit`; a value that holds itself counts as Infinity. Linear in the
- * file: a subtree that an alias repeats is counted once and remembered.
- * @param {unknown} value @param {number} limit @returns {number}
+ * Whether `value`, with its aliases expanded, holds at most maxValues values
+ * in at most maxDepth levels, and no value that holds itself. Linear in the
+ * file: a subtree that aliases repeat is measured once; the recursion stops
+ * past maxDepth.
+ * @param {unknown} value @returns {boolean}
  */
-function expandedSize(value, limit) {
-    /** @type {Map<object, number>} */
-    const counted = new Map();
-    /** @param {unknown} v @returns {number} */
-    const size = (v) => {
+function withinBounds(value) {
+    const tooBig = { size: Infinity, height: Infinity };
+    /** @type {Map<object, { size: number, height: number }>} */
+    const measured = new Map();
+    /** @param {unknown} v @param {number} depth @returns {{ size: number, height: number }} */
+    const measure = (v, depth) => {
         if (v === null || typeof v !== "object") {
-            return 1;
+            return { size: 1, height: 0 };
         }
-        const known = counted.get(v);
+        const known = measured.get(v);
         if (known !== undefined) {
             return known;
         }
-        counted.set(v, Infinity); // until its children are counted: met again inside them, it holds itself
-        let total = 1;
+        if (depth > maxDepth) {
+            return tooBig;
+        }
+        measured.set(v, tooBig); // until it is measured: met again inside itself, it holds itself
+        let size = 1;
+        let height = 0;
         for (const child of Object.values(v)) {
-            total += size(child);
-            if (total > limit) {
-                break;
+            const inner = measure(child, depth + 1);
+            size += inner.size;
+            height = Math.max(height, inner.height + 1);
+            if (size > maxValues || depth + height > maxDepth) {
+                return tooBig; // and stays measured so
             }
         }
-        counted.set(v, total);
-        return total;
+        const result = { size, height };
+        measured.set(v, result);
+        return result;
     };
-    return size(value);
+    const { size, height } = measure(value, 0);
+    return size <= maxValues && height <= maxDepth;
 }
 
 /** @param {string} stack @param {string} why */
