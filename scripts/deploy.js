@@ -423,6 +423,13 @@ async function main(argv) {
 
     pulumi.ensureInstalled(exit.noPulumiCli);
     await ensureInstalledAndBuilt(say, exit.setupFailed);
+    // Before the install the stack file may have been read from its plain `key: value` lines alone.
+    const readAsYaml = stackEnvironment(stack, projectDir);
+    if (readAsYaml !== environment) {
+        throw refuse(
+            `stacks/Pulumi.${stack}.yaml says environment ${readAsYaml}, read as YAML now that the dependencies are installed; before they were, only its plain \`key: value\` lines could be read, and they gave ${environment}. Nothing was changed: run the same command again.`,
+        );
+    }
     /** @type {ApiKey | undefined} */
     const given = rawGiven && {
         value: validKey(rawGiven, say),

@@ -516,6 +516,48 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     });
 
+    it("reads the stack file again as YAML once npm ci installed js-yaml 5, and stops when that reading differs", async () => {
+        const stale = bareCopy();
+        const fresh = bareCopy();
+        try {
+            // An install from before js-yaml 5 was a dependency: npm ci (the stand-in links this checkout's packages
+            // in place of node_modules) brings js-yaml 5, which must be what reads the stack file from then on.
+            cpSync(
+                join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "node_modules", "js-yaml"),
+                join(stale, "node_modules", "js-yaml"),
+                {
+                    recursive: true,
+                },
+            );
+            writeFileSync(
+                join(stale, "stacks", "Pulumi.advnew.yaml"),
+                "config:\n  aws:region: eu-west-2\n  qredo-partner-keys:environment: sandbox\n",
+            );
+            // A quoted key: the plain-line reading before the install misses it and goes by the stack's name.
+            writeFileSync(
+                join(fresh, "stacks", "Pulumi.sandbox.yaml"),
+                'config:\n  aws:region: eu-west-2\n  "qredo-partner-keys:environment": production\n',
+            );
+            const ci = { QREDO_API_KEY: makeApiKey(), CI: "true", ...aws };
+            const [advnew, quoted] = await Promise.all([
+                h.run(h.place(undefined, stale), ["advnew", "--yes"], ci),
+                h.run(h.place(undefined, fresh), ["sandbox", "--yes"], ci),
+            ]);
+            expect(advnew.stderr).not.toContain("not valid YAML");
+            expect(advnew.npmCalls.map((c) => c.args[0])).toEqual(["ci"]);
+            expect(advnew.status).toBe(0);
+            expect(quoted.npmCalls.map((c) => c.args[0])).toEqual(["ci"]);
+            expect(quoted.stderr).toContain(
+                "deploy: error: stacks/Pulumi.sandbox.yaml says environment production, read as YAML now that the dependencies are installed; before they were, only its plain `key: value` lines could be read, and they gave sandbox. Nothing was changed: run the same command again.",
+            );
+            expect(quoted.status).toBe(2);
+            expect(changes(quoted)).toEqual([]);
+        } finally {
+            rmSync(stale, { recursive: true, force: true });
+            rmSync(fresh, { recursive: true, force: true });
+        }
+    });
+
     /** Runs a deploy in a copy without node_modules; `act` gets the stand-in npm ci's pid and the deploy's once npm ci runs. */
     async function interruptedInstall(env: Record<string, string>, act: (npm: { pid: number; ppid: number }) => void) {
         const bare = bareCopy();

@@ -231,6 +231,22 @@ describe("stack files that are not what they seem, or belong to a stack deployed
         expect(run.stderr).toContain(message);
         expect(run.stderr).not.toMatch(/^\s+at /m);
     });
+
+    it.each([
+        ["a tag", (key: string) => `config:\n  qredo-partner-keys:apiKey: !<${key}> x\n`],
+        ["a local tag", (key: string) => `config:\n  qredo-partner-keys:apiKey: !${key} x\n`],
+        ["an alias", (key: string) => `config:\n  qredo-partner-keys:apiKey: *${key}\n`],
+    ])("an API key typed as %s is refused without the parser's message, which quotes it", async (_, text) => {
+        const key = makeApiKey();
+        writeFileSync(join(h.project, "stacks", "Pulumi.tagged.yaml"), text(key));
+        const run = await h.run(h.place(), ["tagged", "--yes"]);
+        expect(run.status).toBe(2);
+        expect(changes(run)).toEqual([]);
+        expect(run.stderr).toMatch(
+            /deploy: error: stacks\/Pulumi\.tagged\.yaml is not valid YAML \(at line 2, column \d+; the parser's message quotes what looks like an API key, so it is not shown\); fix it, then run again\./,
+        );
+        expect(run.stdout + run.stderr).not.toContain(key.slice(0, 20));
+    });
 });
 
 it("shows a backend URL without its password or query, which can carry credentials", async () => {

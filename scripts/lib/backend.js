@@ -5,6 +5,7 @@
 "use strict";
 const { chmodSync, existsSync, fstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } = require("node:fs");
 const path = require("node:path");
+const { looksLikeApiKey } = require("./apiKeyInput.js");
 const { CliError, configuredBackend, localBackendDir, userPath } = require("./cli.js");
 
 /**
@@ -84,7 +85,7 @@ function parseStackFile(YAML, text, stack) {
     try {
         documents = YAML.loadAll(text, { schema: YAML.CORE_SCHEMA.withTags(YAML.mergeTag) });
     } catch (error) {
-        throw notYaml(stack, /** @type {Error} */ (error).message.split("\n")[0] ?? "");
+        throw notYaml(stack, parserMessage(/** @type {Error} */ (error)));
     }
     if (documents.length > 1) {
         throw notYaml(stack, `it holds ${documents.length} documents, separated by ---; a stack file is one`);
@@ -145,6 +146,40 @@ function withinBounds(value) {
     };
     const { size, height } = measure(value, 0);
     return size <= maxValues && height <= maxDepth;
+}
+
+/**
+ * The first line of the parser's message ("unknown tag !<…> (3:5)"), unless
+ * it quotes what looks like an API key (a key typed as a tag or an alias
+ * name): then only where the problem is.
+ * @param {Error} error
+ */
+function parserMessage(error) {
+    const line = error.message.split("\n")[0] ?? "";
+    if (!looksLikeApiKey(line)) {
+        return line;
+    }
+    const at = /\((\d+):(\d+)\)$/.exec(line);
+    return `${at ? `at line ${at[1]}, column ${at[2]}; ` : ""}the parser's message quotes what looks like an API key, so it is not shown`;
+}
+
+/**
+ * js-yaml 5 when it is installed, else undefined: before npm ci, or in an
+ * install from before js-yaml 5 was a dependency, where the js-yaml 4 that
+ * @pulumi/pulumi brings takes its place. Its version is read from its
+ * package.json, not by loading it: a js-yaml 4 once loaded would stay in
+ * Node's module cache after npm ci installed js-yaml 5.
+ * @param {string} projectDir @returns {typeof import("js-yaml") | undefined}
+ */
+function installedYaml(projectDir) {
+    let major;
+    try {
+        const manifest = JSON.parse(readFileSync(path.join(projectDir, "node_modules", "js-yaml", "package.json"), "utf8"));
+        major = Number(String(manifest.version).split(".")[0]);
+    } catch {
+        return undefined;
+    }
+    return major >= 5 ? require("js-yaml") : undefined;
 }
 
 /** @param {string} stack @param {string} why */
@@ -268,7 +303,7 @@ function neverDeployed(entry) {
 
 /** Whether a stack file holds the API key (its ciphertext, `secure: v1:…`). @param {string} text */
 function stackFileHoldsApiKey(text) {
-    return /^\s+qredo-partner-keys:apiKey:/m.test(text);
+    return /^[ \t]+qredo-partner-keys:apiKey:/m.test(text);
 }
 
 /**
@@ -405,6 +440,7 @@ function promptHidden(question, code) {
 module.exports = {
     chooseBackend,
     holdsSecure,
+    installedYaml,
     neverDeployed,
     parseStackFile,
     passphraseEnv,

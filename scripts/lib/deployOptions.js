@@ -6,7 +6,7 @@
 const { existsSync } = require("node:fs");
 const { CliError, distance, parseStackCommand, quote, userPath } = require("./cli.js");
 const { looksLikeApiKey } = require("./apiKeyInput.js");
-const { holdsSecure, parseStackFile, stackFileText } = require("./backend.js");
+const { holdsSecure, installedYaml, parseStackFile, stackFileText } = require("./backend.js");
 const { refuseSwallowedFlags } = require("./npmFlags.js");
 
 /** Exit codes, documented in docs/deploy.md. */
@@ -148,7 +148,7 @@ function stackEnvironment(stack, projectDir) {
         );
     }
     const text = stackFileText(projectDir, stack);
-    const set = environmentSetting(text, stack);
+    const set = environmentSetting(text, stack, projectDir);
     if (set !== undefined) {
         if (!environments.includes(set)) {
             throw new CliError(
@@ -173,22 +173,15 @@ ${ownStackFix(stack, text, guess, regionOf(stackFileText(projectDir, guess ?? "s
  * `qredo-partner-keys:environment` in a stack file's text. This runs before
  * the dependencies may be installed (a typo is refused without waiting for
  * npm ci): parsed as YAML when js-yaml 5 is installed, else read from its
- * plain `key: value` line (a file written another way is then refused, never
- * misread as another environment).
- * @param {string} text @param {string} stack @returns {string | undefined}
+ * plain `key: value` line. That reading can miss or mistake a file written
+ * another way; the deploy reads the file again once js-yaml 5 is installed,
+ * and stops if the two readings differ.
+ * @param {string} text @param {string} stack @param {string} projectDir @returns {string | undefined}
  */
-function environmentSetting(text, stack) {
-    /** @type {typeof import("js-yaml") | undefined} */
-    let YAML;
-    try {
-        YAML = require("js-yaml");
-    } catch {
-        YAML = undefined;
-    }
-    // Not installed yet, or installed before js-yaml 5 was a dependency: the js-yaml 4 that
-    // @pulumi/pulumi brings has no merge keys (npm ci, which the deploy runs next, fixes that).
-    if (YAML === undefined || !("mergeTag" in YAML)) {
-        return /^\s+qredo-partner-keys:environment:\s*["']?([^"'\s#]*)["']?\s*(#.*)?$/m.exec(text)?.[1];
+function environmentSetting(text, stack, projectDir) {
+    const YAML = installedYaml(projectDir);
+    if (YAML === undefined) {
+        return /^[ \t]+qredo-partner-keys:environment:[ \t]*["']?([^"'\s#]*)["']?[ \t]*(#.*)?$/m.exec(text)?.[1];
     }
     const value = parseStackFile(YAML, text, stack)?.config?.["qredo-partner-keys:environment"];
     if (holdsSecure(value)) {
@@ -212,7 +205,7 @@ function setAsSecret(stack, name) {
 
 /** The aws:region a stack file sets, when it is a plain region name. @param {string} text */
 function regionOf(text) {
-    return /^\s+aws:region:\s*["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?\s*(?:#.*)?$/m.exec(text)?.[1];
+    return /^[ \t]+aws:region:[ \t]*["']?([a-z]{2}(?:-[a-z]+)+-\d)["']?[ \t]*(?:#.*)?$/m.exec(text)?.[1];
 }
 
 /**

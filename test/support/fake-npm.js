@@ -2,7 +2,7 @@
 // @ts-check
 // A stand-in `npm` for testing scripts/deploy.js: records its arguments and
 // the names of the environment variables it was given and, for `npm ci`,
-// "installs" by linking this checkout's packages. With FAKE_NPM_CI_WAIT_SIGNAL=1,
+// "installs" by linking this checkout's packages (in place of any node_modules, as npm ci does). With FAKE_NPM_CI_WAIT_SIGNAL=1,
 // `npm ci` instead waits for SIGINT or SIGTERM (its pid and its parent's in
 // ci.json), then takes a second to clean up, as npm does, and records that it
 // stopped (ci-stopped.json). With FAKE_NPM_CI_SLOW=1 it "installs" once the
@@ -10,7 +10,7 @@
 // gets meanwhile (ci-signals.jsonl): a signal the test sends first always lands
 // while npm runs, however loaded the machine.
 "use strict";
-const { appendFileSync, existsSync, writeFileSync } = require("node:fs");
+const { appendFileSync, existsSync, rmSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 const { linkDependencies } = require("./project.js");
 
@@ -42,5 +42,6 @@ if (args[0] === "ci" && process.env.FAKE_NPM_CI_WAIT_SIGNAL) {
         }
     }, 50);
 } else if (args[0] === "ci") {
+    rmSync(path.join(process.cwd(), "node_modules"), { recursive: true, force: true }); // as npm ci does
     linkDependencies(process.cwd());
 }
