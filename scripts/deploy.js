@@ -397,7 +397,6 @@ async function main(argv) {
         );
     }
     const environment = stackEnvironment(stack, projectDir);
-    checkTerminal(options);
     const outLabel = options.publicKeyOut ?? defaultPublicKeyFile(stack, environment);
     const outFile = userPath(outLabel);
     const outProblem = outputProblem(outFile, outLabel, options.publicKeyOut !== undefined);
@@ -421,7 +420,8 @@ async function main(argv) {
         );
     }
 
-    pulumi.ensureInstalled(exit.noPulumiCli);
+    pulumi.ensureInstalled(exit.noPulumiCli); // first of the prerequisites: without it, --yes would not help
+    checkTerminal(options);
     await ensureInstalledAndBuilt(say, exit.setupFailed);
     // Before the install the stack file may have been read from its plain `key: value` lines alone.
     const readAsYaml = stackEnvironment(stack, projectDir);

@@ -449,12 +449,13 @@ describe.concurrent("prerequisites and entry points", () => {
     it("says how to install the Pulumi CLI, and refuses one that is too old", async () => {
         const noCli = { PATH: systemPath().join(":") };
         const own = copyProject({ dependencies: true, build: true }); // no other test makes a local backend in it
-        const [missing, old, passThrough] = await Promise.all([
+        const [missing, noTerminal, old, passThrough] = await Promise.all([
             h.run(h.place(), ["sandbox", "--yes"], noCli),
+            h.run(h.place(), ["sandbox"], noCli), // without --yes and a terminal: the CLI is still what it names first
             h.run(h.place(), ["sandbox", "--yes"], { FAKE_PULUMI_VERSION: "v3.200.1" }),
             h.run(h.place(undefined, own), ["stack", "output", "--stack", "sandbox"], noCli, { script: "pulumi.js" }),
         ]);
-        for (const run of [missing, passThrough]) {
+        for (const run of [missing, noTerminal, passThrough]) {
             expect(run.status).toBe(3);
             expect(run.stderr).toContain("the Pulumi CLI is not on your PATH. This project needs v3.248.0 or later.");
             expect(run.stderr).toContain("curl -fsSL https://get.pulumi.com | sh");
