@@ -359,6 +359,18 @@ describe("a stack file's plain lines, read before js-yaml is installed", () => {
 });
 
 describe("options", () => {
+    it("answers pulumi's --stack NAME (or -s, or --stack=NAME) with the command that names the stack first", () => {
+        for (const [argv, fixed] of [
+            [["--stack", "sandbox", "--rotate"], "npm run deploy -- sandbox --rotate"],
+            [["--rotate", "--stack=production"], "npm run deploy -- production --rotate"],
+            [["-s", "sandbox", "--public-key-out", "my key.pem"], "npm run deploy -- sandbox --public-key-out 'my key.pem'"],
+        ]) {
+            expect(() => parseOptions(argv as string[], {}), String(argv)).toThrow(
+                `unknown option ${String(argv).includes("-s,") ? "-s" : "--stack"}: the stack is the first word, without it:\n    ${fixed as string}\n`,
+            );
+        }
+        expect(() => parseOptions(["--stack"], {})).toThrow(/^unknown option --stack\.\n/);
+    });
     it("suggests the environment a near-miss stack name meant", () => {
         expect(["prod", "Production", "PROD", "sandbx", "Sandbox", "sand", "production-eu", "staging", "dev"].map(suggestStack)).toEqual([
             "production",

@@ -79,10 +79,12 @@ const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll(
 
 /**
  * parseArgs's complaint in the words of this command: an unknown option with
- * the likely one; never an argument that looks like an API key.
+ * the likely one (for pulumi's --stack, the command with the stack first);
+ * never an argument that looks like an API key.
  * @param {Error & { code?: string }} error @param {string[]} argv @param {string[]} known
+ * @param {string} usage  "usage: npm run deploy -- <stack> …"
  */
-function argumentProblem(error, argv, known) {
+function argumentProblem(error, argv, known, usage) {
     if (argv.some((a) => looksLikeApiKey(a.replace(/^-+/, "").replace(/^[\w-]+=/, "")))) {
         return `an argument looks like an API key; it is not repeated here, and nothing was run.${known.includes("api-key-file") ? " Give the key in a file: --api-key-file PATH." : ""} ${keyOnCommandLine(argv)}`;
     }
@@ -92,6 +94,17 @@ function argumentProblem(error, argv, known) {
             : undefined;
     if (unknown !== undefined) {
         const name = unknown.replace(/^-+/, "").split("=")[0];
+        const command = /^usage: (npm run \S+ --)/.exec(usage)?.[1];
+        if ((name === "stack" || name === "s") && command !== undefined) {
+            // Pulumi's way; here the stack is the first word.
+            const at = argv.indexOf(unknown);
+            const inline = unknown.includes("=");
+            const stack = inline ? unknown.slice(unknown.indexOf("=") + 1) : argv[at + 1];
+            if (stack !== undefined && stack !== "" && !stack.startsWith("-")) {
+                const rest = argv.filter((_, i) => i !== at && (inline || i !== at + 1));
+                return `unknown option ${unknown.split("=")[0]}: the stack is the first word, without it:\n    ${[command, ...[stack, ...rest].map(quote)].join(" ")}`;
+            }
+        }
         const close = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
         return `unknown option ${unknown.split("=")[0]}.${close !== undefined && distance(name, close) <= 3 ? ` Did you mean --${close}?` : ""}`;
     }
@@ -126,7 +139,7 @@ function parseStackCommand(argv, options, usage, code) {
         parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options, help: { type: "boolean", default: false } } });
     } catch (error) {
         throw new CliError(
-            `${argumentProblem(/** @type {Error & { code?: string }} */ (error), argv, Object.keys(options ?? {}))}\n\n${usage}`,
+            `${argumentProblem(/** @type {Error & { code?: string }} */ (error), argv, Object.keys(options ?? {}), usage)}\n\n${usage}`,
             code,
         );
     }
