@@ -21,6 +21,7 @@ const { existsSync, mkdirSync } = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
 const { checkUnlessPassed } = require("./checksCache.js");
+const { tmpdirProblem } = require("./tmpdirCheck.js");
 
 const projectDir = path.resolve(__dirname, "..", "..");
 // The type check is incremental: a repeated run re-checks only what changed
@@ -177,6 +178,12 @@ async function main() {
         process.exitCode = 1;
         return;
     }
+    const tmpdir = tmpdirProblem(process.env);
+    if (tmpdir !== undefined) {
+        process.stderr.write(`npm test: ${tmpdir}\n`);
+        process.exitCode = 1;
+        return;
+    }
     const suite = run("vitest", ["run", ...process.argv.slice(2)], false);
     const format = run("prettier", ["--check", "--cache", "--log-level", "warn", "."], true);
     // Whatever happens to the checks, the children are awaited: npm test ends when the suite does.
@@ -199,6 +206,10 @@ async function main() {
             const fix = name.startsWith("prettier") ? "(`npm run format` rewrites the files)" : "";
             process.stderr.write(`\n${name} failed (exit ${check.code})${fix ? ` ${fix}` : ""}:\n${check.output}`);
         }
+    }
+    if (suiteResult.code !== 0) {
+        // Last, so that the checks' lines above it are not read as the outcome.
+        process.stderr.write(`\nnpm test: the tests failed (vitest exit ${suiteResult.code}); vitest's report is above.\n`);
     }
     process.exitCode = [types, lintResult, formatResult, suiteResult].find((r) => r.code !== 0)?.code ?? 0;
 }

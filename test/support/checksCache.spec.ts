@@ -2,7 +2,7 @@
 // same inputs: every change a developer can make to those inputs must bring
 // them back.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -223,7 +223,7 @@ describe("npm test before npm ci", () => {
         const dir = mkdtempSync(join(tmpdir(), "qredo-keys-noinstall-"));
         try {
             mkdirSync(join(dir, "test", "support"), { recursive: true });
-            for (const file of ["check-and-test.js", "checksCache.js"]) {
+            for (const file of ["check-and-test.js", "checksCache.js", "tmpdirCheck.js"]) {
                 cpSync(join(__dirname, file), join(dir, "test", "support", file));
             }
             const run = spawnSync(process.execPath, [join(dir, "test", "support", "check-and-test.js")], {
@@ -239,5 +239,56 @@ describe("npm test before npm ci", () => {
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("npm test's own lines", () => {
+    let dir: string;
+    let env: Record<string, string>;
+    beforeEach(() => {
+        // A project with the tools npm test looks for, and stand-ins for the two it runs as commands:
+        // vitest records that it ran and fails, prettier passes.
+        dir = mkdtempSync(join(tmpdir(), "qredo-keys-npmtest-"));
+        mkdirSync(join(dir, "test", "support"), { recursive: true });
+        for (const file of ["check-and-test.js", "checksCache.js", "tmpdirCheck.js"]) {
+            cpSync(join(__dirname, file), join(dir, "test", "support", file));
+        }
+        mkdirSync(join(dir, "node_modules"));
+        for (const tool of ["vitest", "typescript", "eslint", "prettier"]) {
+            symlinkSync(join(__dirname, "..", "..", "node_modules", tool), join(dir, "node_modules", tool));
+        }
+        writeFileSync(join(dir, "tsconfig.json"), '{ "files": [] }\n');
+        mkdirSync(join(dir, "bin"));
+        writeFileSync(join(dir, "bin", "vitest"), `#!/bin/sh\necho ran > "${join(dir, "vitest-ran")}"\necho "vitest: 1 failed"\nexit 1\n`, {
+            mode: 0o755,
+        });
+        writeFileSync(join(dir, "bin", "prettier"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        env = { PATH: [join(dir, "bin"), ...systemPath()].join(":") };
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const npmTest = (extra: Record<string, string> = {}) =>
+        spawnSync(process.execPath, [join(dir, "test", "support", "check-and-test.js")], {
+            cwd: dir,
+            env: { ...env, ...extra },
+            encoding: "utf8",
+        });
+
+    it("a TMPDIR the tests cannot use: that one line, before anything runs", () => {
+        const missing = join(dir, "no-such-folder");
+        const run = npmTest({ TMPDIR: missing });
+        expect(run.stderr).toBe(
+            `npm test: TMPDIR is ${missing}, which is not a folder the tests can write to: create it, or unset TMPDIR.\n`,
+        );
+        expect(run.stdout).toBe("");
+        expect(run.status).toBe(1);
+        expect(existsSync(join(dir, "vitest-ran"))).toBe(false);
+    });
+
+    it("failed tests: the last line says so, after the checks' lines", () => {
+        const run = npmTest();
+        expect(existsSync(join(dir, "vitest-ran"))).toBe(true);
+        expect(run.stdout).toContain("vitest: 1 failed");
+        expect(run.stderr.trimEnd().split("\n").at(-1)).toBe("npm test: the tests failed (vitest exit 1); vitest's report is above.");
+        expect(run.status).not.toBe(0);
     });
 });

@@ -15,21 +15,10 @@
 // a shared temporary folder holds whatever other users put there, and a
 // recursive delete of a folder someone else can change can be led, by a
 // symlink swapped in mid-delete, to files outside it.
-import {
-    accessSync,
-    constants,
-    lstatSync,
-    mkdirSync,
-    mkdtempSync,
-    readdirSync,
-    readFileSync,
-    renameSync,
-    rmSync,
-    statfsSync,
-    statSync,
-} from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { tmpdirProblem } from "./tmpdirCheck.js";
 
 const ramRoot = "/dev/shm";
 /** What a run takes at most, with room to spare: a full run peaks at about 6 MB. */
@@ -110,13 +99,9 @@ export function userFolder(root: string): string | undefined {
 /** The folder the run's folder goes in; a TMPDIR the tests cannot use is an error that says so. */
 export function suiteTmpRoot(env: NodeJS.ProcessEnv = process.env, mounts = readMounts(), ramFree = freeBytes): string {
     if (env.TMPDIR) {
-        try {
-            if (!statSync(env.TMPDIR).isDirectory()) {
-                throw new Error("not a folder");
-            }
-            accessSync(env.TMPDIR, constants.W_OK | constants.X_OK);
-        } catch {
-            throw new Error(`TMPDIR is ${env.TMPDIR}, which is not a folder the tests can write to: create it, or unset TMPDIR.`);
+        const problem = tmpdirProblem(env);
+        if (problem !== undefined) {
+            throw new Error(problem);
         }
         return resolve(env.TMPDIR); // the processes the tests start run in other folders
     }
