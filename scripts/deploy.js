@@ -10,7 +10,8 @@
 // Secrets: the API key goes to `pulumi config set --secret` on stdin, never in
 // an argument; a passphrase only in the environment. Neither is ever printed.
 "use strict";
-const { existsSync, rmSync, statSync } = require("node:fs");
+const { existsSync, readdirSync, rmSync, statSync } = require("node:fs");
+const { looksLikeApiKey } = require("./lib/apiKeyInput.js");
 const path = require("node:path");
 const {
     CliError,
@@ -62,10 +63,23 @@ function displayPath(file) {
     return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
 }
 
-/** ./apikey is looked for where npm was run: from a subfolder, say so. */
+/**
+ * ./apikey is looked for where npm was run: from a subfolder, say so; and name
+ * a file there that may be it under another name (apikey.txt, "apikey (1)", api_key).
+ */
 function elsewhereHint() {
     const here = userPath(".");
-    return path.resolve(here) === path.resolve(projectDir) ? "" : ` ./apikey is looked for in ${here}, where you ran npm.`;
+    const where = path.resolve(here) === path.resolve(projectDir) ? "" : ` ./apikey is looked for in ${here}, where you ran npm.`;
+    let near;
+    try {
+        near = readdirSync(here, { withFileTypes: true }).find(
+            (e) => e.isFile() && /^api[-_ ]?key/i.test(e.name) && e.name !== "apikey" && !looksLikeApiKey(e.name),
+        )?.name;
+    } catch {
+        near = undefined;
+    }
+    // Renamed to apikey it is deleted once stored, as ./apikey always is.
+    return near === undefined ? where : `${where} There is ${quote(near)}: if it holds the key, rename it: mv ${quote(near)} apikey`;
 }
 
 /**

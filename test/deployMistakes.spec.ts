@@ -290,6 +290,14 @@ const mistakes: Mistake[] = [
         message: "stack sandbox has no API key yet.",
     },
     {
+        name: "no API key for a new stack, but an apikey under another name (a browser's download)",
+        args: ["sandbox"],
+        env: { QREDO_API_KEY: undefined },
+        files: (d) => writeFileSync(join(d, "apikey (1).txt"), makeApiKey()),
+        status: 2,
+        message: ", where you ran npm. There is 'apikey (1).txt': if it holds the key, rename it: mv 'apikey (1).txt' apikey\n",
+    },
+    {
         name: "a different API key for a stack that has one",
         args: ["sandbox"],
         existing: true,
