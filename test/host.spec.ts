@@ -141,8 +141,10 @@ describe.concurrent("the compiled program is never stale", { timeout: 90_000 }, 
 
     it("stops, without running the old build, when the edited sources do not compile", async ({ expect }) => {
         const dir = copies[1];
-        const file = join(dir, "src", "partnerApiCredentials.ts");
-        writeFileSync(file, readFileSync(file, "utf8").replace("const keyGeneration = ", "const keyGeneration: number = "));
+        // In the client package, which is compiled first (build.js): the same stop as for the program's sources,
+        // at half the compile.
+        const file = join(dir, "client", "src", "signing.ts");
+        writeFileSync(file, readFileSync(file, "utf8").replace("const timestamp = String(", "const timestamp: number = String("));
         const run = await runThroughHost({ [apiKeyConfig]: apiKey }, { dir });
         expect(run.status).toBe(32);
         expect(run.stderr).toMatch(/error TS2322/);
