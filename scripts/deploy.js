@@ -28,6 +28,7 @@ const {
 const { explicitKey, keyGivenAsPath, localKey, validKey } = require("./lib/apiKeySource.js");
 const {
     chooseBackend,
+    installedYaml,
     neverDeployed,
     passphraseEnv,
     passphraseSetting,
@@ -437,11 +438,18 @@ async function main(argv) {
     pulumi.ensureInstalled(exit.noPulumiCli); // first of the prerequisites: without it, --yes would not help
     checkTerminal(options);
     await ensureInstalledAndBuilt(say, exit.setupFailed);
-    // Before the install the stack file may have been read from its plain `key: value` lines alone.
+    // Before the install the stack file may have been read from its plain `key: value` lines alone;
+    // from here on it is read as YAML, with js-yaml 5, or not at all.
+    if (installedYaml(projectDir) === undefined) {
+        throw new CliError(
+            "node_modules has no js-yaml 5, which the deploy reads stack files with: the install is older than package.json or incomplete, though it looks current. Nothing was changed. Run npm ci, then run again.",
+            exit.setupFailed,
+        );
+    }
     const readAsYaml = stackEnvironment(stack, projectDir);
     if (readAsYaml !== environment) {
         throw refuse(
-            `stacks/Pulumi.${stack}.yaml says environment ${readAsYaml}, read as YAML now that the dependencies are installed; before they were, only its plain \`key: value\` lines could be read, and they gave ${environment}. Nothing was changed: run the same command again.`,
+            `stacks/Pulumi.${stack}.yaml says environment ${readAsYaml}, read as YAML now that the dependencies are installed. Before they were, it could only be read line by line, which gave ${environment} (a plain \`key: value\` line, or the stack's name when none was found). Nothing was changed: run the same command again.`,
         );
     }
     /** @type {ApiKey | undefined} */

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statS
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
-import { copyProject } from "./support/project.js";
+import { copyProject, linkDependencies } from "./support/project.js";
 import {
     changes,
     commands,
@@ -549,13 +549,41 @@ describe.concurrent("prerequisites and entry points", () => {
             expect(advnew.status).toBe(0);
             expect(quoted.npmCalls.map((c) => c.args[0])).toEqual(["ci"]);
             expect(quoted.stderr).toContain(
-                "deploy: error: stacks/Pulumi.sandbox.yaml says environment production, read as YAML now that the dependencies are installed; before they were, only its plain `key: value` lines could be read, and they gave sandbox. Nothing was changed: run the same command again.",
+                "deploy: error: stacks/Pulumi.sandbox.yaml says environment production, read as YAML now that the dependencies are installed. Before they were, it could only be read line by line, which gave sandbox (a plain `key: value` line, or the stack's name when none was found). Nothing was changed: run the same command again.",
             );
             expect(quoted.status).toBe(2);
             expect(changes(quoted)).toEqual([]);
         } finally {
             rmSync(stale, { recursive: true, force: true });
             rmSync(fresh, { recursive: true, force: true });
+        }
+    });
+
+    it("stops when, after the install, node_modules still has no js-yaml 5 (an install that looks current)", async () => {
+        const copy = bareCopy();
+        try {
+            // js-yaml 4 in js-yaml 5's place, and the rest linked, dated after package.json: npm ci is not run.
+            cpSync(
+                join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "node_modules", "js-yaml"),
+                join(copy, "node_modules", "js-yaml"),
+                {
+                    recursive: true,
+                },
+            );
+            linkDependencies(copy);
+            writeFileSync(
+                join(copy, "stacks", "Pulumi.sandbox.yaml"),
+                'config:\n  aws:region: eu-west-2\n  "qredo-partner-keys:environment": production\n',
+            );
+            const run = await h.run(h.place(undefined, copy), ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true", ...aws });
+            expect(run.npmCalls).toEqual([]);
+            expect(run.stderr).toContain(
+                "deploy: error: node_modules has no js-yaml 5, which the deploy reads stack files with: the install is older than package.json or incomplete, though it looks current. Nothing was changed. Run npm ci, then run again.",
+            );
+            expect(run.status).toBe(4);
+            expect(changes(run)).toEqual([]);
+        } finally {
+            rmSync(copy, { recursive: true, force: true });
         }
     });
 
