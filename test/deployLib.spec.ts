@@ -369,7 +369,16 @@ describe("options", () => {
                 `unknown option ${String(argv).includes("-s,") ? "-s" : "--stack"}: the stack is the first word, without it:\n    ${fixed as string}\n`,
             );
         }
-        expect(() => parseOptions(["--stack"], {})).toThrow(/^unknown option --stack\.\n/);
+        // Not when it is not the whole story: nothing is guessed, and no other argument is repeated.
+        for (const argv of [
+            ["--stack"],
+            ["sandbox", "--stack", "production"],
+            ["--stack", "sandbox", "--stack", "production"],
+            ["--stack", "org/project/sandbox"],
+            ["--stack", "sandbox", "PULUMI_CONFIG_PASSPHRASE=hunter2"],
+        ]) {
+            expect(() => parseOptions(argv, {}), String(argv)).toThrow(/^unknown option --stack\.\n/);
+        }
     });
     it("suggests the environment a near-miss stack name meant", () => {
         expect(["prod", "Production", "PROD", "sandbx", "Sandbox", "sand", "production-eu", "staging", "dev"].map(suggestStack)).toEqual([

@@ -78,13 +78,55 @@ function keyOnCommandLine(argv) {
 const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll("'", `'\\''`)}'`);
 
 /**
+ * For pulumi's `--stack NAME` (or `-s NAME`, `--stack=NAME`): the command with
+ * the stack first, rebuilt from the options parsed, never copied from argv.
+ * Only when that is the whole story: one plain stack name, no stack given
+ * besides, every other argument an option of this command.
+ * @param {string} flag  the unknown option as typed @param {string[]} argv
+ * @param {import("node:util").ParseArgsConfig["options"]} options @param {string} usage
+ * @returns {string | undefined}
+ */
+function stackFirst(flag, argv, options, usage) {
+    const name = flag.replace(/^-+/, "").split("=")[0];
+    const command = /^usage: (npm run \S+ --)/.exec(usage)?.[1];
+    if ((name !== "stack" && name !== "s") || command === undefined) {
+        return undefined;
+    }
+    const at = argv.indexOf(flag);
+    const inline = flag.includes("=");
+    const stack = inline ? flag.slice(flag.indexOf("=") + 1) : argv[at + 1];
+    if (stack === undefined || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(stack)) {
+        return undefined; // none, an option, or org/project/stack: not a name this command takes
+    }
+    let rest;
+    try {
+        rest = parseArgs({
+            args: argv.filter((_, i) => i !== at && (inline || i !== at + 1)),
+            allowPositionals: true,
+            options,
+            strict: true,
+        });
+    } catch {
+        return undefined;
+    }
+    if (rest.positionals.length > 0) {
+        return undefined; // a stack given besides: which one was meant is the user's to say
+    }
+    const words = Object.entries(rest.values).flatMap(([option, value]) =>
+        value === true ? [`--${option}`] : typeof value === "string" ? [`--${option}`, quote(value)] : [],
+    );
+    return [command, stack, ...words].join(" ");
+}
+
+/**
  * parseArgs's complaint in the words of this command: an unknown option with
  * the likely one (for pulumi's --stack, the command with the stack first);
  * never an argument that looks like an API key.
- * @param {Error & { code?: string }} error @param {string[]} argv @param {string[]} known
- * @param {string} usage  "usage: npm run deploy -- <stack> …"
+ * @param {Error & { code?: string }} error @param {string[]} argv
+ * @param {import("node:util").ParseArgsConfig["options"]} options @param {string} usage  "usage: npm run deploy -- <stack> …"
  */
-function argumentProblem(error, argv, known, usage) {
+function argumentProblem(error, argv, options, usage) {
+    const known = Object.keys(options ?? {});
     if (argv.some((a) => looksLikeApiKey(a.replace(/^-+/, "").replace(/^[\w-]+=/, "")))) {
         return `an argument looks like an API key; it is not repeated here, and nothing was run.${known.includes("api-key-file") ? " Give the key in a file: --api-key-file PATH." : ""} ${keyOnCommandLine(argv)}`;
     }
@@ -94,16 +136,9 @@ function argumentProblem(error, argv, known, usage) {
             : undefined;
     if (unknown !== undefined) {
         const name = unknown.replace(/^-+/, "").split("=")[0];
-        const command = /^usage: (npm run \S+ --)/.exec(usage)?.[1];
-        if ((name === "stack" || name === "s") && command !== undefined) {
-            // Pulumi's way; here the stack is the first word.
-            const at = argv.indexOf(unknown);
-            const inline = unknown.includes("=");
-            const stack = inline ? unknown.slice(unknown.indexOf("=") + 1) : argv[at + 1];
-            if (stack !== undefined && stack !== "" && !stack.startsWith("-")) {
-                const rest = argv.filter((_, i) => i !== at && (inline || i !== at + 1));
-                return `unknown option ${unknown.split("=")[0]}: the stack is the first word, without it:\n    ${[command, ...[stack, ...rest].map(quote)].join(" ")}`;
-            }
+        const fixed = stackFirst(unknown, argv, options, usage);
+        if (fixed !== undefined) {
+            return `unknown option ${unknown.split("=")[0]}: the stack is the first word, without it:\n    ${fixed}`;
         }
         const close = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
         return `unknown option ${unknown.split("=")[0]}.${close !== undefined && distance(name, close) <= 3 ? ` Did you mean --${close}?` : ""}`;
@@ -138,10 +173,7 @@ function parseStackCommand(argv, options, usage, code) {
     try {
         parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...options, help: { type: "boolean", default: false } } });
     } catch (error) {
-        throw new CliError(
-            `${argumentProblem(/** @type {Error & { code?: string }} */ (error), argv, Object.keys(options ?? {}), usage)}\n\n${usage}`,
-            code,
-        );
+        throw new CliError(`${argumentProblem(/** @type {Error & { code?: string }} */ (error), argv, options, usage)}\n\n${usage}`, code);
     }
     if (parsed.values.help) {
         return undefined;
