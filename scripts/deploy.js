@@ -66,16 +66,31 @@ function displayPath(file) {
 
 /**
  * ./apikey is looked for where npm was run: from a subfolder, say so; and name
- * a file there that may be it under another name (apikey.txt, "apikey (1)", api_key).
+ * a file there that may be it under another name (apikey.txt, "apikey (1)",
+ * api_key): the shortest such name, never one that names the other
+ * environment, a public key file, or anything a terminal would not show as
+ * written.
+ * @param {string} stack
  */
-function elsewhereHint() {
+function elsewhereHint(stack) {
     const here = userPath(".");
     const where = path.resolve(here) === path.resolve(projectDir) ? "" : ` ./apikey is looked for in ${here}, where you ran npm.`;
+    const others = ["sandbox", "production"].filter((e) => !stack.toLowerCase().includes(e));
+    /** @param {string} name */
+    const likely = (name) =>
+        /^api[-_ ]?key/i.test(name) &&
+        name !== "apikey" &&
+        name.length <= 40 &&
+        /^[\x20-\x7e]+$/.test(name) &&
+        !/\.(pub|pem)$/i.test(name) &&
+        !others.some((e) => name.toLowerCase().includes(e)) &&
+        !looksLikeApiKey(name);
     let near;
     try {
-        near = readdirSync(here, { withFileTypes: true }).find(
-            (e) => e.isFile() && /^api[-_ ]?key/i.test(e.name) && e.name !== "apikey" && !looksLikeApiKey(e.name),
-        )?.name;
+        near = readdirSync(here, { withFileTypes: true })
+            .filter((e) => e.isFile() && likely(e.name))
+            .map((e) => e.name)
+            .sort((a, b) => a.length - b.length || a.localeCompare(b))[0];
     } catch {
         near = undefined;
     }
@@ -315,7 +330,7 @@ function chooseApiKey(options, stored, given, local) {
     }
     if (!hasKey) {
         throw refuse(
-            `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint()}`,
+            `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint(stack)}`,
         );
     }
     if (!stored.inStackFile) {

@@ -293,9 +293,21 @@ const mistakes: Mistake[] = [
         name: "no API key for a new stack, but an apikey under another name (a browser's download)",
         args: ["sandbox"],
         env: { QREDO_API_KEY: undefined },
-        files: (d) => writeFileSync(join(d, "apikey (1).txt"), makeApiKey()),
+        files: (d) => {
+            // Not another environment's, not a public key, not a name a terminal would not show as written.
+            for (const name of [
+                "apikey (1) downloaded.txt",
+                "apikey-production",
+                "api_key.pub",
+                "apikey\x1b[31m",
+                "apikey (copy) downloaded.txt",
+            ]) {
+                writeFileSync(join(d, name), makeApiKey());
+            }
+        },
         status: 2,
-        message: ", where you ran npm. There is 'apikey (1).txt': if it holds the key, rename it: mv 'apikey (1).txt' apikey\n",
+        message:
+            ", where you ran npm. There is 'apikey (1) downloaded.txt': if it holds the key, rename it: mv 'apikey (1) downloaded.txt' apikey\n",
     },
     {
         name: "a different API key for a stack that has one",
