@@ -247,6 +247,15 @@ describe("stack files that are not what they seem, or belong to a stack deployed
         );
         expect(run.stdout + run.stderr).not.toContain(key.slice(0, 20));
     });
+
+    it("a piece of an API key in a parser's message is not shown either", async () => {
+        const piece = makeApiKey().slice(40, 100); // no longer decodes to the key's JSON
+        writeFileSync(join(h.project, "stacks", "Pulumi.pieces.yaml"), `config:\n  qredo-partner-keys:apiKey: *${piece}\n`);
+        const run = await h.run(h.place(), ["pieces", "--yes"]);
+        expect(run.status).toBe(2);
+        expect(run.stderr).toContain('deploy: error: stacks/Pulumi.pieces.yaml is not valid YAML (unidentified alias "(not shown)" (2:');
+        expect(run.stdout + run.stderr).not.toContain(piece.slice(0, 24));
+    });
 });
 
 it("shows a backend URL without its password or query, which can carry credentials", async () => {

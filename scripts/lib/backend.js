@@ -151,13 +151,14 @@ function withinBounds(value) {
 /**
  * The first line of the parser's message ("unknown tag !<…> (3:5)"), unless
  * it quotes what looks like an API key (a key typed as a tag or an alias
- * name): then only where the problem is.
+ * name): then only where the problem is. A long Base64 run in it, which may
+ * be a piece of a key, is not shown either.
  * @param {Error} error
  */
 function parserMessage(error) {
     const line = error.message.split("\n")[0] ?? "";
     if (!looksLikeApiKey(line)) {
-        return line;
+        return line.replace(/[A-Za-z0-9+/=_-]{24,}/g, "(not shown)");
     }
     const at = /\((\d+):(\d+)\)$/.exec(line);
     return `${at ? `at line ${at[1]}, column ${at[2]}; ` : ""}the parser's message quotes what looks like an API key, so it is not shown`;
