@@ -34,7 +34,7 @@ const passRecord = path.join(cacheDir, "checks-passed.json");
  * @param {string} command  found on PATH (npm run puts node_modules/.bin first)
  * @param {string[]} args
  * @param {boolean} capture  hold the output back instead of passing it through
- * @returns {Promise<{ code: number, output: string }>}
+ * @returns {Promise<{ code: number, output: string, started: boolean }>}
  */
 function run(command, args, capture) {
     const child = spawn(command, args, { cwd: projectDir, stdio: capture ? ["ignore", "pipe", "pipe"] : "inherit" });
@@ -49,10 +49,10 @@ function run(command, args, capture) {
             if (!capture) {
                 process.stderr.write(message); // its output passes through: so does this
             }
-            resolve({ code: 1, output: `${output}${message}` });
+            resolve({ code: 1, output: `${output}${message}`, started: false });
         });
         // Killed by a signal: no exit code, still a failure.
-        child.on("close", (code) => resolve({ code: code ?? 1, output }));
+        child.on("close", (code) => resolve({ code: code ?? 1, output, started: true }));
     });
 }
 
@@ -209,7 +209,11 @@ async function main() {
     }
     if (suiteResult.code !== 0) {
         // Last, so that the checks' lines above it are not read as the outcome.
-        process.stderr.write(`\nnpm test: the tests failed (vitest exit ${suiteResult.code}); vitest's report is above.\n`);
+        process.stderr.write(
+            suiteResult.started
+                ? `\nnpm test: the tests failed (vitest exit ${suiteResult.code}); vitest's report is above.\n`
+                : "\nnpm test: vitest could not be started (the error is above); run it as npm test, which puts node_modules/.bin on PATH.\n",
+        );
     }
     process.exitCode = [types, lintResult, formatResult, suiteResult].find((r) => r.code !== 0)?.code ?? 0;
 }

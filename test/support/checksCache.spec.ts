@@ -284,6 +284,16 @@ describe("npm test's own lines", () => {
         expect(existsSync(join(dir, "vitest-ran"))).toBe(false);
     });
 
+    it("vitest that cannot be started: the last line says that, not that tests failed", () => {
+        rmSync(join(dir, "bin", "vitest"));
+        const run = npmTest();
+        expect(run.stderr).toContain("vitest: spawn vitest ENOENT");
+        expect(run.stderr.trimEnd().split("\n").at(-1)).toBe(
+            "npm test: vitest could not be started (the error is above); run it as npm test, which puts node_modules/.bin on PATH.",
+        );
+        expect(run.status).not.toBe(0);
+    });
+
     it("failed tests: the last line says so, after the checks' lines", () => {
         const run = npmTest();
         expect(existsSync(join(dir, "vitest-ran"))).toBe(true);
