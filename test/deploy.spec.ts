@@ -467,6 +467,17 @@ describe.concurrent("prerequisites and entry points", () => {
         expect(old.stderr).toContain("the Pulumi CLI is v3.200.1; this project needs v3.248.0 or later");
     });
 
+    /** What a checkout updated over an older install has: the js-yaml 4 that @pulumi/pulumi brings, in js-yaml 5's place. */
+    function putJsYaml4(dir: string): void {
+        cpSync(
+            join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "node_modules", "js-yaml"),
+            join(dir, "node_modules", "js-yaml"),
+            {
+                recursive: true,
+            },
+        );
+    }
+
     /** This file's copy (built with the sources it holds) without its dependencies, as before a first npm ci. */
     function bareCopy(): string {
         const bare = mkdtempSync(join(h.work, "bare-"));
@@ -486,17 +497,10 @@ describe.concurrent("prerequisites and entry points", () => {
         }
     });
 
-    it("reads a stack file's environment from an install older than js-yaml 5 (its js-yaml 4 has no merge keys) as before an install", async () => {
+    it("reads a stack file's environment from an install older than js-yaml 5 as before an install", async () => {
         const bare = bareCopy();
         try {
-            // What a checkout updated over an older install has: the js-yaml 4 that @pulumi/pulumi brings, hoisted.
-            cpSync(
-                join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "node_modules", "js-yaml"),
-                join(bare, "node_modules", "js-yaml"),
-                {
-                    recursive: true,
-                },
-            );
+            putJsYaml4(bare);
             writeFileSync(join(bare, "stacks", "Pulumi.keyed.yaml"), "config:\n  qredo-partner-keys:environment: sandbox\n");
             writeFileSync(join(bare, "stacks", "Pulumi.typo.yaml"), "config:\n  qredo-partner-keys:environment: sandbx\n");
             const noCli = { PATH: systemPath().join(":") };
@@ -521,15 +525,9 @@ describe.concurrent("prerequisites and entry points", () => {
         const stale = bareCopy();
         const fresh = bareCopy();
         try {
-            // An install from before js-yaml 5 was a dependency: npm ci (the stand-in links this checkout's packages
-            // in place of node_modules) brings js-yaml 5, which must be what reads the stack file from then on.
-            cpSync(
-                join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "node_modules", "js-yaml"),
-                join(stale, "node_modules", "js-yaml"),
-                {
-                    recursive: true,
-                },
-            );
+            // npm ci (the stand-in links this checkout's packages in place of node_modules) brings js-yaml 5,
+            // which must be what reads the stack file from then on.
+            putJsYaml4(stale);
             writeFileSync(
                 join(stale, "stacks", "Pulumi.advnew.yaml"),
                 "config:\n  aws:region: eu-west-2\n  qredo-partner-keys:environment: sandbox\n",
@@ -562,14 +560,7 @@ describe.concurrent("prerequisites and entry points", () => {
     it("stops when, after the install, node_modules still has no js-yaml 5 (an install that looks current)", async () => {
         const copy = bareCopy();
         try {
-            // js-yaml 4 in js-yaml 5's place, and the rest linked, dated after package.json: npm ci is not run.
-            cpSync(
-                join(__dirname, "..", "node_modules", "@pulumi", "pulumi", "node_modules", "js-yaml"),
-                join(copy, "node_modules", "js-yaml"),
-                {
-                    recursive: true,
-                },
-            );
+            putJsYaml4(copy); // and the rest linked, dated after package.json: npm ci is not run
             linkDependencies(copy);
             writeFileSync(
                 join(copy, "stacks", "Pulumi.sandbox.yaml"),
