@@ -70,12 +70,14 @@ function displayPath(file) {
  * api_key): the shortest such name, never one that names the other
  * environment, a public key file, or anything a terminal would not show as
  * written.
- * @param {string} stack
+ * @param {string} environment  the stack's
  */
-function elsewhereHint(stack) {
+function elsewhereHint(environment) {
     const here = userPath(".");
     const where = path.resolve(here) === path.resolve(projectDir) ? "" : ` ./apikey is looked for in ${here}, where you ran npm.`;
-    const others = ["sandbox", "production"].filter((e) => !stack.toLowerCase().includes(e));
+    // Words for the other environment, its short forms included: a renamed key of the other environment
+    // would be stored here without a word, since nothing tells whose key a key is.
+    const other = environment === "production" ? /sandbox|sbx|sand|test|dev|stag|stg/i : /production|prod|prd|live/i;
     /** @param {string} name */
     const likely = (name) =>
         /^api[-_ ]?key/i.test(name) &&
@@ -83,7 +85,7 @@ function elsewhereHint(stack) {
         name.length <= 40 &&
         /^[\x20-\x7e]+$/.test(name) &&
         !/\.(pub|pem)$/i.test(name) &&
-        !others.some((e) => name.toLowerCase().includes(e)) &&
+        !other.test(name) &&
         !looksLikeApiKey(name);
     let near;
     try {
@@ -248,9 +250,10 @@ function storedKey(stack, config, deployed) {
  * The API key to store (undefined: keep the stack's). Decided before any change.
  * @param {import("./lib/deployOptions.js").DeployOptions} options @param {StoredKey | undefined} stored
  * @param {ApiKey | undefined} given @param {import("./lib/apiKeySource.js").RawKey | undefined} local
+ * @param {string} environment  the stack's
  * @returns {ApiKey | undefined}
  */
-function chooseApiKey(options, stored, given, local) {
+function chooseApiKey(options, stored, given, local, environment) {
     const { stack } = options;
     const hasKey = stored !== undefined;
     const restoring = `stacks/Pulumi.${stack}.yaml has no apiKey, but stack ${stack} deployed one (commit the file after this deploy): storing`;
@@ -330,7 +333,7 @@ function chooseApiKey(options, stored, given, local) {
     }
     if (!hasKey) {
         throw refuse(
-            `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint(stack)}`,
+            `stack ${stack} has no API key yet. Save ${stack}'s key from the Qredo Web App (Settings → Partner API) as ./apikey, or pass --api-key-file PATH (on CI, QREDO_API_KEY is taken too).${elsewhereHint(environment)}`,
         );
     }
     if (!stored.inStackFile) {
@@ -491,7 +494,7 @@ async function main(argv) {
      */
     const settle = ({ config }, deployed, deployedApiKey) => ({
         plan: planKey(options, config, deployed, outLabel),
-        apiKey: chooseApiKey(options, storedKey(stack, config, deployedApiKey), given, local),
+        apiKey: chooseApiKey(options, storedKey(stack, config, deployedApiKey), given, local, environment),
     });
     // A new stack needs nothing from the backend for that: it is settled before the passphrase
     // prompt, so a bad ./apikey or stack file is refused before the user types anything.

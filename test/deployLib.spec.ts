@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
-import { passphraseEnv, passphraseSetting, shownBackend, stackFileHoldsApiKey } from "../scripts/lib/backend.js";
+import { installedYaml, passphraseEnv, passphraseSetting, shownBackend, stackFileHoldsApiKey } from "../scripts/lib/backend.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { PulumiCli } from "../scripts/lib/cli.js";
 import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
@@ -339,6 +339,24 @@ describe("an API key pasted where it does not belong", () => {
     });
 });
 
+describe("js-yaml 5, as the project has it installed", () => {
+    it("is the project's, and none when it is missing, older or half installed (its package.json without the code)", () => {
+        expect(installedYaml(join(__dirname, ".."))?.mergeTag).toBeDefined();
+        for (const [name, manifest] of [
+            ["missing", undefined],
+            ["older", { name: "js-yaml", version: "4.3.2", main: "index.js" }],
+            ["half", { name: "js-yaml", version: "5.5.0", main: "dist/js-yaml.cjs.js" }],
+        ] as const) {
+            const project = mkdtempSync(join(dir, `yaml-${name}-`));
+            if (manifest !== undefined) {
+                fs.mkdirSync(join(project, "node_modules", "js-yaml"), { recursive: true });
+                writeFileSync(join(project, "node_modules", "js-yaml", "package.json"), JSON.stringify(manifest));
+            }
+            expect(installedYaml(project), name).toBeUndefined();
+        }
+    });
+});
+
 describe("a stack file's plain lines, read before js-yaml is installed", () => {
     it("are looked for in time in proportion to the file, whatever its blank lines", () => {
         // A pattern whose indentation could run across newlines tried every blank line against all those after it:
@@ -364,20 +382,28 @@ describe("options", () => {
             [["--stack", "sandbox", "--rotate"], "npm run deploy -- sandbox --rotate"],
             [["--rotate", "--stack=production"], "npm run deploy -- production --rotate"],
             [["-s", "sandbox", "--public-key-out", "my key.pem"], "npm run deploy -- sandbox --public-key-out 'my key.pem'"],
+            [["--stack=sandbox", "--public-key-out=-x.pem"], "npm run deploy -- sandbox --public-key-out=-x.pem"], // pastes back as one word
         ]) {
             expect(() => parseOptions(argv as string[], {}), String(argv)).toThrow(
                 `unknown option ${String(argv).includes("-s,") ? "-s" : "--stack"}: the stack is the first word, without it:\n    ${fixed as string}\n`,
             );
         }
-        // Not when it is not the whole story: nothing is guessed, and no other argument is repeated.
+        // Not when it is not the whole story: no command is guessed, no other argument is repeated, and no other
+        // option is offered (-s is not --yes).
         for (const argv of [
             ["--stack"],
             ["sandbox", "--stack", "production"],
             ["--stack", "sandbox", "--stack", "production"],
             ["--stack", "org/project/sandbox"],
+            ["--stack", "..", "--rotate"],
             ["--stack", "sandbox", "PULUMI_CONFIG_PASSPHRASE=hunter2"],
+            ["sandbox", "-s", "production"],
+            ["-s", "sandbox", "-y"],
         ]) {
-            expect(() => parseOptions(argv, {}), String(argv)).toThrow(/^unknown option --stack\.\n/);
+            const flag = argv.includes("-s") ? "-s" : "--stack";
+            expect(() => parseOptions(argv, {}), String(argv)).toThrow(
+                new RegExp(`^unknown option ${flag}: the stack is the first word \\(the usage is below\\)\\.\\n\\nusage:`),
+            );
         }
     });
     it("suggests the environment a near-miss stack name meant", () => {

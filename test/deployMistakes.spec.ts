@@ -298,6 +298,8 @@ const mistakes: Mistake[] = [
             for (const name of [
                 "apikey (1) downloaded.txt",
                 "apikey-production",
+                "apikey-prod",
+                "api_key.live",
                 "api_key.pub",
                 "apikey\x1b[31m",
                 "apikey (copy) downloaded.txt",

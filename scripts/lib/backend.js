@@ -180,7 +180,12 @@ function installedYaml(projectDir) {
     } catch {
         return undefined;
     }
-    return major >= 5 ? require("js-yaml") : undefined;
+    try {
+        // From the project's node_modules, the one whose version was read.
+        return major >= 5 ? require(require.resolve("js-yaml", { paths: [projectDir] })) : undefined;
+    } catch {
+        return undefined; // half installed: its package.json without the code
+    }
 }
 
 /** @param {string} stack @param {string} why */

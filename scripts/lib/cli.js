@@ -95,7 +95,7 @@ function stackFirst(flag, argv, options, usage) {
     const at = argv.indexOf(flag);
     const inline = flag.includes("=");
     const stack = inline ? flag.slice(flag.indexOf("=") + 1) : argv[at + 1];
-    if (stack === undefined || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(stack)) {
+    if (stack === undefined || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(stack)) {
         return undefined; // none, an option, or org/project/stack: not a name this command takes
     }
     let rest;
@@ -112,8 +112,15 @@ function stackFirst(flag, argv, options, usage) {
     if (rest.positionals.length > 0) {
         return undefined; // a stack given besides: which one was meant is the user's to say
     }
+    // A value that starts with a dash only pastes back as --option=VALUE.
     const words = Object.entries(rest.values).flatMap(([option, value]) =>
-        value === true ? [`--${option}`] : typeof value === "string" ? [`--${option}`, quote(value)] : [],
+        value === true
+            ? [`--${option}`]
+            : typeof value === "string"
+              ? value.startsWith("-")
+                  ? [`--${option}=${quote(value)}`]
+                  : [`--${option}`, quote(value)]
+              : [],
     );
     return [command, stack, ...words].join(" ");
 }
@@ -136,9 +143,10 @@ function argumentProblem(error, argv, options, usage) {
             : undefined;
     if (unknown !== undefined) {
         const name = unknown.replace(/^-+/, "").split("=")[0];
-        const fixed = stackFirst(unknown, argv, options, usage);
-        if (fixed !== undefined) {
-            return `unknown option ${unknown.split("=")[0]}: the stack is the first word, without it:\n    ${fixed}`;
+        if (name === "stack" || name === "s") {
+            // Pulumi's way; here the stack is the first word. Never a guess at another option (-s is not --yes).
+            const fixed = stackFirst(unknown, argv, options, usage);
+            return `unknown option ${unknown.split("=")[0]}: the stack is the first word${fixed === undefined ? " (the usage is below)." : `, without it:\n    ${fixed}`}`;
         }
         const close = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
         return `unknown option ${unknown.split("=")[0]}.${close !== undefined && distance(name, close) <= 3 ? ` Did you mean --${close}?` : ""}`;

@@ -212,7 +212,7 @@ async function main() {
         process.stderr.write(
             suiteResult.started
                 ? `\nnpm test: the tests failed (vitest exit ${suiteResult.code}); vitest's report is above.\n`
-                : "\nnpm test: vitest could not be started (the error is above); run it as npm test, which puts node_modules/.bin on PATH.\n",
+                : "\nnpm test: vitest could not be started (the error is above): run npm ci, then npm test again.\n",
         );
     }
     process.exitCode = [types, lintResult, formatResult, suiteResult].find((r) => r.code !== 0)?.code ?? 0;

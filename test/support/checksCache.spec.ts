@@ -289,7 +289,7 @@ describe("npm test's own lines", () => {
         const run = npmTest();
         expect(run.stderr).toContain("vitest: spawn vitest ENOENT");
         expect(run.stderr.trimEnd().split("\n").at(-1)).toBe(
-            "npm test: vitest could not be started (the error is above); run it as npm test, which puts node_modules/.bin on PATH.",
+            "npm test: vitest could not be started (the error is above): run npm ci, then npm test again.",
         );
         expect(run.status).not.toBe(0);
     });
