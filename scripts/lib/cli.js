@@ -87,9 +87,8 @@ const quote = (v) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v) ? v : `'${v.replaceAll(
  * @returns {string | undefined}
  */
 function stackFirst(flag, argv, options, usage) {
-    const name = flag.replace(/^-+/, "").split("=")[0];
     const command = /^usage: (npm run \S+ --)/.exec(usage)?.[1];
-    if ((name !== "stack" && name !== "s") || command === undefined) {
+    if (command === undefined) {
         return undefined;
     }
     const at = argv.indexOf(flag);
