@@ -1,7 +1,9 @@
 // Stand-in `pulumi` and `npm` executables (fake-pulumi.js, fake-npm.js) in a
 // folder to put first on PATH; they record their calls in $FAKE_PULUMI_DIR.
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { envNames } from "./fakePulumiCalls.js";
 
 /**
  * The read-only calls every deploy and verify makes (version, stack ls,
@@ -34,18 +36,62 @@ if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ]; }; then
 fi
 `;
 
-/** Writes the stand-ins into `dir`/bin and returns a PATH that finds them first. */
+/**
+ * The other calls (stack init, config set, up, …), handed to fakePulumiServer.js
+ * over loopback by bash (its /dev/tcp), in the protocol that file describes.
+ * Without the server (not started yet, or gone) or for a call it leaves to a
+ * process of its own, fake-pulumi.js answers. Run as: bash client PORT_FILE ARGS...
+ */
+function serverClient(fallback: string): string {
+    const sendEnv = envNames.map((name) => `[ -n "\${${name}+x}" ] && printf '%s=%s\\0' ${name} "$${name}"`).join("\n  ");
+    return `LC_ALL=C
+port_file=$1; shift
+fallback() { exec ${fallback} "$@"; }
+{ read -r port < "$port_file"; } 2>/dev/null && [ -n "$port" ] || fallback "$@"
+{ exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || fallback "$@"
+{
+  printf '%s\\0' "$#" "$@"
+  ${sendEnv}
+  printf '\\0'
+  if [ -t 0 ]; then printf '1\\0'; else printf '0\\0'; fi
+} >&3 2>/dev/null || fallback "$@"
+IFS= read -r reply <&3 || fallback "$@"
+case "$reply" in
+  node) exec 3>&-; fallback "$@" ;;
+  stdin)
+    IFS= read -r -d '' data
+    printf '%s\\0%s' "\${#data}" "$data" >&3
+    IFS= read -r reply <&3 || { echo "fake pulumi: the server did not answer" >&2; exit 99; } ;;
+esac
+set -- $reply
+[ "$1" = result ] || { echo "fake pulumi: unexpected reply from the server: $reply" >&2; exit 99; }
+if [ "$3" -gt 0 ]; then IFS= read -r -N "$3" out <&3; printf '%s' "$out"; fi
+if [ "$4" -gt 0 ]; then IFS= read -r -N "$4" err <&3; printf '%s' "$err" >&2; fi
+exit "$2"
+`;
+}
+
+/**
+ * Writes the stand-ins into `dir`/bin, starts the server that answers the
+ * stand-in pulumi's calls (it ends when `dir`/bin/.port is removed or this
+ * process ends), and returns a PATH that finds them first.
+ */
 export function fakeCliPath(dir: string): string {
     const bin = join(dir, "bin");
     mkdirSync(bin, { recursive: true });
-    for (const [name, script] of [
-        ["pulumi", "fake-pulumi.js"],
-        ["npm", "fake-npm.js"],
-    ]) {
-        const quick = name === "pulumi" ? quickAnswers : "";
-        writeFileSync(join(bin, name), `#!/bin/sh\n${quick}exec "${process.execPath}" "${join(__dirname, script)}" "$@"\n`);
-        chmodSync(join(bin, name), 0o755);
-    }
+    const node = (script: string) => `"${process.execPath}" "${join(__dirname, script)}"`;
+    const portFile = join(bin, ".port");
+    writeFileSync(join(bin, "pulumi-client"), serverClient(node("fake-pulumi.js")));
+    writeFileSync(
+        join(bin, "pulumi"),
+        `#!/bin/sh\n${quickAnswers}[ -s "${portFile}" ] && exec /bin/bash "${join(bin, "pulumi-client")}" "${portFile}" "$@"\nexec ${node("fake-pulumi.js")} "$@"\n`,
+    );
+    writeFileSync(join(bin, "npm"), `#!/bin/sh\nexec ${node("fake-npm.js")} "$@"\n`);
+    chmodSync(join(bin, "pulumi"), 0o755);
+    chmodSync(join(bin, "npm"), 0o755);
+    const server = spawn(process.execPath, [join(__dirname, "fakePulumiServer.js"), portFile], { stdio: ["pipe", "ignore", "inherit"] });
+    server.unref();
+    (server.stdin as unknown as { unref?: () => void }).unref?.();
     return [bin, ...systemPath()].join(":");
 }
 

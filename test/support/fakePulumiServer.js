@@ -1,0 +1,110 @@
+// @ts-check
+// Answers the stand-in `pulumi`'s calls (fakePulumiCalls.js) for the shell
+// wrapper fakeCli.ts writes, on a loopback port, so that a call costs a shell
+// and not a Node.js start. Started by fakeCliPath; it writes its port to the
+// file named by its argument and ends when that file is removed or its stdin
+// closes (the test process ended).
+//
+// A call, from the wrapper: NUL-terminated fields: the argument count, the
+// arguments, NAME=value for each variable of envNames that is set, an empty
+// field, then "1" or "0" (stdin is a terminal). The reply is a line:
+// `node` (the call needs a process of its own: fake-pulumi.js), `stdin` (send
+// the length of stdin, a NUL and stdin; then the result follows), or
+// `result CODE STDOUT_BYTES STDERR_BYTES` followed by stdout and stderr.
+"use strict";
+const { existsSync, renameSync, writeFileSync } = require("node:fs");
+const { createServer } = require("node:net");
+const { answer, needsOwnProcess, readsStdin } = require("./fakePulumiCalls.js");
+
+const portFile = process.argv[2];
+
+const server = createServer((socket) => {
+    /** @type {Buffer} */
+    let buffer = Buffer.alloc(0);
+    /** @type {{ args: string[], env: Record<string, string>, tty: boolean } | undefined} */
+    let call;
+    let replied = false;
+
+    /** The next NUL-terminated field, if it has arrived. */
+    const field = (/** @type {{ at: number }} */ cursor) => {
+        const end = buffer.indexOf(0, cursor.at);
+        if (end < 0) return undefined;
+        const text = buffer.subarray(cursor.at, end).toString("utf8");
+        cursor.at = end + 1;
+        return text;
+    };
+
+    /** The call's header, once all of it has arrived. */
+    const header = () => {
+        const cursor = { at: 0 };
+        const count = field(cursor);
+        if (count === undefined) return undefined;
+        const args = [];
+        for (let i = 0; i < Number(count); i++) {
+            const arg = field(cursor);
+            if (arg === undefined) return undefined;
+            args.push(arg);
+        }
+        /** @type {Record<string, string>} */
+        const env = {};
+        for (;;) {
+            const pair = field(cursor);
+            if (pair === undefined) return undefined;
+            if (pair === "") break;
+            const at = pair.indexOf("=");
+            env[pair.slice(0, at)] = pair.slice(at + 1);
+        }
+        const tty = field(cursor);
+        if (tty === undefined) return undefined;
+        buffer = buffer.subarray(cursor.at);
+        return { args, env, tty: tty === "1" };
+    };
+
+    const reply = (/** @type {string} */ stdin) => {
+        if (call === undefined) return;
+        replied = true;
+        let result;
+        try {
+            result = answer({ args: call.args, env: call.env, stdin });
+        } catch (error) {
+            result = { stdout: "", stderr: `fake pulumi server: ${String(/** @type {Error} */ (error).stack ?? error)}\n`, code: 99 };
+        }
+        const out = Buffer.from(result.stdout);
+        const err = Buffer.from(result.stderr);
+        socket.end(Buffer.concat([Buffer.from(`result ${result.code} ${out.length} ${err.length}\n`), out, err]));
+    };
+
+    socket.on("data", (chunk) => {
+        if (replied) return;
+        buffer = Buffer.concat([buffer, chunk]);
+        if (call === undefined) {
+            call = header();
+            if (call === undefined) return;
+            if (needsOwnProcess(call.args, call.env)) {
+                replied = true;
+                socket.end("node\n");
+                return;
+            }
+            if (!readsStdin(call.args) || call.tty) {
+                reply("");
+                return;
+            }
+            socket.write("stdin\n");
+        }
+        const cursor = { at: 0 };
+        const length = field(cursor);
+        if (length !== undefined && buffer.length - cursor.at >= Number(length)) {
+            reply(buffer.subarray(cursor.at, cursor.at + Number(length)).toString("utf8"));
+        }
+    });
+    socket.on("error", () => socket.destroy());
+});
+
+server.listen(0, "127.0.0.1", () => {
+    const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+    writeFileSync(`${portFile}.tmp`, `${address.port}\n`);
+    renameSync(`${portFile}.tmp`, portFile); // the wrapper never reads half a port
+    setInterval(() => existsSync(portFile) || process.exit(0), 1000);
+});
+// Bounded: ends with the test process (stdin closes) or its folder (the port file goes).
+process.stdin.on("end", () => process.exit(0)).resume();
