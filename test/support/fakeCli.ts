@@ -55,18 +55,18 @@ fallback() { exec ${fallback} "$@"; }
   printf '\\0'
   if [ -t 0 ]; then printf '1\\0'; else printf '0\\0'; fi
 } >&3 2>/dev/null || fallback "$@"
-IFS= read -r reply <&3 || fallback "$@"
+IFS= read -t 60 -r reply <&3 || { echo "fake pulumi: the server did not answer" >&2; exit 99; }
 case "$reply" in
   node) exec 3>&-; fallback "$@" ;;
   stdin)
     IFS= read -r -d '' data
     printf '%s\\0%s' "\${#data}" "$data" >&3
-    IFS= read -r reply <&3 || { echo "fake pulumi: the server did not answer" >&2; exit 99; } ;;
+    IFS= read -t 60 -r reply <&3 || { echo "fake pulumi: the server did not answer" >&2; exit 99; } ;;
 esac
 set -- $reply
 [ "$1" = result ] || { echo "fake pulumi: unexpected reply from the server: $reply" >&2; exit 99; }
-if [ "$3" -gt 0 ]; then IFS= read -r -N "$3" out <&3; printf '%s' "$out"; fi
-if [ "$4" -gt 0 ]; then IFS= read -r -N "$4" err <&3; printf '%s' "$err" >&2; fi
+if [ "$3" -gt 0 ]; then IFS= read -t 60 -r -N "$3" out <&3; printf '%s' "$out"; fi
+if [ "$4" -gt 0 ]; then IFS= read -t 60 -r -N "$4" err <&3; printf '%s' "$err" >&2; fi
 exit "$2"
 `;
 }
