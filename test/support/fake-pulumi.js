@@ -12,7 +12,7 @@ const { answer, readsStdin } = require("./fakePulumiCalls.js");
 
 const args = process.argv.slice(2);
 const stdin = readsStdin(args) && !process.stdin.isTTY ? readFileSync(0, "utf8") : "";
-const result = answer({ args, env: process.env, stdin });
+const result = answer({ args, env: process.env, stdin, cwd: process.cwd() });
 
 if (result.waits === "signal") {
     const dir = /** @type {string} */ (process.env.FAKE_PULUMI_DIR);

@@ -5,7 +5,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployedStack } from "./deployRun";
 import { fakeCliPath } from "./fakeCli";
@@ -64,14 +64,13 @@ describe("the stand-in pulumi's shell answers", () => {
 describe("the stand-in pulumi's server", () => {
     let work = "";
     let pulumi = "";
-    let keys = "";
     const apiKey = makeApiKey();
     beforeAll(async () => {
-        work = mkdtempSync(join(tmpdir(), "qredo-keys-fakeserver-"));
+        // A folder name the shell would read as a quote, a command and a variable, were it in a script.
+        work = mkdtempSync(join(tmpdir(), 'qredo-keys-fakeserver "`echo x`$HOME-'));
         fakeCliPath(work);
         pulumi = join(work, "bin", "pulumi");
-        keys = join(work, "keys.json");
-        writeFileSync(keys, JSON.stringify([testKey(0).publicPem, testKey(1).publicPem]));
+        writeFileSync(join(work, "keys.json"), JSON.stringify([testKey(0).publicPem, testKey(1).publicPem]));
         for (let i = 0; i < 100 && !existsSync(join(work, "bin", ".port")); i++) {
             await new Promise((resolve) => setTimeout(resolve, 50)); // bounded: 5 s for the server to start
         }
@@ -79,36 +78,45 @@ describe("the stand-in pulumi's server", () => {
     afterAll(() => rmSync(work, { recursive: true, force: true }));
 
     // Node.js cannot start with this preload: an answer through the wrapper can only come from the server.
-    const noNode = () => `--require ${join(work, "no-such-file.js")}`;
+    const noNode = () => "--require /nonexistent/qredo-keys-no-such-file.js";
     const calls: { args: string[]; stdin?: string; env?: Record<string, string> }[] = [
         { args: ["stack", "init", "sandbox", "--secrets-provider", "passphrase"] },
         { args: ["stack", "init", "sandbox"] },
         { args: ["config", "set", "--stack", "sandbox", "--secret", "apiKey"], stdin: `${apiKey}\n` },
+        { args: ["config", "set", "--stack", "sandbox", "note"], stdin: "a\0b\r\nünïcode\n\n" },
         { args: ["config", "set-all", "--stack", "sandbox", "--plaintext", "keyVersion=2", "--plaintext", "aws:region=eu-west-2"] },
         { args: ["config", "set", "--stack", "sandbox", "keyStage", "current"] },
         { args: ["config", "get", "--stack", "production", "apiKey"] },
         { args: ["up", "--stack", "sandbox", "--yes"], env: { FAKE_PULUMI_UP_DECLINE: "1" } },
         { args: ["up", "--stack", "sandbox", "--yes"], env: { FAKE_PULUMI_UP_EXIT: "1" } },
-        { args: ["up", "--stack", "sandbox", "--yes"], env: { AWS_SECRET_ACCESS_KEY: "test", PULUMI_CONFIG_PASSPHRASE: "pass phrase" } },
+        { args: ["up", "--stack", "sandbox", "--yes"], env: { AWS_SECRET_ACCESS_KEY: "test", PULUMI_CONFIG_PASSPHRASE: "pass\nphrase=" } },
         { args: ["up", "--stack", "nowhere", "--yes"] },
         { args: ["stack", "select", "production", "--create"] },
         { args: ["stack", "output", "--stack", "sandbox", "publicKeyPem"] },
+        { args: ["stack", "output", "--stack", "written", "odd"] },
         { args: ["whoami"] },
+        { args: ["--version"] },
     ];
 
     it("answers every call as fake-pulumi.js does, and leaves the same state and record", () => {
         const [viaServer, viaNode] = [mkdtempSync(join(work, "state-")), mkdtempSync(join(work, "state-"))];
+        // A state written by a test, with an output that holds NULs and a newline.
+        for (const state of [viaServer, viaNode]) {
+            saveState(state, {
+                stacks: { written: { secretsProvider: null, config: {}, outputs: { odd: "a\0b\0\nc" } } },
+            } as unknown as State);
+        }
         for (const { args, stdin = "", env = {} } of calls) {
-            const base = { PATH: "/usr/bin:/bin", FAKE_PULUMI_KEYS: keys, ...env };
+            // Relative paths, taken from the caller's folder.
+            const base = { PATH: "/usr/bin:/bin", FAKE_PULUMI_KEYS: "keys.json", ...env };
+            const options = { cwd: work, input: stdin, encoding: "utf8", timeout: 30_000 } as const;
             const served = spawnSync(pulumi, args, {
-                env: { ...base, FAKE_PULUMI_DIR: viaServer, NODE_OPTIONS: noNode() },
-                input: stdin,
-                encoding: "utf8",
+                ...options,
+                env: { ...base, FAKE_PULUMI_DIR: basename(viaServer), NODE_OPTIONS: noNode() },
             });
             const node = spawnSync(process.execPath, [join(__dirname, "fake-pulumi.js"), ...args], {
-                env: { ...base, FAKE_PULUMI_DIR: viaNode },
-                input: stdin,
-                encoding: "utf8",
+                ...options,
+                env: { ...base, FAKE_PULUMI_DIR: basename(viaNode) },
             });
             expect({ status: served.status, stdout: served.stdout, stderr: served.stderr }, args.join(" ")).toEqual({
                 status: node.status,
@@ -119,50 +127,54 @@ describe("the stand-in pulumi's server", () => {
         for (const file of ["state.json", "calls.jsonl"]) {
             expect(readFileSync(join(viaServer, file), "utf8")).toBe(readFileSync(join(viaNode, file), "utf8"));
         }
-        expect(
-            JSON.parse(readFileSync(join(viaServer, "state.json"), "utf8")).stacks.sandbox.config["qredo-partner-keys:apiKey"].value,
-        ).toBe(`${apiKey}\n`);
+        const config = JSON.parse(readFileSync(join(viaServer, "state.json"), "utf8")).stacks.sandbox.config;
+        expect(config["qredo-partner-keys:apiKey"].value).toBe(`${apiKey}\n`);
+        expect(config["qredo-partner-keys:note"].value).toBe("a\0b\r\nünïcode\n\n");
     });
 
     it("leaves to fake-pulumi.js the calls that need a process of their own, and every call when it is not there", () => {
         const state = mkdtempSync(join(work, "state-"));
         const env = { PATH: "/usr/bin:/bin", FAKE_PULUMI_DIR: state, NODE_OPTIONS: noNode() };
-        const toNode = (run: { status: number | null; stderr: string }) => run.status !== 0 && run.stderr.includes("no-such-file.js");
+        const toNode = (run: { status: number | null; stderr: string }) =>
+            run.status !== 0 && run.stderr.includes("qredo-keys-no-such-file.js");
+        const call = (args: string[], extra: Record<string, string> = {}) =>
+            spawnSync(pulumi, args, { env: { ...env, ...extra }, encoding: "utf8" });
         // A signal to wait for, or an answer that never comes: the server hands these back.
-        expect(
-            toNode(spawnSync(pulumi, ["up", "--stack", "sandbox"], { env: { ...env, FAKE_PULUMI_UP_WAIT_SIGNAL: "1" }, encoding: "utf8" })),
-        ).toBe(true);
-        expect(
-            toNode(spawnSync(pulumi, ["stack", "init", "x"], { env: { ...env, FAKE_PULUMI_HANG: "stack init" }, encoding: "utf8" })),
-        ).toBe(true);
-        expect(toNode(spawnSync(pulumi, ["stack", "init", "x"], { env, encoding: "utf8" }))).toBe(false);
+        expect(toNode(call(["up", "--stack", "sandbox"], { FAKE_PULUMI_UP_WAIT_SIGNAL: "1" }))).toBe(true);
+        expect(toNode(call(["stack", "init", "x"], { FAKE_PULUMI_HANG: "stack init" }))).toBe(true);
+        expect(toNode(call(["stack", "init", "x"]))).toBe(false);
         // A port nobody listens on (a server that ended), then no port file at all.
         const portFile = join(work, "bin", ".port");
         const port = readFileSync(portFile, "utf8");
-        const client = join(work, "bin", "pulumi-client");
-        const closed = join(work, "closed-port");
-        writeFileSync(closed, "1\n");
-        expect(toNode(spawnSync("bash", [client, closed, "stack", "init", "y"], { env, encoding: "utf8" }))).toBe(true);
-        rmSync(portFile);
         try {
-            expect(toNode(spawnSync(pulumi, ["stack", "init", "z"], { env, encoding: "utf8" }))).toBe(true);
+            writeFileSync(portFile, "1\n");
+            expect(toNode(call(["stack", "init", "y"]))).toBe(true);
+            rmSync(portFile);
+            expect(toNode(call(["stack", "init", "z"]))).toBe(true);
         } finally {
             writeFileSync(portFile, port);
         }
     });
 
-    it("ends when its port file is removed", async () => {
-        const portFile = join(work, "own.port");
-        const server = spawn(process.execPath, [join(__dirname, "fakePulumiServer.js"), portFile], {
-            stdio: ["pipe", "ignore", "inherit"],
-        });
-        const ended = new Promise<number | null>((resolve) => server.on("exit", resolve));
-        for (let i = 0; i < 100 && !existsSync(portFile); i++) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        rmSync(portFile);
-        const timer = setTimeout(() => server.kill("SIGKILL"), 10_000); // bounded
-        expect(await ended).toBe(0);
-        clearTimeout(timer);
+    it("ends, removing its port file, when the test process ends; and ends when the port file is removed", async () => {
+        const start = async (portFile: string) => {
+            const server = spawn(process.execPath, [join(__dirname, "fakePulumiServer.js"), portFile], {
+                stdio: ["pipe", "ignore", "inherit"],
+            });
+            const ended = new Promise<number | null>((resolve) => server.on("exit", resolve));
+            const timer = setTimeout(() => server.kill("SIGKILL"), 10_000); // bounded
+            for (let i = 0; i < 100 && !existsSync(portFile); i++) {
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+            expect(existsSync(portFile)).toBe(true);
+            return { server, ended: ended.finally(() => clearTimeout(timer)) };
+        };
+        const first = await start(join(work, "first.port"));
+        first.server.stdin.end(); // as when the test process ends
+        expect(await first.ended).toBe(0);
+        expect(existsSync(join(work, "first.port"))).toBe(false);
+        const second = await start(join(work, "second.port"));
+        rmSync(join(work, "second.port"));
+        expect(await second.ended).toBe(0);
     });
 });

@@ -38,35 +38,39 @@ fi
 
 /**
  * The other calls (stack init, config set, up, …), handed to fakePulumiServer.js
- * over loopback by bash (its /dev/tcp), in the protocol that file describes.
- * Without the server (not started yet, or gone) or for a call it leaves to a
- * process of its own, fake-pulumi.js answers. Run as: bash client PORT_FILE ARGS...
+ * over loopback by bash 4 or later (its /dev/tcp), in the protocol that file
+ * describes; stdin goes as Base64, and stdout and stderr are copied byte for
+ * byte, NULs too. Without the server (not started yet, or gone), for a call it
+ * leaves to a process of its own, or without bash 4, base64 and head,
+ * fake-pulumi.js answers. The wait for the server's reply is bounded at 20 s
+ * (the rest of a reply is sent at once). Run as: bash pulumi-client ARGS...
+ * (the port is in .port beside it).
  */
 function serverClient(fallback: string): string {
     const sendEnv = envNames.map((name) => `[ -n "\${${name}+x}" ] && printf '%s=%s\\0' ${name} "$${name}"`).join("\n  ");
-    return `LC_ALL=C
-port_file=$1; shift
-fallback() { exec ${fallback} "$@"; }
-{ read -r port < "$port_file"; } 2>/dev/null && [ -n "$port" ] || fallback "$@"
+    return `fallback() { exec ${fallback} "$@"; }
+[ "\${BASH_VERSINFO[0]:-0}" -ge 4 ] && command -v base64 >/dev/null && command -v head >/dev/null || fallback "$@"
+{ read -r port < "\${0%/*}/.port"; } 2>/dev/null && [ -n "$port" ] || fallback "$@"
 { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || fallback "$@"
 {
   printf '%s\\0' "$#" "$@"
   ${sendEnv}
-  printf '\\0'
+  printf '\\0%s\\0' "$PWD"
   if [ -t 0 ]; then printf '1\\0'; else printf '0\\0'; fi
 } >&3 2>/dev/null || fallback "$@"
-IFS= read -t 60 -r reply <&3 || { echo "fake pulumi: the server did not answer" >&2; exit 99; }
+unanswered() { echo "fake pulumi: the server did not answer" >&2; exit 99; }
+IFS= read -t 20 -r reply <&3 || unanswered
 case "$reply" in
   node) exec 3>&-; fallback "$@" ;;
   stdin)
-    IFS= read -r -d '' data
-    printf '%s\\0%s' "\${#data}" "$data" >&3
-    IFS= read -t 60 -r reply <&3 || { echo "fake pulumi: the server did not answer" >&2; exit 99; } ;;
+    data=$(base64 -w0)
+    printf '%s\\0' "$data" >&3
+    IFS= read -t 20 -r reply <&3 || unanswered ;;
 esac
 set -- $reply
 [ "$1" = result ] || { echo "fake pulumi: unexpected reply from the server: $reply" >&2; exit 99; }
-if [ "$3" -gt 0 ]; then IFS= read -t 60 -r -N "$3" out <&3; printf '%s' "$out"; fi
-if [ "$4" -gt 0 ]; then IFS= read -t 60 -r -N "$4" err <&3; printf '%s' "$err" >&2; fi
+[ "$3" -eq 0 ] || head -c "$3" <&3
+cat <&3 >&2
 exit "$2"
 `;
 }
@@ -74,22 +78,25 @@ exit "$2"
 /**
  * Writes the stand-ins into `dir`/bin, starts the server that answers the
  * stand-in pulumi's calls (it ends when `dir`/bin/.port is removed or this
- * process ends), and returns a PATH that finds them first.
+ * process ends), and returns a PATH that finds them first. The scripts name no
+ * path under `dir`, which may hold any character: they find their folder from $0.
  */
 export function fakeCliPath(dir: string): string {
     const bin = join(dir, "bin");
     mkdirSync(bin, { recursive: true });
     const node = (script: string) => `"${process.execPath}" "${join(__dirname, script)}"`;
-    const portFile = join(bin, ".port");
+    const here = '"${0%/*}"';
     writeFileSync(join(bin, "pulumi-client"), serverClient(node("fake-pulumi.js")));
     writeFileSync(
         join(bin, "pulumi"),
-        `#!/bin/sh\n${quickAnswers}[ -s "${portFile}" ] && exec /bin/bash "${join(bin, "pulumi-client")}" "${portFile}" "$@"\nexec ${node("fake-pulumi.js")} "$@"\n`,
+        `#!/bin/sh\n${quickAnswers}[ -s ${here}/.port ] && [ -x /bin/bash ] && exec /bin/bash ${here}/pulumi-client "$@"\nexec ${node("fake-pulumi.js")} "$@"\n`,
     );
     writeFileSync(join(bin, "npm"), `#!/bin/sh\nexec ${node("fake-npm.js")} "$@"\n`);
     chmodSync(join(bin, "pulumi"), 0o755);
     chmodSync(join(bin, "npm"), 0o755);
-    const server = spawn(process.execPath, [join(__dirname, "fakePulumiServer.js"), portFile], { stdio: ["pipe", "ignore", "inherit"] });
+    const server = spawn(process.execPath, [join(__dirname, "fakePulumiServer.js"), join(bin, ".port")], {
+        stdio: ["pipe", "ignore", "inherit"],
+    });
     server.unref();
     (server.stdin as unknown as { unref?: () => void }).unref?.();
     return [bin, ...systemPath()].join(":");

@@ -53,13 +53,15 @@ function readsStdin(args) {
     return command === "config" && sub === "set" && rest.length < 2;
 }
 
+/** Whether the command is the one FAKE_PULUMI_HANG names (`up`, or two words such as `stack init`). @param {string[]} args @param {Record<string, string | undefined>} env */
+function hangs(args, env) {
+    const [command, sub] = positionalsOf(args);
+    return Boolean(env.FAKE_PULUMI_HANG) && (env.FAKE_PULUMI_HANG === `${command} ${sub}` || env.FAKE_PULUMI_HANG === command);
+}
+
 /** Whether only a process of its own can answer the call (it waits for a signal, or never answers). @param {string[]} args @param {Record<string, string | undefined>} env */
 function needsOwnProcess(args, env) {
-    const [command, sub] = positionalsOf(args);
-    return (
-        (env.FAKE_PULUMI_UP_WAIT_SIGNAL !== undefined && env.FAKE_PULUMI_UP_WAIT_SIGNAL !== "" && command === "up") ||
-        (env.FAKE_PULUMI_HANG !== undefined && (env.FAKE_PULUMI_HANG === `${command} ${sub}` || env.FAKE_PULUMI_HANG === command))
-    );
+    return (Boolean(env.FAKE_PULUMI_UP_WAIT_SIGNAL) && positionalsOf(args)[0] === "up") || hangs(args, env);
 }
 
 class Failure {
@@ -71,14 +73,15 @@ class Failure {
 }
 
 /**
- * Answers one call. `stdin` is what the call read, when `readsStdin(args)`.
+ * Answers one call made in the folder `cwd` (relative paths in FAKE_PULUMI_DIR and
+ * FAKE_PULUMI_KEYS are taken from there). `stdin` is what the call read, when `readsStdin(args)`.
  * For a call that `needsOwnProcess`, the answer stops where the process would
  * start waiting (`waits`), its state and output up to there written.
- * @param {{ args: string[], env: Record<string, string | undefined>, stdin: string }} call
+ * @param {{ args: string[], env: Record<string, string | undefined>, stdin: string, cwd: string }} call
  * @returns {{ stdout: string, stderr: string, code: number, waits?: "signal" | "forever" }}
  */
-function answer({ args, env, stdin }) {
-    const dir = /** @type {string} */ (env.FAKE_PULUMI_DIR);
+function answer({ args, env, stdin, cwd }) {
+    const dir = path.resolve(cwd, /** @type {string} */ (env.FAKE_PULUMI_DIR));
     const statePath = path.join(dir, "state.json");
     const positionals = positionalsOf(args);
     const [command, sub] = positionals;
@@ -118,7 +121,7 @@ function answer({ args, env, stdin }) {
     /** A new public key: the next from the test's pool, else a generated one. */
     const newPublicKey = () => {
         if (env.FAKE_PULUMI_KEYS) {
-            const pool = JSON.parse(readFileSync(env.FAKE_PULUMI_KEYS, "utf8"));
+            const pool = JSON.parse(readFileSync(path.resolve(cwd, env.FAKE_PULUMI_KEYS), "utf8"));
             state.keysUsed = (state.keysUsed ?? 0) + 1; // a different key each time, as the real provider makes
             return createPublicKey(pool[(state.keysUsed - 1) % pool.length]);
         }
@@ -173,7 +176,7 @@ function answer({ args, env, stdin }) {
         if (!existsSync(path.join(dir, "answers"))) {
             writeAnswers(dir, state); // a state the test wrote itself
         }
-        if (env.FAKE_PULUMI_HANG === positionals.slice(0, 2).join(" ") || env.FAKE_PULUMI_HANG === command) {
+        if (hangs(args, env)) {
             return { stdout, stderr: "", code: 0, waits: "forever" };
         } else if (command === "version") {
             print(env.FAKE_PULUMI_VERSION ?? "v3.250.0");

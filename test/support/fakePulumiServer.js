@@ -7,12 +7,13 @@
 //
 // A call, from the wrapper: NUL-terminated fields: the argument count, the
 // arguments, NAME=value for each variable of envNames that is set, an empty
-// field, then "1" or "0" (stdin is a terminal). The reply is a line:
-// `node` (the call needs a process of its own: fake-pulumi.js), `stdin` (send
-// the length of stdin, a NUL and stdin; then the result follows), or
-// `result CODE STDOUT_BYTES STDERR_BYTES` followed by stdout and stderr.
+// field, the caller's working folder, then "1" or "0" (stdin is a terminal).
+// The reply is a line: `node` (the call needs a process of its own:
+// fake-pulumi.js), `stdin` (send stdin in Base64 and a NUL; then the result
+// follows), or `result CODE STDOUT_BYTES` followed by stdout, then stderr to
+// the end of the connection.
 "use strict";
-const { existsSync, renameSync, writeFileSync } = require("node:fs");
+const { existsSync, renameSync, rmSync, writeFileSync } = require("node:fs");
 const { createServer } = require("node:net");
 const { answer, needsOwnProcess, readsStdin } = require("./fakePulumiCalls.js");
 
@@ -21,7 +22,7 @@ const portFile = process.argv[2];
 const server = createServer((socket) => {
     /** @type {Buffer} */
     let buffer = Buffer.alloc(0);
-    /** @type {{ args: string[], env: Record<string, string>, tty: boolean } | undefined} */
+    /** @type {{ args: string[], env: Record<string, string>, cwd: string, tty: boolean } | undefined} */
     let call;
     let replied = false;
 
@@ -54,10 +55,11 @@ const server = createServer((socket) => {
             const at = pair.indexOf("=");
             env[pair.slice(0, at)] = pair.slice(at + 1);
         }
+        const cwd = field(cursor);
         const tty = field(cursor);
-        if (tty === undefined) return undefined;
+        if (cwd === undefined || tty === undefined) return undefined;
         buffer = buffer.subarray(cursor.at);
-        return { args, env, tty: tty === "1" };
+        return { args, env, cwd, tty: tty === "1" };
     };
 
     const reply = (/** @type {string} */ stdin) => {
@@ -65,13 +67,15 @@ const server = createServer((socket) => {
         replied = true;
         let result;
         try {
-            result = answer({ args: call.args, env: call.env, stdin });
+            result = answer({ args: call.args, env: call.env, stdin, cwd: call.cwd });
+            if (result.waits !== undefined) {
+                throw new Error("a call that needs a process of its own reached the server"); // needsOwnProcess sends these to fake-pulumi.js
+            }
         } catch (error) {
             result = { stdout: "", stderr: `fake pulumi server: ${String(/** @type {Error} */ (error).stack ?? error)}\n`, code: 99 };
         }
         const out = Buffer.from(result.stdout);
-        const err = Buffer.from(result.stderr);
-        socket.end(Buffer.concat([Buffer.from(`result ${result.code} ${out.length} ${err.length}\n`), out, err]));
+        socket.end(Buffer.concat([Buffer.from(`result ${result.code} ${out.length}\n`), out, Buffer.from(result.stderr)]));
     };
 
     socket.on("data", (chunk) => {
@@ -91,10 +95,9 @@ const server = createServer((socket) => {
             }
             socket.write("stdin\n");
         }
-        const cursor = { at: 0 };
-        const length = field(cursor);
-        if (length !== undefined && buffer.length - cursor.at >= Number(length)) {
-            reply(buffer.subarray(cursor.at, cursor.at + Number(length)).toString("utf8"));
+        const stdin = field({ at: 0 });
+        if (stdin !== undefined) {
+            reply(Buffer.from(stdin, "base64").toString("utf8"));
         }
     });
     socket.on("error", () => socket.destroy());
@@ -107,4 +110,9 @@ server.listen(0, "127.0.0.1", () => {
     setInterval(() => existsSync(portFile) || process.exit(0), 1000);
 });
 // Bounded: ends with the test process (stdin closes) or its folder (the port file goes).
-process.stdin.on("end", () => process.exit(0)).resume();
+process.stdin
+    .on("end", () => {
+        rmSync(portFile, { force: true }); // a later call in a leftover folder goes to fake-pulumi.js at once
+        process.exit(0);
+    })
+    .resume();
