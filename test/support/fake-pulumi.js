@@ -8,10 +8,12 @@
 "use strict";
 const { appendFileSync, readFileSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
+const { isatty } = require("node:tty");
 const { answer, readsStdin } = require("./fakePulumiCalls.js");
 
 const args = process.argv.slice(2);
-const stdin = readsStdin(args) && !process.stdin.isTTY ? readFileSync(0, "utf8") : "";
+// isatty, not process.stdin.isTTY: that makes a piped stdin non-blocking, and a read before the writer is done fails (EAGAIN).
+const stdin = readsStdin(args) && !isatty(0) ? readFileSync(0, "utf8") : "";
 const result = answer({ args, env: process.env, stdin, cwd: process.cwd() });
 
 if (result.waits === "signal") {

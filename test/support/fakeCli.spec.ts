@@ -3,7 +3,7 @@
 // itself. A script test is only as good as those answers, so both paths must
 // print the same thing for every call the shell serves.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -79,11 +79,14 @@ describe("the stand-in pulumi's server", () => {
 
     // Node.js cannot start with this preload: an answer through the wrapper can only come from the server.
     const noNode = () => "--require /nonexistent/qredo-keys-no-such-file.js";
-    const calls: { args: string[]; stdin?: string; env?: Record<string, string> }[] = [
+    const calls: { args: string[]; stdin?: string | "closed"; env?: Record<string, string> }[] = [
         { args: ["stack", "init", "sandbox", "--secrets-provider", "passphrase"] },
+        // A record the shell could not write as JSON: the shell leaves the call to the others.
+        { args: ["stack", "ls", "--json"], env: { PULUMI_CONFIG_PASSPHRASE: 'a"b\\c\td' } },
         { args: ["stack", "init", "sandbox"] },
         { args: ["config", "set", "--stack", "sandbox", "--secret", "apiKey"], stdin: `${apiKey}\n` },
         { args: ["config", "set", "--stack", "sandbox", "note"], stdin: "a\0b\r\nünïcode\n\n" },
+        { args: ["config", "set", "--stack", "sandbox", "closed"], stdin: "closed" },
         { args: ["config", "set-all", "--stack", "sandbox", "--plaintext", "keyVersion=2", "--plaintext", "aws:region=eu-west-2"] },
         { args: ["config", "set", "--stack", "sandbox", "keyStage", "current"] },
         { args: ["config", "get", "--stack", "production", "apiKey"] },
@@ -106,17 +109,24 @@ describe("the stand-in pulumi's server", () => {
                 stacks: { written: { secretsProvider: null, config: {}, outputs: { odd: "a\0b\0\nc" } } },
             } as unknown as State);
         }
+        // Called from a symbolic link into a deeper folder: relative paths are taken from the folder
+        // itself, as Node.js and the kernel take them, not from the link's parent.
+        mkdirSync(join(work, "real", "deep"), { recursive: true });
+        symlinkSync(join(work, "real", "deep"), join(work, "link"));
         for (const { args, stdin = "", env = {} } of calls) {
-            // Relative paths, taken from the caller's folder.
-            const base = { PATH: "/usr/bin:/bin", FAKE_PULUMI_KEYS: "keys.json", ...env };
-            const options = { cwd: work, input: stdin, encoding: "utf8", timeout: 30_000 } as const;
-            const served = spawnSync(pulumi, args, {
+            // PWD as a shell leaves it after `cd link`: the path through the link.
+            const base = { PATH: "/usr/bin:/bin", PWD: join(work, "link"), FAKE_PULUMI_KEYS: "../../keys.json", ...env };
+            const options = { cwd: join(work, "link"), input: stdin === "closed" ? "" : stdin, encoding: "utf8", timeout: 30_000 } as const;
+            // With stdin closed (not empty): `sh -c 'exec "$@" <&-'`.
+            const command = (...argv: string[]) =>
+                (stdin === "closed" ? ["/bin/sh", ["-c", 'exec "$@" <&-', "sh", ...argv]] : [argv[0], argv.slice(1)]) as [string, string[]];
+            const served = spawnSync(...command(pulumi, ...args), {
                 ...options,
-                env: { ...base, FAKE_PULUMI_DIR: basename(viaServer), NODE_OPTIONS: noNode() },
+                env: { ...base, FAKE_PULUMI_DIR: `../../${basename(viaServer)}`, NODE_OPTIONS: noNode() },
             });
-            const node = spawnSync(process.execPath, [join(__dirname, "fake-pulumi.js"), ...args], {
+            const node = spawnSync(...command(process.execPath, join(__dirname, "fake-pulumi.js"), ...args), {
                 ...options,
-                env: { ...base, FAKE_PULUMI_DIR: basename(viaNode) },
+                env: { ...base, FAKE_PULUMI_DIR: `../../${basename(viaNode)}` },
             });
             expect({ status: served.status, stdout: served.stdout, stderr: served.stderr }, args.join(" ")).toEqual({
                 status: node.status,
@@ -130,6 +140,8 @@ describe("the stand-in pulumi's server", () => {
         const config = JSON.parse(readFileSync(join(viaServer, "state.json"), "utf8")).stacks.sandbox.config;
         expect(config["qredo-partner-keys:apiKey"].value).toBe(`${apiKey}\n`);
         expect(config["qredo-partner-keys:note"].value).toBe("a\0b\r\nünïcode\n\n");
+        expect(config["qredo-partner-keys:closed"].value).toBe("");
+        expect(readFileSync(join(viaServer, "calls.jsonl"), "utf8")).toContain('"passphrase":"a\\"b\\\\c\\td"');
     });
 
     it("leaves to fake-pulumi.js the calls that need a process of their own, and every call when it is not there", () => {
@@ -156,7 +168,7 @@ describe("the stand-in pulumi's server", () => {
         }
     });
 
-    it("ends, removing its port file, when the test process ends; and ends when the port file is removed", async () => {
+    it("ends, removing its port file, when the test process ends or on SIGTERM; and ends when the port file is removed", async () => {
         const start = async (portFile: string) => {
             const server = spawn(process.execPath, [join(__dirname, "fakePulumiServer.js"), portFile], {
                 stdio: ["pipe", "ignore", "inherit"],
@@ -176,5 +188,25 @@ describe("the stand-in pulumi's server", () => {
         const second = await start(join(work, "second.port"));
         rmSync(join(work, "second.port"));
         expect(await second.ended).toBe(0);
+        const third = await start(join(work, "third.port"));
+        third.server.kill("SIGTERM");
+        expect(await third.ended).toBe(0);
+        expect(existsSync(join(work, "third.port"))).toBe(false);
+    });
+
+    it("fake-pulumi.js waits for a stdin whose writer is not done yet", () => {
+        const state = mkdtempSync(join(work, "state-"));
+        saveState(state, { stacks: { s: { secretsProvider: null, config: {}, outputs: null } } } as unknown as State);
+        const script = `(sleep 0.3; printf 'late key') | "$0" "$1" config set --stack s --secret apiKey`;
+        const run = spawnSync("/bin/sh", ["-c", script, process.execPath, join(__dirname, "fake-pulumi.js")], {
+            env: { PATH: "/usr/bin:/bin", FAKE_PULUMI_DIR: state },
+            encoding: "utf8",
+            timeout: 30_000,
+        });
+        expect(run.stderr).toBe("");
+        expect(run.status).toBe(0);
+        expect(JSON.parse(readFileSync(join(state, "state.json"), "utf8")).stacks.s.config["qredo-partner-keys:apiKey"].value).toBe(
+            "late key",
+        );
     });
 });

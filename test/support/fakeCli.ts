@@ -22,6 +22,8 @@ if [ -z "$FAKE_PULUMI_HANG" ]; then
     "stack export --stack "*" --show-secrets") [ "$#" -eq 5 ] && answer="$d/export-secrets-$4.json" ;;
     "stack export --stack "*) [ "$#" -eq 4 ] && answer="$d/export-$4.json" ;;
   esac
+  # What the record would hold must need no escaping in JSON: else the server or fake-pulumi.js records it.
+  case "$*$PULUMI_BACKEND_URL$PULUMI_CONFIG_PASSPHRASE$PULUMI_CONFIG_PASSPHRASE_FILE" in *[\\"\\\\[:cntrl:]]*) answer="" ;; esac
 fi
 if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ]; }; then
   args=""; for a in "$@"; do args="$args\${args:+,}\\"$a\\""; done
@@ -39,19 +41,19 @@ fi
 /**
  * The other calls (stack init, config set, up, …), handed to fakePulumiServer.js
  * over loopback by bash 4 or later (its /dev/tcp), in the protocol that file
- * describes; stdin goes as Base64, and stdout and stderr are copied byte for
- * byte, NULs too. Without the server (not started yet, or gone), for a call it
- * leaves to a process of its own, or without bash 4, base64 and head,
- * fake-pulumi.js answers. The wait for the server's reply is bounded at 20 s
+ * describes; stdin, stdout and stderr go as Base64, so every byte, NULs too,
+ * arrives. Without the server (not started yet, or gone), for a call it leaves
+ * to a process of its own, or without bash 4 and base64, fake-pulumi.js answers. The wait for the server's reply is bounded at 20 s
  * (the rest of a reply is sent at once). Run as: bash pulumi-client ARGS...
  * (the port is in .port beside it).
  */
 function serverClient(fallback: string): string {
     const sendEnv = envNames.map((name) => `[ -n "\${${name}+x}" ] && printf '%s=%s\\0' ${name} "$${name}"`).join("\n  ");
     return `fallback() { exec ${fallback} "$@"; }
-[ "\${BASH_VERSINFO[0]:-0}" -ge 4 ] && command -v base64 >/dev/null && command -v head >/dev/null || fallback "$@"
+[ "\${BASH_VERSINFO[0]:-0}" -ge 4 ] && command -v base64 >/dev/null || fallback "$@"
 { read -r port < "\${0%/*}/.port"; } 2>/dev/null && [ -n "$port" ] || fallback "$@"
 { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || fallback "$@"
+cd -P . 2>/dev/null # the folder as Node.js sees it, symbolic links resolved
 {
   printf '%s\\0' "$#" "$@"
   ${sendEnv}
@@ -63,15 +65,16 @@ IFS= read -t 20 -r reply <&3 || unanswered
 case "$reply" in
   node) exec 3>&-; fallback "$@" ;;
   stdin)
-    data=$(base64 -w0)
+    # A closed stdin reads as empty, as Node.js reads it.
+    if { exec 4<&0; } 2>/dev/null; then data=$(base64 -w0 <&4); else data=""; fi
     printf '%s\\0' "$data" >&3
     IFS= read -t 20 -r reply <&3 || unanswered ;;
 esac
-set -- $reply
-[ "$1" = result ] || { echo "fake pulumi: unexpected reply from the server: $reply" >&2; exit 99; }
-[ "$3" -eq 0 ] || head -c "$3" <&3
-cat <&3 >&2
-exit "$2"
+[ "$reply" = "\${reply#result }" ] && { echo "fake pulumi: unexpected reply from the server: $reply" >&2; exit 99; }
+IFS= read -t 20 -r out <&3 && IFS= read -t 20 -r err <&3 || unanswered
+[ -z "$out" ] || base64 -d <<< "$out"
+[ -z "$err" ] || base64 -d <<< "$err" >&2
+exit "\${reply#result }"
 `;
 }
 

@@ -10,8 +10,7 @@
 // field, the caller's working folder, then "1" or "0" (stdin is a terminal).
 // The reply is a line: `node` (the call needs a process of its own:
 // fake-pulumi.js), `stdin` (send stdin in Base64 and a NUL; then the result
-// follows), or `result CODE STDOUT_BYTES` followed by stdout, then stderr to
-// the end of the connection.
+// follows), or `result CODE`, then a line of stdout in Base64 and one of stderr.
 "use strict";
 const { existsSync, renameSync, rmSync, writeFileSync } = require("node:fs");
 const { createServer } = require("node:net");
@@ -74,8 +73,8 @@ const server = createServer((socket) => {
         } catch (error) {
             result = { stdout: "", stderr: `fake pulumi server: ${String(/** @type {Error} */ (error).stack ?? error)}\n`, code: 99 };
         }
-        const out = Buffer.from(result.stdout);
-        socket.end(Buffer.concat([Buffer.from(`result ${result.code} ${out.length}\n`), out, Buffer.from(result.stderr)]));
+        const base64 = (/** @type {string} */ text) => Buffer.from(text).toString("base64");
+        socket.end(`result ${result.code}\n${base64(result.stdout)}\n${base64(result.stderr)}\n`);
     };
 
     socket.on("data", (chunk) => {
@@ -110,9 +109,10 @@ server.listen(0, "127.0.0.1", () => {
     setInterval(() => existsSync(portFile) || process.exit(0), 1000);
 });
 // Bounded: ends with the test process (stdin closes) or its folder (the port file goes).
-process.stdin
-    .on("end", () => {
-        rmSync(portFile, { force: true }); // a later call in a leftover folder goes to fake-pulumi.js at once
-        process.exit(0);
-    })
-    .resume();
+// Either way the port file goes, so that a later call in a leftover folder goes to fake-pulumi.js at once.
+const end = () => {
+    rmSync(portFile, { force: true });
+    process.exit(0);
+};
+process.stdin.on("end", end).resume();
+process.on("SIGTERM", end).on("SIGINT", end).on("SIGHUP", end);
