@@ -61,7 +61,8 @@ describe("the stand-in pulumi's shell answers", () => {
 
 // The calls that change the state go to fakePulumiServer.js (through bash and a
 // loopback port); fake-pulumi.js, a process per call, must answer them alike.
-describe("the stand-in pulumi's server", () => {
+// Concurrent: each test has its own state folders, and the one that moves the port file its own stand-ins.
+describe.concurrent("the stand-in pulumi's server", () => {
     let work = "";
     let pulumi = "";
     const apiKey = makeApiKey();
@@ -101,7 +102,7 @@ describe("the stand-in pulumi's server", () => {
         { args: ["--version"] },
     ];
 
-    it("answers every call as fake-pulumi.js does, and leaves the same state and record", () => {
+    it("answers every call as fake-pulumi.js does, and leaves the same state and record", ({ expect }) => {
         const [viaServer, viaNode] = [mkdtempSync(join(work, "state-")), mkdtempSync(join(work, "state-"))];
         // A state written by a test, with an output that holds NULs and a newline.
         for (const state of [viaServer, viaNode]) {
@@ -144,7 +145,13 @@ describe("the stand-in pulumi's server", () => {
         expect(readFileSync(join(viaServer, "calls.jsonl"), "utf8")).toContain('"passphrase":"a\\"b\\\\c\\td"');
     });
 
-    it("leaves to fake-pulumi.js the calls that need a process of their own, and every call when it is not there", () => {
+    it("leaves to fake-pulumi.js the calls that need a process of their own, and every call when it is not there", async ({ expect }) => {
+        const own = mkdtempSync(join(work, "own-"));
+        fakeCliPath(own);
+        for (let i = 0; i < 100 && !existsSync(join(own, "bin", ".port")); i++) {
+            await new Promise((resolve) => setTimeout(resolve, 50)); // bounded: 5 s for the server to start
+        }
+        const pulumi = join(own, "bin", "pulumi");
         const state = mkdtempSync(join(work, "state-"));
         const env = { PATH: "/usr/bin:/bin", FAKE_PULUMI_DIR: state, NODE_OPTIONS: noNode() };
         const toNode = (run: { status: number | null; stderr: string }) =>
@@ -156,19 +163,18 @@ describe("the stand-in pulumi's server", () => {
         expect(toNode(call(["stack", "init", "x"], { FAKE_PULUMI_HANG: "stack init" }))).toBe(true);
         expect(toNode(call(["stack", "init", "x"]))).toBe(false);
         // A port nobody listens on (a server that ended), then no port file at all.
-        const portFile = join(work, "bin", ".port");
+        const portFile = join(own, "bin", ".port");
         const port = readFileSync(portFile, "utf8");
-        try {
-            writeFileSync(portFile, "1\n");
-            expect(toNode(call(["stack", "init", "y"]))).toBe(true);
-            rmSync(portFile);
-            expect(toNode(call(["stack", "init", "z"]))).toBe(true);
-        } finally {
-            writeFileSync(portFile, port);
-        }
+        writeFileSync(portFile, "1\n");
+        expect(toNode(call(["stack", "init", "y"]))).toBe(true);
+        rmSync(portFile); // the server ends within a second
+        expect(toNode(call(["stack", "init", "z"]))).toBe(true);
+        expect(port).toMatch(/^\d+\n$/);
     });
 
-    it("ends, removing its port file, when the test process ends or on SIGTERM; and ends when the port file is removed", async () => {
+    it("ends, removing its port file, when the test process ends or on SIGTERM; and ends when the port file is removed", async ({
+        expect,
+    }) => {
         const start = async (portFile: string) => {
             const server = spawn(process.execPath, [join(__dirname, "fakePulumiServer.js"), portFile], {
                 stdio: ["pipe", "ignore", "inherit"],
@@ -194,7 +200,7 @@ describe("the stand-in pulumi's server", () => {
         expect(existsSync(join(work, "third.port"))).toBe(false);
     });
 
-    it("fake-pulumi.js waits for a stdin whose writer is not done yet", () => {
+    it("fake-pulumi.js waits for a stdin whose writer is not done yet", ({ expect }) => {
         const state = mkdtempSync(join(work, "state-"));
         saveState(state, { stacks: { s: { secretsProvider: null, config: {}, outputs: null } } } as unknown as State);
         const script = `(sleep 0.3; printf 'late key') | "$0" "$1" config set --stack s --secret apiKey`;

@@ -106,7 +106,7 @@ server.listen(0, "127.0.0.1", () => {
     const address = /** @type {import("node:net").AddressInfo} */ (server.address());
     writeFileSync(`${portFile}.tmp`, `${address.port}\n`);
     renameSync(`${portFile}.tmp`, portFile); // the wrapper never reads half a port
-    setInterval(() => existsSync(portFile) || process.exit(0), 1000);
+    setInterval(() => existsSync(portFile) || process.exit(0), 200);
 });
 // Bounded: ends with the test process (stdin closes) or its folder (the port file goes).
 // Either way the port file goes, so that a later call in a leftover folder goes to fake-pulumi.js at once.
