@@ -40,12 +40,13 @@ fi
 
 /**
  * The other calls (stack init, config set, up, …), handed to fakePulumiServer.js
- * over loopback by bash 4 or later (its /dev/tcp), in the protocol that file
- * describes; stdin, stdout and stderr go as Base64, so every byte, NULs too,
- * arrives. Without the server (not started yet, or gone), for a call it leaves
- * to a process of its own, or without bash 4 and base64, fake-pulumi.js answers. The wait for the server's reply is bounded at 20 s
- * (the rest of a reply is sent at once). Run as: bash pulumi-client ARGS...
- * (the port is in .port beside it).
+ * over loopback by bash (its /dev/tcp), in the protocol that file describes;
+ * stdin, stdout and stderr go as Base64, so every byte, NULs too, arrives.
+ * fake-pulumi.js answers instead without the server (not started yet, or
+ * gone), for a call the server leaves to a process of its own, and without
+ * bash 4 and base64 (macOS has bash 3.2, and a base64 without -w). The wait for
+ * the server's reply is bounded at 20 s; the rest of a reply is sent at once.
+ * Run as: bash pulumi-client ARGS... (the port is in .port beside it).
  */
 function serverClient(fallback: string): string {
     const sendEnv = envNames.map((name) => `[ -n "\${${name}+x}" ] && printf '%s=%s\\0' ${name} "$${name}"`).join("\n  ");

@@ -2,8 +2,9 @@
 // Answers the stand-in `pulumi`'s calls (fakePulumiCalls.js) for the shell
 // wrapper fakeCli.ts writes, on a loopback port, so that a call costs a shell
 // and not a Node.js start. Started by fakeCliPath; it writes its port to the
-// file named by its argument and ends when that file is removed or its stdin
-// closes (the test process ended).
+// file named by its argument, and ends, removing that file, when its stdin
+// closes (the test process ended) or on SIGTERM, SIGINT or SIGHUP; it also
+// ends when the file is removed (its folder was).
 //
 // A call, from the wrapper: NUL-terminated fields: the argument count, the
 // arguments, NAME=value for each variable of envNames that is set, an empty
