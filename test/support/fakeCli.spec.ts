@@ -59,6 +59,14 @@ describe("the stand-in pulumi's shell answers", () => {
     });
 });
 
+/** Whether `file` appears (a server writes its port there once it listens), waiting at most 5 s. */
+async function appeared(file: string): Promise<boolean> {
+    for (let i = 0; i < 100 && !existsSync(file); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return existsSync(file);
+}
+
 // The calls that change the state go to fakePulumiServer.js (through bash and a
 // loopback port); fake-pulumi.js, a process per call, must answer them alike.
 // Concurrent: each test has its own state folders, and the one that moves the port file its own stand-ins.
@@ -72,9 +80,7 @@ describe.concurrent("the stand-in pulumi's server", () => {
         fakeCliPath(work);
         pulumi = join(work, "bin", "pulumi");
         writeFileSync(join(work, "keys.json"), JSON.stringify([testKey(0).publicPem, testKey(1).publicPem]));
-        for (let i = 0; i < 100 && !existsSync(join(work, "bin", ".port")); i++) {
-            await new Promise((resolve) => setTimeout(resolve, 50)); // bounded: 5 s for the server to start
-        }
+        await appeared(join(work, "bin", ".port"));
     });
     afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -148,9 +154,7 @@ describe.concurrent("the stand-in pulumi's server", () => {
     it("leaves to fake-pulumi.js the calls that need a process of their own, and every call when it is not there", async ({ expect }) => {
         const own = mkdtempSync(join(work, "own-"));
         fakeCliPath(own);
-        for (let i = 0; i < 100 && !existsSync(join(own, "bin", ".port")); i++) {
-            await new Promise((resolve) => setTimeout(resolve, 50)); // bounded: 5 s for the server to start
-        }
+        await appeared(join(own, "bin", ".port"));
         const pulumi = join(own, "bin", "pulumi");
         const state = mkdtempSync(join(work, "state-"));
         const env = { PATH: "/usr/bin:/bin", FAKE_PULUMI_DIR: state, NODE_OPTIONS: noNode() };
@@ -167,7 +171,7 @@ describe.concurrent("the stand-in pulumi's server", () => {
         const port = readFileSync(portFile, "utf8");
         writeFileSync(portFile, "1\n");
         expect(toNode(call(["stack", "init", "y"]))).toBe(true);
-        rmSync(portFile); // the server ends within a second
+        rmSync(portFile); // the server notices within 0.2 s and ends
         expect(toNode(call(["stack", "init", "z"]))).toBe(true);
         expect(port).toMatch(/^\d+\n$/);
     });
@@ -181,10 +185,7 @@ describe.concurrent("the stand-in pulumi's server", () => {
             });
             const ended = new Promise<number | null>((resolve) => server.on("exit", resolve));
             const timer = setTimeout(() => server.kill("SIGKILL"), 10_000); // bounded
-            for (let i = 0; i < 100 && !existsSync(portFile); i++) {
-                await new Promise((resolve) => setTimeout(resolve, 50));
-            }
-            expect(existsSync(portFile)).toBe(true);
+            expect(await appeared(portFile)).toBe(true);
             return { server, ended: ended.finally(() => clearTimeout(timer)) };
         };
         const first = await start(join(work, "first.port"));
