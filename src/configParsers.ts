@@ -261,9 +261,17 @@ export function show(value: string, context: Pick<ParseContext, "secret">): stri
     return hidden !== undefined ? `(${hidden}, not shown)` : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
-/** Quotes one entry of a list, unless the list as a whole holds key material (a PEM split over entries, say). */
-function showEntry(entry: string, list: string | undefined, context: Pick<ParseContext, "secret">): string {
-    return show(list !== undefined && holdsKeyMaterial(list) ? list : entry, context);
+/**
+ * Quotes entries of a list, each unless the list as a whole holds key material
+ * (a PEM split over entries, say). The list is read once, on the first entry
+ * shown, however many entries are.
+ */
+function entryShower(list: string | undefined, context: Pick<ParseContext, "secret">): (entry: string) => string {
+    let whole: { shown: string | undefined } | undefined;
+    return (entry) => {
+        whole ??= { shown: list !== undefined && holdsKeyMaterial(list) ? show(list, context) : undefined };
+        return whole.shown ?? show(entry, context);
+    };
 }
 
 /** Single-quotes a word for a POSIX shell, so a fix pastes as one argument. */
@@ -469,7 +477,8 @@ export function parseReaderArns(value: string | undefined, context: ParseContext
     }
     const bad = indexesWhere(list, (arn) => !iamPrincipalArn.test(arn));
     if (bad.length > 0) {
-        const names = bad.map((i) => showEntry(list[i], value, context)).join(", ");
+        const showEntry = entryShower(value, context);
+        const names = bad.map((i) => showEntry(list[i])).join(", ");
         return problem(
             `${names} ${bad.length === 1 ? "is not an IAM principal ARN" : "are not IAM principal ARNs"} (arn:aws:iam::ACCOUNT:role/NAME, :user/NAME or :root); set each to the ARN of the principal meant`,
             ...bad.map((i) => set(`${pathTo("readerArns", i)} ${example}`)),
@@ -485,9 +494,10 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
     if (list === undefined) {
         return problem("must be a list of AWS regions", set(`${pathTo("replicaRegions", 0)} eu-west-1`));
     }
+    const showEntry = entryShower(value, context);
     const bad = indexesWhere(list, (region) => !awsRegionName.test(region));
     if (bad.length > 0) {
-        const names = bad.map((i) => showEntry(list[i], value, context)).join(", ");
+        const names = bad.map((i) => showEntry(list[i])).join(", ");
         return problem(
             `${names} ${bad.length === 1 ? "is not an AWS region name" : "are not AWS region names"} such as eu-west-1`,
             ...bad.map((i) => set(`${pathTo("replicaRegions", i)} eu-west-1`)),
@@ -496,12 +506,8 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
     const repeated = indexesWhere(list, (region, i) => list.indexOf(region) !== i);
     const own = indexesWhere(list, (region, i) => region === context.awsRegion && !repeated.includes(i));
     const wrong = [
-        ...(repeated.length > 0
-            ? [`lists ${[...new Set(repeated.map((i) => showEntry(list[i], value, context)))].join(", ")} more than once`]
-            : []),
-        ...(own.length > 0
-            ? [`includes the stack's own region ${showEntry(list[own[0]], value, context)}, where the secrets already are`]
-            : []),
+        ...(repeated.length > 0 ? [`lists ${[...new Set(repeated.map((i) => showEntry(list[i])))].join(", ")} more than once`] : []),
+        ...(own.length > 0 ? [`includes the stack's own region ${showEntry(list[own[0]])}, where the secrets already are`] : []),
     ];
     return wrong.length > 0 ? problem(wrong.join("; "), ...removeEntries("replicaRegions", [...repeated, ...own])) : ok(list);
 }

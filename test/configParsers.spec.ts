@@ -468,6 +468,23 @@ describe("every parser", () => {
                 },
             });
         }
+        // A key pasted as a list of its lines: the list is read once, not once per entry that is wrong.
+        const lines = JSON.stringify(pem.trim().split("\n"));
+        for (const parse of [parseReaderArns, parseReplicaRegions]) {
+            const parsed = parse(lines, plain);
+            expect(parsed.ok).toBe(false);
+            expect(problemText(parsed)).toContain("(a value that looks like key material, not shown)");
+            expect(repeated(problemText(parsed), pem.split("\n").slice(1, -2).join(""))).toBeUndefined();
+        }
+        const listOfLines =
+            '(n) => JSON.stringify(["-----BEGIN PRIVATE KEY-----", ...Array.from({ length: n / 64 }, () => "QUJD".repeat(16))])';
+        const perEntry = growth(
+            compiledParsers,
+            `(m, list) => [m.parseReaderArns(list, ${JSON.stringify(plain)}), m.parseReplicaRegions(list, ${JSON.stringify(plain)})]`,
+            [listOfLines],
+            12_800 / growthFactor,
+        );
+        expect(Math.max(...perEntry), String(perEntry)).toBeLessThan(linearGrowthBound);
         const url = parseApiBaseUrl(`https://api.qredo.network/api/v1/p/${body}/`, plain);
         expect(url).toEqual({
             ok: false,
