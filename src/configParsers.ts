@@ -125,14 +125,19 @@ export function holdsKeyMaterial(value: string): boolean {
     // as PEM labels do ("--- END OF LIFE ---", "--- Begin key ceremony ---" are no PEM line); or a JWK: its key
     // type in JSON, or written loosely next to a long Base64url value ("kty: oct" alone is a note). Each dash run
     // is anchored at its start, so a long run of dashes is read once, not once per dash.
+    // The JWK's type is read in the value as written too: the scan text joins `"oct","k"` into `"octk"`. A
+    // symmetric key's one member is short (22 characters for 128 bits): next to its type, a `k` member counts.
     const pemLine = /-{5}(?:BEGIN|END)[^-]{0,80}-{5}(?!-)/i;
     const looseLabel = /(?:^|[^-])-{3,}(?:BEGIN|END)[A-Z0-9]{0,80}(?:KEY|CERTIFICATE|BLOCK)-{3,}/i;
     const jwkType = /\\?"kty\\?"\s*:\s*\\?"(?:RSA|EC|OKP|oct)\\?"/;
-    const yamlJwk = /\bkty\W{1,8}(?:RSA|EC|OKP|oct)\b/i.test(value) && /[A-Za-z0-9_-]{40,}/.test(value);
+    const loose = value.replace(/\\[nrt]/g, " ");
+    const yamlJwk =
+        /kty\W{1,8}(?:RSA|EC|OKP|oct)\b/i.test(loose) && (/[A-Za-z0-9_-]{40,}/.test(loose) || /\bk\W{1,4}[A-Za-z0-9_-]{16,}/.test(loose));
     return (
         pemLine.test(text) ||
         looseLabel.test(text) ||
         jwkType.test(text) ||
+        jwkType.test(value) ||
         yamlJwk ||
         [value, text].some((v) => derCandidates(v).length > 0)
     );
@@ -143,9 +148,10 @@ export function holdsKeyMaterial(value: string): boolean {
  * certificate does, from that start to the end of its run: a run is Base64
  * split only by whitespace (a key wrapped over lines, after "key " or in a
  * sentence folded at 72 columns), with percent-, JSON- and form-encoded
- * spaces and line breaks read as such. A try starts at each word and after
- * each "/", "-", "_", "+" or "=" inside one (a path, a form-encoded space, NAME=VALUE); runs
- * shorter than 60 characters are too short to be a key. Linear in the value.
+ * spaces and line breaks read as such. A try starts wherever the Base64 of a
+ * DER SEQUENCE can ("M", then "A" to "I"), so also where the key is glued to
+ * a word or a path ("apikeyMIIE…", "/p/privkeyMIIE…"); runs shorter than 60
+ * characters are too short to be a key. Linear in the value.
  */
 export function derCandidates(value: string): string[] {
     const spaced = value
@@ -154,18 +160,8 @@ export function derCandidates(value: string): string[] {
         .replace(/\\[nrt]/g, " ");
     const found: string[] = [];
     for (const [group] of spaced.matchAll(/[A-Za-z0-9+/=_-]+(?:\s+[A-Za-z0-9+/=_-]+)*/g)) {
-        const words = group.split(/\s+/);
-        const run = words.join("");
-        const starts = new Set<number>();
-        let at = 0;
-        for (const word of words) {
-            starts.add(at);
-            for (const separator of word.matchAll(/[/_+=-]/g)) {
-                starts.add(at + (separator.index ?? 0) + 1);
-            }
-            at += word.length;
-        }
-        for (const start of starts) {
+        const run = group.split(/\s+/).join("");
+        for (const { index: start = 0 } of run.matchAll(/M[A-I]/g)) {
             if (run.length - start >= 60 && startsLikeDerKey(Buffer.from(run.slice(start, start + 16), "base64"))) {
                 found.push(run.slice(start));
             }

@@ -420,8 +420,21 @@ describe("every parser", () => {
         const fields = (isPrivate ? key : createPublicKey(key)).export({ format: "jwk" });
         return { text: JSON.stringify(fields), material: `${fields.n ?? ""}${fields.d ?? ""}` };
     });
+    // A symmetric JWK: its one secret member is short (22 characters for 128 bits), and more members may follow it.
+    const octJwk = fc
+        .tuple(fc.uint8Array({ minLength: 16, maxLength: 32 }), fc.constantFrom("json", "json, k first", "yaml"))
+        .map(([bytes, form]) => {
+            const k = Buffer.from(bytes).toString("base64url");
+            const text =
+                form === "json"
+                    ? JSON.stringify({ kty: "oct", k, alg: "A128KW" })
+                    : form === "json, k first"
+                      ? JSON.stringify({ k, kty: "oct", use: "enc" })
+                      : `kty: oct\nk: ${k}\n`;
+            return { text, material: k };
+        });
     const holdingKeyMaterial = fc
-        .tuple(fc.oneof(pemBlock, bareKey, jwk), fc.integer({ min: 0, max: 9 }))
+        .tuple(fc.oneof(pemBlock, bareKey, jwk, octJwk), fc.integer({ min: 0, max: 11 }))
         .map(([{ text, material }, at]) => {
             const values = [
                 text,
@@ -434,6 +447,9 @@ describe("every parser", () => {
                 JSON.stringify(Object.fromEntries(text.split(/\r?\n/).map((line, i) => [`Line${i}`, line]))),
                 `https://api.qredo.network/api/v1/p/${text}/`,
                 `arn:aws:iam::123456789012:role/${text}`,
+                // glued to a word, or to the end of a path, with nothing between
+                `apikey${text}`,
+                `https://api.qredo.network/api/v1/p/privkey${text}/`,
             ];
             return { value: values[at], material };
         });
@@ -667,6 +683,10 @@ describe("spotting key material in a value", () => {
             `BEGIN RSA PRIVATE KEY\n${rsaBody}`,
             `url ${der("ec", "sec1").toString("base64url")}`,
             `note-${ec}`,
+            `apikey${ed}`, // glued to a word: no separator before the key
+            `https://api.qredo.network/api/v1/p/privkey${der("ec", "pkcs8").toString("base64url")}/`,
+            '{"kty":"RSA","n":"x","e":"AQAB"}', // a JWK whose type is followed by another member
+            JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg", alg: "A128KW" }),
         ]) {
             expect(holdsKeyMaterial(value), value).toBe(true);
             expect(parseEnvironment(value, plain)).toMatchObject({
