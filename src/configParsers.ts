@@ -526,14 +526,26 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     // as a secret): a key never goes there, nor into this message.
     const holding = (holds: (text: string) => boolean) =>
         entries.filter(([name, tagValue]) => holds(name) || (typeof tagValue === "string" && holds(tagValue)));
+    // A key may also be cut over several names or values, each piece too short to be taken for one, which
+    // the messages below would show one by one: the names and the values are read together as well, as
+    // written and without the characters AWS refuses in tags (a fix would show them replaced).
+    const tagNames = entries.map(([name]) => name);
+    const values = entries.map(([, tagValue]) => (typeof tagValue === "string" ? tagValue : ""));
+    const together = [value ?? "", tagNames.join(""), values.join("")];
+    const base64Only = (texts: string[]) => texts.map((text) => text.replace(/[^A-Za-z0-9+/=_-]/g, "")).join("");
     const apiKeyTags = holding(holdsApiKey);
-    if (apiKeyTags.length > 0) {
-        return tagsHolding("an API key (not shown): tags are readable by anyone who can list the secrets", apiKeyTags, context);
+    if (apiKeyTags.length > 0 || together.some(holdsApiKey)) {
+        return tagsHolding(
+            "an API key (not shown): tags are readable by anyone who can list the secrets",
+            apiKeyTags,
+            context,
+            apiKeyTags.length === 0,
+        );
     }
     // Key material may be spread over several tags (a PEM line by line, a JWK as the map itself), where
     // some pieces look like nothing in particular: then the whole map goes.
     const keyMaterialTags = holding(holdsKeyMaterial);
-    if (keyMaterialTags.length > 0 || (value !== undefined && holdsKeyMaterial(value))) {
+    if (keyMaterialTags.length > 0 || [...together, base64Only(tagNames), base64Only(values)].some(holdsKeyMaterial)) {
         return tagsHolding(
             "key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md)",
             keyMaterialTags,

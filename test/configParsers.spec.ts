@@ -90,6 +90,16 @@ function problemText(parsed: Parsed<unknown>): string {
     return parsed.ok ? "" : formatProblem("sandbox", "tags", parsed.problem);
 }
 
+/** The first 12 characters in a row of `material` that `text` repeats, if any. */
+function repeated(text: string, material: string): string | undefined {
+    for (let at = 0; at + 12 <= material.length; at++) {
+        if (text.includes(material.slice(at, at + 12))) {
+            return material.slice(at, at + 12);
+        }
+    }
+    return undefined;
+}
+
 const region = fc.constantFrom("eu-west-1", "eu-west-2", "eu-west-3", "us-east-1", "us-east-2", "ap-south-1", "ca-central-1");
 const tagCharacter = fc.constantFrom(..."abcXYZ019 _.:/=+-@üé東");
 const tagName = fc.string({ unit: tagCharacter, minLength: 1, maxLength: 20 }).filter((name) => !name.toLowerCase().startsWith("aws:"));
@@ -453,15 +463,6 @@ describe("every parser", () => {
             ];
             return { value: values[at], material };
         });
-    /** The first 12 characters in a row of `material` that `text` repeats, if any. */
-    function repeated(text: string, material: string): string | undefined {
-        for (let at = 0; at + 12 <= material.length; at++) {
-            if (text.includes(material.slice(at, at + 12))) {
-                return material.slice(at, at + 12);
-            }
-        }
-        return undefined;
-    }
     for (const [key, parse] of Object.entries(parsers).filter(([name]) => name !== "apiKey")) {
         it(`${key}: never shows key material pasted into it, in the problem or its fix`, () => {
             fc.assert(
@@ -654,6 +655,45 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
         const parsed = parseTags(JSON.stringify({ Team: `${key.slice(0, 30)}\n${key.slice(30)}` }), plain);
         expect(problemText(parsed)).toContain("has a tag that looks like it holds an API key (not shown)");
         expect(problemText(parsed)).not.toContain(key.slice(0, 12));
+    });
+
+    it("refuses, showing no entry, tags that hold a key only read together: cut into names or values", () => {
+        const der = testKey(1).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64");
+        const apiKey = makeKey("key", false).toString("base64url");
+        const cut = (text: string, sizes: number[]) => {
+            const pieces: string[] = [];
+            for (let at = 0, i = 0; at < text.length; at += sizes[i % sizes.length], i++) {
+                pieces.push(text.slice(at, at + sizes[i % sizes.length]));
+            }
+            return pieces;
+        };
+        const derPieces = cut(der, [48]); // each too short to be taken for a key by itself
+        const keyPieces = cut(apiKey, [8, 76, 20, 8, 10]);
+        const cases: [string, Record<string, unknown>, ParseContext, string][] = [
+            ["DER pieces as names", Object.fromEntries(derPieces.map((piece) => [piece, 1])), plain, der],
+            [
+                "DER pieces as values, each with a refused character",
+                Object.fromEntries(derPieces.map((p, i) => [`L${i}`, `${p}!`])),
+                plain,
+                der,
+            ],
+            ["API key pieces as names", Object.fromEntries(keyPieces.map((piece) => [piece, "x"])), plain, apiKey],
+            [
+                "API key pieces as Environment tags",
+                Object.fromEntries(keyPieces.map((p, i) => [`${"environment".slice(0, i)}E${"environment".slice(i + 1)}`, p])),
+                plain,
+                apiKey,
+            ],
+            ["an API key over two entries, set as a secret", { A: apiKey.slice(0, 8), [apiKey.slice(8, 40)]: "x" }, secret, apiKey],
+        ];
+        for (const [title, tags, context, material] of cases) {
+            const parsed = parseTags(JSON.stringify(tags), context);
+            expect(parsed.ok, title).toBe(false);
+            expect(problemText(parsed), title).toMatch(
+                /looks like it holds (an API key|key material) \(not shown\).*Fix: pulumi config rm --stack sandbox tags$/,
+            );
+            expect(repeated(problemText(parsed), material), title).toBeUndefined();
+        }
     });
 });
 
