@@ -259,15 +259,28 @@ export function show(value: string, context: Pick<ParseContext, "secret">): stri
 
 /**
  * Quotes entries of a list, each unless the list as a whole holds key material
- * (a PEM split over entries, say). The list is read once, on the first entry
- * shown, however many entries are.
+ * (a PEM split over entries, say), or the entries shown, read together, hold
+ * an API key or key material (a key cut into pieces between valid entries).
+ * Read once, on the first entry shown, however many entries are.
  */
-function entryShower(list: string | undefined, context: Pick<ParseContext, "secret">): (entry: string) => string {
+function entryShower(list: string | undefined, shown: readonly string[], context: Pick<ParseContext, "secret">): (entry: string) => string {
     let whole: { shown: string | undefined } | undefined;
+    const hidden = () =>
+        list !== undefined && holdsKeyMaterial(list)
+            ? list
+            : [shown.join(""), base64Characters(shown)].find((text) => holdsApiKey(text) || holdsKeyMaterial(text));
     return (entry) => {
-        whole ??= { shown: list !== undefined && holdsKeyMaterial(list) ? show(list, context) : undefined };
+        if (whole === undefined) {
+            const text = hidden();
+            whole = { shown: text === undefined ? undefined : show(text, context) };
+        }
         return whole.shown ?? show(entry, context);
     };
+}
+
+/** Pieces joined with only their Base64 characters: a key cut into pieces with other characters added reads whole. */
+function base64Characters(pieces: readonly string[]): string {
+    return pieces.map((piece) => piece.replace(/[^A-Za-z0-9+/=_-]/g, "")).join("");
 }
 
 /** Single-quotes a word for a POSIX shell, so a fix pastes as one argument. */
@@ -473,7 +486,11 @@ export function parseReaderArns(value: string | undefined, context: ParseContext
     }
     const bad = indexesWhere(list, (arn) => !iamPrincipalArn.test(arn));
     if (bad.length > 0) {
-        const showEntry = entryShower(value, context);
+        const showEntry = entryShower(
+            value,
+            bad.map((i) => list[i]),
+            context,
+        );
         const names = bad.map((i) => showEntry(list[i])).join(", ");
         return problem(
             `${names} ${bad.length === 1 ? "is not an IAM principal ARN" : "are not IAM principal ARNs"} (arn:aws:iam::ACCOUNT:role/NAME, :user/NAME or :root); set each to the ARN of the principal meant`,
@@ -490,9 +507,13 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
     if (list === undefined) {
         return problem("must be a list of AWS regions", set(`${pathTo("replicaRegions", 0)} eu-west-1`));
     }
-    const showEntry = entryShower(value, context);
     const bad = indexesWhere(list, (region) => !awsRegionName.test(region));
     if (bad.length > 0) {
+        const showEntry = entryShower(
+            value,
+            bad.map((i) => list[i]),
+            context,
+        );
         const names = bad.map((i) => showEntry(list[i])).join(", ");
         return problem(
             `${names} ${bad.length === 1 ? "is not an AWS region name" : "are not AWS region names"} such as eu-west-1`,
@@ -501,6 +522,11 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
     }
     const repeated = indexesWhere(list, (region, i) => list.indexOf(region) !== i);
     const own = indexesWhere(list, (region, i) => region === context.awsRegion && !repeated.includes(i));
+    const showEntry = entryShower(
+        value,
+        [...repeated, ...own.slice(0, 1)].map((i) => list[i]),
+        context,
+    );
     const wrong = [
         ...(repeated.length > 0 ? [`lists ${[...new Set(repeated.map((i) => showEntry(list[i])))].join(", ")} more than once`] : []),
         ...(own.length > 0 ? [`includes the stack's own region ${showEntry(list[own[0]])}, where the secrets already are`] : []),
@@ -532,7 +558,6 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     const tagNames = entries.map(([name]) => name);
     const values = entries.map(([, tagValue]) => (typeof tagValue === "string" ? tagValue : ""));
     const together = [value ?? "", tagNames.join(""), values.join("")];
-    const base64Only = (texts: string[]) => texts.map((text) => text.replace(/[^A-Za-z0-9+/=_-]/g, "")).join("");
     const apiKeyTags = holding(holdsApiKey);
     if (apiKeyTags.length > 0 || together.some(holdsApiKey)) {
         return tagsHolding(
@@ -545,7 +570,7 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     // Key material may be spread over several tags (a PEM line by line, a JWK as the map itself), where
     // some pieces look like nothing in particular: then the whole map goes.
     const keyMaterialTags = holding(holdsKeyMaterial);
-    if (keyMaterialTags.length > 0 || [...together, base64Only(tagNames), base64Only(values)].some(holdsKeyMaterial)) {
+    if (keyMaterialTags.length > 0 || [...together, base64Characters(tagNames), base64Characters(values)].some(holdsKeyMaterial)) {
         return tagsHolding(
             "key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md)",
             keyMaterialTags,

@@ -695,6 +695,29 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
             expect(repeated(problemText(parsed), material), title).toBeUndefined();
         }
     });
+
+    it("never shows a key cut into list entries with valid entries between the pieces", () => {
+        const der = testKey(1).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64");
+        const apiKey = makeKey("key", false).toString("base64url");
+        const between = (pieces: string[], valid: string) => JSON.stringify(pieces.flatMap((piece) => [piece, valid]));
+        const arn = "arn:aws:iam::123456789012:role/signer";
+        for (const [parse, valid] of [
+            [parseReaderArns, arn],
+            [parseReplicaRegions, "eu-west-1"],
+        ] as const) {
+            for (const [material, size, glued] of [
+                [der, 48, ""],
+                [der, 48, "!"], // each piece with a character added that a reader would drop
+                [apiKey, 10, ""],
+            ] as const) {
+                const pieces = (material.match(new RegExp(`.{1,${size}}`, "g")) ?? []).map((piece) => `${piece}${glued}`);
+                const parsed = parse(between(pieces, valid), plain);
+                expect(parsed.ok).toBe(false);
+                expect(problemText(parsed)).toContain("not shown)");
+                expect(repeated(problemText(parsed), material)).toBeUndefined();
+            }
+        }
+    });
 });
 
 describe("spotting key material in a value", () => {
