@@ -265,13 +265,22 @@ function secretPolicyTooLong(names: readonly string[], readerArns: readonly stri
     return [["readerArns", { what, fix: removeEntries("readerArns", range(keep, readerArns.length)) }]];
 }
 
-/** How many leading entries fit; at most one pass over the list. */
+/**
+ * How many leading entries fit. A longer list never makes a shorter policy, so the range is
+ * halved each time: a very long list costs a few policies, not one per entry too many.
+ */
 function longestFitting<T>(list: readonly T[], fits: (kept: readonly T[]) => boolean): number {
-    let keep = list.length;
-    while (keep > 0 && !fits(list.slice(0, keep))) {
-        keep -= 1;
+    let fitting = 0;
+    let tooLong = list.length + 1;
+    while (tooLong - fitting > 1) {
+        const middle = Math.floor((fitting + tooLong) / 2);
+        if (fits(list.slice(0, middle))) {
+            fitting = middle;
+        } else {
+            tooLong = middle;
+        }
     }
-    return keep;
+    return fitting;
 }
 
 function range(from: number, to: number): number[] {

@@ -520,8 +520,10 @@ export function parseReplicaRegions(value: string | undefined, context: ParseCon
             ...bad.map((i) => set(`${pathTo("replicaRegions", i)} eu-west-1`)),
         );
     }
-    const repeated = indexesWhere(list, (region, i) => list.indexOf(region) !== i);
-    const own = indexesWhere(list, (region, i) => region === context.awsRegion && !repeated.includes(i));
+    const first = new Map<string, number>();
+    list.forEach((region, i) => first.set(region, first.get(region) ?? i));
+    const repeated = indexesWhere(list, (region, i) => first.get(region) !== i);
+    const own = indexesWhere(list, (region, i) => region === context.awsRegion && first.get(region) === i);
     const showEntry = entryShower(
         value,
         [...repeated, ...own.slice(0, 1)].map((i) => list[i]),

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { parseConfig, type ConfigKey } from "../src/config";
 import { configKeys } from "../src/configParsers";
 import { makeApiKey, resources, runProgram } from "./mocks";
+import { compiledConfig, growth, growthFactor, linearGrowthBound } from "./support/growth";
 import { testKey } from "./support/testKeys";
 
 const apiKey = makeApiKey();
@@ -284,6 +285,26 @@ describe("bad configuration stops the program before any resource is declared", 
 
 describe("parseConfig", () => {
     const base = { values: { apiKey: ` ${apiKey}\r\n` }, secretKeys: new Set<ConfigKey>(["apiKey"]) };
+
+    it("takes time in proportion to the lists' length, also when their policies are too long", () => {
+        const tooMany = parseConfig({
+            ...base,
+            stack: "sandbox",
+            values: { ...base.values, replicaRegions: JSON.stringify(Array.from({ length: 500 }, (_, i) => `eu-west-${10 + i}`)) },
+        });
+        expect(tooMany.ok || tooMany.problems.join("\n")).toMatch(
+            /replicaRegions: makes the read policy up to \d+ characters with 500 regions/,
+        );
+        // Quadratic, 2,000 replica regions took about 4 s here: the policy was rebuilt for each one too many.
+        const regions = '(n) => JSON.stringify(Array.from({ length: n / 12 }, (_, i) => "eu-west-" + (10 + i)))';
+        const ratios = growth(
+            compiledConfig,
+            `(m, regions) => m.parseConfig({ stack: "sandbox", secretKeys: new Set(["apiKey"]), values: { apiKey: ${JSON.stringify(apiKey)}, replicaRegions: regions } })`,
+            [regions],
+            25_600 / growthFactor,
+        );
+        expect(Math.max(...ratios), String(ratios)).toBeLessThan(linearGrowthBound);
+    });
 
     it("takes the environment from the stack name and fills in its defaults", () => {
         expect(parseConfig({ ...base, stack: "sandbox" })).toEqual({

@@ -247,6 +247,17 @@ describe("parseApiBaseUrl", () => {
 });
 
 describe("parseReplicaRegions", () => {
+    it("takes time in proportion to the list's length, however many regions it lists", () => {
+        const regions = '(n) => JSON.stringify(Array.from({ length: n / 12 }, (_, i) => "eu-west-" + (10 + i)))';
+        const ratios = growth(
+            compiledParsers,
+            `(m, list) => m.parseReplicaRegions(list, ${JSON.stringify(plain)})`,
+            [regions],
+            51_200 / growthFactor,
+        );
+        expect(Math.max(...ratios), String(ratios)).toBeLessThan(linearGrowthBound);
+    });
+
     it("accepts a list only without repeats or the stack's own region, and its fix removes exactly those", () => {
         fc.assert(
             fc.property(fc.array(region, { maxLength: 8 }), region, (list, own) => {

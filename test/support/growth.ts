@@ -16,6 +16,9 @@ export const linearGrowthBound = growthFactor * 4;
 /** The program's compiled config parsers (the suite's global setup builds bin/ before any test runs). */
 export const compiledParsers = join(__dirname, "..", "..", "bin", "src", "configParsers.js");
 
+/** The program's compiled config loader (parseConfig), built with the parsers. */
+export const compiledConfig = join(__dirname, "..", "..", "bin", "src", "config.js");
+
 /**
  * For each input maker: the CPU time `check` takes on an input of size
  * `growthFactor * n` over its time on size `n`, the fastest of `rounds`
