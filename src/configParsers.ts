@@ -5,6 +5,7 @@
  * `pulumi config` commands that fix it, so every fix pastes into a shell.
  */
 import { checkApiKey } from "@qredo-partner-keys/client";
+import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { defaults, defaultTags, environments, isEnvironment, isKeyStage, type Environment, type KeyStage } from "./environments";
 
 /** Every project config key, in the order problems are reported. */
@@ -72,12 +73,17 @@ export const rm = (args: string): FixCommand => ({ verb: "rm", args });
  * Kept in step with scripts/lib/apiKeyInput.js (a test holds them together).
  */
 function scanText(value: string): string {
-    return value
-        .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
-        .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    return unescapeText(value)
         .replace(/\\\r?\n|\\[nrt]|\\(?=\/)/g, "")
         .replace(/["']\s*,\s*["']/g, "")
         .replace(/[\s\p{Cc}\p{Cf}\p{Mn}]+/gu, "");
+}
+
+/** The value with its percent-escapes and JSON `\u` escapes undone. */
+function unescapeText(value: string): string {
+    return value
+        .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+        .replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** The printable text a decoded window starts with. */
@@ -119,28 +125,54 @@ export function holdsApiKey(value: string): boolean {
  * lines, escaped or URL-encoded counts. Errors reach CI logs and preview
  * comments; a private key pasted into the wrong setting must not.
  */
-export function holdsKeyMaterial(value: string): boolean {
+export function holdsKeyMaterial(value: string, der: "starts like a key" | "parses" = "starts like a key"): boolean {
     const text = scanText(value);
     // A BEGIN or END line: five dashes either side (any case), or a label that ends in KEY, CERTIFICATE or BLOCK
     // as PEM labels do ("--- END OF LIFE ---", "--- Begin key ceremony ---" are no PEM line); or a JWK: its key
     // type in JSON, or written loosely next to a long Base64url value ("kty: oct" alone is a note). Each dash run
     // is anchored at its start, so a long run of dashes is read once, not once per dash.
-    // The JWK's type is read in the value as written too: the scan text joins `"oct","k"` into `"octk"`. A
-    // symmetric key's one member is short (22 characters for 128 bits): next to its type, a `k` member counts.
+    // The JWK's type is read in the value with its escapes undone (percent, JSON, HTML) but nothing removed: the
+    // scan text joins `"oct","k"` into `"octk"`. A symmetric key's one member is short (22 characters for 128
+    // bits): next to its type, a `k` member counts.
     const pemLine = /-{5}(?:BEGIN|END)[^-]{0,80}-{5}(?!-)/i;
     const looseLabel = /(?:^|[^-])-{3,}(?:BEGIN|END)[A-Z0-9]{0,80}(?:KEY|CERTIFICATE|BLOCK)-{3,}/i;
     const jwkType = /\\?"kty\\?"\s*:\s*\\?"(?:RSA|EC|OKP|oct)\\?"/;
-    const loose = value.replace(/\\[nrt]/g, " ");
+    const unescaped = unescapeText(value).replace(/&quot;/gi, '"');
+    const loose = unescaped.replace(/\\[nrt]/g, " ");
     const yamlJwk =
         /kty\W{1,8}(?:RSA|EC|OKP|oct)\b/i.test(loose) && (/[A-Za-z0-9_-]{40,}/.test(loose) || /\bk\W{1,4}[A-Za-z0-9_-]{16,}/.test(loose));
+    // Where a value is built from pieces read together (tags, list entries), Base64 that only starts as a DER key
+    // does is too common to refuse on (two digests joined, one time in about 10 million characters): the key must parse.
+    const hasDerKey = (v: string) => (der === "parses" ? candidateDers(v).some(parsesAsKey) : derCandidates(v).length > 0);
     return (
         pemLine.test(text) ||
         looseLabel.test(text) ||
         jwkType.test(text) ||
-        jwkType.test(value) ||
+        jwkType.test(unescaped) ||
         yamlJwk ||
-        [value, text].some((v) => derCandidates(v).length > 0)
+        [value, text].some(hasDerKey)
     );
+}
+
+/** Whether DER bytes are a key or a certificate that Node.js's crypto reads. */
+function parsesAsKey(der: Buffer): boolean {
+    const reads = [
+        () => createPrivateKey({ key: der, format: "der", type: "pkcs8" }),
+        () => createPrivateKey({ key: der, format: "der", type: "pkcs1" }),
+        () => createPrivateKey({ key: der, format: "der", type: "sec1" }),
+        () => createPublicKey({ key: der, format: "der", type: "spki" }),
+        () => createPublicKey({ key: der, format: "der", type: "pkcs1" }),
+        () => new X509Certificate(der),
+    ];
+    return reads.some((read) => {
+        try {
+            read();
+            return true;
+        } catch (error) {
+            // An encrypted private key needs its passphrase to be read, and says so: it is a key all the same.
+            return error instanceof Error && /passphrase required/i.test(error.message);
+        }
+    });
 }
 
 /**
@@ -268,7 +300,7 @@ function entryShower(list: string | undefined, shown: readonly string[], context
     const hidden = () =>
         list !== undefined && holdsKeyMaterial(list)
             ? list
-            : [shown.join(""), base64Characters(shown)].find((text) => holdsApiKey(text) || holdsKeyMaterial(text));
+            : [shown.join(""), base64Characters(shown)].find((text) => holdsApiKey(text) || holdsKeyMaterial(text, "parses"));
     return (entry) => {
         if (whole === undefined) {
             const text = hidden();
@@ -552,32 +584,29 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     const entries = Object.entries(parsed);
     // Tags are plain metadata, readable by anyone who can list the secrets (also when the map was set
     // as a secret): a key never goes there, nor into this message.
-    const holding = (holds: (text: string) => boolean) =>
-        entries.filter(([name, tagValue]) => holds(name) || (typeof tagValue === "string" && holds(tagValue)));
+    const caught = (holds: (text: string) => boolean) =>
+        entries.filter(([name, tagValue]) => holds(name) || (typeof tagValue === "string" && holds(tagValue))).map(([name]) => name);
     // A key may also be cut over several names or values, each piece too short to be taken for one, which
     // the messages below would show one by one: the names and the values are read together as well, as
-    // written and without the characters AWS refuses in tags (a fix would show them replaced).
+    // written and without the characters AWS refuses in tags (a fix would show them replaced). A tag caught
+    // by itself may hold only part of a key whose other parts look like nothing: the whole map goes.
     const tagNames = entries.map(([name]) => name);
     const values = entries.map(([, tagValue]) => (typeof tagValue === "string" ? tagValue : ""));
-    const together = [value ?? "", tagNames.join(""), values.join("")];
-    const apiKeyTags = holding(holdsApiKey);
-    if (apiKeyTags.length > 0 || together.some(holdsApiKey)) {
-        return tagsHolding(
-            "an API key (not shown): tags are readable by anyone who can list the secrets",
-            apiKeyTags,
-            context,
-            apiKeyTags.length === 0,
-        );
+    const together = [tagNames.join(""), values.join(""), base64Characters(tagNames), base64Characters(values)];
+    const apiKeyTags = caught(holdsApiKey);
+    if (apiKeyTags.length > 0 || [value ?? "", ...together].some(holdsApiKey)) {
+        return tagsHolding("an API key (not shown): tags are readable by anyone who can list the secrets", apiKeyTags, context);
     }
-    // Key material may be spread over several tags (a PEM line by line, a JWK as the map itself), where
-    // some pieces look like nothing in particular: then the whole map goes.
-    const keyMaterialTags = holding(holdsKeyMaterial);
-    if (keyMaterialTags.length > 0 || [...together, base64Characters(tagNames), base64Characters(values)].some(holdsKeyMaterial)) {
+    const keyMaterialTags = caught(holdsKeyMaterial);
+    if (
+        keyMaterialTags.length > 0 ||
+        (value !== undefined && holdsKeyMaterial(value)) ||
+        together.some((text) => holdsKeyMaterial(text, "parses"))
+    ) {
         return tagsHolding(
             "key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md)",
             keyMaterialTags,
             context,
-            keyMaterialTags.length !== 1,
         );
     }
     for (const [name, tagValue] of entries) {
@@ -610,20 +639,12 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
 }
 
 /**
- * Refuses tags holding a key: removes each by name, or the whole map when a name must not be
- * quoted (it holds the key, or the map was set as a secret) or `spread` says the key is not in those tags alone.
+ * Refuses tags holding a key, or part of one: the whole map goes, since the other parts of a key may sit
+ * in tags that look like nothing by themselves. One tag caught is named, where its name may be shown.
  */
-function tagsHolding(
-    what: string,
-    holding: ReadonlyArray<readonly [string, unknown]>,
-    context: ParseContext,
-    spread = false,
-): Parsed<never> {
-    const whole = spread || context.secret || holding.some(([name]) => !quotable(name, context));
-    return problem(
-        `has a tag that looks like it holds ${what}${whole ? "; remove the map and set the other tags again" : ""}`,
-        ...(whole ? [rm("tags")] : holding.map(([name]) => rm(pathTo("tags", name)))),
-    );
+function tagsHolding(what: string, caught: readonly string[], context: ParseContext): Parsed<never> {
+    const which = !context.secret && caught.length === 1 && quotable(caught[0], context) ? ` (${JSON.stringify(caught[0])})` : "";
+    return problem(`has a tag${which} that looks like it holds ${what}; remove the map and set the other tags again`, rm("tags"));
 }
 
 /** Tags set with --secret: nothing of them may show, not even in a fix, so the fix is to set them again. */

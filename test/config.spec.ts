@@ -539,7 +539,7 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
         });
         expect(result.ok ? [] : result.problems).toEqual([
             `environment: must be "sandbox" or "production", got (a value that looks like key material, not shown). Fix: pulumi config set --stack sandbox environment sandbox`,
-            `tags: has a tag that looks like it holds key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md). Fix: pulumi config rm --stack sandbox --path 'tags.Team'`,
+            `tags: has a tag ("Team") that looks like it holds key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md); remove the map and set the other tags again. Fix: pulumi config rm --stack sandbox tags`,
         ]);
         const text = result.ok ? "" : result.problems.join("\n");
         for (const line of sharedKeyPem.split("\n").slice(1, -2)) {

@@ -471,6 +471,10 @@ describe("every parser", () => {
                 // glued to a word, or to the end of a path, with nothing between
                 `apikey${text}`,
                 `https://api.qredo.network/api/v1/p/privkey${text}/`,
+                // percent-encoded, or its quotes escaped as JSON or HTML write them
+                encodeURIComponent(text),
+                text.replaceAll('"', "\\u0022"),
+                text.replaceAll('"', "&quot;"),
             ];
             return { value: values[at], material };
         });
@@ -523,17 +527,24 @@ describe("every parser", () => {
         });
     });
 
-    it("refuses a tag that holds key material (tags are readable metadata), naming the tag but not the value", () => {
+    it("refuses tags of which one holds key material (tags are readable metadata), naming the tag but not the value", () => {
         const { pem } = testKey(0);
         const what =
             "has a tag that looks like it holds key material (not shown): tags are readable by anyone who can list the secrets; if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md)";
         // Multi-line, AWS would refuse it anyway; on one line and cut to 256 characters, AWS would take it.
         for (const value of [pem, pem.replaceAll("\n", " ").slice(0, 256)]) {
             const parsed = parseTags(JSON.stringify({ Team: "payments", Note: value }), plain);
-            expect(parsed).toEqual({ ok: false, problem: { what, fix: [{ verb: "rm", args: "--path 'tags.Note'" }] } });
+            // The map goes: other parts of a key may sit in tags that look like nothing by themselves.
+            expect(parsed).toEqual({
+                ok: false,
+                problem: {
+                    what: `${what.replace("has a tag", 'has a tag ("Note")')}; remove the map and set the other tags again`,
+                    fix: [{ verb: "rm", args: "tags" }],
+                },
+            });
         }
         // In a tag's name, the tag cannot be named; spread over several tags, some pieces look like nothing in
-        // particular: the map goes.
+        // particular.
         const lineByLine = Object.fromEntries(pem.split("\n").map((line, i) => [`Line${i}`, line]));
         for (const tags of [
             { Team: "payments", [pem.slice(0, 100)]: "x" },
@@ -550,8 +561,8 @@ describe("every parser", () => {
         const k = Buffer.from(JSON.stringify({ key: "c2VjcmV0LXNlY3JldC1zZWNyZXQ" })).toString("base64url");
         const parsed = parseTags(JSON.stringify({ Team: "payments", Note: `key ${k}` }), plain);
         expect(parsed.ok).toBe(false);
-        expect(problemText(parsed)).toContain("has a tag that looks like it holds an API key (not shown)");
-        expect(parsed.ok ? [] : parsed.problem.fix).toEqual([{ verb: "rm", args: "--path 'tags.Note'" }]);
+        expect(problemText(parsed)).toContain('has a tag ("Note") that looks like it holds an API key (not shown)');
+        expect(parsed.ok ? [] : parsed.problem.fix).toEqual([{ verb: "rm", args: "tags" }]);
         expect(problemText(parsed)).not.toContain(k.slice(0, 16));
         expect(parseTags(JSON.stringify({ Team: "payments" }), plain).ok).toBe(true);
     });
@@ -664,7 +675,7 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
     it("refuses a tag holding a pretty-printed key split over lines, and never repeats it", () => {
         const key = makeKey("key", true).toString("base64");
         const parsed = parseTags(JSON.stringify({ Team: `${key.slice(0, 30)}\n${key.slice(30)}` }), plain);
-        expect(problemText(parsed)).toContain("has a tag that looks like it holds an API key (not shown)");
+        expect(problemText(parsed)).toContain('has a tag ("Team") that looks like it holds an API key (not shown)');
         expect(problemText(parsed)).not.toContain(key.slice(0, 12));
     });
 
@@ -696,6 +707,21 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
                 apiKey,
             ],
             ["an API key over two entries, set as a secret", { A: apiKey.slice(0, 8), [apiKey.slice(8, 40)]: "x" }, secret, apiKey],
+            [
+                "API key pieces as values, each with a refused character",
+                Object.fromEntries(keyPieces.map((p, i) => [`T${i}`, `${p}!`])),
+                plain,
+                apiKey,
+            ],
+            [
+                "API key pieces as names ending in a dot, among too many tags",
+                Object.fromEntries([...keyPieces.map((p) => [`${p}.`, "x"]), ...Array.from({ length: 50 }, (_, i) => [`Tag${i}`, "x"])]),
+                plain,
+                apiKey,
+            ],
+            // One piece is caught by itself, the others look like nothing: removing that one tag would keep the rest.
+            ["an API key in three tags", Object.fromEntries(cut(apiKey, [41]).map((p, i) => [`ApiKey${i}`, p])), plain, apiKey],
+            ["a DER key line by line", Object.fromEntries(cut(der, [64]).map((p, i) => [`L${String(i).padStart(2, "0")}`, p])), plain, der],
         ];
         for (const [title, tags, context, material] of cases) {
             const parsed = parseTags(JSON.stringify(tags), context);
@@ -704,6 +730,12 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
                 /looks like it holds (an API key|key material) \(not shown\).*Fix: pulumi config rm --stack sandbox tags$/,
             );
             expect(repeated(problemText(parsed), material), title).toBeUndefined();
+        }
+        // Digests in Base64, read together, can start as a DER key does: they are not a key unless they parse as one.
+        for (const i of [51687, 87599]) {
+            const digest = (name: string) => createHash("sha256").update(`${name}-${i}`).digest("base64");
+            const tags = { ArtifactSha256: digest("artifact"), ConfigSha256: digest("config") };
+            expect(parseTags(JSON.stringify(tags), plain)).toEqual({ ok: true, value: tags });
         }
     });
 
@@ -760,7 +792,11 @@ describe("spotting key material in a value", () => {
             `apikey${ed}`, // glued to a word: no separator before the key
             `https://api.qredo.network/api/v1/p/privkey${der("ec", "pkcs8").toString("base64url")}/`,
             '{"kty":"RSA","n":"x","e":"AQAB"}', // a JWK whose type is followed by another member
+            encodeURIComponent('{"kty":"RSA","n":"x","e":"AQAB"}'),
             JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg", alg: "A128KW" }),
+            encodeURIComponent(JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" })), // percent-encoded
+            JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" }).replaceAll('"', "\\u0022"),
+            JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" }).replaceAll('"', "&quot;"),
         ]) {
             expect(holdsKeyMaterial(value), value).toBe(true);
             expect(parseEnvironment(value, plain)).toMatchObject({
