@@ -96,9 +96,14 @@ const printablePrefix = /^[\x20-\x7e\t\n\r]*/;
  * small JSON object, so at some position of a Base64 run the decoded bytes are
  * printable text holding `":` (a member: `{"key":`, `","kind":`); every
  * position is tried. Other Base64 and ordinary names decode to bytes that are
- * not text. Errors reach CI logs and preview comments.
+ * not text, but for a rare stretch of nine printable characters holding `":`.
+ * Errors reach CI logs and preview comments.
+ *
+ * Pieces read together (tags, list entries) make long runs of Base64 where
+ * there was none: there, `printable` asks for a longer stretch of text, as the
+ * whole key gives (its JSON is over 80 characters).
  */
-export function holdsApiKey(value: string): boolean {
+export function holdsApiKey(value: string, printable = 9): boolean {
     for (const [run] of scanText(value).matchAll(/[A-Za-z0-9+/_-]{12,}/g)) {
         for (let start = 0; run.length - start >= 12; start++) {
             const decoded = Buffer.from(
@@ -109,7 +114,7 @@ export function holdsApiKey(value: string): boolean {
                 "base64",
             ).toString("latin1");
             const text = printablePrefix.exec(decoded)?.[0] ?? "";
-            if (text.length >= 9 && text.includes('":')) {
+            if (text.length >= printable && text.includes('":')) {
                 return true;
             }
         }
@@ -137,7 +142,7 @@ export function holdsKeyMaterial(value: string, der: "starts like a key" | "pars
     const pemLine = /-{5}(?:BEGIN|END)[^-]{0,80}-{5}(?!-)/i;
     const looseLabel = /(?:^|[^-])-{3,}(?:BEGIN|END)[A-Z0-9]{0,80}(?:KEY|CERTIFICATE|BLOCK)-{3,}/i;
     const jwkType = /\\?"kty\\?"\s*:\s*\\?"(?:RSA|EC|OKP|oct)\\?"/;
-    const unescaped = unescapeText(value).replace(/&quot;/gi, '"');
+    const unescaped = jwkText(value);
     const loose = unescaped.replace(/\\[nrt]/g, " ");
     const yamlJwk =
         /kty\W{1,8}(?:RSA|EC|OKP|oct)\b/i.test(loose) && (/[A-Za-z0-9_-]{40,}/.test(loose) || /\bk\W{1,4}[A-Za-z0-9_-]{16,}/.test(loose));
@@ -152,6 +157,20 @@ export function holdsKeyMaterial(value: string, der: "starts like a key" | "pars
         yamlJwk ||
         [value, text].some(hasDerKey)
     );
+}
+
+/**
+ * The value with the escapes a JWK's quotes may be written in undone: percent (twice, as a URL inside a URL
+ * has it), JSON and shell (`\u0022`, `\U0022`, `\x22`), and HTML (`&quot;`, `&#34;`, `&#x22;`).
+ */
+function jwkText(value: string): string {
+    const code = (hex: string) => String.fromCharCode(parseInt(hex, 16));
+    return unescapeText(unescapeText(value))
+        .replace(/\\[uU]([0-9A-Fa-f]{4})|\\x([0-9A-Fa-f]{2})/g, (_, u?: string, x?: string) => code(u ?? x ?? ""))
+        .replace(/&quot;/gi, '"')
+        .replace(/&#(?:x([0-9A-Fa-f]{1,6})|(\d{1,7}));/gi, (_, hex?: string, decimal?: string) =>
+            hex !== undefined ? code(hex) : String.fromCharCode(Number(decimal)),
+        );
 }
 
 /** Whether DER bytes are a key or a certificate that Node.js's crypto reads. */
@@ -300,7 +319,7 @@ function entryShower(list: string | undefined, shown: readonly string[], context
     const hidden = () =>
         list !== undefined && holdsKeyMaterial(list)
             ? list
-            : [shown.join(""), base64Characters(shown)].find((text) => holdsApiKey(text) || holdsKeyMaterial(text, "parses"));
+            : readTogether(shown).find((text) => holdsApiKey(text, 24) || holdsKeyMaterial(text, "parses"));
     return (entry) => {
         if (whole === undefined) {
             const text = hidden();
@@ -310,9 +329,14 @@ function entryShower(list: string | undefined, shown: readonly string[], context
     };
 }
 
-/** Pieces joined with only their Base64 characters: a key cut into pieces with other characters added reads whole. */
-function base64Characters(pieces: readonly string[]): string {
-    return pieces.map((piece) => piece.replace(/[^A-Za-z0-9+/=_-]/g, "")).join("");
+/**
+ * Pieces joined as written, and with only the characters of standard Base64 (a PEM body's), so a key cut
+ * into pieces reads whole again, also when characters were added to each ("!", "_", "=", "-"). An API key
+ * (URL-safe Base64, with "-" and "_" of its own) is still found in the second: its scan needs only a
+ * stretch of its text intact, not all of it.
+ */
+function readTogether(pieces: readonly string[]): string[] {
+    return [pieces.join(""), pieces.map((piece) => piece.replace(/[^A-Za-z0-9+/]/g, "")).join("")];
 }
 
 /** Single-quotes a word for a POSIX shell, so a fix pastes as one argument. */
@@ -587,14 +611,15 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
     const caught = (holds: (text: string) => boolean) =>
         entries.filter(([name, tagValue]) => holds(name) || (typeof tagValue === "string" && holds(tagValue))).map(([name]) => name);
     // A key may also be cut over several names or values, each piece too short to be taken for one, which
-    // the messages below would show one by one: the names and the values are read together as well, as
-    // written and without the characters AWS refuses in tags (a fix would show them replaced). A tag caught
+    // the messages below would show one by one: the names, the values, and both in turn are read together
+    // as well (readTogether). A tag caught
     // by itself may hold only part of a key whose other parts look like nothing: the whole map goes.
     const tagNames = entries.map(([name]) => name);
     const values = entries.map(([, tagValue]) => (typeof tagValue === "string" ? tagValue : ""));
-    const together = [tagNames.join(""), values.join(""), base64Characters(tagNames), base64Characters(values)];
+    const inTurn = entries.flatMap(([name, tagValue]) => [name, typeof tagValue === "string" ? tagValue : ""]);
+    const together = [tagNames, values, inTurn].flatMap(readTogether);
     const apiKeyTags = caught(holdsApiKey);
-    if (apiKeyTags.length > 0 || [value ?? "", ...together].some(holdsApiKey)) {
+    if (apiKeyTags.length > 0 || holdsApiKey(value ?? "") || together.some((text) => holdsApiKey(text, 24))) {
         return tagsHolding("an API key (not shown): tags are readable by anyone who can list the secrets", apiKeyTags, context);
     }
     const keyMaterialTags = caught(holdsKeyMaterial);

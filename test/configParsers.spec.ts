@@ -719,6 +719,19 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
                 plain,
                 apiKey,
             ],
+            ...["_", "=", "-!"].map((glue): [string, Record<string, unknown>, ParseContext, string] => [
+                `API key pieces as values, each with "${glue}" added`,
+                Object.fromEntries(cut(apiKey, [10, 11, 9]).map((p, i) => [`T${i}`, `${p}${glue}`])),
+                plain,
+                apiKey,
+            ]),
+            ["DER pieces as values, each with a dash added", Object.fromEntries(derPieces.map((p, i) => [`L${i}`, `${p}-`])), plain, der],
+            [
+                "DER pieces in names and values by turns",
+                Object.fromEntries(cut(der, [48, 48]).flatMap((p, i, all) => (i % 2 === 0 ? [[p, all[i + 1] ?? "x"]] : []))),
+                plain,
+                der,
+            ],
             // One piece is caught by itself, the others look like nothing: removing that one tag would keep the rest.
             ["an API key in three tags", Object.fromEntries(cut(apiKey, [41]).map((p, i) => [`ApiKey${i}`, p])), plain, apiKey],
             ["a DER key line by line", Object.fromEntries(cut(der, [64]).map((p, i) => [`L${String(i).padStart(2, "0")}`, p])), plain, der],
@@ -737,6 +750,14 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
             const tags = { ArtifactSha256: digest("artifact"), ConfigSha256: digest("config") };
             expect(parseTags(JSON.stringify(tags), plain)).toEqual({ ok: true, value: tags });
         }
+        // Random Base64 values, read together, once decoded at some position to nine printable characters holding `":`.
+        const ids = {
+            T0: "3bd150e89a1fdc6446bd867be8940a523051556d",
+            T1: "PJphsYy6cwUPN2Ei",
+            T2: "OiwxL0J+lJXkdH99h9SKsZ2vlazWlCbgHzssj3Cvojg=",
+            T3: "/3Yd17K59vyAI55un6gSHg==",
+        };
+        expect(parseTags(JSON.stringify(ids), plain)).toEqual({ ok: true, value: ids });
     });
 
     it("never shows a key cut into list entries with valid entries between the pieces", () => {
@@ -751,6 +772,8 @@ describe("spotting an API key in a value (the config parsers' and the scripts' s
             for (const [material, size, glued] of [
                 [der, 48, ""],
                 [der, 48, "!"], // each piece with a character added that a reader would drop
+                [der, 48, "-!"],
+                [apiKey, 10, "_"],
                 [apiKey, 10, ""],
             ] as const) {
                 const pieces = (material.match(new RegExp(`.{1,${size}}`, "g")) ?? []).map((piece) => `${piece}${glued}`);
@@ -797,6 +820,9 @@ describe("spotting key material in a value", () => {
             encodeURIComponent(JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" })), // percent-encoded
             JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" }).replaceAll('"', "\\u0022"),
             JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" }).replaceAll('"', "&quot;"),
+            ...["&#34;", "&#x22;", "\\x22", "\\U0022", "%2522"].map((quote) =>
+                JSON.stringify({ kty: "oct", k: "GawgguFyGrWKav7AX4VKUg" }).replaceAll('"', quote),
+            ),
         ]) {
             expect(holdsKeyMaterial(value), value).toBe(true);
             expect(parseEnvironment(value, plain)).toMatchObject({
