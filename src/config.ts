@@ -14,9 +14,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     apiKeyElsewhere,
+    keyMaterialElsewhere,
     configKeys,
     formatProblem,
     holdsApiKey,
+    holdsKeyMaterial,
     notASecret,
     parseApiBaseUrl,
     parseApiKey,
@@ -93,7 +95,15 @@ export function parseConfig(raw: RawConfig): ConfigResult {
         if (value === undefined) {
             return parser(value, context(key));
         }
-        return holdsApiKey(value) ? apiKeyElsewhere(key) : raw.secretKeys.has(key) ? notASecret(key) : parser(value, context(key));
+        if (holdsApiKey(value)) {
+            return apiKeyElsewhere(key);
+        }
+        if (raw.secretKeys.has(key)) {
+            return notASecret(key);
+        }
+        // A parser's problem never quotes key material; a value it accepts would carry it into names and outputs.
+        const parsed = parser(value, context(key));
+        return parsed.ok && holdsKeyMaterial(value) ? keyMaterialElsewhere(key) : parsed;
     };
     const apiKey = parseApiKey(v.apiKey, context("apiKey"));
     const environment = parse("environment", parseEnvironment);

@@ -261,6 +261,17 @@ function contentStart(der: Buffer, at: number): number | undefined {
 }
 
 /**
+ * Key material in a setting whose value is otherwise valid (a key's Base64 in a secret name prefix or a
+ * URL path): refused, never quoted. The value would go into resource names, policies or stack outputs.
+ */
+export function keyMaterialElsewhere(key: ConfigKey): Parsed<never> {
+    return problem(
+        "holds what looks like key material (not shown): this setting is stored and shown in plain text, and ends up in resource names, policies or stack outputs; no key belongs in it. Remove it, and if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md)",
+        rm(key),
+    );
+}
+
+/**
  * An API key in a setting other than apiKey: refused, never quoted. Such
  * settings are stored and shown in plain text, and end up in secret names,
  * policies, tags or stack outputs.

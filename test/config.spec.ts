@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { parseConfig, type ConfigKey } from "../src/config";
@@ -528,6 +529,24 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
             const problems = result.ok ? [] : result.problems;
             expect(problems.join("\n"), key).toMatch(new RegExp(`^${key}: .*looks like (it holds )?an API key \\(not shown\\)`));
             expect(problems.join("\n")).not.toContain(apiKey.slice(4, 20));
+        }
+    });
+
+    it("refuses key material in a setting whose value would otherwise be accepted, without quoting it", () => {
+        const ec = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "der" });
+        const key = ec.toString("base64");
+        const pasted = {
+            secretNamePrefix: `team/${key}`,
+            kmsKeyId: `alias/k${key.replace(/[^A-Za-z0-9]/g, "")}`,
+            apiBaseUrl: `https://proxy.example.com/${ec.toString("base64url")}`,
+        };
+        for (const [name, value] of Object.entries(pasted)) {
+            const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, [name]: value } });
+            expect(result.ok, name).toBe(false);
+            const text = result.ok ? "" : result.problems.join("\n");
+            expect(text).toBe(
+                `${name}: holds what looks like key material (not shown): this setting is stored and shown in plain text, and ends up in resource names, policies or stack outputs; no key belongs in it. Remove it, and if it is a private key in use, treat it as exposed and rotate it (docs/rotation.md). Fix: pulumi config rm --stack sandbox ${name}`,
+            );
         }
     });
 
