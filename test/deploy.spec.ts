@@ -20,6 +20,7 @@ import {
     type Run,
 } from "./support/deployRun";
 import { makeApiKey } from "./support/providers.js";
+import { configCommandFrom, configCommands } from "../src/configParsers";
 
 const h = new DeployHarness();
 beforeAll(() => h.setUp());
@@ -86,6 +87,18 @@ describe("npm run deploy -- sandbox from a fresh clone, with ./apikey", () => {
                 .map((c) => c.split(" ")[0]),
         );
         expect(expectNoLeakIn(run, [apiKey, passphrase])).toEqual([]);
+    });
+
+    it("has the program print its configuration fixes as npm run pulumi commands, which reach this state", () => {
+        // The program reads it (loadConfig); a bare `pulumi config` would not find the local .pulumi-state/.
+        expect(configCommands).toContain(configCommandFrom("npm run pulumi -- config"));
+        expect(configCommandFrom("npm run pulumi -- config")).not.toBe("pulumi config");
+        expect(run.calls.filter((c) => c.configCommand === "npm run pulumi -- config").map((c) => c.args[0])).toEqual(
+            commands(run)
+                .slice(1)
+                .map((c) => c.split(" ")[0]),
+        );
+        expect(run.calls[0]).toMatchObject({ args: ["version"], configCommand: null });
     });
 });
 

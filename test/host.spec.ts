@@ -22,13 +22,16 @@ interface HostResult {
     readonly result?: { resources: string[]; outputs: string[]; loadedAwsRoot: boolean; loadedAwsSdk: boolean };
 }
 
-function runThroughHost(config: Record<string, string>, options: { secretKeys?: string[]; dir?: string } = {}): Promise<HostResult> {
+function runThroughHost(
+    config: Record<string, string>,
+    options: { secretKeys?: string[]; dir?: string; env?: Record<string, string> } = {},
+): Promise<HostResult> {
     const invocation = hostInvocation({
         stack: "sandbox",
         config,
         secretKeys: options.secretKeys ?? [apiKeyConfig],
         // The mock TLS provider takes this key instead of generating one.
-        env: { QREDO_MOCK_RSA_KEY: testKey(0).pem },
+        env: { QREDO_MOCK_RSA_KEY: testKey(0).pem, ...options.env },
         ...(options.dir ? { projectDir: options.dir } : {}),
     });
     const child = spawn(invocation.command, invocation.args, {
@@ -89,15 +92,19 @@ describe.concurrent("through the language host, as Pulumi.yaml configures it", (
         expect(run.result?.loadedAwsSdk).toBe(false);
     });
 
-    // One host start for both: an API key set in plain text is one of the problems.
-    it("reports bad configuration as the host prints a RunError: one message, no stack trace, no secret; a plain-text API key is refused", async ({
+    // One host start for all: an API key set in plain text is one of the problems, and the fixes are
+    // written as the scripts ask (npm run deploy and npm run pulumi set PARTNER_KEYS_CONFIG_COMMAND).
+    it("reports bad configuration as the host prints a RunError: one message, no stack trace, no secret, fixes as asked; a plain-text API key is refused", async ({
         expect,
     }) => {
         const apiKey = makeApiKey();
-        const run = await runThroughHost({ [apiKeyConfig]: apiKey, "qredo-partner-keys:keyVersion": "0" }, { secretKeys: [] });
+        const run = await runThroughHost(
+            { [apiKeyConfig]: apiKey, "qredo-partner-keys:keyVersion": "0" },
+            { secretKeys: [], env: { PARTNER_KEYS_CONFIG_COMMAND: "npm run pulumi -- config" } },
+        );
         expect(run.status).toBe(32); // the host's code for "error already shown to the user"
         expect(run.stderr).toMatch(
-            /^error: (\[runtime\] )?The configuration of stack "sandbox" has 2 problems; nothing was deployed:\n {2}- apiKey: was set in plain text.*\n {2}- keyVersion: .*\n$/,
+            /^error: (\[runtime\] )?The configuration of stack "sandbox" has 2 problems; nothing was deployed:\n {2}- apiKey: was set in plain text.*\n {2}- keyVersion: .*Fix: npm run pulumi -- config set --stack sandbox keyVersion 1\n$/,
         );
         expect(run.stderr).not.toMatch(/^\s+at /m);
         expect(run.stderr + run.stdout).not.toContain(apiKey.slice(0, 16));

@@ -14,6 +14,12 @@ const { plainEnv, pulumiEnv } = require("./childEnv.js");
 const projectDir = path.resolve(__dirname, "..", "..");
 /** The oldest CLI that runs this program (it uses the `replaceWith` resource option). */
 const minimumPulumiVersion = "3.248.0";
+/**
+ * How the program's configuration fixes start when these scripts ran pulumi
+ * (one of src/configParsers.ts's configCommands): through npm run pulumi, which
+ * finds this stack's backend and passphrase as the deploy did.
+ */
+const configCommand = "npm run pulumi -- config";
 /** Where state lives when no backend is configured (git-ignored). */
 const localBackendDir = path.join(projectDir, ".pulumi-state");
 
@@ -427,7 +433,11 @@ class PulumiCli {
     childEnv(args) {
         const stackAccess = args[0] !== "version";
         const aws = stackAccess && (this.stateNeedsAws || ["up", "preview", "refresh", "destroy"].includes(args[0]));
-        const env = { ...pulumiEnv(process.env, { aws, stackAccess }), ...(stackAccess ? this.env : {}) };
+        /** @type {Record<string, string>} */
+        const env = {
+            ...pulumiEnv(process.env, { aws, stackAccess }),
+            ...(stackAccess ? { ...this.env, PARTNER_KEYS_CONFIG_COMMAND: configCommand } : {}),
+        };
         if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
             // pulumi runs in the project folder; the user named the file from where they ran npm
             env.PULUMI_CONFIG_PASSPHRASE_FILE = userPath(env.PULUMI_CONFIG_PASSPHRASE_FILE);

@@ -21,6 +21,8 @@ export interface PulumiCall {
     readonly passphraseFile: string | null;
     readonly aws: boolean;
     readonly qredoApiKey: boolean;
+    /** PARTNER_KEYS_CONFIG_COMMAND, which the program's configuration fixes start with. */
+    readonly configCommand: string | null;
 }
 
 export interface Run {

@@ -23,7 +23,7 @@ if [ -z "$FAKE_PULUMI_HANG" ]; then
     "stack export --stack "*) [ "$#" -eq 4 ] && answer="$d/export-$4.json" ;;
   esac
   # What the record would hold must need no escaping in JSON: else the server or fake-pulumi.js records it.
-  case "$*$PULUMI_BACKEND_URL$PULUMI_CONFIG_PASSPHRASE$PULUMI_CONFIG_PASSPHRASE_FILE" in *[\\"\\\\[:cntrl:]]*) answer="" ;; esac
+  case "$*$PULUMI_BACKEND_URL$PULUMI_CONFIG_PASSPHRASE$PULUMI_CONFIG_PASSPHRASE_FILE$PARTNER_KEYS_CONFIG_COMMAND" in *[\\"\\\\[:cntrl:]]*) answer="" ;; esac
 fi
 if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ]; }; then
   args=""; for a in "$@"; do args="$args\${args:+,}\\"$a\\""; done
@@ -32,7 +32,8 @@ if [ "$answer" = version ] || { [ -n "$answer" ] && [ -f "$answer" ]; }; then
   passfile=null; [ -n "\${PULUMI_CONFIG_PASSPHRASE_FILE+x}" ] && passfile="\\"$PULUMI_CONFIG_PASSPHRASE_FILE\\""
   aws=false; [ -n "\${AWS_SECRET_ACCESS_KEY+x}" ] && aws=true
   qredo=false; [ -n "\${QREDO_API_KEY+x}" ] && qredo=true
-  printf '{"args":[%s],"stdin":"","backend":%s,"passphrase":%s,"passphraseFile":%s,"aws":%s,"qredoApiKey":%s}\\n' "$args" "$backend" "$pass" "$passfile" $aws $qredo >> "$FAKE_PULUMI_DIR/calls.jsonl"
+  fixes=null; [ -n "\${PARTNER_KEYS_CONFIG_COMMAND+x}" ] && fixes="\\"$PARTNER_KEYS_CONFIG_COMMAND\\""
+  printf '{"args":[%s],"stdin":"","backend":%s,"passphrase":%s,"passphraseFile":%s,"aws":%s,"qredoApiKey":%s,"configCommand":%s}\\n' "$args" "$backend" "$pass" "$passfile" $aws $qredo "$fixes" >> "$FAKE_PULUMI_DIR/calls.jsonl"
   if [ "$answer" = version ]; then echo v3.250.0; else cat "$answer"; fi
   exit 0
 fi

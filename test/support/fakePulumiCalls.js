@@ -39,6 +39,7 @@ const envNames = [
     "PULUMI_CONFIG_PASSPHRASE_FILE",
     "AWS_SECRET_ACCESS_KEY",
     "QREDO_API_KEY",
+    "PARTNER_KEYS_CONFIG_COMMAND",
 ];
 
 /** @param {string[]} args */
@@ -98,6 +99,7 @@ function answer({ args, env, stdin, cwd }) {
             passphraseFile: env.PULUMI_CONFIG_PASSPHRASE_FILE ?? null,
             aws: env.AWS_SECRET_ACCESS_KEY !== undefined,
             qredoApiKey: env.QREDO_API_KEY !== undefined,
+            configCommand: env.PARTNER_KEYS_CONFIG_COMMAND ?? null,
         })}\n`,
     );
 
