@@ -533,7 +533,15 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
     });
 
     it("refuses key material in a setting whose value would otherwise be accepted, without quoting it", () => {
-        const ec = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "der" });
+        // A key whose Base64 makes no empty path segment (`//`, about one key in twenty), which
+        // secretNamePrefix's own parser would refuse first.
+        const keys = Array.from({ length: 100 }, () =>
+            generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "pkcs8", format: "der" }),
+        );
+        const ec = keys.find((der) => !/\/\/|\/$/.test(der.toString("base64")));
+        if (ec === undefined) {
+            throw new Error("none of 100 keys has Base64 without an empty path segment");
+        }
         const key = ec.toString("base64");
         const pasted = {
             secretNamePrefix: `team/${key}`,
