@@ -222,7 +222,7 @@ function refusePlainApiKey(argv) {
     const plain = lastBoolean(argv, "secret") !== true || lastBoolean(argv, "plaintext") === true;
     if (sub === "set" && plain && argv.some((a) => !a.startsWith("-") && namesApiKey(a))) {
         throw new CliError(
-            `config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.${stack}.yaml, which is committed; nothing was run. ${instead}`,
+            `config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.${stack}.yaml, which is committed; nothing was run. ${instead}\nIf the word apiKey is only part of another setting's value (a tag, a URL), set that entry with config set-all:\n    npm run pulumi -- config set-all --stack ${stack} --path --plaintext 'KEY=VALUE'\nor edit its line in stacks/Pulumi.${stack}.yaml.`,
             2,
         );
     }

@@ -187,12 +187,12 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["config", "set", "--stack", "sandbox", "--path", "tags.Owner", "apiKey"],
     ])("refuses %s …: it would write the key in plain text into the committed stack file", (...argv) => {
         expect(refused(argv)).toBe(
-            "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey",
+            "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey\nIf the word apiKey is only part of another setting's value (a tag, a URL), set that entry with config set-all:\n    npm run pulumi -- config set-all --stack sandbox --path --plaintext 'KEY=VALUE'\nor edit its line in stacks/Pulumi.sandbox.yaml.",
         );
     });
     it("names no stack it was not given: the selected one may be any", () => {
         expect(refused(["config", "set", "apiKey"])).toBe(
-            "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.STACK.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack STACK --secret apiKey < apikey",
+            "config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.STACK.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack STACK --secret apiKey < apikey\nIf the word apiKey is only part of another setting's value (a tag, a URL), set that entry with config set-all:\n    npm run pulumi -- config set-all --stack STACK --path --plaintext 'KEY=VALUE'\nor edit its line in stacks/Pulumi.STACK.yaml.",
         );
     });
     it("refuses config set-all with apiKey=VALUE, secret or not: the key would be on pulumi's command line", () => {
@@ -228,6 +228,8 @@ describe("npm run pulumi: the API key set in plain text, or on the command line"
         ["config", "set-all", "--stack", "sandbox", "--path", "--plaintext", "tags.ApiKeyOwner=payments"],
         ["config", "set-all", "--stack", "sandbox", "--path", "--plaintext", "tags.apiKeyOwner=payments"], // as config set allows it
         ["config", "set-all", "--stack", "sandbox", "--plaintext", "kmsKeyId=alias/apiKey=x"], // the word in a value: no key on the line
+        // What the refusal of config set advises for a tag value with the word in it (a fix the program printed).
+        ["config", "set-all", "--stack", "sandbox", "--path", "--plaintext", "tags.Purpose=Qredo apiKey -sandbox-"],
     ])("lets %s … through", (...argv) => {
         expect(refused(argv)).toBeUndefined();
     });

@@ -813,7 +813,7 @@ describe("messages and files", () => {
     it("npm run pulumi refuses to set apiKey without --secret: the committed stack file would hold it in plain text", () => {
         expect(runs.plainApiKey.status).toBe(2);
         expect(runs.plainApiKey.stderr).toBe(
-            "pulumi: error: config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey\n",
+            "pulumi: error: config set apiKey without --secret would write the API key in plain text into stacks/Pulumi.sandbox.yaml, which is committed; nothing was run. Set it encrypted, from stdin:\n    npm run pulumi -- config set --stack sandbox --secret apiKey < apikey\nIf the word apiKey is only part of another setting's value (a tag, a URL), set that entry with config set-all:\n    npm run pulumi -- config set-all --stack sandbox --path --plaintext 'KEY=VALUE'\nor edit its line in stacks/Pulumi.sandbox.yaml.\n",
         );
         expect(runs.plainApiKey.calls).toEqual([]);
     });
