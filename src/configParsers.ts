@@ -727,7 +727,11 @@ function tagProblem(name: string, value: unknown): string | undefined {
     return undefined;
 }
 
-/** Removes a tag with a bad name; for a bad value, sets the value with the refused characters replaced. */
+/**
+ * Removes a tag with a bad name; for a bad value, sets the value with the refused characters
+ * replaced, unless that reads as an API key or key material: such a value is neither shown nor
+ * suggested (and npm run pulumi would refuse it), so the tag is removed.
+ */
 function tagFix(name: string, value: unknown): FixCommand {
     const nameOk = name.length > 0 && name.length <= 128 && tagCharacters.test(name) && !name.toLowerCase().startsWith("aws:");
     if (!nameOk || typeof value !== "string") {
@@ -737,7 +741,9 @@ function tagFix(name: string, value: unknown): FixCommand {
         .map((c) => (tagCharacters.test(c) ? c : "-"))
         .join("")
         .slice(0, 256);
-    return set(`${pathTo("tags", name)} ${shellQuote(cleaned)}`);
+    return holdsApiKey(cleaned) || holdsKeyMaterial(cleaned)
+        ? rm(pathTo("tags", name))
+        : set(`${pathTo("tags", name)} ${shellQuote(cleaned)}`);
 }
 
 // ---- helpers --------------------------------------------------------------

@@ -492,6 +492,14 @@ describe("parseConfig: what AWS would refuse, and what it accepts but is risky",
         ]);
     });
 
+    it("removes a bad tag value, without showing it, when it would read as an API key once cleaned", () => {
+        // `cnloIjp-dGp0` decodes to `ryh":~tjt`, nine printable characters with `":`: an API key to the scans, and to npm run pulumi.
+        const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, tags: JSON.stringify({ Build: "cnloIjp!dGp0" }) } });
+        expect(!result.ok && result.problems).toEqual([
+            `tags: tag "Build" has characters AWS refuses in tags (allowed: letters, digits, spaces and _ . : / = + - @). Fix: pulumi config rm --stack sandbox --path 'tags.Build'`,
+        ]);
+    });
+
     it("removes exactly as many readers as the resource policy must lose, last first", () => {
         const readers = manyReaders(400);
         const result = parseConfig({ ...base, stack: "sandbox", values: { apiKey, readerArns: JSON.stringify(readers) } });
