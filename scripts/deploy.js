@@ -229,6 +229,57 @@ function refuseEnvironmentChange(stack, environment, deployed) {
 }
 
 /**
+ * A deployed stack keeps its secrets. Their names derive from secretNamePrefix
+ * and the environment, their ARNs from the region too, and other ones make
+ * pulumi replace both secrets: the new private key secret would hold only the
+ * newest key (Secrets Manager makes a secret's first version AWSCURRENT, a staged
+ * key's too), the old one, with the key Qredo accepts and the AWSPREVIOUS key,
+ * would be deleted, and signers reading the old ARNs would lose access.
+ * The settings are read as pulumi reads them (`pulumi config --json`, which
+ * also takes the older `qredo-partner-keys:config:NAME` spelling); none of the new
+ * values is quoted (a pasted key would be), only what the stack deployed.
+ * @param {string} stack @param {string} environment  the stack file's, as the deploy read it
+ * @param {{ config: Record<string, { value?: unknown, secret?: boolean }>, outputs: Record<string, unknown> }} current
+ */
+function refuseSecretsMoved(stack, environment, { config, outputs }) {
+    const setting = (/** @type {string} */ name) => config[`qredo-partner-keys:${name}`];
+    const pulumiEnvironment = setting("environment");
+    if (pulumiEnvironment !== undefined && !pulumiEnvironment.secret && pulumiEnvironment.value !== environment) {
+        throw refuse(
+            `pulumi reads another environment than ${environment} from stacks/Pulumi.${stack}.yaml, where the deploy found ${environment}; nothing was changed. Write the setting on one line as it is documented, qredo-partner-keys:environment: ${environment} (not the older qredo-partner-keys:config:environment spelling), with no second one, then run again.`,
+        );
+    }
+    const { defaults, secretNames } = require(path.join(projectDir, "bin", "src", "environments.js"));
+    const deployedName = outputs.privateKeySecretName;
+    const prefix = setting("secretNamePrefix");
+    const suffix = `/${environment}/private-key`;
+    if (typeof deployedName === "string" && deployedName.endsWith(suffix) && !prefix?.secret) {
+        const names = secretNames(prefix?.value ?? defaults.secretNamePrefix, environment);
+        if (
+            names.privateKey !== deployedName ||
+            (typeof outputs.apiKeySecretName === "string" && names.apiKey !== outputs.apiKeySecretName)
+        ) {
+            const deployedPrefix = deployedName.slice(0, -suffix.length);
+            throw refuse(
+                `stack ${stack} keeps its keys in the secrets ${deployedName} and ${String(outputs.apiKeySecretName)}, and stacks/Pulumi.${stack}.yaml now sets another secretNamePrefix; nothing was changed. A deployed stack keeps its secrets: new names would replace both, the new one holding only the newest key (as AWSCURRENT, even a staged one), the old ones, with the key Qredo accepts, deleted, and signers reading the old ARNs locked out. Set it back:\n    npm run pulumi -- config set --stack ${stack} secretNamePrefix ${deployedPrefix}\nFor secrets under another name, deploy a stack of their own.`,
+            );
+        }
+    }
+    const deployedRegion = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(String(outputs.privateKeySecretArn))?.[1];
+    const regionSetting = config["aws:region"];
+    const region = regionSetting?.secret ? undefined : (regionSetting?.value ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION));
+    if (deployedRegion !== undefined && typeof region === "string" && region !== deployedRegion) {
+        const where =
+            regionSetting === undefined
+                ? `AWS_REGION${process.env.AWS_REGION ? "" : " (AWS_DEFAULT_REGION)"} names another region`
+                : `stacks/Pulumi.${stack}.yaml sets another aws:region`;
+        throw refuse(
+            `stack ${stack} keeps its keys in ${deployedRegion}, and ${where}; nothing was changed. A deployed stack keeps its region: another one would replace both secrets there, the new private key secret holding only the newest key (as AWSCURRENT, even a staged one), the old ones, with the key Qredo accepts, deleted, and signers reading the old ARNs locked out. Deploy with the stack's region: ${regionSetting === undefined ? `AWS_REGION=${deployedRegion}` : `npm run pulumi -- config set --stack ${stack} aws:region ${deployedRegion}`}. For copies in other regions, use replicaRegions.`,
+        );
+    }
+}
+
+/**
  * The key a stack holds: the one in its stack file, else the one its state
  * last deployed (a stack file copy that lost its apiKey still belongs to a
  * stack with a key: any other key replaces that one only with --replace-api-key).
@@ -502,6 +553,7 @@ async function main(argv) {
     const settleExisting = () => {
         const current = readStack(stack);
         refuseEnvironmentChange(stack, environment, current.outputs.environment);
+        refuseSecretsMoved(stack, environment, current);
         const state = readState(stack);
         const settled = settle(current, deployedKey(current.outputs, state.keyVersion), state.apiKey);
         checkApiKeyNotBehind(options, settled.apiKey, state.apiKey);

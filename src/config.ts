@@ -47,7 +47,7 @@ import {
     type RawConfig,
     unknownKeyProblem,
 } from "./configParsers";
-import { defaults, environmentDefaults, projectName, type Environment, type KeyStage } from "./environments";
+import { defaults, environmentDefaults, projectName, secretNames, type Environment, type KeyStage } from "./environments";
 import {
     longestKmsKeyArn,
     longestSecretArn,
@@ -148,7 +148,8 @@ export function parseConfig(raw: RawConfig): ConfigResult {
         found.push(...environmentTagMismatch(environment.value, tags.value, context("tags")));
     }
     // Names are longest for production, which stands in for an environment still unknown.
-    const names = secretNamePrefix.ok ? secretNames(secretNamePrefix.value, environment.ok ? environment.value : "production") : undefined;
+    const named = secretNamePrefix.ok ? secretNames(secretNamePrefix.value, environment.ok ? environment.value : "production") : undefined;
+    const names = named && [named.privateKey, named.apiKey];
     if (names !== undefined && replicaRegions.ok && kmsKeyId.ok) {
         found.push(...readPolicyTooLong(names, replicaRegions.value, kmsKeyId.value, raw.awsRegion));
     }
@@ -229,10 +230,6 @@ function environmentTagMismatch(environment: Environment, tags: Readonly<Record<
                 fix: [rm(pathTo("tags", name))],
             },
         ]);
-}
-
-function secretNames(prefix: string, environment: Environment): readonly string[] {
-    return [`${prefix}/${environment}/private-key`, `${prefix}/${environment}/api-key`];
 }
 
 // Stands in for the stack's region when it is not in config: as long as any region name.

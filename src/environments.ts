@@ -36,6 +36,11 @@ export const defaults = {
     secretNamePrefix: "qredo/partner-api",
 } as const satisfies { keyVersion: number; keyStage: KeyStage; apiBaseUrl: string; secretNamePrefix: string };
 
+/** An environment's two secrets, named under a prefix (npm run deploy checks a deployed stack keeps them). */
+export function secretNames(prefix: string, environment: Environment): { readonly privateKey: string; readonly apiKey: string } {
+    return { privateKey: `${prefix}/${environment}/private-key`, apiKey: `${prefix}/${environment}/api-key` };
+}
+
 /** Tags on every resource; config `tags` are merged over them. */
 export function defaultTags(environment: Environment): Readonly<Record<string, string>> {
     return { Project: projectName, Environment: environment, ManagedBy: "pulumi" };

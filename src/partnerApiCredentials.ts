@@ -4,7 +4,7 @@ import * as kms from "@pulumi/aws/kms";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { defaults, defaultTags, environmentDefaults, projectName, type Environment, type KeyStage } from "./environments";
+import { defaults, defaultTags, environmentDefaults, projectName, secretNames, type Environment, type KeyStage } from "./environments";
 import { readPolicyDocument, secretReaderPolicyDocument } from "./policies";
 import { spkiSha256Fingerprint } from "./publicKey";
 
@@ -82,7 +82,7 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
             { parent: this, replaceWith: [keyGeneration] },
         );
 
-        const secretName = (suffix: string) => `${args.secretNamePrefix ?? defaults.secretNamePrefix}/${environment}/${suffix}`;
+        const names = secretNames(args.secretNamePrefix ?? defaults.secretNamePrefix, environment);
         const tags = { ...defaultTags(environment), ...args.tags };
         // Nothing in here may depend on keyVersion: rotation must keep the secrets (and their ARNs).
         const secretArgs = {
@@ -97,7 +97,7 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
             `${name}-private-key`,
             {
                 ...secretArgs,
-                name: secretName("private-key"),
+                name: names.privateKey,
                 description: `Qredo Partner API ${environment} RSA 2048 private key (PKCS#1 PEM) for signing requests. Managed by Pulumi project ${projectName}.`,
             },
             secretOpts,
@@ -106,7 +106,7 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
             `${name}-api-key`,
             {
                 ...secretArgs,
-                name: secretName("api-key"),
+                name: names.apiKey,
                 description: `Qredo Partner API ${environment} API key (Base64). Managed by Pulumi project ${projectName}.`,
             },
             secretOpts,

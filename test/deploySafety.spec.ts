@@ -602,6 +602,86 @@ describe("a deployed stack whose stack file lost its apiKey, or changed its envi
     });
 });
 
+// Secrets Manager makes a new secret's first version AWSCURRENT: a move during a staged rotation would put the
+// key Qredo does not have yet in front of signers, and delete the old secrets with the key it accepts.
+describe("a deployed stack whose settings would move its secrets (another name or region)", () => {
+    const runs: Record<string, Run> = {};
+    const arn = (name: string, region = "eu-west-2") => `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbC123`;
+    /** Key 2 staged, as the program named its secrets (prefix `deployedPrefix`, region eu-west-2); `config` in the stack's settings. */
+    const staged = (config: Record<string, string> = {}, deployedPrefix = "qredo/partner-api") => {
+        const stack = deployedStack(h.keys[1], { apiKey: storedKey, keyVersion: 2, keyStage: "pending" });
+        Object.assign(stack.outputs, {
+            privateKeySecretName: `${deployedPrefix}/sandbox/private-key`,
+            privateKeySecretArn: arn(`${deployedPrefix}/sandbox/private-key`),
+            apiKeySecretName: `${deployedPrefix}/sandbox/api-key`,
+            apiKeySecretArn: arn(`${deployedPrefix}/sandbox/api-key`),
+        });
+        for (const [name, value] of Object.entries(config)) {
+            stack.config[name] = { value, secret: false };
+        }
+        return h.place({ sandbox: stack });
+    };
+    beforeAll(async () => {
+        const runsOf = {
+            prefix: h.run(staged({ "qredo-partner-keys:secretNamePrefix": "team-a/qredo" }), ["sandbox", "--yes"]),
+            prefixRemoved: h.run(staged({}, "team-a/qredo"), ["sandbox", "--yes"]),
+            // As pulumi reads `qredo-partner-keys:config:environment: production`, which the deploy's own reading missed.
+            olderSpelling: h.run(staged({ "qredo-partner-keys:environment": "production" }), ["sandbox", "--yes"]),
+            regionSetting: h.run(staged({ "aws:region": "us-east-1" }), ["sandbox", "--yes"]),
+            regionEnv: h.run(staged(), ["sandbox", "--yes"], { AWS_REGION: "us-east-1" }),
+            // The same names, and aws:region (which pulumi prefers to AWS_REGION) the deployed one: no move.
+            kept: h.run(
+                staged({ "qredo-partner-keys:secretNamePrefix": "qredo/partner-api", "aws:region": "eu-west-2" }),
+                ["sandbox", "--yes"],
+                {
+                    AWS_REGION: "us-east-1",
+                },
+            ),
+        };
+        const done = await Promise.all(Object.values(runsOf));
+        Object.keys(runsOf).forEach((name, i) => (runs[name] = done[i]));
+    });
+
+    it("refuses another secretNamePrefix, or none where one was deployed, before any change, naming the one to set back", () => {
+        for (const run of [runs.prefix, runs.prefixRemoved]) {
+            expect(run.status).toBe(2);
+            expect(changes(run)).toEqual([]);
+            expect(expectNoLeakIn(run, [storedKey])).toEqual([]);
+        }
+        expect(runs.prefix.stderr).toContain(
+            "deploy: error: stack sandbox keeps its keys in the secrets qredo/partner-api/sandbox/private-key and qredo/partner-api/sandbox/api-key, and stacks/Pulumi.sandbox.yaml now sets another secretNamePrefix; nothing was changed.",
+        );
+        expect(runs.prefix.stderr).toContain("npm run pulumi -- config set --stack sandbox secretNamePrefix qredo/partner-api\n");
+        expect(runs.prefix.stderr).not.toContain("team-a"); // the new value is not quoted: a pasted key would be
+        expect(runs.prefixRemoved.stderr).toContain("npm run pulumi -- config set --stack sandbox secretNamePrefix team-a/qredo\n");
+    });
+
+    it("refuses an environment that pulumi reads and the deploy did not (the older config: spelling)", () => {
+        expect(runs.olderSpelling.status).toBe(2);
+        expect(changes(runs.olderSpelling)).toEqual([]);
+        expect(runs.olderSpelling.stderr).toContain(
+            "deploy: error: pulumi reads another environment than sandbox from stacks/Pulumi.sandbox.yaml, where the deploy found sandbox; nothing was changed.",
+        );
+    });
+
+    it("refuses another region, set in the stack or by AWS_REGION, and deploys when the stack's own region wins", () => {
+        for (const run of [runs.regionSetting, runs.regionEnv]) {
+            expect(run.status).toBe(2);
+            expect(changes(run)).toEqual([]);
+            expect(run.stderr).not.toContain("us-east-1");
+        }
+        expect(runs.regionSetting.stderr).toContain(
+            "deploy: error: stack sandbox keeps its keys in eu-west-2, and stacks/Pulumi.sandbox.yaml sets another aws:region; nothing was changed.",
+        );
+        expect(runs.regionSetting.stderr).toContain("npm run pulumi -- config set --stack sandbox aws:region eu-west-2.");
+        expect(runs.regionEnv.stderr).toContain(
+            "deploy: error: stack sandbox keeps its keys in eu-west-2, and AWS_REGION names another region; nothing was changed.",
+        );
+        expect(runs.kept.status).toBe(0);
+        expect(changes(runs.kept)).toEqual(["up --stack sandbox --yes"]);
+    });
+});
+
 describe("npm, the shell and the terminal", () => {
     it("npm_config_<flag> counts as swallowed only when it is exactly true, and only under npm run deploy; yes names the way out", () => {
         // run directly, with npm_config_yes exported in the shell: nothing to refuse (the way out must work)
