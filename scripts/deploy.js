@@ -97,7 +97,9 @@ function elsewhereHint(environment) {
         near = undefined;
     }
     // Renamed to apikey it is deleted once stored, as ./apikey always is.
-    return near === undefined ? where : `${where} There is ${quote(near)}: if it holds the key, rename it: mv ${quote(near)} apikey`;
+    return near === undefined
+        ? where
+        : `${where} There is ${quote(near)}: if it holds the ${environment} API key (each environment has its own; a leftover key file of another stack looks the same), rename it: mv ${quote(near)} apikey`;
 }
 
 /**
@@ -535,7 +537,7 @@ async function main(argv) {
     const exists = entry !== undefined;
     if (exists && options.secretsProvider !== undefined) {
         throw refuse(
-            `--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${options.secretsProvider}`,
+            `--secrets-provider only applies to a new stack, and stack ${stack} exists. To change it: npm run pulumi -- stack change-secrets-provider --stack ${stack} ${quote(options.secretsProvider)}`,
         );
     }
     /**
@@ -596,6 +598,12 @@ async function main(argv) {
         if (!apiKey.unchanged) {
             pulumi.run(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: apiKey.value });
             say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
+            if (apiKey.localFile === undefined && apiKey.source !== "$QREDO_API_KEY") {
+                // Only ./apikey is removed; a key file named with --api-key-file stays, and would look like anyone's key later.
+                say(
+                    `left ${quote(apiKey.source)} where it is (--api-key-file): delete it once you no longer need it, so it is not taken for another environment's key later`,
+                );
+            }
         }
         if (apiKey.localFile !== undefined) {
             rmSync(apiKey.localFile);

@@ -168,6 +168,7 @@ describe.concurrent("API keys across stacks", () => {
         const first = await h.run(where, ["sandbox", "--yes", "--api-key-file", "./apikey"]);
         expect(first.status).toBe(0);
         expect(first.stderr).toContain("deploy: removed ./apikey: the key now lives only in stack sandbox (encrypted)");
+        expect(first.stderr).not.toContain("left ");
         expect(existsSync(join(where.cwd, "apikey"))).toBe(false);
 
         writeFileSync(join(where.cwd, "apikey"), key);
@@ -297,6 +298,9 @@ describe.concurrent("API keys across stacks", () => {
         expect(run.stderr).toContain("deploy: removed the quotes around the API key from win.txt");
         expect(run.calls.find((c) => c.args.includes("apiKey"))?.stdin).toBe(key);
         expect(existsSync(join(where.cwd, "win.txt"))).toBe(true); // only ./apikey is removed
+        expect(run.stderr).toContain(
+            "deploy: left win.txt where it is (--api-key-file): delete it once you no longer need it, so it is not taken for another environment's key later\n",
+        );
     });
 });
 

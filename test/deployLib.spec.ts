@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { decodeText, looksLikeApiKey, unquote } from "../scripts/lib/apiKeyInput.js";
+import { decodeText, looksLikeApiKey, readApiKeyFile, unquote } from "../scripts/lib/apiKeyInput.js";
 import { installedYaml, passphraseEnv, passphraseSetting, shownBackend, stackFileHoldsApiKey } from "../scripts/lib/backend.js";
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { PulumiCli } from "../scripts/lib/cli.js";
@@ -305,6 +305,30 @@ describe("API key text", () => {
         expect(decodeText(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(key, "utf16le")]), "f")).toBe(key);
         expect(decodeText(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(key, "utf16le").swap16()]), "f")).toBe(key);
         expect(decodeText(Buffer.from(`\ufeff${key}`, "utf8"), "f")).toBe(key);
+    });
+    it("says how to convert UTF-16 without a byte-order mark in place, and the command it prints does", () => {
+        const dir = mkdtempSync(join(tmpdir(), "utf16-"));
+        try {
+            const apiKey = makeApiKey();
+            writeFileSync(join(dir, "my key"), Buffer.from(`${apiKey}\n`, "utf16le"));
+            const read = () => readApiKeyFile(join(dir, "my key"), "--api-key-file 'my key'", "my key");
+            const message = (() => {
+                try {
+                    return `read: ${read()}`;
+                } catch (error) {
+                    return (error as Error).message;
+                }
+            })();
+            expect(message).toContain("it looks like UTF-16 without a byte-order mark. Convert it to UTF-8 in place: ");
+            expect(message).not.toContain(apiKey);
+            const command = /in place: (.*) \(PowerShell: /.exec(message)?.[1] ?? "";
+            expect(command).toBe("iconv -f UTF-16LE -t UTF-8 'my key' > 'my key.utf8' && mv 'my key.utf8' 'my key'");
+            execFileSync("sh", ["-c", command], { cwd: dir });
+            expect(read().trim()).toBe(apiKey);
+            expect(readdirSync(dir)).toEqual(["my key"]); // converted in place: no second file to mistake for it
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
     it("removes one pair of matching quotes only", () => {
         expect(unquote(` "${key}"\n`)).toEqual({ value: key, unquoted: true });

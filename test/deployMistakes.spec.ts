@@ -97,7 +97,8 @@ const mistakes: Mistake[] = [
         args: ["sandbox", "--api-key-file", "apikey"],
         files: (d) => writeFileSync(join(d, "apikey"), Buffer.from(key, "utf16le")),
         status: 2,
-        message: "it looks like UTF-16 without a byte-order mark. Re-save it as UTF-8",
+        message:
+            "it looks like UTF-16 without a byte-order mark. Convert it to UTF-8 in place: iconv -f UTF-16LE -t UTF-8 apikey > apikey.utf8 && mv apikey.utf8 apikey",
     },
     {
         name: "a truncated key",
@@ -309,7 +310,7 @@ const mistakes: Mistake[] = [
         },
         status: 2,
         message:
-            ", where you ran npm. There is 'apikey (1) downloaded.txt': if it holds the key, rename it: mv 'apikey (1) downloaded.txt' apikey\n",
+            ", where you ran npm. There is 'apikey (1) downloaded.txt': if it holds the sandbox API key (each environment has its own; a leftover key file of another stack looks the same), rename it: mv 'apikey (1) downloaded.txt' apikey\n",
     },
     {
         name: "a different API key for a stack that has one",
@@ -347,10 +348,12 @@ const mistakes: Mistake[] = [
     },
     {
         name: "--secrets-provider for a stack that exists",
-        args: ["sandbox", "--secrets-provider", "awskms://alias/x"],
+        args: ["sandbox", "--secrets-provider", "awskms://alias/x?region=eu-west-2"],
         existing: true,
         status: 2,
-        message: "--secrets-provider only applies to a new stack",
+        // Quoted: a shell would read the ? as a glob (zsh and bash -O failglob refuse an unmatched one).
+        message:
+            "--secrets-provider only applies to a new stack, and stack sandbox exists. To change it: npm run pulumi -- stack change-secrets-provider --stack sandbox 'awskms://alias/x?region=eu-west-2'\n",
     },
     {
         // Refused before any passphrase prompt: here, with no terminal, the prompt would fail first.

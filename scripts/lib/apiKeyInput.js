@@ -50,7 +50,7 @@ function readApiKeyFile(file, label, typed = label) {
             `${label} is ${stat.size} bytes, far more than an API key (about 106 characters): is it the right file?`,
         );
     }
-    const text = decodeText(readFileSync(file), label);
+    const text = decodeText(readFileSync(file), label, typed);
     if (text.trim() === "") {
         // Blank lines only (an editor's save of an empty buffer): as empty as a file of no bytes.
         throw new ApiKeyInputError(`${label} is empty; paste the key from the Qredo Web App into it and save.`);
@@ -58,12 +58,15 @@ function readApiKeyFile(file, label, typed = label) {
     return text;
 }
 
+/** A path as one shell word. @param {string} word */
+const shellWord = (word) => (/^[A-Za-z0-9_./:=+@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+
 /**
  * UTF-8, or UTF-16 with a byte-order mark (what Windows PowerShell's `>` and
  * Notepad's "Unicode" write): decoded, since the key is plain ASCII either way.
- * @param {Buffer} bytes @param {string} label
+ * @param {Buffer} bytes @param {string} label @param {string} [typed]  the file as the user named it
  */
-function decodeText(bytes, label) {
+function decodeText(bytes, label, typed = label) {
     if (bytes[0] === 0xff && bytes[1] === 0xfe) {
         return bytes.subarray(2).toString("utf16le");
     }
@@ -73,7 +76,7 @@ function decodeText(bytes, label) {
     }
     if (bytes.includes(0)) {
         throw new ApiKeyInputError(
-            `${label} contains NUL bytes: it looks like UTF-16 without a byte-order mark. Re-save it as UTF-8 (PowerShell: Get-Content apikey | Set-Content -Encoding utf8 apikey.txt; then use apikey.txt), or paste the key into a new file.`,
+            `${label} contains NUL bytes: it looks like UTF-16 without a byte-order mark. Convert it to UTF-8 in place: iconv -f UTF-16LE -t UTF-8 ${shellWord(typed)} > ${shellWord(`${typed}.utf8`)} && mv ${shellWord(`${typed}.utf8`)} ${shellWord(typed)} (PowerShell: (Get-Content -Encoding Unicode ${shellWord(typed)}) | Set-Content -Encoding utf8 ${shellWord(typed)}), or paste the key into a new file in its place.`,
         );
     }
     const text = bytes.toString("utf8");
