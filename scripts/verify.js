@@ -9,6 +9,7 @@
 // secret value.
 "use strict";
 const { existsSync, readFileSync } = require("node:fs");
+const path = require("node:path");
 const {
     CliError,
     PulumiCli,
@@ -16,6 +17,7 @@ const {
     ensureInstalledAndBuilt,
     localBackendDir,
     parseStackCommand,
+    projectDir,
     reporter,
     runMain,
     userPath,
@@ -33,7 +35,8 @@ const usage = `usage: npm run verify -- <stack> [--public-key-file PATH] [--live
   <stack>                   a deployed stack of this project
   --public-key-file PATH    the public key file that was uploaded to Qredo, to check it too
                             (default: what npm run deploy writes, public-<environment>.pem
-                            or public-<stack>-<environment>.pem, when it exists)
+                            or public-<stack>-<environment>.pem, where you run it or else
+                            in the project folder, when it exists)
   --live                    send a signed GET {partnerApiBaseUrl}/assets with each stored key
                             and report which one Qredo accepts: exit 0 only when it accepts
                             the key signers use now (AWSCURRENT)`;
@@ -139,12 +142,16 @@ function uploadedPublicKey(named, stack, environment) {
         return { pem: readFileSync(file, "utf8") };
     }
     const fallback = defaultPublicKeyFile(stack, environment);
-    if (!existsSync(userPath(fallback))) {
+    // Where npm ran (where deploy writes it), else the project folder: verify run from a subfolder after a
+    // deploy from the project folder still checks the file that was uploaded.
+    const file = [userPath(fallback), path.join(projectDir, fallback)].find((f) => existsSync(f));
+    if (file === undefined) {
         return {};
     }
+    const shown = path.relative(userPath("."), file);
     return {
-        pem: readFileSync(userPath(fallback), "utf8"),
-        note: `Checking ${fallback} as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).`,
+        pem: readFileSync(file, "utf8"),
+        note: `Checking ${shown} as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).`,
     };
 }
 
@@ -166,9 +173,7 @@ async function main(argv) {
 
     const { SecretsManagerClient } = require("@aws-sdk/client-secrets-manager");
     /** @type {typeof import("../src/verify")} */
-    const { CannotVerify, describePhase, keyStageOf, verifyStack } = require(
-        require("node:path").join(__dirname, "..", "bin", "src", "verify.js"),
-    );
+    const { CannotVerify, describePhase, keyStageOf, verifyStack } = require(path.join(__dirname, "..", "bin", "src", "verify.js"));
     const client = new SecretsManagerClient(region === undefined ? {} : { region });
     let report;
     try {

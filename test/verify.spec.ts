@@ -214,6 +214,21 @@ describe("npm run verify", () => {
         }
     });
 
+    it("run from a subfolder, checks public-<environment>.pem in the project folder when there is none where it ran", async () => {
+        const stack = deployed({ key: keyB, previous: keyA, keyVersion: 2, keyStage: "current" });
+        writeFileSync(join(project, "public-sandbox.pem"), keyA.publicPem); // stale: key A was uploaded, B is current
+        try {
+            const run = await verify(stack, [], { INIT_CWD: join(project, "docs") });
+            expect(run.stdout).toContain(
+                "Checking ../public-sandbox.pem as the uploaded public key (the file npm run deploy wrote; --public-key-file PATH checks another).\n",
+            );
+            expect(run.stdout).toMatch(line(run, "fail", "the uploaded public key file is the published key"));
+            expect(run.status).toBe(1);
+        } finally {
+            rmSync(join(project, "public-sandbox.pem"));
+        }
+    });
+
     it("fails a staged rotation whose AWSPENDING version is missing", async () => {
         const stack = deployed({ key: keyB, previous: keyA, keyVersion: 2, keyStage: "pending" });
         // keyStage pending, but no AWSPENDING version (the staging update did not run):
