@@ -120,6 +120,17 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     } else {
         check("the previous private key is kept as AWSPREVIOUS", "keyVersion is 1: no rotation yet");
     }
+    if (!staged) {
+        // An immediate rotation over a staged key leaves that key's AWSPENDING label (deploy warns to take it off).
+        const left = Object.entries(privateKeyVersions).find(
+            ([, stages]) => stages.includes("AWSPENDING") && !stages.includes("AWSCURRENT"),
+        )?.[0];
+        check(
+            "no discarded key is left as AWSPENDING",
+            left === undefined,
+            `version ${left} of the private key's secret has the AWSPENDING stage, though no rotation is staged: signers on @qredo-partner-keys/client fall back to that key when Qredo rejects theirs. Take the stage off: aws secretsmanager update-secret-version-stage --secret-id ${outputs.privateKeySecretArn} --version-stage AWSPENDING --remove-from-version-id ${left}`,
+        );
+    }
 
     if (input.live === undefined) {
         return { results };
@@ -131,8 +142,8 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
             ? askQredo(outputs.partnerApiBaseUrl ?? partnerApiBaseUrl, apiKey, key, what, input.live ?? {})
             : { problem: "not sent: the stored API key is not valid (see the checks above)" };
     const current = await ask(currentKey, "AWSCURRENT");
-    const pending =
-        staged || pendingPem !== undefined ? await ask(staged ? publishedKey : loadQuietly(pendingPem), "AWSPENDING") : undefined;
+    // With nothing staged, an AWSPENDING key is a discarded one (the check above fails it), not one to promote.
+    const pending = staged ? await ask(publishedKey, "AWSPENDING") : undefined;
     return {
         results,
         live: {
@@ -369,14 +380,6 @@ async function askQredo(
                   ? cause.message
                   : `${name ?? "Error"} (its message is not shown: it may quote the request's headers)`;
         return { problem: `GET ${url} failed: ${reason}` };
-    }
-}
-
-function loadQuietly(pem: string | undefined): KeyObject | undefined {
-    try {
-        return pem === undefined ? undefined : loadSigningKey(pem);
-    } catch {
-        return undefined;
     }
 }
 

@@ -187,7 +187,8 @@ describe("npm run verify", () => {
         expect(run.stdout).toMatch(line(run, "pass", "the stored API key is valid Base64"));
         expect(run.stdout).toMatch(line(run, "skip", "the uploaded public key file is the published key"));
         expect(run.stdout).toMatch(line(run, "skip", "the previous private key is kept as AWSPREVIOUS"));
-        expect(run.stdout).toMatch(/^5 passed, 0 failed$/m);
+        expect(run.stdout).toMatch(line(run, "pass", "no discarded key is left as AWSPENDING"));
+        expect(run.stdout).toMatch(/^6 passed, 0 failed$/m);
         // No keyStage output: an older deployment, whose key is current.
         expect(run.stdout).toContain("Verifying stack sandbox (sandbox, keyVersion 1, keyStage current):\n");
         expect(run.stdout).toContain(
@@ -208,7 +209,7 @@ describe("npm run verify", () => {
             expect(run.stdout).toContain("Phase: key generation 2 is in use (AWSCURRENT); no rotation is staged.\n");
             expect(run.stdout).toMatch(line(run, "pass", "the uploaded public key file is the published key"));
             expect(run.stdout).toMatch(line(run, "pass", "the previous private key is kept as AWSPREVIOUS"));
-            expect(run.stdout).toMatch(/^7 passed, 0 failed$/m);
+            expect(run.stdout).toMatch(/^8 passed, 0 failed$/m);
         } finally {
             rmSync(join(project, "public-sandbox.pem"));
         }
@@ -227,6 +228,24 @@ describe("npm run verify", () => {
         } finally {
             rmSync(join(project, "public-sandbox.pem"));
         }
+    });
+
+    it("fails a current key generation with a discarded key left as AWSPENDING, naming the command that takes it off", async () => {
+        // After an immediate rotation over a staged key (A current, B staged, then C at once): B keeps its label.
+        const stack = deployed({ key: keyC, previous: keyA, keyVersion: 3, keyStage: "current" });
+        aws.put(stack.privateKeySecretArn, keyB.pkcs1, { stages: ["AWSPENDING"] });
+        const pendingId = aws.versionId(stack.privateKeySecretArn, "AWSPENDING");
+        const run = await verify(stack);
+        expect(run.status).toBe(1);
+        expect(run.stdout).toMatch(line(run, "fail", "no discarded key is left as AWSPENDING"));
+        expect(run.stdout).toContain(
+            `aws secretsmanager update-secret-version-stage --secret-id ${stack.privateKeySecretArn} --version-stage AWSPENDING --remove-from-version-id ${pendingId}`,
+        );
+        expectNoSecretIn(run, stack);
+        aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSPENDING", RemoveFromVersionId: pendingId });
+        const fixed = await verify(stack);
+        expect(fixed.stdout).toMatch(line(fixed, "pass", "no discarded key is left as AWSPENDING"));
+        expect(fixed.status).toBe(0);
     });
 
     it("fails a staged rotation whose AWSPENDING version is missing", async () => {
@@ -525,6 +544,25 @@ describe("npm run verify --live", () => {
     afterAll(() => qredo.stop());
 
     const live = (answer: string, key: string) => new RegExp(`^  ${answer} +the ${key.replace(/[()]/g, "\\$&")}$`, "m");
+
+    it("with nothing staged, asks only about the current key: a discarded AWSPENDING key is never to be promoted", async () => {
+        // Immediate rotation over a staged, uploaded B: C current, B left as AWSPENDING, Qredo still holding B.
+        const stack = deployed({ key: keyC, previous: keyA, keyVersion: 3, keyStage: "current", baseUrl: qredo.baseUrl });
+        aws.put(stack.privateKeySecretArn, keyB.pkcs1, { stages: ["AWSPENDING"] });
+        qredo.apiKey = stack.apiKey;
+        qredo.upload(keyB.publicPem);
+        qredo.requests.length = 0;
+        try {
+            const run = await verify(stack, ["--live"]);
+            expect(run.status).toBe(1);
+            expect(run.stdout).toMatch(line(run, "fail", "no discarded key is left as AWSPENDING"));
+            expect(run.stdout).not.toMatch(/promote/i);
+            expect(run.stdout).toContain("Qredo accepts neither stored key: upload public-sandbox.pem");
+            expect(qredo.requests).toHaveLength(1); // the current key only
+        } finally {
+            qredo.requests.length = 0; // the next test counts its own
+        }
+    });
 
     it("follows a rotation: A live, B staged, B uploaded, B promoted; then a key Qredo does not have", async () => {
         const stack = deployed({ key: keyA, keyStage: "current", baseUrl: qredo.baseUrl });
