@@ -11,7 +11,8 @@
  * Qredo checks one public key at a time, and the upload of a new one is a
  * cutover (DESIGN.md, "Rotation"). When Qredo answers 401, the client reads
  * the secrets again and retries once with the other key: the staged
- * `AWSPENDING` key, or a newly promoted `AWSCURRENT` one. It then keeps
+ * `AWSPENDING` key, or a newly promoted `AWSCURRENT` one; when the API key
+ * changed, with the same private key and the new API key first. It then keeps
  * signing with the key Qredo accepted until a read shows that the labels
  * moved, so a signer pays at most one rejected request per cutover. A 401
  * after the retry is Qredo's answer, returned as it is.
@@ -107,10 +108,14 @@ export class PartnerApiClient {
                 { cause: error },
             );
         }
-        const other = [reloaded.current, reloaded.pending]
-            .filter((k) => k !== undefined)
-            .map((k) => signerOf(reloaded, k))
-            .find((s) => !sameSigner(s, first));
+        const keys = [reloaded.current, reloaded.pending].filter((k) => k !== undefined);
+        // A new API key: the private key just tried is still the one uploaded (Qredo checks one at a time), so it
+        // goes first, with the new API key; AWSCURRENT first would be the wrong key while a staged one is live.
+        const apiKeyMoved = reloaded.apiKeyVersionId !== first.apiKeyVersionId;
+        const ordered = apiKeyMoved
+            ? [...keys].sort((a, b) => Number(b.versionId === first.key.versionId) - Number(a.versionId === first.key.versionId))
+            : keys;
+        const other = ordered.map((k) => signerOf(reloaded, k)).find((s) => !sameSigner(s, first));
         if (other === undefined) {
             this.accepted = undefined;
             return response; // nothing else to try: Qredo's 401 is the answer

@@ -125,6 +125,22 @@ describe("PartnerApiClient across a staged rotation", () => {
         });
     }
 
+    for (const cacheTtlMs of [0, 60_000]) {
+        it(`a new API key while the uploaded staged key is in use: retried with that key and the new API key (cacheTtlMs ${cacheTtlMs})`, async () => {
+            // rereadIntervalMs 0: the cutover's read just now would otherwise hold back the next one for 10 s.
+            const client = newClient({ cacheTtlMs, rereadIntervalMs: 0 });
+            await stage(keyB.pem);
+            qredo.upload(keyB.publicPem);
+            await traffic(client, 2); // the cutover: the client moves to B
+            const newApiKey = makeApiKey();
+            qredo.apiKey = newApiKey;
+            aws.put(ids.apiKeySecretId, newApiKey);
+            const before = qredo.requests.length;
+            expect(await traffic(client, 4)).toEqual([200, 200, 200, 200]);
+            expect(qredo.rejections(before)).toBe(1); // the request that finds the new API key
+        });
+    }
+
     it("retries an immediate rotation (a new AWSCURRENT, nothing staged) with the new key once Qredo rejects the old one", async () => {
         const client = newClient();
         await traffic(client, 2);
