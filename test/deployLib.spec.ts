@@ -17,6 +17,7 @@ import { planKeyChange } from "../scripts/lib/keyState.js";
 import { commandWords, refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
 import { passphraseTarget, refusePlainApiKey } from "../scripts/pulumi.js";
+import { parseSecretNamePrefix } from "../src/configParsers";
 import { makeApiKey } from "./support/providers.js";
 
 const fs = createRequire(__filename)("node:fs") as typeof NodeFs;
@@ -395,10 +396,37 @@ describe("a stack file's plain lines, read before js-yaml is installed", () => {
         expect(stackFileHoldsApiKey(`config:${blank}  other: 1\n`)).toBe(false);
         // No node_modules in the project: its environment, and the region suggested for another stack, are read from lines.
         expect(stackEnvironment("sandbox", project)).toBe("sandbox");
-        expect(() => stackEnvironment("custom", project)).toThrow("say which environment it holds, then run again");
+        expect(() => stackEnvironment("custom", project)).toThrow("say which environment it holds, with secret names of its own, then run again");
         expect(Date.now() - started).toBeLessThan(2_000);
         writeFileSync(join(project, "stacks", "Pulumi.sandbox.yaml"), `config:${blank}  aws:region: eu-west-2\n`);
         expect(() => stackEnvironment("custom", project)).toThrow("printf 'config:\\n  aws:region: eu-west-2\\n");
+    });
+});
+
+describe("a stack of its own", () => {
+    it("is given a stack file, by the printf it prints, that the deploy and the program accept, with secret names of its own", () => {
+        const project = mkdtempSync(join(tmpdir(), "own-stack-"));
+        try {
+            fs.mkdirSync(join(project, "stacks"));
+            writeFileSync(join(project, "stacks", "Pulumi.sandbox.yaml"), "config:\n  aws:region: eu-west-2\n");
+            const message = (() => {
+                try {
+                    return `read: ${stackEnvironment("staging", project)}`;
+                } catch (error) {
+                    return (error as Error).message;
+                }
+            })();
+            const command = /\n {4}(printf .*) {4}# or production$/.exec(message)?.[1] ?? "";
+            expect(command).toMatch(/^printf 'config:.*' > stacks\/Pulumi\.staging\.yaml$/);
+            execFileSync("sh", ["-c", command], { cwd: project });
+            expect(stackEnvironment("staging", project)).toBe("sandbox");
+            const text = readFileSync(join(project, "stacks", "Pulumi.staging.yaml"), "utf8");
+            const prefix = /^ {2}qredo-partner-keys:secretNamePrefix: (.*)$/m.exec(text)?.[1] ?? "";
+            expect(prefix).not.toBe("qredo/partner-api");
+            expect(parseSecretNamePrefix(prefix, { stack: "staging", secret: false })).toEqual({ ok: true, value: prefix });
+        } finally {
+            rmSync(project, { recursive: true, force: true });
+        }
     });
 });
 

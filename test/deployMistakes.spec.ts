@@ -140,7 +140,7 @@ const mistakes: Mistake[] = [
         args: ["staging"],
         status: 2,
         message:
-            "say which environment it holds and the AWS region, as stacks/Pulumi.sandbox.yaml does, then run again. From the project folder:\n    printf 'config:\\n  aws:region: eu-west-2\\n  qredo-partner-keys:environment: sandbox\\n' > stacks/Pulumi.staging.yaml    # or production",
+            "say which environment it holds and the AWS region, as stacks/Pulumi.sandbox.yaml does, with secret names of its own, then run again. From the project folder:\n    printf 'config:\\n  aws:region: eu-west-2\\n  qredo-partner-keys:environment: sandbox\\n  qredo-partner-keys:secretNamePrefix: qredo/partner-api-staging\\n' > stacks/Pulumi.staging.yaml    # or production",
     },
     {
         name: "the API key pasted where the stack name goes",

@@ -220,10 +220,12 @@ function ownStackFix(stack, text, guess = "sandbox", region = undefined) {
     const line = `qredo-partner-keys:environment: ${guess}`;
     const other = guess === "production" ? "sandbox" : "production";
     if (text === "") {
-        // The region too, as every stack file states it: without it the provider takes the shell's.
+        // The region too, as every stack file states it: without it the provider takes the shell's. And a prefix of
+        // its own: with the environment's stack in the same account and region, the secret names would clash.
         const regionLine = region === undefined ? "" : `  aws:region: ${region}\\n`;
-        return `If "${stack}" is meant to be a stack of its own, say which environment it holds${region === undefined ? "" : ` and the AWS region, as stacks/Pulumi.${guess}.yaml does`}, then run again. From the project folder:
-    printf 'config:\\n${regionLine}  ${line}\\n' > stacks/Pulumi.${stack}.yaml    # or ${other}`;
+        const prefixLine = `  qredo-partner-keys:secretNamePrefix: qredo/partner-api-${stack}\\n`;
+        return `If "${stack}" is meant to be a stack of its own, say which environment it holds${region === undefined ? "" : ` and the AWS region, as stacks/Pulumi.${guess}.yaml does`}, with secret names of its own, then run again. From the project folder:
+    printf 'config:\\n${regionLine}  ${line}\\n${prefixLine}' > stacks/Pulumi.${stack}.yaml    # or ${other}`;
     }
     const where = /^config:/m.test(text) ? "under its config: block, indented like the other settings" : "in a config: block";
     return `If "${stack}" is meant to be a stack of its own, add this line to stacks/Pulumi.${stack}.yaml ${where}, then run again:
