@@ -396,7 +396,9 @@ describe("a stack file's plain lines, read before js-yaml is installed", () => {
         expect(stackFileHoldsApiKey(`config:${blank}  other: 1\n`)).toBe(false);
         // No node_modules in the project: its environment, and the region suggested for another stack, are read from lines.
         expect(stackEnvironment("sandbox", project)).toBe("sandbox");
-        expect(() => stackEnvironment("custom", project)).toThrow("say which environment it holds, with secret names of its own, then run again");
+        expect(() => stackEnvironment("custom", project)).toThrow(
+            "say which environment it holds, with secret names of its own, then run again",
+        );
         expect(Date.now() - started).toBeLessThan(2_000);
         writeFileSync(join(project, "stacks", "Pulumi.sandbox.yaml"), `config:${blank}  aws:region: eu-west-2\n`);
         expect(() => stackEnvironment("custom", project)).toThrow("printf 'config:\\n  aws:region: eu-west-2\\n");
@@ -461,7 +463,9 @@ describe("options", () => {
         }
     });
     it("suggests the environment a near-miss stack name meant", () => {
-        expect(["prod", "Production", "PROD", "sandbx", "Sandbox", "sand", "production-eu", "staging", "dev"].map(suggestStack)).toEqual([
+        expect(
+            ["prod", "Production", "PROD", "sandbx", "Sandbox", "sand", "production-eu", "staging", "dev", "prd", "SBX"].map(suggestStack),
+        ).toEqual([
             "production",
             "production",
             "production",
@@ -471,6 +475,8 @@ describe("options", () => {
             "production",
             undefined,
             undefined,
+            "production",
+            "sandbox",
         ]);
     });
     it("refuses every flag npm took for itself, unless it also arrived after --", () => {
@@ -510,6 +516,11 @@ describe("options", () => {
         expect(secret?.message).toContain("An argument looks like an API key; it is not repeated here.");
         expect(secret?.message).not.toContain(key.slice(0, 16));
         expect(refuse(["stack", "output"], { npm_config_stack: "sandbox" })?.message).toContain("npm kept --stack for itself");
+        // npm run pulumi config --stack sandbox: npm took --stack alone, leaving its value where a subcommand would be
+        expect(refuse(["config", "sandbox"], { npm_config_stack: "true" })?.message).toMatch(/\n {4}npm run pulumi -- config …$/);
+        expect(refuse(["stack", "output", "sandbox"], { npm_config_stack: "true" })?.message).toMatch(
+            /\n {4}npm run pulumi -- stack output …$/,
+        );
         // npm run pulumi --stack sandbox stack output: npm took --stack alone, leaving its value first
         expect(refuse(["sandbox", "stack", "output"], { npm_config_stack: "true" })?.message).toMatch(
             /\n {4}npm run pulumi -- stack output …$/,

@@ -260,6 +260,11 @@ function commandLine(o, extra = []) {
 /** sandbox or production when `name` is a near miss (case, prefix, a typo or two). @param {string} name */
 function suggestStack(name) {
     const lower = name.toLowerCase();
+    // The usual short forms that are neither a prefix nor two edits away.
+    const short = /** @type {Record<string, string>} */ ({ prd: "production", sbx: "sandbox" })[lower];
+    if (short !== undefined) {
+        return short;
+    }
     for (const env of environments) {
         if (lower === env || (lower.length >= 3 && (env.startsWith(lower) || lower.startsWith(env)))) {
             return env;

@@ -296,7 +296,28 @@ function pulumiCommand(argv) {
         return "<command>";
     }
     const grouped = ["stack", "config", "state", "plugin", "policy", "org", "package", "schema"].includes(first);
-    return grouped && second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first;
+    // For the two most used groups, only their subcommands: a stack name npm left behind (npm run pulumi config
+    // --stack sandbox: npm took --stack, not its value) is not one.
+    const known = /** @type {Record<string, string[]>} */ ({
+        config: ["cp", "env", "get", "refresh", "rm", "rm-all", "set", "set-all"],
+        stack: [
+            "change-secrets-provider",
+            "export",
+            "graph",
+            "history",
+            "import",
+            "init",
+            "ls",
+            "output",
+            "rename",
+            "rm",
+            "select",
+            "tag",
+            "unselect",
+        ],
+    })[first];
+    const sub = second !== undefined && /^[a-z][a-z-]*$/.test(second) && (known === undefined || known.includes(second));
+    return grouped && sub ? `${first} ${second}` : first;
 }
 
 module.exports = { actsOnAStack, commandWords, globalSwitches, refuseSwallowedFlags, refuseSwallowedPulumiFlags };
