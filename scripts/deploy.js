@@ -564,6 +564,17 @@ async function main(argv) {
         }
         return settled;
     };
+    const kmsAdvice = () => {
+        if (provider === "passphrase" && environment === "production") {
+            say(
+                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' (nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C, or interrupt now)`}`,
+            );
+        }
+    };
+    // A new stack's checks passed already: the advice comes before its passphrase is asked for and anything is created.
+    if (!exists) {
+        kmsAdvice();
+    }
     if (provider === "passphrase") {
         pulumi.env = {
             ...pulumi.env,
@@ -578,10 +589,8 @@ async function main(argv) {
     }
     const { plan, apiKey } = settledNew ?? settleExisting();
     // Once the checks passed: a refused deploy (a changed environment, say) gets no advice about its secrets provider.
-    if (provider === "passphrase" && environment === "production") {
-        say(
-            `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION'`}`,
-        );
+    if (exists) {
+        kmsAdvice();
     }
     const { step, from, to, rising, runs, again } = plan;
 

@@ -355,9 +355,11 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         expect(run.stdout).toContain("Repeat the passphrase: ");
         expect(run.status).toBe(0);
         expect(run.stdout).not.toContain("hunter2");
-        expect(run.stdout).toContain(
-            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION'",
-        );
+        const advice =
+            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' (nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C, or interrupt now)";
+        expect(run.stdout).toContain(advice);
+        // Before the prompt, while stopping there changes nothing.
+        expect(run.stdout.indexOf(advice)).toBeLessThan(run.stdout.indexOf("New stack: choose a passphrase"));
         const calls = readLines<PulumiCall>(join(where.state, "calls.jsonl"));
         expect(calls.map((c) => [c.args[0], c.passphrase])).toEqual([
             ["version", null],
