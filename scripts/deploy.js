@@ -268,15 +268,24 @@ function refuseSecretsMoved(stack, environment, { config, outputs }) {
         }
     }
     const deployedRegion = /^arn:[^:]+:secretsmanager:([^:]+):/.exec(String(outputs.privateKeySecretArn))?.[1];
+    if (deployedRegion === undefined) {
+        return;
+    }
+    // As the provider takes it: aws:region (read with pulumi config get when set with --secret), else the environment.
+    // A region from an AWS profile alone is not seen here.
     const regionSetting = config["aws:region"];
-    const region = regionSetting?.secret ? undefined : (regionSetting?.value ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION));
-    if (deployedRegion !== undefined && typeof region === "string" && region !== deployedRegion) {
+    const fromEnv = process.env.AWS_REGION ? "AWS_REGION" : process.env.AWS_DEFAULT_REGION ? "AWS_DEFAULT_REGION" : undefined;
+    const region =
+        regionSetting === undefined
+            ? fromEnv && process.env[fromEnv]
+            : regionSetting.secret
+              ? pulumi.run(["config", "get", "--stack", stack, "aws:region"], { capture: true }).stdout.trim()
+              : regionSetting.value;
+    if (typeof region === "string" && region !== deployedRegion) {
         const where =
-            regionSetting === undefined
-                ? `AWS_REGION${process.env.AWS_REGION ? "" : " (AWS_DEFAULT_REGION)"} names another region`
-                : `stacks/Pulumi.${stack}.yaml sets another aws:region`;
+            regionSetting === undefined ? `${fromEnv} names another region` : `stacks/Pulumi.${stack}.yaml sets another aws:region`;
         throw refuse(
-            `stack ${stack} keeps its keys in ${deployedRegion}, and ${where}; nothing was changed. A deployed stack keeps its region: another one would replace both secrets there, the new private key secret holding only the newest key (as AWSCURRENT, even a staged one), the old ones, with the key Qredo accepts, deleted, and signers reading the old ARNs locked out. Deploy with the stack's region: ${regionSetting === undefined ? `AWS_REGION=${deployedRegion}` : `npm run pulumi -- config set --stack ${stack} aws:region ${deployedRegion}`}. For copies in other regions, use replicaRegions.`,
+            `stack ${stack} keeps its keys in ${deployedRegion}, and ${where}; nothing was changed. A deployed stack keeps its region: another one would replace both secrets there, the new private key secret holding only the newest key (as AWSCURRENT, even a staged one), the old ones, with the key Qredo accepts, deleted, and signers reading the old ARNs locked out. For copies in other regions, use replicaRegions. State the stack's region in its stack file (it wins over ${fromEnv ?? "AWS_REGION"}), then run again:\n    npm run pulumi -- config set --stack ${stack} aws:region ${deployedRegion}`,
         );
     }
 }
@@ -567,7 +576,7 @@ async function main(argv) {
     const kmsAdvice = () => {
         if (provider === "passphrase" && environment === "production") {
             say(
-                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' (nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C, or interrupt now)`}`,
+                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' ${passphraseSetting(process.env).source === "none" ? "(nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C)" : `(this run creates it with the passphrase set; to move it to KMS later: npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION')`}`}`,
             );
         }
     };

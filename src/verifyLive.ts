@@ -74,6 +74,6 @@ export function liveVerdict({
     const then = pending === undefined ? "" : `, then promote it: \`${promoteCommand(stack)}\``;
     return {
         code: 1,
-        message: `Qredo accepts neither stored key: ${upload}${then}. If that key is already uploaded, check the API key: Qredo answers 401 to a wrong API key too.`,
+        message: `${pending === undefined ? "Qredo rejects the current key (AWSCURRENT)" : "Qredo accepts neither stored key"}: ${upload}${then}. If that key is already uploaded, check the API key: Qredo answers 401 to a wrong API key too.`,
     };
 }

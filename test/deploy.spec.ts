@@ -305,6 +305,15 @@ describe.concurrent("API keys across stacks", () => {
 });
 
 describe.concurrent("backends, secrets providers and passphrases", () => {
+    it("advises a KMS key for a new production stack whose passphrase is set, saying this run creates it and how to move it", async () => {
+        const run = await h.run(h.place(), ["production", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true" });
+        expect(run.status).toBe(0);
+        expect(run.stderr).toContain(
+            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' (this run creates it with the passphrase set; to move it to KMS later: npm run pulumi -- stack change-secrets-provider --stack production 'awskms://alias/NAME?region=REGION')\n",
+        );
+        expect(run.stderr.indexOf("passphrase only")).toBeLessThan(run.stderr.indexOf("stored the API key"));
+    });
+
     it("respects PULUMI_BACKEND_URL and a CLI login, and gives AWS credentials to every command of an S3 backend", async () => {
         const viaEnv = await h.run(h.place(), ["sandbox", "--yes"], {
             PULUMI_BACKEND_URL: "s3://team-state",
@@ -356,7 +365,7 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         expect(run.status).toBe(0);
         expect(run.stdout).not.toContain("hunter2");
         const advice =
-            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' (nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C, or interrupt now)";
+            "deploy: warning: stack production protects its private key (in the state) with a passphrase only. For production use a KMS key: create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' (nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C)";
         expect(run.stdout).toContain(advice);
         // Before the prompt, while stopping there changes nothing.
         expect(run.stdout.indexOf(advice)).toBeLessThan(run.stdout.indexOf("New stack: choose a passphrase"));

@@ -405,6 +405,28 @@ describe("a stack file's plain lines, read before js-yaml is installed", () => {
     });
 });
 
+describe("the older spelling of the environment setting", () => {
+    it("is refused, in a new stack's file too, before the dependencies are installed or after", () => {
+        const project = mkdtempSync(join(tmpdir(), "older-spelling-"));
+        try {
+            fs.mkdirSync(join(project, "stacks"));
+            for (const line of [
+                "  qredo-partner-keys:config:environment: production",
+                '  "qredo-partner-keys:config:environment": production',
+            ]) {
+                writeFileSync(join(project, "stacks", "Pulumi.sandbox.yaml"), `config:\n  aws:region: eu-west-2\n${line}\n`);
+                expect(() => stackEnvironment("sandbox", project)).toThrow(
+                    "stacks/Pulumi.sandbox.yaml sets the environment as qredo-partner-keys:config:environment, an older spelling that pulumi reads and this deploy does not; nothing was changed.",
+                );
+            }
+            writeFileSync(join(project, "stacks", "Pulumi.sandbox.yaml"), "config:\n  qredo-partner-keys:environment: sandbox\n");
+            expect(stackEnvironment("sandbox", project)).toBe("sandbox");
+        } finally {
+            rmSync(project, { recursive: true, force: true });
+        }
+    });
+});
+
 describe("a stack of its own", () => {
     it("is given a stack file, by the printf it prints, that the deploy and the program accept, with secret names of its own", () => {
         const project = mkdtempSync(join(tmpdir(), "own-stack-"));

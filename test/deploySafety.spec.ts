@@ -606,18 +606,23 @@ describe("a deployed stack whose stack file lost its apiKey, or changed its envi
 // key Qredo does not have yet in front of signers, and delete the old secrets with the key it accepts.
 describe("a deployed stack whose settings would move its secrets (another name or region)", () => {
     const runs: Record<string, Run> = {};
-    const arn = (name: string, region = "eu-west-2") => `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbC123`;
-    /** Key 2 staged, as the program named its secrets (prefix `deployedPrefix`, region eu-west-2); `config` in the stack's settings. */
-    const staged = (config: Record<string, string> = {}, deployedPrefix = "qredo/partner-api") => {
+    const arn = (name: string, region: string, partition: string) =>
+        `arn:${partition}:secretsmanager:${region}:123456789012:secret:${name}-AbC123`;
+    /** Key 2 staged, as the program named its secrets (prefix `deployedPrefix`, in `region`); `config` in the stack's settings. */
+    const staged = (
+        config: Record<string, string | { value: string; secret: true }> = {},
+        deployedPrefix = "qredo/partner-api",
+        { region, partition } = { region: "eu-west-2", partition: "aws" },
+    ) => {
         const stack = deployedStack(h.keys[1], { apiKey: storedKey, keyVersion: 2, keyStage: "pending" });
         Object.assign(stack.outputs, {
             privateKeySecretName: `${deployedPrefix}/sandbox/private-key`,
-            privateKeySecretArn: arn(`${deployedPrefix}/sandbox/private-key`),
+            privateKeySecretArn: arn(`${deployedPrefix}/sandbox/private-key`, region, partition),
             apiKeySecretName: `${deployedPrefix}/sandbox/api-key`,
-            apiKeySecretArn: arn(`${deployedPrefix}/sandbox/api-key`),
+            apiKeySecretArn: arn(`${deployedPrefix}/sandbox/api-key`, region, partition),
         });
         for (const [name, value] of Object.entries(config)) {
-            stack.config[name] = { value, secret: false };
+            stack.config[name] = typeof value === "string" ? { value, secret: false } : value;
         }
         return h.place({ sandbox: stack });
     };
@@ -629,6 +634,14 @@ describe("a deployed stack whose settings would move its secrets (another name o
             olderSpelling: h.run(staged({ "qredo-partner-keys:environment": "production" }), ["sandbox", "--yes"]),
             regionSetting: h.run(staged({ "aws:region": "us-east-1" }), ["sandbox", "--yes"]),
             regionEnv: h.run(staged(), ["sandbox", "--yes"], { AWS_REGION: "us-east-1" }),
+            regionDefaultEnv: h.run(staged(), ["sandbox", "--yes"], { AWS_DEFAULT_REGION: "us-east-1" }),
+            regionSecret: h.run(staged({ "aws:region": { value: "us-east-1", secret: true } }), ["sandbox", "--yes"]),
+            regionChina: h.run(staged({}, undefined, { region: "cn-north-1", partition: "aws-cn" }), ["sandbox", "--yes"], {
+                AWS_REGION: "cn-northwest-1",
+            }),
+            chinaKept: h.run(staged({}, undefined, { region: "cn-north-1", partition: "aws-cn" }), ["sandbox", "--yes"], {
+                AWS_REGION: "cn-north-1",
+            }),
             // The same names, and aws:region (which pulumi prefers to AWS_REGION) the deployed one: no move.
             kept: h.run(
                 staged({ "qredo-partner-keys:secretNamePrefix": "qredo/partner-api", "aws:region": "eu-west-2" }),
@@ -664,21 +677,32 @@ describe("a deployed stack whose settings would move its secrets (another name o
         );
     });
 
-    it("refuses another region, set in the stack or by AWS_REGION, and deploys when the stack's own region wins", () => {
-        for (const run of [runs.regionSetting, runs.regionEnv]) {
+    it("refuses another region, set in the stack (with --secret too), by AWS_REGION or AWS_DEFAULT_REGION, in any partition; deploys when the stack's own region wins", () => {
+        for (const run of [runs.regionSetting, runs.regionEnv, runs.regionDefaultEnv, runs.regionSecret, runs.regionChina]) {
             expect(run.status).toBe(2);
             expect(changes(run)).toEqual([]);
-            expect(run.stderr).not.toContain("us-east-1");
+            expect(run.stderr).not.toMatch(/us-east-1|cn-northwest-1/);
         }
         expect(runs.regionSetting.stderr).toContain(
             "deploy: error: stack sandbox keeps its keys in eu-west-2, and stacks/Pulumi.sandbox.yaml sets another aws:region; nothing was changed.",
         );
-        expect(runs.regionSetting.stderr).toContain("npm run pulumi -- config set --stack sandbox aws:region eu-west-2.");
-        expect(runs.regionEnv.stderr).toContain(
-            "deploy: error: stack sandbox keeps its keys in eu-west-2, and AWS_REGION names another region; nothing was changed.",
-        );
-        expect(runs.kept.status).toBe(0);
-        expect(changes(runs.kept)).toEqual(["up --stack sandbox --yes"]);
+        expect(runs.regionSecret.stderr).toContain("and stacks/Pulumi.sandbox.yaml sets another aws:region; nothing was changed.");
+        for (const [run, variable] of [
+            [runs.regionEnv, "AWS_REGION"],
+            [runs.regionDefaultEnv, "AWS_DEFAULT_REGION"],
+        ] as const) {
+            expect(run.stderr).toContain(
+                `deploy: error: stack sandbox keeps its keys in eu-west-2, and ${variable} names another region; nothing was changed.`,
+            );
+            expect(run.stderr).toContain(
+                `(it wins over ${variable}), then run again:\n    npm run pulumi -- config set --stack sandbox aws:region eu-west-2\n`,
+            );
+        }
+        expect(runs.regionChina.stderr).toContain("npm run pulumi -- config set --stack sandbox aws:region cn-north-1\n");
+        for (const run of [runs.kept, runs.chinaKept]) {
+            expect(run.status).toBe(0);
+            expect(changes(run)).toEqual(["up --stack sandbox --yes"]);
+        }
     });
 });
 

@@ -17,6 +17,7 @@ import { saveState } from "./support/fakePulumiState.js";
 import { copyProject } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
 import { testKey } from "./support/testKeys";
+import { liveVerdict, type LiveAnswer } from "../src/verify";
 
 let aws: FakeSecretsManager;
 let endpoint: string;
@@ -557,7 +558,7 @@ describe("npm run verify --live", () => {
             expect(run.status).toBe(1);
             expect(run.stdout).toMatch(line(run, "fail", "no discarded key is left as AWSPENDING"));
             expect(run.stdout).not.toMatch(/promote/i);
-            expect(run.stdout).toContain("Qredo accepts neither stored key: upload public-sandbox.pem");
+            expect(run.stdout).toContain("Qredo rejects the current key (AWSCURRENT): upload public-sandbox.pem");
             expect(qredo.requests).toHaveLength(1); // the current key only
         } finally {
             qredo.requests.length = 0; // the next test counts its own
@@ -633,7 +634,7 @@ describe("npm run verify --live", () => {
         expect(neither.status).toBe(1);
         expect(neither.stdout).toMatch(live("rejected", "current key (AWSCURRENT)"));
         expect(neither.stdout).toContain(
-            "Qredo accepts neither stored key: upload public-sandbox.pem (the publicKeyPem output) in the Qredo Web App for sandbox.",
+            "Qredo rejects the current key (AWSCURRENT): upload public-sandbox.pem (the publicKeyPem output) in the Qredo Web App for sandbox.",
         );
         for (const run of [first, staged, uploaded, promoted, neither]) {
             expectNoSecretIn(run, stack);
@@ -671,5 +672,31 @@ describe("npm run verify --live", () => {
             `verify: error: could not ask Qredo about the current key: GET ${url} failed: connect ECONNREFUSED 127.0.0.1:${port}\n`,
         );
         expectNoSecretIn(run, stack);
+    });
+});
+
+describe("the --live verdict", () => {
+    const outputs = { environment: "sandbox", keyVersion: 2, keyStage: "pending" } as unknown as Parameters<
+        typeof liveVerdict
+    >[0]["outputs"];
+    const verdict = (current: LiveAnswer, pending?: LiveAnswer) =>
+        liveVerdict({
+            stack: "sandbox",
+            outputs,
+            publicKeyFile: "public-sandbox.pem",
+            current,
+            ...(pending === undefined ? {} : { pending }),
+        });
+
+    it("says which keys Qredo rejected: both while one is staged, the current one when nothing is", () => {
+        expect(verdict("rejected", "rejected")).toMatchObject({
+            code: 1,
+            message: expect.stringMatching(/^Qredo accepts neither stored key: upload public-sandbox.pem /),
+        });
+        expect(verdict("rejected")).toMatchObject({
+            code: 1,
+            message: expect.stringMatching(/^Qredo rejects the current key \(AWSCURRENT\): upload public-sandbox.pem /),
+        });
+        expect(verdict("rejected").message).not.toMatch(/promote/);
     });
 });

@@ -148,6 +148,13 @@ function stackEnvironment(stack, projectDir) {
         );
     }
     const text = stackFileText(projectDir, stack);
+    if (/^[ \t]+["']?qredo-partner-keys:config:environment["']?[ \t]*:/m.test(text)) {
+        // pulumi reads the older spelling as the environment: the deploy would name, protect and advise by another one.
+        throw new CliError(
+            `stacks/Pulumi.${stack}.yaml sets the environment as qredo-partner-keys:config:environment, an older spelling that pulumi reads and this deploy does not; nothing was changed. Write it as qredo-partner-keys:environment (same value), then run again.`,
+            exit.usage,
+        );
+    }
     const set = environmentSetting(text, stack, projectDir);
     if (set !== undefined) {
         if (!environments.includes(set)) {
