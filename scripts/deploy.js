@@ -468,7 +468,7 @@ function planKey(options, config, deployed, outLabel) {
     const immediateNow = (rising && from.stage === "current") || step === "rotate-immediate";
     if (immediateNow && replacePending) {
         say(
-            `warning: the discarded staged key's version keeps its AWSPENDING label in Secrets Manager (this update does not remove it): if you have not taken it off, do it now, or signers on @qredo-partner-keys/client fall back to it: aws secretsmanager update-secret-version-stage --secret-id ARN --version-stage AWSPENDING --remove-from-version-id VERSION_ID`,
+            `warning: the discarded staged key's version keeps its AWSPENDING label in Secrets Manager (this update does not remove it): if you have not taken it off, do it now, or signers on @qredo-partner-keys/client fall back to it: aws secretsmanager update-secret-version-stage --secret-id ARN --region REGION --version-stage AWSPENDING --remove-from-version-id VERSION_ID (REGION: the one in the ARN)`,
         );
     }
     if (immediateNow) {
@@ -576,7 +576,7 @@ async function main(argv) {
     const kmsAdvice = () => {
         if (provider === "passphrase" && environment === "production") {
             say(
-                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' ${passphraseSetting(process.env).source === "none" ? "(nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C)" : `(this run creates it with the passphrase set; to move it to KMS later: npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION')`}`}`,
+                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' ${passphraseSetting(process.env).source === "none" ? (process.stdin.isTTY ? "(nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C)" : "(nothing is created yet)") : `(this run creates it with the passphrase set; to move it to KMS later: npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION')`}`}`,
             );
         }
     };

@@ -65,6 +65,12 @@ export const sampleRequest = {
     body: '{"name":"qredo-partner-keys verify"}',
 };
 
+/** ` --region REGION` from a secret's ARN: the AWS CLI sends a request to its default region, not the ARN's. */
+const regionOf = (arn: string) => {
+    const region = /^arn:[^:]+:secretsmanager:([a-z0-9-]+):/.exec(arn)?.[1];
+    return region === undefined ? "" : ` --region ${region}`;
+};
+
 export const keyStageOf = (outputs: StackOutputs): KeyStage => outputs.keyStage ?? "current";
 
 type Check = (name: string, outcome: boolean | string, detail?: string) => void;
@@ -128,7 +134,7 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
         check(
             "no discarded key is left as AWSPENDING",
             left === undefined,
-            `version ${left} of the private key's secret has the AWSPENDING stage, though no rotation is staged: signers on @qredo-partner-keys/client fall back to that key when Qredo rejects theirs. Take the stage off: aws secretsmanager update-secret-version-stage --secret-id ${outputs.privateKeySecretArn} --version-stage AWSPENDING --remove-from-version-id ${left}`,
+            `version ${left} of the private key's secret has the AWSPENDING stage, though no rotation is staged: signers on @qredo-partner-keys/client fall back to that key when Qredo rejects theirs. Take the stage off: aws secretsmanager update-secret-version-stage --secret-id ${outputs.privateKeySecretArn}${regionOf(outputs.privateKeySecretArn)} --version-stage AWSPENDING --remove-from-version-id ${left}`,
         );
     }
 

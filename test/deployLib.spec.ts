@@ -313,6 +313,19 @@ describe("API key text", () => {
             const apiKey = makeApiKey();
             writeFileSync(join(dir, "my key"), Buffer.from(`${apiKey}\n`, "utf16le"));
             const read = () => readApiKeyFile(join(dir, "my key"), "--api-key-file 'my key'", "my key");
+            const named = (() => {
+                try {
+                    writeFileSync(join(dir, "it's"), Buffer.from(`${apiKey}\n`, "utf16le"));
+                    return readApiKeyFile(join(dir, "it's"), '--api-key-file "it\'s"', "it's");
+                } catch (error) {
+                    return (error as Error).message;
+                } finally {
+                    rmSync(join(dir, "it's"));
+                }
+            })();
+            // Each shell its own quoting: POSIX 'it'\''s', PowerShell 'it''s'.
+            expect(named).toContain("iconv -f UTF-16LE -t UTF-8 'it'\\''s' > 'it'\\''s.utf8'");
+            expect(named).toContain("(PowerShell: (Get-Content -Encoding Unicode 'it''s') | Set-Content -Encoding utf8 'it''s')");
             const message = (() => {
                 try {
                     return `read: ${read()}`;
@@ -448,6 +461,11 @@ describe("a stack of its own", () => {
             const prefix = /^ {2}qredo-partner-keys:secretNamePrefix: (.*)$/m.exec(text)?.[1] ?? "";
             expect(prefix).not.toBe("qredo/partner-api");
             expect(parseSecretNamePrefix(prefix, { stack: "staging", secret: false })).toEqual({ ok: true, value: prefix });
+            // A file that names its prefix already is not told to add another.
+            writeFileSync(join(project, "stacks", "Pulumi.qa.yaml"), "config:\n  qredo-partner-keys:secretNamePrefix: team/qa\n");
+            expect(() => stackEnvironment("qa", project)).toThrow(
+                /add this line to stacks\/Pulumi\.qa\.yaml .*\n {4}qredo-partner-keys:environment: sandbox {4}# or production$/,
+            );
         } finally {
             rmSync(project, { recursive: true, force: true });
         }

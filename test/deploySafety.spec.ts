@@ -382,7 +382,7 @@ describe("a plain deploy applies the stack file under the rotation rules", () =>
             args: ["--immediate"],
             status: 2,
             message:
-                "--immediate while keyVersion 2 is staged would leave AWSPENDING on that discarded staged key: the new key's version gets only AWSCURRENT, and the staged version keeps its label (versions are retained on delete), so signers built on @qredo-partner-keys/client would fall back to the discarded key on a 401. Nothing was changed. Promote the staged key first (npm run deploy -- sandbox --promote, once it is uploaded), or replace it (npm run deploy -- sandbox --rotate --replace-pending, which moves AWSPENDING to the new key, since a staging label sits on one version only). If the staged key must stop working now (promoting it is not the way), take its label off: aws secretsmanager update-secret-version-stage --secret-id ARN --version-stage AWSPENDING --remove-from-version-id VERSION_ID (ARN: npm run pulumi -- stack output --stack sandbox privateKeySecretArn; VERSION_ID: the version listed with AWSPENDING by aws secretsmanager describe-secret --secret-id ARN --query VersionIdsToStages), then retry with --replace-pending as well: npm run deploy -- sandbox --immediate --replace-pending",
+                "--immediate while keyVersion 2 is staged would leave AWSPENDING on that discarded staged key: the new key's version gets only AWSCURRENT, and the staged version keeps its label (versions are retained on delete), so signers built on @qredo-partner-keys/client would fall back to the discarded key on a 401. Nothing was changed. Promote the staged key first (npm run deploy -- sandbox --promote, once it is uploaded), or replace it (npm run deploy -- sandbox --rotate --replace-pending, which moves AWSPENDING to the new key, since a staging label sits on one version only). If the staged key must stop working now (promoting it is not the way), take its label off: aws secretsmanager update-secret-version-stage --secret-id ARN --region REGION --version-stage AWSPENDING --remove-from-version-id VERSION_ID (ARN: npm run pulumi -- stack output --stack sandbox privateKeySecretArn; REGION: the one in the ARN; VERSION_ID: the version listed with AWSPENDING by aws secretsmanager describe-secret --secret-id ARN --region REGION --query VersionIdsToStages), then retry with --replace-pending as well: npm run deploy -- sandbox --immediate --replace-pending",
         },
         {
             name: "--rotate --immediate while a key is staged",
@@ -848,10 +848,10 @@ describe("messages and files", () => {
         );
     });
 
-    it("an unknown stack whose file exists: the line to add under config:, no printf", () => {
+    it("an unknown stack whose file exists: the lines to add under config: (secret names of its own too), no printf", () => {
         expect(runs.weird.status).toBe(2);
         expect(runs.weird.stderr).toContain(
-            'If "weird" is meant to be a stack of its own, add this line to stacks/Pulumi.weird.yaml under its config: block, indented like the other settings, then run again:\n    qredo-partner-keys:environment: sandbox    # or production',
+            'If "weird" is meant to be a stack of its own, add these lines to stacks/Pulumi.weird.yaml under its config: block, indented like the other settings, then run again:\n    qredo-partner-keys:environment: sandbox    # or production\n    qredo-partner-keys:secretNamePrefix: qredo/partner-api-weird\n',
         );
         expect(runs.weird.stderr).not.toContain("printf");
     });

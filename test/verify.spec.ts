@@ -240,7 +240,7 @@ describe("npm run verify", () => {
         expect(run.status).toBe(1);
         expect(run.stdout).toMatch(line(run, "fail", "no discarded key is left as AWSPENDING"));
         expect(run.stdout).toContain(
-            `aws secretsmanager update-secret-version-stage --secret-id ${stack.privateKeySecretArn} --version-stage AWSPENDING --remove-from-version-id ${pendingId}`,
+            `aws secretsmanager update-secret-version-stage --secret-id ${stack.privateKeySecretArn} --region eu-west-2 --version-stage AWSPENDING --remove-from-version-id ${pendingId}`,
         );
         expectNoSecretIn(run, stack);
         aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSPENDING", RemoveFromVersionId: pendingId });

@@ -58,6 +58,9 @@ function readApiKeyFile(file, label, typed = label) {
     return text;
 }
 
+/** A path as one PowerShell word: in single quotes, a quote doubled. @param {string} word */
+const powerShellWord = (word) => (/^[A-Za-z0-9_./:=+@-]+$/.test(word) ? word : `'${word.replace(/'/g, "''")}'`);
+
 /** A path as one shell word. @param {string} word */
 const shellWord = (word) => (/^[A-Za-z0-9_./:=+@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
@@ -76,7 +79,7 @@ function decodeText(bytes, label, typed = label) {
     }
     if (bytes.includes(0)) {
         throw new ApiKeyInputError(
-            `${label} contains NUL bytes: it looks like UTF-16 without a byte-order mark. Convert it to UTF-8 in place: iconv -f UTF-16LE -t UTF-8 ${shellWord(typed)} > ${shellWord(`${typed}.utf8`)} && mv ${shellWord(`${typed}.utf8`)} ${shellWord(typed)} (PowerShell: (Get-Content -Encoding Unicode ${shellWord(typed)}) | Set-Content -Encoding utf8 ${shellWord(typed)}), or paste the key into a new file in its place.`,
+            `${label} contains NUL bytes: it looks like UTF-16 without a byte-order mark. Convert it to UTF-8 in place: iconv -f UTF-16LE -t UTF-8 ${shellWord(typed)} > ${shellWord(`${typed}.utf8`)} && mv ${shellWord(`${typed}.utf8`)} ${shellWord(typed)} (PowerShell: (Get-Content -Encoding Unicode ${powerShellWord(typed)}) | Set-Content -Encoding utf8 ${powerShellWord(typed)}), or paste the key into a new file in its place.`,
         );
     }
     const text = bytes.toString("utf8");

@@ -235,8 +235,12 @@ function ownStackFix(stack, text, guess = "sandbox", region = undefined) {
     printf 'config:\\n${regionLine}  ${line}\\n${prefixLine}' > stacks/Pulumi.${stack}.yaml    # or ${other}`;
     }
     const where = /^config:/m.test(text) ? "under its config: block, indented like the other settings" : "in a config: block";
-    return `If "${stack}" is meant to be a stack of its own, add this line to stacks/Pulumi.${stack}.yaml ${where}, then run again:
-    ${line}    # or ${other}`;
+    // Secret names of its own too, unless the file gives it a prefix already.
+    const prefix = /^[ \t]+["']?qredo-partner-keys:secretNamePrefix["']?[ \t]*:/m.test(text)
+        ? ""
+        : `\n    qredo-partner-keys:secretNamePrefix: qredo/partner-api-${stack}`;
+    return `If "${stack}" is meant to be a stack of its own, add ${prefix === "" ? "this line" : "these lines"} to stacks/Pulumi.${stack}.yaml ${where}, then run again:
+    ${line}    # or ${other}${prefix}`;
 }
 
 /**

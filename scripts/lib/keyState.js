@@ -277,8 +277,8 @@ function immediateWhilePending(stack, flags, staged) {
         `${flags} while keyVersion ${staged} is staged would leave AWSPENDING on that discarded staged key: the new key's version gets only AWSCURRENT, and the staged version keeps its label (versions are retained on delete), so signers built on @qredo-partner-keys/client would fall back to the discarded key on a 401. Nothing was changed. ` +
         `Promote the staged key first (npm run deploy -- ${stack} --promote, once it is uploaded), or replace it (npm run deploy -- ${stack} --rotate --replace-pending, which moves AWSPENDING to the new key, since a staging label sits on one version only). ` +
         `If the staged key must stop working now (promoting it is not the way), take its label off: ` +
-        `aws secretsmanager update-secret-version-stage --secret-id ARN --version-stage AWSPENDING --remove-from-version-id VERSION_ID ` +
-        `(ARN: npm run pulumi -- stack output --stack ${stack} privateKeySecretArn; VERSION_ID: the version listed with AWSPENDING by aws secretsmanager describe-secret --secret-id ARN --query VersionIdsToStages), ` +
+        `aws secretsmanager update-secret-version-stage --secret-id ARN --region REGION --version-stage AWSPENDING --remove-from-version-id VERSION_ID ` +
+        `(ARN: npm run pulumi -- stack output --stack ${stack} privateKeySecretArn; REGION: the one in the ARN; VERSION_ID: the version listed with AWSPENDING by aws secretsmanager describe-secret --secret-id ARN --region REGION --query VersionIdsToStages), ` +
         `then retry with --replace-pending as well: npm run deploy -- ${stack} ${flags} --replace-pending`
     );
 }
