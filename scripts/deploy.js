@@ -574,11 +574,20 @@ async function main(argv) {
         return settled;
     };
     const kmsAdvice = () => {
-        if (provider === "passphrase" && environment === "production") {
-            say(
-                `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? `npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION'` : `create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' ${passphraseSetting(process.env).source === "none" ? (process.stdin.isTTY ? "(nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C)" : "(nothing is created yet)") : `(this run creates it with the passphrase set; to move it to KMS later: npm run pulumi -- stack change-secrets-provider --stack ${stack} 'awskms://alias/NAME?region=REGION')`}`}`,
-            );
+        if (provider !== "passphrase" || environment !== "production") {
+            return;
         }
+        const kms = "'awskms://alias/NAME?region=REGION'";
+        const move = `npm run pulumi -- stack change-secrets-provider --stack ${stack} ${kms}`;
+        const prompted = passphraseSetting(process.env).source === "none";
+        const when = !prompted
+            ? `(this run creates it with the passphrase set; to move it to KMS later: ${move})`
+            : process.stdin.isTTY
+              ? "(nothing is created yet: to do that, stop at the passphrase prompt with Ctrl-C)"
+              : "(nothing is created yet)";
+        say(
+            `warning: stack ${stack} protects its private key (in the state) with a passphrase only. For production use a KMS key: ${exists ? move : `create the stack with --secrets-provider ${kms} ${when}`}`,
+        );
     };
     // A new stack's checks passed already: the advice comes before its passphrase is asked for and anything is created.
     if (!exists) {
