@@ -314,6 +314,22 @@ describe.concurrent("backends, secrets providers and passphrases", () => {
         expect(run.stderr.indexOf("passphrase only")).toBeLessThan(run.stderr.indexOf("stored the API key"));
     });
 
+    it("promises no passphrase prompt for a new production stack when there is no terminal to ask on", async () => {
+        const where = h.place();
+        const run = await h.run(where, ["production", "--yes"], {
+            QREDO_API_KEY: makeApiKey(),
+            CI: "true",
+            PULUMI_CONFIG_PASSPHRASE: undefined,
+        });
+        expect(run.status).toBe(2);
+        expect(run.stderr).toContain(
+            "create the stack with --secrets-provider 'awskms://alias/NAME?region=REGION' (nothing is created yet)\n",
+        );
+        expect(run.stderr).not.toContain("prompt");
+        expect(run.stderr).toContain("a new stack encrypts its secrets with a passphrase, and there is no terminal to ask for it on");
+        expect(Object.keys(h.stateOf(where).stacks)).toEqual([]);
+    });
+
     it("respects PULUMI_BACKEND_URL and a CLI login, and gives AWS credentials to every command of an S3 backend", async () => {
         const viaEnv = await h.run(h.place(), ["sandbox", "--yes"], {
             PULUMI_BACKEND_URL: "s3://team-state",
