@@ -263,7 +263,7 @@ function refuseSecretsMoved(stack, environment, { config, outputs }) {
         ) {
             const deployedPrefix = deployedName.slice(0, -suffix.length);
             throw refuse(
-                `stack ${stack} keeps its keys in the secrets ${deployedName} and ${String(outputs.apiKeySecretName)}, and stacks/Pulumi.${stack}.yaml now sets another secretNamePrefix; nothing was changed. A deployed stack keeps its secrets: new names would replace both, the new one holding only the newest key (as AWSCURRENT, even a staged one), the old ones, with the key Qredo accepts, deleted, and signers reading the old ARNs locked out. Set it back:\n    npm run pulumi -- config set --stack ${stack} secretNamePrefix ${deployedPrefix}\nFor secrets under another name, deploy a stack of their own.`,
+                `stack ${stack} keeps its keys in the secrets ${deployedName} and ${String(outputs.apiKeySecretName)}, and stacks/Pulumi.${stack}.yaml now gives them other names (another secretNamePrefix, or none); nothing was changed. A deployed stack keeps its secrets: new names would replace both, the new one holding only the newest key (as AWSCURRENT, even a staged one), the old ones, with the key Qredo accepts, deleted, and signers reading the old ARNs locked out. Set it back:\n    npm run pulumi -- config set --stack ${stack} secretNamePrefix ${deployedPrefix}\nFor secrets under another name, deploy a stack of their own.`,
             );
         }
     }

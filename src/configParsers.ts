@@ -643,8 +643,8 @@ export function parseTags(value: string | undefined, context: ParseContext): Par
         entries.filter(([name, tagValue]) => holds(name) || (typeof tagValue === "string" && holds(tagValue))).map(([name]) => name);
     // A key may also be cut over several names or values, each piece too short to be taken for one, which
     // the messages below would show one by one: the names, the values, and both in turn are read together
-    // as well (readTogether). A tag caught
-    // by itself may hold only part of a key whose other parts look like nothing: the whole map goes.
+    // as well (readTogether). A tag caught by itself may hold only part of a key whose other parts look like
+    // nothing: the whole map goes.
     const tagNames = entries.map(([name]) => name);
     const values = entries.map(([, tagValue]) => (typeof tagValue === "string" ? tagValue : ""));
     const inTurn = entries.flatMap(([name, tagValue]) => [name, typeof tagValue === "string" ? tagValue : ""]);

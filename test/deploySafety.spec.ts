@@ -662,10 +662,13 @@ describe("a deployed stack whose settings would move its secrets (another name o
             expect(expectNoLeakIn(run, [storedKey])).toEqual([]);
         }
         expect(runs.prefix.stderr).toContain(
-            "deploy: error: stack sandbox keeps its keys in the secrets qredo/partner-api/sandbox/private-key and qredo/partner-api/sandbox/api-key, and stacks/Pulumi.sandbox.yaml now sets another secretNamePrefix; nothing was changed.",
+            "deploy: error: stack sandbox keeps its keys in the secrets qredo/partner-api/sandbox/private-key and qredo/partner-api/sandbox/api-key, and stacks/Pulumi.sandbox.yaml now gives them other names (another secretNamePrefix, or none); nothing was changed.",
         );
         expect(runs.prefix.stderr).toContain("npm run pulumi -- config set --stack sandbox secretNamePrefix qredo/partner-api\n");
         expect(runs.prefix.stderr).not.toContain("team-a"); // the new value is not quoted: a pasted key would be
+        expect(runs.prefixRemoved.stderr).toContain(
+            "deploy: error: stack sandbox keeps its keys in the secrets team-a/qredo/sandbox/private-key and team-a/qredo/sandbox/api-key, and stacks/Pulumi.sandbox.yaml now gives them other names (another secretNamePrefix, or none); nothing was changed.",
+        );
         expect(runs.prefixRemoved.stderr).toContain("npm run pulumi -- config set --stack sandbox secretNamePrefix team-a/qredo\n");
     });
 
