@@ -68,9 +68,14 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
         this.keyVersion = args.keyVersion ?? defaults.keyVersion;
         this.keyStage = args.keyStage ?? defaults.keyStage;
 
-        // A new keyVersion gives a new RandomId, and replaceWith carries that
-        // replacement over to the private key. keyStage must never reach the
-        // keepers: promoting a staged key must keep it.
+        // A new keyVersion gives a new RandomId, and the private key is replaced
+        // with it, twice over: replaceWith acts when the RandomId is replaced in
+        // the same update; replacementTrigger (its hex id, recorded in the key's
+        // state) also when an update stopped between the two (Ctrl-C, a failed
+        // step), so running it again still replaces the key. Each covers a case
+        // the other does not: the engine ignores a trigger the state has no
+        // value for yet (a stack deployed before it existed). keyStage must
+        // never reach the keepers: promoting a staged key must keep it.
         const keyGeneration = new random.RandomId(
             `${name}-key-generation`,
             { byteLength: 8, keepers: { keyVersion: String(this.keyVersion) } },
@@ -79,7 +84,7 @@ export class PartnerApiCredentials extends pulumi.ComponentResource {
         const privateKey = new tls.PrivateKey(
             `${name}-private-key`,
             { algorithm: "RSA", rsaBits: 2048 },
-            { parent: this, replaceWith: [keyGeneration] },
+            { parent: this, replaceWith: [keyGeneration], replacementTrigger: keyGeneration.hex },
         );
 
         const names = secretNames(args.secretNamePrefix ?? defaults.secretNamePrefix, environment);

@@ -33,6 +33,8 @@ export interface RecordedResource {
     readonly retainOnDelete: boolean;
     /** URNs of the resources whose replacement replaces this one. */
     readonly replaceWith: readonly string[];
+    /** The replacementTrigger value, as the engine records it in the state (undefined when none). */
+    readonly replacementTrigger: unknown;
     readonly urn: string;
     readonly id: string;
     /** What an update from the `previous` state would do to it. */
@@ -44,7 +46,13 @@ export type Operation = "create" | "same" | "update" | "replace";
 /** What the engine remembers of one resource: keyed by `type::name`. */
 export type StackState = ReadonlyMap<
     string,
-    { readonly inputs: Record<string, unknown>; readonly state: Record<string, unknown>; readonly id: string }
+    {
+        readonly inputs: Record<string, unknown>;
+        readonly state: Record<string, unknown>;
+        readonly id: string;
+        /** The replacementTrigger recorded with it, if any. */
+        readonly replacementTrigger?: unknown;
+    }
 >;
 
 /**
@@ -88,6 +96,7 @@ type RegisterRequest = {
     getProtect(): boolean;
     getRetainondelete(): boolean;
     getReplaceWithList(): string[];
+    getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
 };
 /** What the patched monitor calls: before a registration goes to the mock monitor, and after it succeeded. */
 interface Recorder {
@@ -118,7 +127,14 @@ if (!monitorPrototype.__recording) {
 }
 const recorder: Recorder = {
     before(req) {
-        replaceWithOf.set(`${req.getType()}::${req.getName()}`, req.getReplaceWithList());
+        const key = `${req.getType()}::${req.getName()}`;
+        replaceWithOf.set(key, req.getReplaceWithList());
+        const trigger = req.getReplacementTrigger()?.toJavaScript();
+        if (trigger === undefined || trigger === null) {
+            triggerOf.delete(key);
+        } else {
+            triggerOf.set(key, trigger);
+        }
     },
     after(req, res) {
         const key = `${req.getType()}::${req.getName()}`;
@@ -135,6 +151,7 @@ const recorder: Recorder = {
                 protect: req.getProtect(),
                 retainOnDelete: req.getRetainondelete(),
                 replaceWith: req.getReplaceWithList(),
+                replacementTrigger: triggerOf.get(key),
                 urn,
                 id: current.id,
                 operation: current.operation,
@@ -144,6 +161,7 @@ const recorder: Recorder = {
 };
 const lastInputs = new Map<string, Record<string, unknown>>();
 const replaceWithOf = new Map<string, readonly string[]>();
+const triggerOf = new Map<string, unknown>();
 const operationByUrn = new Map<string, Operation>();
 const state = new Map<string, { inputs: Record<string, unknown>; state: Record<string, unknown>; id: string; operation: Operation }>();
 let previous: StackState = new Map();
@@ -154,7 +172,13 @@ function diff(type: string, key: string, inputs: Record<string, unknown>): { ope
     if (before === undefined) {
         return { operation: "create", state: providerState(type, key.split("::")[1], inputs) };
     }
-    const forced = (replaceWithOf.get(key) ?? []).some((urn) => operationByUrn.get(urn) === "replace");
+    // replaceWith acts only when the named resource is replaced in this same update; replacementTrigger
+    // compares with the value recorded in the state, and going from no trigger to one (or back) replaces
+    // nothing (the engine's step_generator.go).
+    const trigger = triggerOf.get(key);
+    const forced =
+        (replaceWithOf.get(key) ?? []).some((urn) => operationByUrn.get(urn) === "replace") ||
+        (trigger !== undefined && before.replacementTrigger !== undefined && !isDeepStrictEqual(trigger, before.replacementTrigger));
     const changed = [...new Set([...Object.keys(before.inputs), ...Object.keys(inputs)])].filter(
         (k) => !isDeepStrictEqual(before.inputs[k], inputs[k]),
     );
@@ -199,7 +223,12 @@ export interface StackRun {
 
 /** The state the last run left, to start another run from. */
 export function stateOf(): StackState {
-    return new Map([...state].map(([key, { inputs, state: outputs, id }]) => [key, { inputs, state: outputs, id }]));
+    return new Map(
+        [...state].map(([key, { inputs, state: outputs, id }]) => {
+            const replacementTrigger = triggerOf.get(key);
+            return [key, { inputs, state: outputs, id, ...(replacementTrigger === undefined ? {} : { replacementTrigger }) }];
+        }),
+    );
 }
 
 /**
@@ -212,6 +241,7 @@ export async function runProgram(run: StackRun): Promise<Record<string, unknown>
     calls.length = 0;
     lastInputs.clear();
     replaceWithOf.clear();
+    triggerOf.clear();
     operationByUrn.clear();
     state.clear();
     previous = run.previous ?? new Map();

@@ -156,6 +156,9 @@ describe("sandbox stack", () => {
         expect(key.inputs).toEqual({ algorithm: "RSA", rsaBits: 2048 });
         const generation = byName(sandbox, types.keyGeneration, "qredo-partner-api-key-generation");
         expect(key.replaceWith).toEqual([generation.urn]);
+        // and with the generation's hex id recorded in the key's state (the keyId output)
+        expect(key.replacementTrigger).toBe(sandbox.outputs.keyId);
+        expect(key.replacementTrigger).toMatch(/^[0-9a-f]{16}$/);
         expect(key.protect).toBe(false);
     });
 
@@ -449,6 +452,36 @@ describe("rotation, as updates of one stack", () => {
         expect(changedInputs(steady, immediate)).toEqual({ [key.generation]: ["keepers"], [key.version]: ["secretString"] });
         expect(immediate.outputs.publicKeyPem).not.toBe(steady.outputs.publicKeyPem);
         expect(immediate.outputs.publicKeyPem).toBe(publicPemOf(immediate));
+    });
+
+    it("an update that stopped after replacing the key generation replaces the key when run again", async () => {
+        // Ctrl-C or a failed step between the two: the state holds the new RandomId beside the old key.
+        const full = await deploy("production", { keyVersion: "2", keyStage: "pending" }, { from: steady, freshKey: true });
+        const generationKey = [...full.state.keys()].find((k) => k.startsWith(`${types.keyGeneration}::`))!;
+        const stopped = new Map(steady.state).set(generationKey, full.state.get(generationKey)!);
+        const again = await deploy(
+            "production",
+            { keyVersion: "2", keyStage: "pending" },
+            { from: { ...steady, state: stopped }, freshKey: true },
+        );
+        expect(Object.entries(operations(again)).filter(([, op]) => op !== "same")).toEqual([
+            [key.privateKey, "replace"],
+            [key.version, "replace"],
+        ]);
+        expect(again.outputs.keyId).toBe(full.outputs.keyId);
+        expect(again.outputs.publicKeyPem).not.toBe(steady.outputs.publicKeyPem);
+        expect(again.outputs.publicKeyPem).toBe(publicPemOf(again));
+        expect(versionStagesOf(again)).toEqual(["AWSPENDING"]);
+    });
+
+    it("a stack deployed before the key recorded its generation keeps its key: the trigger is recorded, nothing replaced", async () => {
+        const before: StackState = new Map([...steady.state].map(([k, { inputs, state, id }]) => [k, { inputs, state, id }]));
+        expect([...before.values()].some((v) => "replacementTrigger" in v)).toBe(false);
+        expect([...steady.state.values()].some((v) => "replacementTrigger" in v)).toBe(true);
+        const upgraded = await deploy("production", { keyVersion: "1" }, { from: { ...steady, state: before }, freshKey: true });
+        expect(Object.entries(operations(upgraded)).filter(([, op]) => op !== "same")).toEqual([]);
+        expect(upgraded.outputs.publicKeyPem).toBe(steady.outputs.publicKeyPem);
+        expect(byName(upgraded, types.privateKey, "qredo-partner-api-private-key").replacementTrigger).toBe(steady.outputs.keyId);
     });
 
     it("a stack deployed before keyStage existed upgrades with no replacement: versionStages is added in place", async () => {
