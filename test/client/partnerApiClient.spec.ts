@@ -151,6 +151,30 @@ describe("PartnerApiClient across a staged rotation", () => {
         expect(qredo.rejections(before)).toBe(1);
     });
 
+    it("after a rollback, going forward to the new key in the order of docs/rotation.md fails no request", async () => {
+        const label = (input: { VersionStage: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) =>
+            secretsManager.send(new UpdateSecretVersionStageCommand({ SecretId: ids.privateKeySecretId, ...input }));
+        // An immediate rotation to B that was not uploaded, rolled back: AWSCURRENT on A again, B AWSPREVIOUS.
+        const keyN = aws.versionId(ids.privateKeySecretId, "AWSCURRENT")!;
+        aws.put(ids.privateKeySecretId, keyB.pem);
+        const newKey = aws.versionId(ids.privateKeySecretId, "AWSCURRENT")!;
+        await label({ VersionStage: "AWSCURRENT", MoveToVersionId: keyN, RemoveFromVersionId: newKey });
+        const client = newClient({ rereadIntervalMs: 0 });
+        const statuses = await traffic(client, 2);
+
+        await label({ VersionStage: "AWSPENDING", MoveToVersionId: newKey }); // 1. staged again
+        statuses.push(...(await traffic(client, 2)));
+        qredo.upload(keyB.publicPem); // 2. uploaded
+        statuses.push(...(await traffic(client, 4)));
+        await label({ VersionStage: "AWSCURRENT", MoveToVersionId: newKey, RemoveFromVersionId: keyN }); // 3. current again
+        await label({ VersionStage: "AWSPENDING", RemoveFromVersionId: newKey });
+        statuses.push(...(await traffic(client, 4)));
+
+        expect(statuses).toEqual(new Array(12).fill(200));
+        expect(qredo.rejections()).toBe(1);
+        expect(aws.stages(ids.privateKeySecretId)).toEqual({ [newKey]: ["AWSCURRENT"], [keyN]: ["AWSPREVIOUS"] });
+    });
+
     it("retries once with the other key when Qredo accepts neither, then returns Qredo's 401; it never loops", async () => {
         qredo.upload(keyC.publicPem);
         await stage(keyB.pem);
