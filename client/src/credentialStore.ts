@@ -41,19 +41,19 @@ export interface CredentialStoreOptions {
     /** ARN or name of the API key's secret (the `apiKeySecretArn` output). */
     readonly apiKeySecretId: string;
     /** @default a client with the SDK's default credentials and endpoint, in the region of the secrets' ARNs (else the SDK's default region) */
-    readonly client?: SecretsManager.SecretsManagerClient;
+    readonly client?: SecretsManager.SecretsManagerClient | undefined;
     /** How long loaded credentials are reused; a rotation is picked up after at most this (0: read for every use). @default 300000 (5 minutes) */
-    readonly cacheTtlMs?: number;
+    readonly cacheTtlMs?: number | undefined;
     /** Limit on each read of Secrets Manager (the SDK's retries included). @default 30000 */
-    readonly timeoutMs?: number;
+    readonly timeoutMs?: number | undefined;
     /**
      * After a reload (a request Qredo rejected) found the secrets unchanged, further reloads within
      * this time reuse that read instead of reading again: a key Qredo rejects for good (revoked, not
      * uploaded) then costs one read per interval, not one per request. @default 10000
      */
-    readonly rereadIntervalMs?: number;
+    readonly rereadIntervalMs?: number | undefined;
     /** @default Date.now */
-    readonly now?: () => number;
+    readonly now?: (() => number) | undefined;
 }
 
 /** One version of the private key's secret. */
@@ -86,7 +86,8 @@ export class PartnerApiCredentialStore {
     private readonly ttlMs: number;
     private readonly timeoutMs: number;
     private readonly now: () => number;
-    private cached?: CacheEntry;
+    /** Holds the API key: `#private`, so that neither `util.inspect` nor `JSON.stringify` shows it. */
+    #cached?: CacheEntry;
     private readonly rereadIntervalMs: number;
     /** When a reload last found the same versions as the credentials it was asked to replace. */
     private unchangedAt?: number;
@@ -119,7 +120,7 @@ export class PartnerApiCredentialStore {
 
     /** The credentials, from the cache while it is fresh. Concurrent callers share one read. */
     get(): Promise<PartnerApiCredentials> {
-        const entry = this.cached;
+        const entry = this.#cached;
         const fresh = entry !== undefined && (entry.settled === undefined || within(this.now() - entry.startedAt, this.ttlMs));
         return fresh ? entry.value : this.startLoad();
     }
@@ -132,7 +133,7 @@ export class PartnerApiCredentialStore {
      * `rereadIntervalMs` has passed.
      */
     reload(stale?: PartnerApiCredentials): Promise<PartnerApiCredentials> {
-        const entry = this.cached;
+        const entry = this.#cached;
         if (entry !== undefined && stale !== undefined && entry.settled !== stale) {
             return entry.value;
         }
@@ -156,7 +157,7 @@ export class PartnerApiCredentialStore {
 
     /** Forget the cached credentials. */
     invalidate(): void {
-        this.cached = undefined;
+        this.#cached = undefined;
     }
 
     /** Signs one request with the `AWSCURRENT` key. */
@@ -168,13 +169,13 @@ export class PartnerApiCredentialStore {
     private startLoad(): Promise<PartnerApiCredentials> {
         const value = this.load();
         const entry: CacheEntry = { startedAt: this.now(), value };
-        this.cached = entry;
+        this.#cached = entry;
         value.then(
             (loaded) => (entry.settled = loaded),
             // A failed read is not cached: the next call tries again.
             () => {
-                if (this.cached === entry) {
-                    this.cached = undefined;
+                if (this.#cached === entry) {
+                    this.#cached = undefined;
                 }
             },
         );

@@ -14,8 +14,12 @@
  * `AWSPENDING` key, or a newly promoted `AWSCURRENT` one; when the API key
  * changed, with the same private key and the new API key first. It then keeps
  * signing with the key Qredo accepted until a read shows that the labels
- * moved, so a signer pays at most one rejected request per cutover. A 401
- * after the retry is Qredo's answer, returned as it is.
+ * moved, so a cutover costs a signer one rejected attempt per request in
+ * flight (usually one), each retried. A 401 after the retry is Qredo's
+ * answer, returned as it is.
+ *
+ * What holds the API key (the credentials, the signer Qredo accepted) is kept
+ * in `#private` fields, which neither `util.inspect` nor `JSON.stringify` show.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { prepareBody } from "./body";
@@ -29,17 +33,17 @@ export interface PartnerApiClientOptions {
     /** ARN or name of the API key's secret (the `apiKeySecretArn` output). */
     readonly apiKeySecretId: string;
     /** The Partner API base URL (the stack's `partnerApiBaseUrl` output). @default "https://api.qredo.network/api/v1/p" */
-    readonly baseUrl?: string;
+    readonly baseUrl?: string | undefined;
     /** @default a client with the SDK's default credentials and endpoint, in the region of the secrets' ARNs (else the SDK's default region) */
-    readonly secretsManager?: SecretsManagerClient;
+    readonly secretsManager?: SecretsManagerClient | undefined;
     /** How long loaded credentials are reused. @default 300000 (5 minutes) */
-    readonly cacheTtlMs?: number;
+    readonly cacheTtlMs?: number | undefined;
     /** See `CredentialStoreOptions.rereadIntervalMs`. @default 10000 */
-    readonly rereadIntervalMs?: number;
+    readonly rereadIntervalMs?: number | undefined;
     /** Limit on each HTTP attempt (reading its response body included) and each Secrets Manager read. @default 30000 */
-    readonly timeoutMs?: number;
+    readonly timeoutMs?: number | undefined;
     /** @default globalThis.fetch */
-    readonly fetch?: typeof fetch;
+    readonly fetch?: typeof fetch | undefined;
 }
 
 /** Which key and which API key signed a request, and the labels seen when it was chosen. */
@@ -65,7 +69,9 @@ export class PartnerApiClient {
     private readonly timeoutMs: number;
     private readonly fetch: typeof fetch;
     /** The signer Qredo last accepted; kept while the labels stay where they were. */
-    private accepted?: Signer;
+    #accepted?: Signer;
+    /** How many 401s this client has had: an answer to an attempt started before the latest one is out of date. */
+    #rejections = 0;
 
     constructor(options: PartnerApiClientOptions) {
         this.timeoutMs = checkDuration("PartnerApiClient", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, { allowZero: false });
@@ -93,16 +99,21 @@ export class PartnerApiClient {
 
         const loaded = await this.credentials.get();
         const first = this.choose(loaded);
+        const firstSeen = this.#rejections;
         const response = await attempt(first);
         if (response.status !== 401) {
-            this.remember(first, response);
+            this.remember(first, response, firstSeen);
             return response;
         }
+        this.#rejections++;
+        this.#accepted = undefined;
+        // Read now, within this attempt's deadline, which keeps running: the reload below may outlast it,
+        // and this 401 may be the answer to return.
+        const rejected = await buffered(response);
         let reloaded: PartnerApiCredentials;
         try {
             reloaded = await this.credentials.reload(loaded);
         } catch (error) {
-            await response.body?.cancel();
             throw new Error(
                 `Qredo rejected the request (401) and the credentials could not be read again to retry it: ${(error as Error).message}`,
                 { cause: error },
@@ -117,18 +128,17 @@ export class PartnerApiClient {
             : keys;
         const other = ordered.map((k) => signerOf(reloaded, k)).find((s) => !sameSigner(s, first));
         if (other === undefined) {
-            this.accepted = undefined;
-            return response; // nothing else to try: Qredo's 401 is the answer
+            return rejected; // nothing else to try: Qredo's 401 is the answer
         }
-        await response.body?.cancel();
+        const retrySeen = this.#rejections;
         const retried = await attempt(other);
-        this.remember(other, retried);
+        this.remember(other, retried, retrySeen);
         return retried;
     }
 
     /** The key Qredo last accepted while the labels have not moved since; otherwise AWSCURRENT. */
     private choose(credentials: PartnerApiCredentials): Signer {
-        const accepted = this.accepted;
+        const accepted = this.#accepted;
         if (accepted !== undefined && accepted.labels === labelsOf(credentials)) {
             const key = [credentials.current, credentials.pending].find((k) => k?.versionId === accepted.key.versionId);
             if (key !== undefined) {
@@ -138,11 +148,16 @@ export class PartnerApiClient {
         return signerOf(credentials, credentials.current);
     }
 
-    private remember(signer: Signer, response: Response): void {
+    /**
+     * Keeps the signer of an answer Qredo accepted, unless a 401 came since its attempt started (`seen`): a slow
+     * request signed before a cutover must not bring the old key back.
+     */
+    private remember(signer: Signer, response: Response, seen: number): void {
         if (response.status === 401) {
-            this.accepted = undefined;
-        } else if (response.status < 500) {
-            this.accepted = signer;
+            this.#rejections++;
+            this.#accepted = undefined;
+        } else if (response.status < 500 && seen === this.#rejections) {
+            this.#accepted = signer;
         }
     }
 
@@ -217,6 +232,17 @@ export class PartnerApiClient {
             bodyDeadline,
         );
     }
+}
+
+/** The response with its body read into memory: it no longer depends on the attempt's deadline. */
+async function buffered(response: Response): Promise<Response> {
+    const copy = new Response(await response.arrayBuffer(), {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+    });
+    Object.defineProperty(copy, "url", { value: response.url });
+    return copy;
 }
 
 /** Hosts plain http may go to: this machine only, for tests and local try-outs. */

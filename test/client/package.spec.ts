@@ -155,11 +155,14 @@ describe("the packed client package", () => {
         expectSigned(runService(["service.mjs"]));
     });
 
-    it("type-checks a TypeScript service against its declarations (option names included)", () => {
+    it("type-checks a TypeScript service against its declarations (option names included), also under exactOptionalPropertyTypes", () => {
         writeFileSync(
             join(app, "service.ts"),
             `import { PartnerApiClient, PartnerApiCredentialStore, signRequest, type SignedHeaders } from "@qredo-partner-keys/client";
 const client = new PartnerApiClient({ privateKeySecretId: "p", apiKeySecretId: "a", baseUrl: "https://api.qredo.network/api/v1/p", cacheTtlMs: 1, timeoutMs: 1, fetch });
+// docs/client.md's example, under exactOptionalPropertyTypes: an option read from the environment may be undefined
+new PartnerApiClient({ privateKeySecretId: process.env.QREDO_PRIVATE_KEY_SECRET_ARN!, apiKeySecretId: process.env.QREDO_API_KEY_SECRET_ARN!, baseUrl: process.env.QREDO_API_BASE_URL });
+new PartnerApiCredentialStore({ privateKeySecretId: "p", apiKeySecretId: "a", cacheTtlMs: Number(process.env.TTL) || undefined });
 const response: Promise<Response> = client.request("/assets", { method: "POST", body: "{}" });
 const store = new PartnerApiCredentialStore({ privateKeySecretId: "p", apiKeySecretId: "a", cacheTtlMs: 1 });
 const headers: SignedHeaders = signRequest({ privateKeyPem: "", apiKey: "", url: "" });
@@ -173,6 +176,7 @@ export { response, store, headers };
             tsc,
             "--noEmit",
             "--strict",
+            "--exactOptionalPropertyTypes",
             "--module",
             "nodenext",
             "--moduleResolution",

@@ -2,6 +2,7 @@
 // one public key uploaded to it, and a loopback Secrets Manager with real
 // staging labels, driven through a whole staged rotation.
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from "@aws-sdk/client-secrets-manager";
+import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PartnerApiClient, type PartnerApiClientOptions } from "@qredo-partner-keys/client";
 import { FakeQredo } from "../support/fakeQredo";
@@ -40,6 +41,7 @@ beforeEach(() => {
     qredo.hang = false;
     qredo.requests.length = 0;
     aws.hang = false;
+    aws.holdUntil = undefined;
     ids = {
         privateKeySecretId: aws.put(`c-${suffix}/private-key`, keyA.pem),
         apiKeySecretId: aws.put(`c-${suffix}/api-key`, qredo.apiKey),
@@ -239,6 +241,104 @@ describe("PartnerApiClient across a staged rotation", () => {
             "PartnerApiClient.request: the body is a ReadableStream, which can be read only once; it could be neither signed nor sent again after a 401. Pass the body as a string, bytes, a Blob, URLSearchParams or FormData.",
         );
         expect(qredo.requests).toEqual([]);
+    });
+});
+
+describe("PartnerApiClient when answers are slow or late", () => {
+    const timeoutMs = 800;
+    /**
+     * A fetch that hands the client its first 401 only after `delayMs`, and holds Secrets Manager's answers
+     * until that attempt's deadline (timeoutMs from its start) has passed: the reload outlasts the attempt.
+     */
+    function slowFirstRejection(delayMs: number, onRejected: () => void = () => undefined): typeof fetch {
+        let seen = false;
+        return async (input, init) => {
+            const response = await fetch(input, init);
+            if (response.status === 401 && !seen) {
+                seen = true;
+                const signal = init!.signal!;
+                aws.holdUntil = new Promise((resolve) =>
+                    signal.aborted ? resolve(undefined) : signal.addEventListener("abort", resolve, { once: true }),
+                );
+                onRejected();
+                await new Promise((resolve) => setTimeout(resolve, delayMs));
+            }
+            return response;
+        };
+    }
+
+    it("retries a 401 whose reload outlasts the rejected attempt's deadline, each within its own timeoutMs", async () => {
+        await stage(keyB.pem);
+        qredo.upload(keyB.publicPem);
+        const client = newClient({ timeoutMs, fetch: slowFirstRejection(300) });
+        const response = await client.request("/assets");
+        expect(response.status).toBe(200);
+        expect(qredo.requests.map((r) => r.status)).toEqual([401, 200]);
+    });
+
+    it("returns Qredo's 401 with its body readable when there is no other key, however long the reload took", async () => {
+        qredo.upload(keyC.publicPem);
+        const client = newClient({ timeoutMs, fetch: slowFirstRejection(300) });
+        const response = await client.request("/assets");
+        expect(response.status).toBe(401);
+        expect(response.url).toBe(`${qredo.baseUrl}/assets`);
+        expect(await response.json()).toEqual({ code: 401, msg: "Unauthorized" });
+    });
+
+    it("says the credentials could not be read again when that reload fails late, not that the first attempt timed out", async () => {
+        await stage(keyB.pem);
+        qredo.upload(keyB.publicPem);
+        const client = newClient({ timeoutMs, fetch: slowFirstRejection(300, () => aws.denied.add(ids.privateKeySecretId)) });
+        await expect(client.request("/assets")).rejects.toThrow(
+            /^Qredo rejected the request \(401\) and the credentials could not be read again to retry it: /,
+        );
+        aws.denied.delete(ids.privateKeySecretId);
+    });
+
+    it("a slow request signed before the cutover that Qredo accepted does not bring the old key back", async () => {
+        let release: () => void = () => undefined;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const client = newClient({
+            rereadIntervalMs: 0,
+            fetch: async (input, init) => {
+                const response = await fetch(input, init);
+                if (String(input).endsWith("/slow")) {
+                    await gate;
+                }
+                return response;
+            },
+        });
+        await stage(keyB.pem);
+        const slow = client.request("/slow"); // signed with A, answered 200, held on its way back
+        await expect.poll(() => qredo.requests.length).toBe(1);
+        qredo.upload(keyB.publicPem);
+        expect((await client.request("/assets")).status).toBe(200); // 401, retried with B
+        release();
+        expect((await slow).status).toBe(200);
+        const before = qredo.requests.length;
+        expect(await traffic(client, 2)).toEqual([200, 200]);
+        expect(qredo.rejections(before)).toBe(0);
+    });
+
+    it("shows no API key when the client or its credentials are inspected or serialised", async () => {
+        const client = newClient();
+        expect((await client.request("/assets")).status).toBe(200);
+        const seen = new WeakSet<object>();
+        const json = JSON.stringify(client, (_key, value: unknown) => {
+            if (typeof value === "object" && value !== null) {
+                if (seen.has(value)) {
+                    return undefined;
+                }
+                seen.add(value);
+            }
+            return value;
+        });
+        const shown = [inspect(client, { depth: Infinity, showHidden: true }), inspect(client.credentials), json];
+        for (const text of shown) {
+            expect(text).toContain(ids.privateKeySecretId);
+            expect(text).not.toContain(qredo.apiKey);
+            expect(text).not.toContain(keyA.pem.split("\n")[1]);
+        }
     });
 });
 

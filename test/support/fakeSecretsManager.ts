@@ -14,7 +14,7 @@
 //
 // `hang` makes it accept requests and never answer, as a stuck endpoint does.
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 interface Version {
@@ -62,6 +62,8 @@ export class FakeSecretsManager {
     readonly regions: string[] = [];
     /** While true, requests are read and never answered. */
     hang = false;
+    /** While set, requests are answered only once it has settled (a slow endpoint, as slow as a test needs). */
+    holdUntil?: Promise<unknown>;
 
     /**
      * Stores a new version of the secret with this name or ARN, as
@@ -107,20 +109,29 @@ export class FakeSecretsManager {
                 if (this.hang) {
                     return;
                 }
-                const operation = String(request.headers["x-amz-target"] ?? "").replace("secretsmanager.", "");
-                const input = JSON.parse(body || "{}") as RequestBody;
-                this.calls.push([operation, String(input.SecretId), ...(input.VersionStage ? [input.VersionStage] : [])].join(" "));
-                this.regions.push(/Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(request.headers.authorization))?.[1] ?? "");
-                const [status, payload] = this.answer(operation, input);
-                response.writeHead(status, {
-                    "content-type": "application/x-amz-json-1.1",
-                    ...(status === 200 ? {} : { "x-amzn-errortype": String(payload.__type) }),
-                });
-                response.end(JSON.stringify(payload));
+                if (this.holdUntil !== undefined) {
+                    const answer = () => this.respond(request, body, response);
+                    void this.holdUntil.then(answer, answer);
+                    return;
+                }
+                this.respond(request, body, response);
             });
         });
         await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
         return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    }
+
+    private respond(request: IncomingMessage, body: string, response: ServerResponse): void {
+        const operation = String(request.headers["x-amz-target"] ?? "").replace("secretsmanager.", "");
+        const input = JSON.parse(body || "{}") as RequestBody;
+        this.calls.push([operation, String(input.SecretId), ...(input.VersionStage ? [input.VersionStage] : [])].join(" "));
+        this.regions.push(/Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(request.headers.authorization))?.[1] ?? "");
+        const [status, payload] = this.answer(operation, input);
+        response.writeHead(status, {
+            "content-type": "application/x-amz-json-1.1",
+            ...(status === 200 ? {} : { "x-amzn-errortype": String(payload.__type) }),
+        });
+        response.end(JSON.stringify(payload));
     }
 
     /** Stops listening and drops every connection, including hung ones. */
