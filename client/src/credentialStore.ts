@@ -69,6 +69,11 @@ export interface PartnerApiCredentials {
     readonly current: SigningKey;
     /** The `AWSPENDING` private key, while a rotation is staged. */
     readonly pending?: SigningKey;
+    /**
+     * Why an `AWSPENDING` version could not be used (it could not be read, or is not an RSA 2048 key),
+     * when there is one: signing goes on with `current`, as it does while a rotation is staged.
+     */
+    readonly pendingProblem?: string;
 }
 
 interface CacheEntry {
@@ -184,15 +189,11 @@ export class PartnerApiCredentialStore {
 
     private async load(): Promise<PartnerApiCredentials> {
         const { privateKeySecretId, apiKeySecretId } = this.options;
+        // A staged key that cannot be used is reported beside the credentials, not thrown: while a rotation is
+        // staged, signers go on with AWSCURRENT (DESIGN.md, "Rotation").
         const [current, pending, apiKey] = await Promise.all([
             this.read(privateKeySecretId, "AWSCURRENT"),
-            this.read(privateKeySecretId, "AWSPENDING").catch((error: unknown) => {
-                // No version carries AWSPENDING: no rotation is staged.
-                if ((error as { name?: string }).name === "ResourceNotFoundException") {
-                    return undefined;
-                }
-                throw error;
-            }),
+            this.readPending(privateKeySecretId),
             this.read(apiKeySecretId, "AWSCURRENT"),
         ]);
         const checked = checkApiKey(apiKey.value);
@@ -206,13 +207,29 @@ export class PartnerApiCredentialStore {
                 throw new Error(`${privateKeySecretId} (${stage}): ${(error as Error).message}`, { cause: error });
             }
         };
-        return {
-            apiKey: checked.value,
-            apiKeyVersionId: apiKey.versionId,
-            current: signingKey(current, "AWSCURRENT"),
-            // A version may carry both labels for a moment during a promotion: it is then simply current.
-            ...(pending !== undefined && pending.versionId !== current.versionId ? { pending: signingKey(pending, "AWSPENDING") } : {}),
-        };
+        const credentials = { apiKey: checked.value, apiKeyVersionId: apiKey.versionId, current: signingKey(current, "AWSCURRENT") };
+        // A version may carry both labels for a moment during a promotion: it is then simply current.
+        if (pending.read === undefined || pending.read.versionId === current.versionId) {
+            return pending.problem === undefined ? credentials : { ...credentials, pendingProblem: pending.problem };
+        }
+        try {
+            return { ...credentials, pending: signingKey(pending.read, "AWSPENDING") };
+        } catch (error) {
+            return { ...credentials, pendingProblem: (error as Error).message };
+        }
+    }
+
+    /** The `AWSPENDING` version, or why it could not be read; neither when no version carries the label. */
+    private async readPending(secretId: string): Promise<{ read?: { value: string; versionId: string }; problem?: string }> {
+        try {
+            return { read: await this.read(secretId, "AWSPENDING") };
+        } catch (error) {
+            // No version carries AWSPENDING: no rotation is staged.
+            if ((error as { name?: string }).name === "ResourceNotFoundException") {
+                return {};
+            }
+            return { problem: `${secretId} (AWSPENDING) could not be read: ${(error as Error).message}` };
+        }
     }
 
     /** The client given, or one for the secret's region (its ARN's, else the one the ARNs agree on, else the SDK's default). */

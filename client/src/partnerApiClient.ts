@@ -128,6 +128,12 @@ export class PartnerApiClient {
             : keys;
         const other = ordered.map((k) => signerOf(reloaded, k)).find((s) => !sameSigner(s, first));
         if (other === undefined) {
+            if (reloaded.pendingProblem !== undefined) {
+                // A staged key that cannot be used may be the one uploaded: say so, rather than return a bare 401.
+                throw new Error(
+                    `Qredo rejected the request (401), and the staged key that could retry it cannot be used: ${reloaded.pendingProblem}`,
+                );
+            }
             return rejected; // nothing else to try: Qredo's 401 is the answer
         }
         const retrySeen = this.#rejections;

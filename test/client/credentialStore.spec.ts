@@ -227,13 +227,35 @@ describe("PartnerApiCredentialStore", () => {
         expect(error?.message).not.toContain(bad.slice(0, 16));
     });
 
-    it("refuses a stored private key that is not RSA 2048, naming the label", async () => {
+    it("refuses a stored private key that is not RSA 2048, naming the label; a staged one is reported, and AWSCURRENT still signs", async () => {
         const small = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
         const secretId = aws.put(`small-${Math.random()}`, keyA);
         aws.put(secretId, small, { stages: ["AWSPENDING"] });
         const credentials = new PartnerApiCredentialStore({ ...ids, privateKeySecretId: secretId, client });
-        await expect(credentials.get()).rejects.toThrow(
-            `${secretId} (AWSPENDING): the private key is RSA 1024; the Qredo Partner API needs RSA 2048`,
+        const loaded = await credentials.get();
+        expect(loaded.pendingProblem).toBe(`${secretId} (AWSPENDING): the private key is RSA 1024; the Qredo Partner API needs RSA 2048`);
+        expect(loaded.pending).toBeUndefined();
+        expect(loaded.current.versionId).toBe(aws.versionId(secretId, "AWSCURRENT"));
+
+        const currentSmall = aws.put(`small-${Math.random()}`, small);
+        await expect(new PartnerApiCredentialStore({ ...ids, privateKeySecretId: currentSmall, client }).get()).rejects.toThrow(
+            `${currentSmall} (AWSCURRENT): the private key is RSA 1024; the Qredo Partner API needs RSA 2048`,
         );
+    });
+
+    it("reports a staged version that cannot be read, without the key, and still signs with AWSCURRENT", async () => {
+        const secretId = aws.put(`unreadable-${Math.random()}`, keyA);
+        aws.put(secretId, keyB, { stages: ["AWSPENDING"] });
+        const credentials = new PartnerApiCredentialStore({ ...ids, privateKeySecretId: secretId, client });
+        aws.deniedStages.add("AWSPENDING");
+        try {
+            const loaded = await credentials.get();
+            expect(loaded.pendingProblem).toMatch(new RegExp(`^${secretId} \\(AWSPENDING\\) could not be read: .*not authorized`));
+            expect(loaded.pendingProblem).not.toContain(keyB.split("\n")[1]);
+            expect(loaded.pending).toBeUndefined();
+            expect(loaded.current.versionId).toBe(aws.versionId(secretId, "AWSCURRENT"));
+        } finally {
+            aws.deniedStages.delete("AWSPENDING");
+        }
     });
 });

@@ -177,6 +177,21 @@ describe("PartnerApiClient across a staged rotation", () => {
         expect(aws.stages(ids.privateKeySecretId)).toEqual({ [newKey]: ["AWSCURRENT"], [keyN]: ["AWSPREVIOUS"] });
     });
 
+    it("signs with AWSCURRENT while the staged version cannot be used, and says why when Qredo then rejects that key", async () => {
+        aws.put(ids.privateKeySecretId, keyB.pem.slice(0, 200), { stages: ["AWSPENDING"] }); // cut short
+        const client = newClient({ rereadIntervalMs: 0 });
+        expect(await traffic(client, 2)).toEqual([200, 200]);
+        qredo.upload(keyB.publicPem);
+        const error = await client.request("/assets").then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).toMatch(
+            /^Qredo rejected the request \(401\), and the staged key that could retry it cannot be used: \S+ \(AWSPENDING\): /,
+        );
+        expect(error?.message).not.toContain(keyB.pem.split("\n")[1]);
+    });
+
     it("retries once with the other key when Qredo accepts neither, then returns Qredo's 401; it never loops", async () => {
         qredo.upload(keyC.publicPem);
         await stage(keyB.pem);

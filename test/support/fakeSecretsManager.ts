@@ -56,6 +56,8 @@ export class FakeSecretsManager {
     private server?: Server;
     /** Secret ids that answer AccessDeniedException. */
     readonly denied = new Set<string>();
+    /** Version stages that GetSecretValue denies (as a policy condition on secretsmanager:VersionStage can). */
+    readonly deniedStages = new Set<string>();
     /** Every request, as `Operation SecretId` (plus ` VersionStage` when one was asked for). */
     readonly calls: string[] = [];
     /** The region each request was signed for (from its SigV4 credential scope). */
@@ -142,7 +144,9 @@ export class FakeSecretsManager {
 
     private answer(operation: string, input: RequestBody): Answer {
         try {
-            if (input.SecretId !== undefined && this.denied.has(input.SecretId)) {
+            const stageDenied =
+                operation === "GetSecretValue" && input.VersionStage !== undefined && this.deniedStages.has(input.VersionStage);
+            if ((input.SecretId !== undefined && this.denied.has(input.SecretId)) || stageDenied) {
                 throw new AwsError(
                     "AccessDeniedException",
                     `User is not authorized to perform: secretsmanager:${operation} on resource: ${input.SecretId}`,
