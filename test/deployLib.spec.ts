@@ -288,7 +288,7 @@ describe("npm run pulumi: commands that encrypt a stack's secrets with the passp
     it("refuses an empty passphrase for each, in words that fit: a stack never deployed is removed, not recreated", async () => {
         vi.stubEnv("PULUMI_CONFIG_PASSPHRASE", "");
         await expect(passphraseEnv({ stack: "sandbox", newStack: false, neverDeployed: true, code: 2 })).rejects.toThrow(
-            "PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed, and its secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. It holds nothing yet: remove it (npm run pulumi -- stack rm sandbox)",
+            "PULUMI_CONFIG_PASSPHRASE is set but empty: stack sandbox has never been deployed, and its secrets, its private key among them, would be encrypted with an empty passphrase, which protects nothing. It holds nothing yet: remove it, keeping its stack file and settings (npm run pulumi -- stack rm --preserve-config sandbox; without that flag pulumi deletes stacks/Pulumi.sandbox.yaml), delete the encryptionsalt line from that file (it belongs to the empty passphrase), then deploy it again with a passphrase set,",
         );
         // a first deploy whose up did not finish left the key in the stack file: stack rm would lose it
         await expect(passphraseEnv({ stack: "sandbox", newStack: false, neverDeployed: true, holdsKey: true, code: 2 })).rejects.toThrow(

@@ -1,7 +1,7 @@
 // Pulumi.yaml, the stack files and the README are read by people and by the
 // CLI; these checks keep them in step with the code.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -143,6 +143,28 @@ describe("README", () => {
     it("documents exactly the stack outputs the program exports", () => {
         const exported = [...read("index.ts").matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
         expect(readmeTableKeys("Outputs").sort()).toEqual(exported.sort());
+    });
+
+    it("writes shell commands in README.md and docs/ without # comments, which interactive zsh (macOS's shell) runs as words", () => {
+        const files = ["README.md", ...readdirSync(join(root, "docs")).map((f) => `docs/${f}`)].filter((f) => f.endsWith(".md"));
+        const commented: string[] = [];
+        for (const file of files) {
+            let fence: { lang: string; lines: string[] } | undefined;
+            for (const line of read(file).split("\n")) {
+                const marker = /^\s*```(\w*)/.exec(line);
+                if (marker !== null && fence === undefined) {
+                    fence = { lang: marker[1], lines: [] };
+                } else if (marker !== null && fence !== undefined) {
+                    const shell = ["sh", "bash", "shell"].includes(fence.lang);
+                    commented.push(...(shell ? fence.lines.filter((l) => /(^|\s)#/.test(l)).map((l) => `${file}: ${l.trim()}`) : []));
+                    fence = undefined;
+                } else {
+                    fence?.lines.push(line);
+                }
+            }
+        }
+        expect(files.length).toBeGreaterThan(5);
+        expect(commented).toEqual([]);
     });
 
     it("gives the CI's test command", () => {

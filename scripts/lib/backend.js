@@ -346,7 +346,7 @@ function refuseUnusablePassphrase(setting, target, code) {
             new: `${empty}: the new stack's secrets, ${protectsNothing}. Set a passphrase, or create the stack with --secrets-provider ${kms}.`,
             "never-deployed": target.holdsKey
                 ? `${empty}: stack ${target.stack} has never been deployed, and its secrets, ${protectsNothing}. Its stack file already holds the API key, encrypted with the passphrase the stack was created with: set PULUMI_CONFIG_PASSPHRASE to that passphrase and run again. If it was created with an empty one, move it to a KMS key first: npm run pulumi -- stack change-secrets-provider --stack ${target.stack} ${kms}`
-                : `${empty}: stack ${target.stack} has never been deployed, and its secrets, ${protectsNothing}. It holds nothing yet: remove it (npm run pulumi -- stack rm ${target.stack}), then deploy it again with a passphrase set, or with --secrets-provider ${kms}.`,
+                : `${empty}: stack ${target.stack} has never been deployed, and its secrets, ${protectsNothing}. It holds nothing yet: remove it, keeping its stack file and settings (npm run pulumi -- stack rm --preserve-config ${target.stack}; without that flag pulumi deletes stacks/Pulumi.${target.stack}.yaml), delete the encryptionsalt line from that file (it belongs to the empty passphrase), then deploy it again with a passphrase set, or with --secrets-provider ${kms}.`,
             change: `${empty}: moved to a passphrase, the secrets of stack ${target.stack}, ${protectsNothing}. Set a passphrase, or move it to a KMS key instead: npm run pulumi -- stack change-secrets-provider --stack ${target.stack} ${kms}`,
         }[target.kind],
         code,
