@@ -560,7 +560,7 @@ async function main(argv) {
     });
     // A new stack needs nothing from the backend for that: it is settled before the passphrase
     // prompt, so a bad ./apikey or stack file is refused before the user types anything.
-    const settledNew = exists ? undefined : settle(newStackSettings(stack, backend.url), undefined);
+    const settledNew = exists ? undefined : { ...settle(newStackSettings(stack, backend.url), undefined), outputsBefore: undefined };
     const settleExisting = () => {
         const current = readStack(stack);
         refuseEnvironmentChange(stack, environment, current.outputs.environment);
@@ -571,7 +571,7 @@ async function main(argv) {
         if (settled.apiKey === undefined && !options.replaceApiKey) {
             say(`keeping the API key already stored in stack ${stack}`);
         }
-        return settled;
+        return { ...settled, outputsBefore: current.outputs };
     };
     const kmsAdvice = () => {
         if (provider !== "passphrase" || environment !== "production") {
@@ -605,7 +605,8 @@ async function main(argv) {
             })),
         };
     }
-    const { plan, apiKey } = settledNew ?? settleExisting();
+    const settled = settledNew ?? settleExisting();
+    const { plan, apiKey } = settled;
     // Once the checks passed: a refused deploy (a changed environment, say) gets no advice about its secrets provider.
     if (exists) {
         kmsAdvice();
@@ -681,6 +682,23 @@ async function main(argv) {
     const checked = checkedPublicKey(after);
     if (!checked.ok) {
         throw new CliError(`stack ${stack} ${checked.problem}`, exit.pulumiFailed);
+    }
+    const before = settled.outputsBefore;
+    if (
+        before?.publicKeyFingerprintSha256 !== undefined &&
+        after.keyVersion !== before.keyVersion &&
+        after.publicKeyFingerprintSha256 === before.publicKeyFingerprintSha256
+    ) {
+        // A stack deployed before the key recorded its generation (replacementTrigger), whose update stopped between
+        // the new RandomId and the new key: running it again moved keyVersion on and kept the old key.
+        const next =
+            after.keyStage === "pending"
+                ? `npm run deploy -- ${stack} --rotate --replace-pending`
+                : `npm run deploy -- ${stack} --rotate (or, if the key must stop working now, npm run deploy -- ${stack} --rotate --immediate)`;
+        throw new CliError(
+            `stack ${stack} now says keyVersion ${String(after.keyVersion)}, but its private key is still keyVersion ${String(before.keyVersion)}'s (the same fingerprint): this update did not replace it, which happens when an earlier update of it stopped part way. Nothing changed for signers or Qredo, and ${displayPath(outFile)} was not written. Generate the new key now: ${next}`,
+            exit.pulumiFailed,
+        );
     }
     // Checked again: `up` may have waited minutes at its confirmation, and the path is the user's.
     const lateProblem = outputProblem(outFile, outLabel, options.publicKeyOut !== undefined);

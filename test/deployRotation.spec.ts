@@ -271,6 +271,31 @@ describe("an up that fails or is declined during a rotation step", () => {
     });
 });
 
+describe("an update that raised keyVersion but kept the key", () => {
+    it("is not reported as a rotation: exit 1, no key file written, and the command that generates the key", async () => {
+        const staged = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 2 }) });
+        const immediate = h.place({ sandbox: deployedStack(h.keys[1], { apiKey: makeApiKey(), keyVersion: 2 }) });
+        const sameKey = { QREDO_API_KEY: undefined, FAKE_PULUMI_UP_SAME_KEY: "1" };
+        const [stagedRun, immediateRun] = await Promise.all([
+            h.run(staged, ["sandbox", "--rotate", "--yes"], sameKey),
+            h.run(immediate, ["sandbox", "--rotate", "--immediate", "--yes"], sameKey),
+        ]);
+        for (const run of [stagedRun, immediateRun]) {
+            expect(run.status).toBe(1);
+            expect(run.stderr).toContain(
+                "deploy: error: stack sandbox now says keyVersion 3, but its private key is still keyVersion 2's (the same fingerprint): this update did not replace it, which happens when an earlier update of it stopped part way. Nothing changed for signers or Qredo, and public-sandbox.pem was not written. Generate the new key now: npm run deploy -- sandbox --rotate",
+            );
+            expect(run.stdout).not.toMatch(/Staged a new RSA key|Rotated immediately/);
+        }
+        expect(stagedRun.stderr).toContain("Generate the new key now: npm run deploy -- sandbox --rotate --replace-pending\n");
+        expect(immediateRun.stderr).toContain(
+            "Generate the new key now: npm run deploy -- sandbox --rotate (or, if the key must stop working now, npm run deploy -- sandbox --rotate --immediate)\n",
+        );
+        expect(existsSync(join(staged.cwd, "public-sandbox.pem"))).toBe(false);
+        expect(existsSync(join(immediate.cwd, "public-sandbox.pem"))).toBe(false);
+    });
+});
+
 describe("immediate rotation, replacing a staged key, and rotations committed to the stack file", () => {
     const runs: Record<string, Run> = {};
     const places: Record<string, Place> = {};

@@ -34,6 +34,7 @@ const envNames = [
     "FAKE_PULUMI_HANG",
     "FAKE_PULUMI_VERSION",
     "FAKE_PULUMI_BAD_FINGERPRINT",
+    "FAKE_PULUMI_UP_SAME_KEY",
     "PULUMI_BACKEND_URL",
     "PULUMI_CONFIG_PASSPHRASE",
     "PULUMI_CONFIG_PASSPHRASE_FILE",
@@ -154,7 +155,15 @@ function answer({ args, env, stdin, cwd }) {
             fail("update failed");
         }
         delete stack.generation;
-        if (stack.outputs === null || stack.outputs.keyVersion !== keyVersion) {
+        if (env.FAKE_PULUMI_UP_SAME_KEY && stack.outputs !== null && stack.outputs.keyVersion !== keyVersion) {
+            // A new key generation over the old key: an update that stopped part way on a stack whose key did not
+            // record its generation, run again.
+            stack.outputs = {
+                ...stack.outputs,
+                keyVersion,
+                keyId: createHash("sha256").update(String(keyVersion)).digest("hex").slice(0, 16),
+            };
+        } else if (stack.outputs === null || stack.outputs.keyVersion !== keyVersion) {
             const publicKey = newPublicKey();
             const der = publicKey.export({ type: "spki", format: "der" });
             stack.outputs = {
