@@ -153,7 +153,12 @@ export class PartnerApiCredentialStore {
         const value = this.startLoad();
         if (stale !== undefined) {
             value.then(
-                (loaded) => (this.unchangedAt = sameVersions(loaded, stale) ? this.now() : undefined),
+                // A staged version that could not be used may be readable next time: that read is not held on to.
+                (loaded) =>
+                    (this.unchangedAt =
+                        sameVersions(loaded, stale) && loaded.pendingProblem === undefined && stale.pendingProblem === undefined
+                            ? this.now()
+                            : undefined),
                 () => undefined, // the caller sees the failure
             );
         }

@@ -61,7 +61,11 @@ const signerOf = (c: PartnerApiCredentials, key: SigningKey): Signer => ({
     apiKeyVersionId: c.apiKeyVersionId,
     labels: labelsOf(c),
 });
-const sameSigner = (a: Signer, b: Signer) => a.key.versionId === b.key.versionId && a.apiKeyVersionId === b.apiKeyVersionId;
+const signerId = (s: Signer) => `${s.key.versionId}|${s.apiKeyVersionId}`;
+const sameSigner = (a: Signer, b: Signer) => signerId(a) === signerId(b);
+
+/** Qredo's 401 bodies are a few bytes; a body larger than this is not kept. */
+const maxRejectionBytes = 64 * 1024;
 
 export class PartnerApiClient {
     readonly credentials: PartnerApiCredentialStore;
@@ -70,8 +74,10 @@ export class PartnerApiClient {
     private readonly fetch: typeof fetch;
     /** The signer Qredo last accepted; kept while the labels stay where they were. */
     #accepted?: Signer;
-    /** How many 401s this client has had: an answer to an attempt started before the latest one is out of date. */
-    #rejections = 0;
+    /** Orders attempts and rejections: each attempt starts at the next tick, and each 401 takes one. */
+    #clock = 0;
+    /** When each signer (by `signerId`) was last rejected: an acceptance of an attempt started before is out of date. */
+    readonly #rejectedAt = new Map<string, number>();
 
     constructor(options: PartnerApiClientOptions) {
         this.timeoutMs = checkDuration("PartnerApiClient", "timeoutMs", options.timeoutMs ?? defaultTimeoutMs, { allowZero: false });
@@ -99,16 +105,14 @@ export class PartnerApiClient {
 
         const loaded = await this.credentials.get();
         const first = this.choose(loaded);
-        const firstSeen = this.#rejections;
+        const firstStarted = ++this.#clock;
         const response = await attempt(first);
+        this.remember(first, response, firstStarted);
         if (response.status !== 401) {
-            this.remember(first, response, firstSeen);
             return response;
         }
-        this.#rejections++;
-        this.#accepted = undefined;
-        // Read now, within this attempt's deadline, which keeps running: the reload below may outlast it,
-        // and this 401 may be the answer to return.
+        // Read now, within this attempt's deadline, which keeps running: the reload below may outlast it, and
+        // this 401 may be the answer to return. A body that cannot be read in time is no reason not to retry.
         const rejected = await buffered(response);
         let reloaded: PartnerApiCredentials;
         try {
@@ -134,11 +138,16 @@ export class PartnerApiClient {
                     `Qredo rejected the request (401), and the staged key that could retry it cannot be used: ${reloaded.pendingProblem}`,
                 );
             }
+            if (rejected === undefined) {
+                throw new Error(
+                    `Qredo rejected the request (401), there is no other key to retry it with, and its answer could not be read (within timeoutMs, and at most ${maxRejectionBytes} bytes)`,
+                );
+            }
             return rejected; // nothing else to try: Qredo's 401 is the answer
         }
-        const retrySeen = this.#rejections;
+        const retryStarted = ++this.#clock;
         const retried = await attempt(other);
-        this.remember(other, retried, retrySeen);
+        this.remember(other, retried, retryStarted);
         return retried;
     }
 
@@ -155,14 +164,19 @@ export class PartnerApiClient {
     }
 
     /**
-     * Keeps the signer of an answer Qredo accepted, unless a 401 came since its attempt started (`seen`): a slow
-     * request signed before a cutover must not bring the old key back.
+     * A 401 marks its signer rejected (and forgets it, if it was the accepted one); an answer Qredo accepted makes
+     * its signer the accepted one, unless that signer was rejected since the attempt started: a slow request signed
+     * before a cutover must not bring the old key back. 401s to other signers (requests in flight at the cutover,
+     * signed with the old key) leave a newly accepted signer alone.
      */
-    private remember(signer: Signer, response: Response, seen: number): void {
+    private remember(signer: Signer, response: Response, started: number): void {
+        const id = signerId(signer);
         if (response.status === 401) {
-            this.#rejections++;
-            this.#accepted = undefined;
-        } else if (response.status < 500 && seen === this.#rejections) {
+            this.#rejectedAt.set(id, ++this.#clock);
+            if (this.#accepted !== undefined && sameSigner(this.#accepted, signer)) {
+                this.#accepted = undefined;
+            }
+        } else if (response.status < 500 && (this.#rejectedAt.get(id) ?? 0) < started) {
             this.#accepted = signer;
         }
     }
@@ -240,9 +254,28 @@ export class PartnerApiClient {
     }
 }
 
-/** The response with its body read into memory: it no longer depends on the attempt's deadline. */
-async function buffered(response: Response): Promise<Response> {
-    const copy = new Response(await response.arrayBuffer(), {
+/**
+ * The response with its body read into memory, so that it no longer depends on the attempt's deadline; undefined
+ * when the body could not be read in time, or is larger than `maxRejectionBytes`.
+ */
+async function buffered(response: Response): Promise<Response | undefined> {
+    const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = response.body?.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+        // Bounded: every read takes a chunk, and at most maxRejectionBytes are kept.
+        for (let chunk = await reader?.read(); chunk !== undefined && !chunk.done; chunk = await reader?.read()) {
+            size += chunk.value.byteLength;
+            if (size > maxRejectionBytes) {
+                await reader?.cancel().catch(() => undefined);
+                return undefined;
+            }
+            chunks.push(chunk.value);
+        }
+    } catch {
+        return undefined; // the attempt's deadline ended the body; nothing more can be read
+    }
+    const copy = new Response(reader === undefined ? null : Buffer.concat(chunks), {
         status: response.status,
         statusText: response.statusText,
         headers: response.headers,

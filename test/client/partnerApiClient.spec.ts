@@ -335,6 +335,106 @@ describe("PartnerApiClient when answers are slow or late", () => {
         expect(qredo.rejections(before)).toBe(0);
     });
 
+    it("keeps a new key Qredo accepted although requests signed with the old key are rejected meanwhile", async () => {
+        // Responses Qredo accepted for /r1 and /r2 are held until released: their retries overlap. /r0 is held
+        // before it is sent: signed with A before the cutover, it reaches Qredo after B was accepted.
+        const gate = () => {
+            let resolve: () => void = () => undefined;
+            return { promise: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
+        };
+        const gates = new Map(["r0", "r1", "r2"].map((name) => [name, gate()]));
+        const r0Retry = gate();
+        const client = newClient({
+            rereadIntervalMs: 0,
+            fetch: async (input, init) => {
+                const name = String(input).split("/").pop()!;
+                if (name === "r0") {
+                    await gates.get(name)!.promise;
+                }
+                const response = await fetch(input, init);
+                const held = name === "r0" ? r0Retry : gates.get(name);
+                if (response.status === 200 && held !== undefined) {
+                    await held.promise;
+                }
+                return response;
+            },
+        });
+        expect(await traffic(client, 1)).toEqual([200]); // A accepted
+        await stage(keyB.pem);
+        const r0 = client.request("/r0");
+        qredo.upload(keyB.publicPem);
+        const arrivedAt = (name: string) => qredo.requests.filter((r) => r.url.endsWith(`/${name}`)).length;
+        const r1 = client.request("/r1"); // A: 401, then B: 200, held
+        await expect.poll(() => arrivedAt("r1")).toBe(2);
+        const r2 = client.request("/r2"); // A again (nothing accepted yet): 401, then B: 200, held
+        await expect.poll(() => arrivedAt("r2")).toBe(2);
+        gates.get("r1")!.resolve();
+        expect((await r1).status).toBe(200);
+        const before = qredo.requests.length;
+        expect(await traffic(client, 2)).toEqual([200, 200]); // signed with B: r2's 401 came for A
+        expect(qredo.rejections(before)).toBe(0);
+        gates.get("r0")!.resolve(); // A: 401, then B: 200, held
+        await expect.poll(() => arrivedAt("r0")).toBe(2);
+        const afterStale = qredo.requests.length;
+        expect(await traffic(client, 2)).toEqual([200, 200]); // still B: that 401 was A's
+        expect(qredo.rejections(afterStale)).toBe(0);
+        r0Retry.resolve();
+        expect((await r0).status).toBe(200);
+        gates.get("r2")!.resolve();
+        expect((await r2).status).toBe(200);
+    });
+
+    it("retries a 401 whose body cannot be read in time or is too large; with no other key, says the answer could not be read", async () => {
+        /** A fetch whose first answer is a 401 with this body, made here; the rest go to Qredo. */
+        const rejectingFirst = (body: (signal: AbortSignal) => ReadableStream<Uint8Array>): typeof fetch => {
+            let first = true;
+            return async (input, init) => {
+                if (!first) {
+                    return fetch(input, init);
+                }
+                first = false;
+                return new Response(body(init!.signal!), { status: 401, headers: { "content-type": "application/json" } });
+            };
+        };
+        // Never finishes: errors when the attempt's deadline aborts it, as fetch's own bodies do.
+        const endless = (signal: AbortSignal) =>
+            new ReadableStream<Uint8Array>({
+                start: (c) => {
+                    c.enqueue(new TextEncoder().encode("{"));
+                    signal.addEventListener("abort", () => c.error(signal.reason), { once: true });
+                },
+            });
+        const huge = () => new Blob([new Uint8Array(100 * 1024)]).stream();
+        await stage(keyB.pem);
+        qredo.upload(keyB.publicPem);
+        for (const body of [endless, huge]) {
+            const before = qredo.requests.length;
+            const response = await newClient({ timeoutMs: 300, fetch: rejectingFirst(body) }).request("/assets");
+            expect(response.status).toBe(200);
+            expect(qredo.requests.slice(before).map((r) => r.status)).toEqual([200]);
+        }
+        await promote(aws.versionId(ids.privateKeySecretId, "AWSPENDING")!);
+        for (const body of [endless, huge]) {
+            await expect(newClient({ timeoutMs: 300, fetch: rejectingFirst(body) }).request("/assets")).rejects.toThrow(
+                "Qredo rejected the request (401), there is no other key to retry it with, and its answer could not be read (within timeoutMs, and at most 65536 bytes)",
+            );
+        }
+    });
+
+    it("reads a staged version that could not be used again at the next 401, within rereadIntervalMs too", async () => {
+        await stage(keyB.pem);
+        const client = newClient({ rereadIntervalMs: 60_000 });
+        aws.deniedStages.add("AWSPENDING");
+        try {
+            expect((await client.request("/assets")).status).toBe(200); // signs with A
+            qredo.upload(keyB.publicPem);
+            await expect(client.request("/assets")).rejects.toThrow(/the staged key that could retry it cannot be used/);
+        } finally {
+            aws.deniedStages.delete("AWSPENDING");
+        }
+        expect((await client.request("/assets")).status).toBe(200);
+    });
+
     it("shows no API key when the client or its credentials are inspected or serialised", async () => {
         const client = newClient();
         expect((await client.request("/assets")).status).toBe(200);
