@@ -183,7 +183,7 @@ function checkApiKeyNotBehind(options, apiKey, deployed) {
     }
     if (differs) {
         say(`deploying the API key in stacks/Pulumi.${stack}.yaml in place of the one stack ${stack} last deployed (--replace-api-key)`);
-    } else if (options.replaceApiKey && apiKey === undefined) {
+    } else if (options.replaceApiKey && (apiKey === undefined || (apiKey.unchanged === true && apiKey.localFile === undefined))) {
         throw refuse(
             `--replace-api-key needs the new key: pass --api-key-file PATH (on CI, QREDO_API_KEY).${deployed === undefined ? "" : ` The key in stacks/Pulumi.${stack}.yaml is already the one deployed: to deploy without replacing it, run without --replace-api-key.`}`,
         );
@@ -355,8 +355,9 @@ function chooseApiKey(options, stored, given, local, environment) {
                 return given;
             }
             say(`the API key from ${given.source} is the one stack ${stack} already stores: no change`);
-            // Nothing to store, but ./apikey must still go: left in place, the next new stack would take it.
-            return given.localFile === undefined ? undefined : { ...given, unchanged: true };
+            // Nothing to store, but ./apikey must still go (left in place, the next new stack would take it), and a
+            // file named with --api-key-file is said to be left where it is.
+            return given.localFile === undefined && given.source === "$QREDO_API_KEY" ? undefined : { ...given, unchanged: true };
         }
         if (!options.replaceApiKey) {
             // Outside CI, QREDO_API_KEY never replaces a key (see above): the way that works is a file.
@@ -626,12 +627,12 @@ async function main(argv) {
         if (!apiKey.unchanged) {
             pulumi.run(["config", "set", "--stack", stack, "--secret", "apiKey"], { stdin: apiKey.value });
             say(`stored the API key from ${apiKey.source} in stack ${stack} as a secret`);
-            if (apiKey.localFile === undefined && apiKey.source !== "$QREDO_API_KEY") {
-                // Only ./apikey is removed; a key file named with --api-key-file stays, and would look like anyone's key later.
-                say(
-                    `left ${quote(apiKey.source)} where it is (--api-key-file): delete it once you no longer need it, so it is not taken for another environment's key later`,
-                );
-            }
+        }
+        if (apiKey.localFile === undefined && apiKey.source !== "$QREDO_API_KEY") {
+            // Only ./apikey is removed; a key file named with --api-key-file stays, and would look like anyone's key later.
+            say(
+                `left ${quote(apiKey.source)} where it is (--api-key-file): delete it once you no longer need it, so it is not taken for another environment's key later`,
+            );
         }
         if (apiKey.localFile !== undefined) {
             rmSync(apiKey.localFile);

@@ -208,6 +208,26 @@ describe.concurrent("API keys across stacks", () => {
         expect(expectNoLeakIn(differs, [key, other])).toEqual([]);
     });
 
+    it("a key file named with --api-key-file that holds the stored key: no change, said once, and the file is said to be left", async () => {
+        const key = makeApiKey();
+        const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: key }) });
+        mkdirSync(join(where.cwd, "dl"));
+        writeFileSync(join(where.cwd, "dl", "apikey"), key);
+        const same = await h.run(where, ["sandbox", "--yes", "--api-key-file", "dl/apikey"]);
+        const replace = await h.run(where, ["sandbox", "--yes", "--api-key-file", "dl/apikey", "--replace-api-key"]);
+        expect(same.status).toBe(0);
+        expect(same.stderr).toContain("deploy: the API key from dl/apikey is the one stack sandbox already stores: no change\n");
+        expect(same.stderr).toContain(
+            "deploy: left dl/apikey where it is (--api-key-file): delete it once you no longer need it, so it is not taken for another environment's key later",
+        );
+        expect(same.stderr).not.toContain("keeping the API key already stored");
+        expect(changes(same)).toEqual(["up --stack sandbox --yes"]);
+        expect(readFileSync(join(where.cwd, "dl", "apikey"), "utf8")).toBe(key);
+        expect(replace.status).toBe(2);
+        expect(replace.stderr).toContain("deploy: error: --replace-api-key needs the new key");
+        expect(expectNoLeakIn(same, [key])).toEqual([]);
+    });
+
     it("QREDO_API_KEY equal to the stored key is no change; a different one is stored only with --replace-api-key, on CI", async () => {
         const [first, second] = [makeApiKey(), makeApiKey()];
         const where = h.place({ sandbox: deployedStack(h.keys[0], { apiKey: first }) });

@@ -121,12 +121,23 @@ function answer({ args, env, stdin, cwd }) {
     /** @param {string} key */
     const fullKey = (key) => (key.includes(":") ? key : `qredo-partner-keys:${key}`);
 
-    /** A new public key: the next from the test's pool, else a generated one. */
-    const newPublicKey = () => {
+    /**
+     * A new public key, never the one the stack has now (as the real provider makes): the next from the test's
+     * pool, else a generated one.
+     * @param {string | undefined} current  the stack's publicKeyPem
+     */
+    const newPublicKey = (current) => {
         if (env.FAKE_PULUMI_KEYS) {
+            /** @type {string[]} */
             const pool = JSON.parse(readFileSync(path.resolve(cwd, env.FAKE_PULUMI_KEYS), "utf8"));
-            state.keysUsed = (state.keysUsed ?? 0) + 1; // a different key each time, as the real provider makes
-            return createPublicKey(pool[(state.keysUsed - 1) % pool.length]);
+            const spki = (/** @type {string} */ pem) => createPublicKey(pem).export({ type: "spki", format: "pem" });
+            for (let tries = 0; tries < pool.length; tries++) {
+                state.keysUsed = (state.keysUsed ?? 0) + 1;
+                const pem = pool[(state.keysUsed - 1) % pool.length];
+                if (current === undefined || spki(pem) !== spki(current)) {
+                    return createPublicKey(pem);
+                }
+            }
         }
         return generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
     };
@@ -164,7 +175,8 @@ function answer({ args, env, stdin, cwd }) {
                 keyId: createHash("sha256").update(String(keyVersion)).digest("hex").slice(0, 16),
             };
         } else if (stack.outputs === null || stack.outputs.keyVersion !== keyVersion) {
-            const publicKey = newPublicKey();
+            const current = stack.outputs?.publicKeyPem;
+            const publicKey = newPublicKey(typeof current === "string" ? current : undefined);
             const der = publicKey.export({ type: "spki", format: "der" });
             stack.outputs = {
                 ...names(name, stack.config["qredo-partner-keys:environment"]?.value ?? name),
