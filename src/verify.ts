@@ -102,7 +102,7 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
     if (staged) {
         currentKey = checkKeyInUse(check, currentPem, publishedKey);
     }
-    checkUploadedFile(check, uploadedPublicKeyPem, outputs.publicKeyPem);
+    checkUploadedFile(check, uploadedPublicKeyPem, outputs.publicKeyPem, input);
 
     const apiKeyCheck = checkApiKey(apiKey ?? "");
     check(
@@ -256,9 +256,17 @@ function checkKeyInUse(check: Check, pem: string | undefined, staged: KeyObject 
     return key;
 }
 
-function checkUploadedFile(check: Check, uploadedPem: string | undefined, publishedPem: string): void {
+function checkUploadedFile(
+    check: Check,
+    uploadedPem: string | undefined,
+    publishedPem: string,
+    { publicKeyFile, stack }: { publicKeyFile: string; stack: string },
+): void {
     if (uploadedPem === undefined) {
-        check("the uploaded public key file is the published key", "no --public-key-file given");
+        check(
+            "the uploaded public key file is the published key",
+            `no ${publicKeyFile} here or in the project folder, and no --public-key-file given; npm run deploy -- ${stack} writes it again, or: npm run --silent pulumi -- stack output --stack ${stack} publicKeyPem > ${publicKeyFile}`,
+        );
         return;
     }
     const uploaded = judgeUploadedFile(uploadedPem);

@@ -187,6 +187,9 @@ describe("npm run verify", () => {
         expect(run.stdout).toMatch(line(run, "pass", "a sample request signed with it verifies with the public key"));
         expect(run.stdout).toMatch(line(run, "pass", "the stored API key is valid Base64"));
         expect(run.stdout).toMatch(line(run, "skip", "the uploaded public key file is the published key"));
+        expect(run.stdout).toContain(
+            "no public-sandbox.pem here or in the project folder, and no --public-key-file given; npm run deploy -- sandbox writes it again, or: npm run --silent pulumi -- stack output --stack sandbox publicKeyPem > public-sandbox.pem",
+        );
         expect(run.stdout).toMatch(line(run, "skip", "the previous private key is kept as AWSPREVIOUS"));
         expect(run.stdout).toMatch(line(run, "pass", "no discarded key is left as AWSPENDING"));
         expect(run.stdout).toMatch(/^6 passed, 0 failed$/m);
