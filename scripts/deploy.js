@@ -122,11 +122,42 @@ function refuseRootKeyFromSubfolder(given, rerun) {
     );
 }
 
-/** @param {string} stack */
-function stackEntry(stack) {
-    /** @type {{ name: string, lastUpdate?: string, resourceCount?: number }[]} */
-    const stacks = JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
+/** @typedef {{ name: string, lastUpdate?: string, resourceCount?: number }} StackEntry */
+
+/** The stacks in the backend. @returns {StackEntry[]} */
+function listStacks() {
+    return JSON.parse(pulumi.run(["stack", "ls", "--json"], { capture: true }).stdout || "[]");
+}
+
+/** @param {StackEntry[]} stacks @param {string} stack */
+function stackEntry(stacks, stack) {
     return stacks.find((s) => s.name === stack || s.name.endsWith(`/${stack}`));
+}
+
+/**
+ * A new stack must not take another environment's API key: nothing in a key tells a sandbox key from a production
+ * one, but the other stacks in this backend hold theirs. Each is read if it can be without a prompt (its secrets
+ * provider reachable, its passphrase the one set); one that cannot be read is passed over.
+ * @param {StackEntry[]} stacks @param {string} stack @param {string} environment @param {ApiKey} apiKey
+ */
+function refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey) {
+    for (const other of stacks.map((s) => s.name.split("/").pop() ?? s.name).filter((name) => name !== stack)) {
+        let otherEnvironment;
+        try {
+            otherEnvironment = stackEnvironment(other, projectDir);
+        } catch {
+            continue; // a stack this deploy could not deploy either
+        }
+        if (otherEnvironment === environment) {
+            continue; // two stacks of one environment may share its key
+        }
+        const read = pulumi.run(["config", "get", "--stack", other, "apiKey"], { capture: true, stdin: "", quiet: true });
+        if (read.status === 0 && read.stdout.trim() === apiKey.value) {
+            throw refuse(
+                `the API key from ${apiKey.source} is the one stack ${other} (${otherEnvironment}) stores; stack ${stack} is ${environment}, and the two environments have separate keys. Nothing was changed. Generate or copy the ${environment} key in the Qredo Web App (your ${environment} account → Settings → Partner API) and give it to this stack instead.`,
+            );
+        }
+    }
 }
 
 /** Config (secrets masked) and outputs of an existing stack. @param {string} stack */
@@ -543,7 +574,8 @@ async function main(argv) {
     pulumi.env = backend.env;
     const provider = secretsProviderKind(stackFileText(projectDir, stack), backend.url, options.secretsProvider);
     pulumi.stateNeedsAws = backend.url.startsWith("s3://") || provider === "awskms";
-    const entry = stackEntry(stack);
+    const stacks = listStacks();
+    const entry = stackEntry(stacks, stack);
     const exists = entry !== undefined;
     if (exists && options.secretsProvider !== undefined) {
         throw refuse(
@@ -608,6 +640,9 @@ async function main(argv) {
     }
     const settled = settledNew ?? settleExisting();
     const { plan, apiKey } = settled;
+    if (!exists && apiKey !== undefined && !apiKey.unchanged) {
+        refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey);
+    }
     // Once the checks passed: a refused deploy (a changed environment, say) gets no advice about its secrets provider.
     if (exists) {
         kmsAdvice();

@@ -103,6 +103,26 @@ describe("npm run deploy -- sandbox from a fresh clone, with ./apikey", () => {
 });
 
 describe.concurrent("API keys across stacks", () => {
+    it("a new stack refuses the API key another environment's stack stores, and takes its own", async () => {
+        const sandboxKey = makeApiKey();
+        const stacks = { sandbox: deployedStack(h.keys[0], { apiKey: sandboxKey }) };
+        const [same, own] = [h.place(stacks), h.place(stacks)];
+        writeFileSync(join(same.cwd, "apikey"), `${sandboxKey}\n`);
+        writeFileSync(join(own.cwd, "apikey"), makeApiKey());
+        const [refused, taken] = await Promise.all([h.run(same, ["production", "--yes"]), h.run(own, ["production", "--yes"])]);
+        expect(refused.status).toBe(2);
+        expect(refused.stderr).toContain(
+            "deploy: error: the API key from ./apikey is the one stack sandbox (sandbox) stores; stack production is production, and the two environments have separate keys. Nothing was changed. Generate or copy the production key in the Qredo Web App (your production account → Settings → Partner API) and give it to this stack instead.",
+        );
+        expect(changes(refused)).toEqual([]);
+        expect(Object.keys(h.stateOf(same).stacks)).toEqual(["sandbox"]);
+        expect(existsSync(join(same.cwd, "apikey"))).toBe(true);
+        expect(expectNoLeakIn(refused, [sandboxKey])).toEqual([]);
+        expect(taken.status).toBe(0);
+        expect(commands(taken)).toContain("config get --stack sandbox apiKey");
+        expect(Object.keys(h.stateOf(own).stacks).sort()).toEqual(["production", "sandbox"]);
+    });
+
     it("./apikey is used for the first stack only; the next stack asks for its own key and is not created", async () => {
         const where = h.place();
         writeFileSync(join(where.cwd, "apikey"), makeApiKey());

@@ -448,9 +448,10 @@ class PulumiCli {
     /**
      * A quick command, run to completion with a timeout.
      * @param {string[]} args
-     * @param {{ capture?: boolean, stdin?: string, check?: boolean, holdErrors?: (status: number) => CliError | undefined }} [options]
+     * @param {{ capture?: boolean, stdin?: string, check?: boolean, quiet?: boolean, holdErrors?: (status: number) => CliError | undefined }} [options]
      *   holdErrors: pulumi's stderr is held back; on a failure this may give the error to throw
      *   instead (pulumi's own message is then not shown), else the held output is printed.
+     *   quiet: pulumi's stderr is dropped, and a failure is only the status returned (a question that may have no answer).
      */
     run(args, options = {}) {
         const timeout = quickTimeoutMs();
@@ -461,7 +462,7 @@ class PulumiCli {
             stdio: [
                 options.stdin === undefined ? "inherit" : "pipe",
                 options.capture ? "pipe" : "inherit",
-                options.holdErrors ? "pipe" : "inherit",
+                options.holdErrors || options.quiet ? "pipe" : "inherit",
             ],
             encoding: "utf8",
             maxBuffer: 64 * 1024 * 1024,
@@ -476,6 +477,9 @@ class PulumiCli {
         }
         if (result.error) {
             throw new CliError(`could not run pulumi: ${result.error.message}`, this.failureCode);
+        }
+        if (options.quiet) {
+            return { status: result.status ?? 1, stdout: result.stdout ?? "" };
         }
         if (options.holdErrors && result.status !== 0) {
             const instead = options.holdErrors(result.status ?? 1);
