@@ -143,12 +143,12 @@ function stackEntry(stacks, stack) {
 }
 
 /**
- * A new stack must not take another environment's API key: nothing in a key tells a sandbox key from a production
- * one, but the other stacks in this backend hold theirs. Each is read if it can be without a prompt (its secrets
- * provider reachable, its passphrase the one set); one that cannot be read is passed over.
- * @param {StackEntry[]} stacks @param {string} stack @param {string} environment @param {ApiKey} apiKey
+ * A stack must not take another environment's API key: nothing in a key tells a sandbox key from a production one,
+ * but the other stacks in this backend hold theirs. Each is read if it can be without a prompt (its secrets
+ * provider reachable, its passphrase the one set); one that cannot be read is said to be passed over.
+ * @param {StackEntry[]} stacks @param {string} stack @param {string} environment @param {ApiKey} apiKey @param {string} backendUrl
  */
-function refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey) {
+function refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey, backendUrl) {
     for (const other of stacks.map((s) => s.name.split("/").pop() ?? s.name).filter((name) => name !== stack)) {
         let otherEnvironment;
         try {
@@ -159,8 +159,19 @@ function refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey) {
         if (otherEnvironment === environment) {
             continue; // two stacks of one environment may share its key
         }
-        const read = pulumi.run(["config", "get", "--stack", other, "apiKey"], { capture: true, stdin: "", quiet: true });
-        if (read.status === 0 && read.stdout.trim() === apiKey.value) {
+        const otherFile = stackFileText(projectDir, other);
+        if (!stackFileHoldsApiKey(otherFile)) {
+            continue; // no key to compare with (a stack file of its own elsewhere is not read here either)
+        }
+        const aws = secretsProviderKind(otherFile, backendUrl, undefined) === "awskms";
+        const read = pulumi.run(["config", "get", "--stack", other, "apiKey"], { capture: true, stdin: "", quiet: true, aws });
+        if (read.status !== 0) {
+            say(
+                `could not compare this API key with stack ${other}'s (${otherEnvironment}): its secrets could not be read without asking (another passphrase, or a KMS key out of reach). Make sure ${apiKey.source} holds the ${environment} key.`,
+            );
+            continue;
+        }
+        if (read.stdout.trim() === apiKey.value) {
             throw refuse(
                 `the API key from ${apiKey.source} is the one stack ${other} (${otherEnvironment}) stores; stack ${stack} is ${environment}, and the two environments have separate keys. Nothing was changed. Generate or copy the ${environment} key in the Qredo Web App (your ${environment} account → Settings → Partner API) and give it to this stack instead.`,
             );
@@ -665,8 +676,8 @@ async function main(argv) {
     }
     const settled = settledNew ?? settleExisting();
     const { plan, apiKey } = settled;
-    if (!exists && apiKey !== undefined && !apiKey.unchanged) {
-        refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey);
+    if (apiKey !== undefined && !apiKey.unchanged) {
+        refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey, backend.url);
     }
     // Once the checks passed: a refused deploy (a changed environment, say) gets no advice about its secrets provider.
     if (exists) {

@@ -3,7 +3,18 @@
 // passphrases, what each child process is given, signals, and the real
 // `npm run` entry points.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+    appendFileSync,
+    cpSync,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readFileSync,
+    rmSync,
+    statSync,
+    symlinkSync,
+    writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
@@ -103,24 +114,57 @@ describe("npm run deploy -- sandbox from a fresh clone, with ./apikey", () => {
 });
 
 describe.concurrent("API keys across stacks", () => {
-    it("a new stack refuses the API key another environment's stack stores, and takes its own", async () => {
-        const sandboxKey = makeApiKey();
-        const stacks = { sandbox: deployedStack(h.keys[0], { apiKey: sandboxKey }) };
-        const [same, own] = [h.place(stacks), h.place(stacks)];
-        writeFileSync(join(same.cwd, "apikey"), `${sandboxKey}\n`);
-        writeFileSync(join(own.cwd, "apikey"), makeApiKey());
-        const [refused, taken] = await Promise.all([h.run(same, ["production", "--yes"]), h.run(own, ["production", "--yes"])]);
-        expect(refused.status).toBe(2);
-        expect(refused.stderr).toContain(
-            "deploy: error: the API key from ./apikey is the one stack sandbox (sandbox) stores; stack production is production, and the two environments have separate keys. Nothing was changed. Generate or copy the production key in the Qredo Web App (your production account → Settings → Partner API) and give it to this stack instead.",
-        );
-        expect(changes(refused)).toEqual([]);
-        expect(Object.keys(h.stateOf(same).stacks)).toEqual(["sandbox"]);
-        expect(existsSync(join(same.cwd, "apikey"))).toBe(true);
-        expect(expectNoLeakIn(refused, [sandboxKey])).toEqual([]);
-        expect(taken.status).toBe(0);
-        expect(commands(taken)).toContain("config get --stack sandbox apiKey");
-        expect(Object.keys(h.stateOf(own).stacks).sort()).toEqual(["production", "sandbox"]);
+    it("a stack refuses the API key a stack of the other environment stores, takes its own, and says when it cannot compare", async () => {
+        // A project copy of its own: its sandbox stack file holds a key (as after a first deploy), which the shared copy must not.
+        const project = copyProject({ dependencies: true, build: true });
+        appendFileSync(join(project, "stacks", "Pulumi.sandbox.yaml"), "  qredo-partner-keys:apiKey:\n    secure: v1:AAAA\n");
+        // Encrypted with KMS: reading its key reaches AWS, although the new stack's passphrase secrets do not.
+        appendFileSync(join(project, "stacks", "Pulumi.sandbox.yaml"), "secretsprovider: awskms://alias/pulumi-qredo?region=eu-west-2\n");
+        try {
+            const sandboxKey = makeApiKey();
+            const stacks = { sandbox: deployedStack(h.keys[0], { apiKey: sandboxKey }) };
+            const [same, own, unreadable] = [
+                h.place(stacks, project),
+                h.place(stacks, project),
+                h.place({ sandbox: deployedStack(h.keys[0], {}) }, project),
+            ];
+            // production created by hand, never deployed: it has no key yet, and takes one the same way
+            const keyless = h.place({ ...stacks, production: { secretsProvider: null, config: {}, outputs: null } }, project);
+            writeFileSync(join(keyless.cwd, "apikey"), sandboxKey);
+            writeFileSync(join(same.cwd, "apikey"), `${sandboxKey}\n`);
+            writeFileSync(join(own.cwd, "apikey"), makeApiKey());
+            writeFileSync(join(unreadable.cwd, "apikey"), makeApiKey());
+            const [refused, taken, unchecked, keylessRun] = await Promise.all([
+                h.run(same, ["production", "--yes"], { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" }),
+                h.run(own, ["production", "--yes"]),
+                h.run(unreadable, ["production", "--yes"]),
+                h.run(keyless, ["production", "--yes"]),
+            ]);
+            expect(keylessRun.status).toBe(2);
+            expect(keylessRun.stderr).toContain("deploy: error: the API key from ./apikey is the one stack sandbox (sandbox) stores");
+            expect(changes(keylessRun)).toEqual([]);
+            expect(refused.status).toBe(2);
+            expect(refused.stderr).toContain(
+                "deploy: error: the API key from ./apikey is the one stack sandbox (sandbox) stores; stack production is production, and the two environments have separate keys. Nothing was changed. Generate or copy the production key in the Qredo Web App (your production account → Settings → Partner API) and give it to this stack instead.",
+            );
+            expect(changes(refused)).toEqual([]);
+            expect(Object.keys(h.stateOf(same).stacks)).toEqual(["sandbox"]);
+            expect(existsSync(join(same.cwd, "apikey"))).toBe(true);
+            expect(expectNoLeakIn(refused, [sandboxKey])).toEqual([]);
+            const read = refused.calls.find((c) => c.args.join(" ") === "config get --stack sandbox apiKey");
+            expect(read?.stdin).toBe("");
+            expect(read?.aws).toBe(true);
+            expect(refused.calls.find((c) => c.args[0] === "stack" && c.args[1] === "ls")?.aws).toBe(false);
+            expect(taken.status).toBe(0);
+            expect(taken.stderr).not.toContain("could not compare");
+            expect(Object.keys(h.stateOf(own).stacks).sort()).toEqual(["production", "sandbox"]);
+            expect(unchecked.status).toBe(0);
+            expect(unchecked.stderr).toContain(
+                "deploy: could not compare this API key with stack sandbox's (sandbox): its secrets could not be read without asking (another passphrase, or a KMS key out of reach). Make sure ./apikey holds the production key.",
+            );
+        } finally {
+            rmSync(project, { recursive: true, force: true });
+        }
     });
 
     it("./apikey is used for the first stack only; the next stack asks for its own key and is not created", async () => {

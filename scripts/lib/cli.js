@@ -429,10 +429,13 @@ class PulumiCli {
         }
     }
 
-    /** The environment for `args`: no QREDO_API_KEY ever; AWS only where needed. @param {string[]} args */
-    childEnv(args) {
+    /**
+     * The environment for `args`: no QREDO_API_KEY ever; AWS only where needed.
+     * @param {string[]} args @param {boolean} [needsAws]  this command reaches AWS (another stack's KMS key, say)
+     */
+    childEnv(args, needsAws = false) {
         const stackAccess = args[0] !== "version";
-        const aws = stackAccess && (this.stateNeedsAws || ["up", "preview", "refresh", "destroy"].includes(args[0]));
+        const aws = stackAccess && (needsAws || this.stateNeedsAws || ["up", "preview", "refresh", "destroy"].includes(args[0]));
         /** @type {Record<string, string>} */
         const env = {
             ...pulumiEnv(process.env, { aws, stackAccess }),
@@ -448,16 +451,17 @@ class PulumiCli {
     /**
      * A quick command, run to completion with a timeout.
      * @param {string[]} args
-     * @param {{ capture?: boolean, stdin?: string, check?: boolean, quiet?: boolean, holdErrors?: (status: number) => CliError | undefined }} [options]
+     * @param {{ capture?: boolean, stdin?: string, check?: boolean, quiet?: boolean, aws?: boolean, holdErrors?: (status: number) => CliError | undefined }} [options]
      *   holdErrors: pulumi's stderr is held back; on a failure this may give the error to throw
      *   instead (pulumi's own message is then not shown), else the held output is printed.
-     *   quiet: pulumi's stderr is dropped, and a failure is only the status returned (a question that may have no answer).
+     *   quiet: pulumi's stderr is dropped, and a failure, a timeout too, is only the status returned (a question that
+     *   may have no answer). aws: the command reaches AWS although the stack's own state and secrets do not.
      */
     run(args, options = {}) {
         const timeout = quickTimeoutMs();
         const result = spawnSync("pulumi", args, {
             cwd: projectDir,
-            env: this.childEnv(args),
+            env: this.childEnv(args, options.aws),
             input: options.stdin,
             stdio: [
                 options.stdin === undefined ? "inherit" : "pipe",
@@ -469,6 +473,9 @@ class PulumiCli {
             timeout,
             killSignal: "SIGTERM",
         });
+        if (options.quiet) {
+            return { status: result.error ? 1 : (result.status ?? 1), stdout: result.error ? "" : (result.stdout ?? "") };
+        }
         if (result.error && /** @type {NodeJS.ErrnoException} */ (result.error).code === "ETIMEDOUT") {
             throw new CliError(
                 `\`pulumi ${commandName(args)}\` did not finish within ${timeout / 1000} s and was stopped. Check that the backend and AWS are reachable (or set QREDO_PULUMI_TIMEOUT_SECONDS higher), then run again.`,
@@ -477,9 +484,6 @@ class PulumiCli {
         }
         if (result.error) {
             throw new CliError(`could not run pulumi: ${result.error.message}`, this.failureCode);
-        }
-        if (options.quiet) {
-            return { status: result.status ?? 1, stdout: result.stdout ?? "" };
         }
         if (options.holdErrors && result.status !== 0) {
             const instead = options.holdErrors(result.status ?? 1);
