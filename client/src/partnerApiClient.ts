@@ -114,6 +114,7 @@ export class PartnerApiClient {
         // Read now, within this attempt's deadline, which keeps running: the reload below may outlast it, and
         // this 401 may be the answer to return. A body that cannot be read in time is no reason not to retry.
         const rejected = await buffered(response);
+        init.signal?.throwIfAborted(); // the caller gave up: no reload, no retry
         let reloaded: PartnerApiCredentials;
         try {
             reloaded = await this.credentials.reload(loaded);
@@ -237,7 +238,8 @@ export class PartnerApiClient {
         }
         // withTimeout bounds the wait for the response; this signal, left running, bounds reading its body too.
         const bodyDeadline = AbortSignal.timeout(this.timeoutMs);
-        return withTimeout(
+        const signal = AbortSignal.any([bodyDeadline, ...(init.signal ? [init.signal] : [])]);
+        const response = await withTimeout(
             `Qredo Partner API ${method} ${url}`,
             this.timeoutMs,
             (timeout) =>
@@ -247,24 +249,40 @@ export class PartnerApiClient {
                     headers,
                     body: body.bytes ?? null,
                     redirect: "manual", // a redirect would carry the API key to wherever it points
-                    signal: AbortSignal.any([timeout, bodyDeadline, ...(init.signal ? [init.signal] : [])]),
+                    signal: AbortSignal.any([timeout, signal]),
                 }),
             bodyDeadline,
         );
+        attemptSignals.set(response, signal);
+        return response;
     }
 }
 
+/** The signal each attempt's body reading answers to (its deadline, and the caller's signal). */
+const attemptSignals = new WeakMap<Response, AbortSignal>();
+
 /**
  * The response with its body read into memory, so that it no longer depends on the attempt's deadline; undefined
- * when the body could not be read in time, or is larger than `maxRejectionBytes`.
+ * when the body could not be read in time, or is larger than `maxRejectionBytes`. Each read also ends when the
+ * attempt's signal does, even if a `fetch` option ignored it.
  */
 async function buffered(response: Response): Promise<Response | undefined> {
     const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = response.body?.getReader();
+    const signal = attemptSignals.get(response);
+    const ended = new Promise<never>((_, reject) => {
+        const end = () => reject(new Error("the attempt ended"));
+        if (signal?.aborted) {
+            end();
+        }
+        signal?.addEventListener("abort", end, { once: true });
+    });
+    ended.catch(() => undefined); // raced below; unobserved otherwise
+    const read = () => (reader === undefined ? undefined : Promise.race([reader.read(), ended]));
     const chunks: Uint8Array[] = [];
     let size = 0;
     try {
         // Bounded: every read takes a chunk, and at most maxRejectionBytes are kept.
-        for (let chunk = await reader?.read(); chunk !== undefined && !chunk.done; chunk = await reader?.read()) {
+        for (let chunk = await read(); chunk !== undefined && !chunk.done; chunk = await read()) {
             size += chunk.value.byteLength;
             if (size > maxRejectionBytes) {
                 await reader?.cancel().catch(() => undefined);
@@ -273,7 +291,8 @@ async function buffered(response: Response): Promise<Response | undefined> {
             chunks.push(chunk.value);
         }
     } catch {
-        return undefined; // the attempt's deadline ended the body; nothing more can be read
+        await reader?.cancel().catch(() => undefined);
+        return undefined; // the attempt's deadline (or the caller) ended the body; nothing more can be read
     }
     const copy = new Response(reader === undefined ? null : Buffer.concat(chunks), {
         status: response.status,

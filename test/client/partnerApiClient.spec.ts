@@ -405,20 +405,42 @@ describe("PartnerApiClient when answers are slow or late", () => {
                 },
             });
         const huge = () => new Blob([new Uint8Array(100 * 1024)]).stream();
+        // Never finishes and never errors: a fetch option that ignores the signal.
+        const ignoring = () => new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode("{")) });
         await stage(keyB.pem);
         qredo.upload(keyB.publicPem);
-        for (const body of [endless, huge]) {
+        for (const body of [endless, huge, ignoring]) {
             const before = qredo.requests.length;
             const response = await newClient({ timeoutMs: 300, fetch: rejectingFirst(body) }).request("/assets");
             expect(response.status).toBe(200);
             expect(qredo.requests.slice(before).map((r) => r.status)).toEqual([200]);
         }
         await promote(aws.versionId(ids.privateKeySecretId, "AWSPENDING")!);
-        for (const body of [endless, huge]) {
+        for (const body of [endless, huge, ignoring]) {
             await expect(newClient({ timeoutMs: 300, fetch: rejectingFirst(body) }).request("/assets")).rejects.toThrow(
                 "Qredo rejected the request (401), there is no other key to retry it with, and its answer could not be read (within timeoutMs, and at most 65536 bytes)",
             );
         }
+    });
+
+    it("stops when the caller aborts while a 401's body is read: no reload, no retry", async () => {
+        await stage(keyB.pem);
+        qredo.upload(keyB.publicPem);
+        const controller = new AbortController();
+        const client = newClient({
+            fetch: async (_input, init) => {
+                const signal = init!.signal!;
+                setTimeout(() => controller.abort(), 50);
+                const body = new ReadableStream<Uint8Array>({
+                    start: (c) => signal.addEventListener("abort", () => c.error(signal.reason), { once: true }),
+                });
+                return new Response(body, { status: 401 });
+            },
+        });
+        await client.credentials.get(); // the first read, before the request
+        aws.calls.length = 0;
+        await expect(client.request("/assets", { signal: controller.signal })).rejects.toMatchObject({ name: "AbortError" });
+        expect(aws.calls).toEqual([]);
     });
 
     it("reads a staged version that could not be used again at the next 401, within rereadIntervalMs too", async () => {
