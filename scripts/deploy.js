@@ -40,15 +40,7 @@ const {
 } = require("./lib/backend.js");
 const { commandLine, exit, parseOptions, stackEnvironment, usage } = require("./lib/deployOptions.js");
 const { finishedMessage, immediateWarning } = require("./lib/deployMessages.js");
-const {
-    configuredKey,
-    deployedApiKey,
-    deployedKey,
-    keyOlderThanGeneration,
-    planKeyChange,
-    stateGeneration,
-    unfinishedMessage,
-} = require("./lib/keyState.js");
+const { configuredKey, deployedApiKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage } = require("./lib/keyState.js");
 const { checkedPublicKey, defaultPublicKeyFile, outputProblem, writeAtomically } = require("./lib/publicKeyFile.js");
 
 const say = reporter("deploy");
@@ -179,16 +171,6 @@ function refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey, backendU
     }
 }
 
-/**
- * The deploy that generates a stack's key when an update kept the old one: over a staged "key" (the old one under a
- * new keyVersion) with --replace-pending. @param {string} stack @param {unknown} keyStage
- */
-function generateKeyCommand(stack, keyStage) {
-    return keyStage === "pending"
-        ? `npm run deploy -- ${stack} --rotate --replace-pending`
-        : `npm run deploy -- ${stack} --rotate (or, if the key must stop working now, npm run deploy -- ${stack} --rotate --immediate)`;
-}
-
 /** Config (secrets masked) and outputs of an existing stack. @param {string} stack */
 function readStack(stack) {
     /** @type {Record<string, { value?: unknown, secret?: boolean }>} */
@@ -216,7 +198,7 @@ function readState(stack) {
             exit.pulumiFailed,
         );
     }
-    return { keyVersion: stateGeneration(exported), apiKey: deployedApiKey(exported), keyKept: keyOlderThanGeneration(exported) };
+    return { keyVersion: stateGeneration(exported), apiKey: deployedApiKey(exported) };
 }
 
 /**
@@ -628,13 +610,6 @@ async function main(argv) {
         refuseEnvironmentChange(stack, environment, current.outputs.environment);
         refuseSecretsMoved(stack, environment, current);
         const state = readState(stack);
-        if (state.keyKept && !options.rotate) {
-            // Left by an earlier run (see the check after up): every run but one that generates a key says so again.
-            throw new CliError(
-                `stack ${stack}'s private key is older than its key generation (keyVersion ${String(current.outputs.keyVersion)}): an earlier update of it stopped part way, and the key was never replaced. Nothing was changed; Qredo and the signers still use that older key. Generate the new key now: ${generateKeyCommand(stack, current.outputs.keyStage)}`,
-                exit.pulumiFailed,
-            );
-        }
         const settled = settle(current, deployedKey(current.outputs, state.keyVersion), state.apiKey);
         checkApiKeyNotBehind(options, settled.apiKey, state.apiKey);
         if (settled.apiKey === undefined && !options.replaceApiKey) {
@@ -763,8 +738,12 @@ async function main(argv) {
     ) {
         // A stack deployed before the key recorded its generation (replacementTrigger), whose update stopped between
         // the new RandomId and the new key: running it again moved keyVersion on and kept the old key.
+        const next =
+            after.keyStage === "pending"
+                ? `npm run deploy -- ${stack} --rotate --replace-pending`
+                : `npm run deploy -- ${stack} --rotate (or, if the key must stop working now, npm run deploy -- ${stack} --rotate --immediate)`;
         throw new CliError(
-            `stack ${stack} now says keyVersion ${String(after.keyVersion)}, but its private key is still keyVersion ${String(before.keyVersion)}'s (the same fingerprint): this update did not replace it, which happens when an earlier update of it stopped part way. Nothing changed for signers or Qredo, and ${displayPath(outFile)} was not written. Generate the new key now: ${generateKeyCommand(stack, after.keyStage)}`,
+            `stack ${stack} now says keyVersion ${String(after.keyVersion)}, but its private key is still keyVersion ${String(before.keyVersion)}'s (the same fingerprint): this update did not replace it, which happens when an earlier update of it stopped part way. Nothing changed for signers or Qredo, and ${displayPath(outFile)} was not written. Generate the new key now: ${next}`,
             exit.pulumiFailed,
         );
     }

@@ -13,7 +13,7 @@ import { installedYaml, passphraseEnv, passphraseSetting, shownBackend, stackFil
 import { pulumiEnv, plainEnv } from "../scripts/lib/childEnv.js";
 import { PulumiCli } from "../scripts/lib/cli.js";
 import { parseOptions, stackEnvironment, suggestStack } from "../scripts/lib/deployOptions.js";
-import { keyOlderThanGeneration, planKeyChange } from "../scripts/lib/keyState.js";
+import { planKeyChange } from "../scripts/lib/keyState.js";
 import { commandWords, refuseSwallowedPulumiFlags } from "../scripts/lib/npmFlags.js";
 import { writeAtomically } from "../scripts/lib/publicKeyFile.js";
 import { passphraseTarget, refusePlainApiKey } from "../scripts/pulumi.js";
@@ -703,26 +703,6 @@ describe("planKeyChange", () => {
         for (const step of ["plain", "rotate", "rotate-immediate", "promote"] as const) {
             expect(() => plan(step, [2, "current"], [3, "pending"])).toThrow("This copy of the stack file is older than the deployment");
         }
-    });
-});
-
-describe("keyOlderThanGeneration", () => {
-    const exported = (generation?: string, key?: string) =>
-        JSON.stringify({
-            deployment: {
-                resources: [
-                    { type: "random:index/randomId:RandomId", ...(generation === undefined ? {} : { created: generation }) },
-                    { type: "tls:index/privateKey:PrivateKey", ...(key === undefined ? {} : { created: key }) },
-                ],
-            },
-        });
-    it("is true only when the state dates the key before its generation", () => {
-        expect(keyOlderThanGeneration(exported("2026-11-30T01:00:00.5Z", "2026-11-30T01:00:00Z"))).toBe(true);
-        expect(keyOlderThanGeneration(exported("2026-11-30T01:00:00Z", "2026-11-30T01:00:00Z"))).toBe(false); // one update
-        expect(keyOlderThanGeneration(exported("2026-11-30T01:00:00Z", "2026-11-30T01:00:01Z"))).toBe(false);
-        expect(keyOlderThanGeneration(exported(undefined, "2026-11-30T01:00:00Z"))).toBe(false); // a state without the times
-        expect(keyOlderThanGeneration(exported("2026-11-30T01:00:00Z", undefined))).toBe(false);
-        expect(keyOlderThanGeneration("")).toBe(false);
     });
 });
 

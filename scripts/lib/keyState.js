@@ -58,20 +58,6 @@ function stateGeneration(exportJson) {
 }
 
 /**
- * Whether the private key in the state is older than its key generation (their `created` times): an update that
- * stopped between the new RandomId and the new key, run again on a stack whose key did not record its generation,
- * kept the old key under the new keyVersion. False when the state does not say (a CLI older than 2023).
- * @param {string} exportJson @returns {boolean}
- */
-function keyOlderThanGeneration(exportJson) {
-    /** @type {{ deployment?: { resources?: { type?: string, created?: string }[] | null } }} */
-    const exported = JSON.parse(exportJson || "{}");
-    const created = (/** @type {string} */ type) =>
-        Date.parse(String((exported.deployment?.resources ?? []).find((r) => r.type === type)?.created));
-    return created("tls:index/privateKey:PrivateKey") < created("random:index/randomId:RandomId");
-}
-
-/**
  * The API key the stack last deployed: its SecretVersion's value in
  * `pulumi stack export --show-secrets` JSON (a secret there is
  * `{ <sig>, plaintext: <JSON> }`), or undefined when the state has none (never
@@ -332,13 +318,4 @@ function unfinishedMessage({ stack, step, from, to, outcome, again, rising = fal
     return `${head} ${kept} Signers are in one of two states: if the update did not reach the key's labels, key ${from.version - (from.stage === "pending" ? 1 : 0)} is still AWSCURRENT and key ${to.version} AWSPENDING, as before; if it did, key ${to.version} is AWSCURRENT. Signers built on @qredo-partner-keys/client work in both (on a 401 they retry with the other key); a signer that read the secret once at start keeps the key it read. Run ${again} to finish the promotion, then commit stacks/Pulumi.${stack}.yaml.${declined}`;
 }
 
-module.exports = {
-    compareKeys,
-    configuredKey,
-    deployedApiKey,
-    deployedKey,
-    keyOlderThanGeneration,
-    planKeyChange,
-    stateGeneration,
-    unfinishedMessage,
-};
+module.exports = { compareKeys, configuredKey, deployedApiKey, deployedKey, planKeyChange, stateGeneration, unfinishedMessage };

@@ -174,9 +174,7 @@ function answer({ args, env, stdin, cwd }) {
                 keyVersion,
                 keyId: createHash("sha256").update(String(keyVersion)).digest("hex").slice(0, 16),
             };
-            stack.keyKept = true;
         } else if (stack.outputs === null || stack.outputs.keyVersion !== keyVersion) {
-            delete stack.keyKept;
             const current = stack.outputs?.publicKeyPem;
             const publicKey = newPublicKey(typeof current === "string" ? current : undefined);
             const der = publicKey.export({ type: "spki", format: "der" });

@@ -12,9 +12,8 @@ const projectKeyPrefix = "qredo-partner-keys:";
 
 /**
  * @typedef {{ secretsProvider: string | null, config: Record<string, { value: string, secret: boolean }>, outputs: Record<string, unknown> | null,
- *   generation?: number, deployedApiKey?: string, keyKept?: boolean }} Stack  generation: the keyVersion in the key generation's keepers in the state, when it
- *   differs from the outputs' (a failed up); deployedApiKey: the value of the API key's SecretVersion (the key the last successful up deployed);
- *   keyKept: the private key is older than its key generation (an update that stopped between the two, run again, kept the key)
+ *   generation?: number, deployedApiKey?: string }} Stack  generation: the keyVersion in the key generation's keepers in the state, when it
+ *   differs from the outputs' (a failed up); deployedApiKey: the value of the API key's SecretVersion (the key the last successful up deployed)
  * @typedef {{ stacks: Record<string, Stack>, keysUsed?: number }} State
  */
 
@@ -61,15 +60,12 @@ function exported(name, stack, showSecrets = false) {
                   {
                       urn: urn("random:index/randomId:RandomId", "partner-api-key-generation"),
                       type: "random:index/randomId:RandomId",
-                      // A key older than its generation: an update stopped between the two, run again (keyKept).
-                      created: stack.keyKept ? "2026-02-01T00:00:00Z" : "2026-01-01T00:00:00Z",
                       inputs: { byteLength: 8, keepers: { keyVersion: String(keyVersion) } },
                       outputs: { byteLength: 8, hex: "00112233aabbccdd", keepers: { keyVersion: String(keyVersion) } },
                   },
                   {
                       urn: urn("tls:index/privateKey:PrivateKey", "partner-api-private-key"),
                       type: "tls:index/privateKey:PrivateKey",
-                      created: "2026-01-01T00:00:00Z",
                       outputs: { privateKeyPem: secret("-----BEGIN RSA PRIVATE KEY-----\n(stand-in)\n-----END RSA PRIVATE KEY-----\n") },
                   },
                   ...apiKeyVersion,
