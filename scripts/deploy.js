@@ -159,7 +159,7 @@ function refuseOtherEnvironmentsKey(stacks, stack, environment, apiKey, backendU
         const read = pulumi.run(["config", "get", "--stack", other, "apiKey"], { capture: true, stdin: "", quiet: true, aws });
         if (read.status !== 0) {
             say(
-                `could not compare this API key with stack ${other}'s (${otherEnvironment}): its secrets could not be read without asking (another passphrase, or a KMS key out of reach). Make sure ${apiKey.source} holds the ${environment} key.`,
+                `could not compare this API key with stack ${other}'s (${otherEnvironment}): its secrets could not be read without asking, or in time (another passphrase, a KMS key out of reach). Make sure ${apiKey.source} holds the ${environment} key.`,
             );
             continue;
         }

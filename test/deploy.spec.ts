@@ -160,7 +160,7 @@ describe.concurrent("API keys across stacks", () => {
             expect(Object.keys(h.stateOf(own).stacks).sort()).toEqual(["production", "sandbox"]);
             expect(unchecked.status).toBe(0);
             expect(unchecked.stderr).toContain(
-                "deploy: could not compare this API key with stack sandbox's (sandbox): its secrets could not be read without asking (another passphrase, or a KMS key out of reach). Make sure ./apikey holds the production key.",
+                "deploy: could not compare this API key with stack sandbox's (sandbox): its secrets could not be read without asking, or in time (another passphrase, a KMS key out of reach). Make sure ./apikey holds the production key.",
             );
         } finally {
             rmSync(project, { recursive: true, force: true });
