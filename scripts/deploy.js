@@ -517,6 +517,12 @@ function planKey(options, config, deployed, outLabel) {
     if (immediateNow) {
         say(immediateWarning(outLabel));
     }
+    if (step === "promote") {
+        // Signers on AWSCURRENT, the client's fallback (AWSPENDING) gone: a key Qredo does not have fails them all.
+        say(
+            `promote only once Qredo has the staged key (${outLabel} uploaded): from this update on, signers use it and nothing else. npm run verify -- ${stack} --live says whether Qredo accepts it.`,
+        );
+    }
     const finish = `npm run deploy -- ${stack}${immediate ? " --immediate" : ""}${replacePending ? " --replace-pending" : ""}`;
     return { step, from, to, rising, runs, again: finish };
 }

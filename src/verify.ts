@@ -134,7 +134,7 @@ export async function verifyStack(input: VerifyInput): Promise<VerifyReport> {
         check(
             "no discarded key is left as AWSPENDING",
             left === undefined,
-            `version ${left} of the private key's secret has the AWSPENDING stage, though no rotation is staged: signers on @qredo-partner-keys/client fall back to that key when Qredo rejects theirs. Take the stage off: aws secretsmanager update-secret-version-stage --secret-id ${outputs.privateKeySecretArn}${regionOf(outputs.privateKeySecretArn)} --version-stage AWSPENDING --remove-from-version-id ${left}`,
+            `version ${left} of the private key's secret has the AWSPENDING stage, though no rotation is staged: signers on @qredo-partner-keys/client fall back to that key when Qredo rejects theirs. Take the stage off: aws secretsmanager update-secret-version-stage --secret-id ${outputs.privateKeySecretArn}${regionOf(outputs.privateKeySecretArn)} --version-stage AWSPENDING --remove-from-version-id ${left} (unless you put it there to end a rollback, docs/rotation.md#rolling-back: then go on with those steps)`,
         );
     }
 
@@ -213,7 +213,7 @@ function checkPublishedKey(
     check(
         "its public half is the publicKeyPem output",
         publishedDer !== undefined && storedDer.equals(publishedDer),
-        `the stored key is not the one published for upload; to bring the stack back in step, ${backInStep(stack)}`,
+        `the stored key is not the one published for upload. After a rollback (AWSCURRENT moved back by hand, docs/rotation.md#rolling-back) that is expected: do not refresh, end the rollback as that section says. Otherwise, to bring the stack back in step, ${backInStep(stack)}`,
     );
     const fingerprint = createHash("sha256").update(storedDer).digest("hex");
     check(

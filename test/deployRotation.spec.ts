@@ -76,6 +76,9 @@ describe("stage, upload, promote", () => {
             "config set-all --stack sandbox --plaintext keyVersion=2 --plaintext keyStage=current",
         );
         expect(keyConfig(where.place)).toEqual({ keyVersion: "2", keyStage: "current" });
+        expect(run.stderr).toContain(
+            "deploy: promote only once Qredo has the staged key (public-sandbox.pem uploaded): from this update on, signers use it and nothing else. npm run verify -- sandbox --live says whether Qredo accepts it.\n",
+        );
         expect(run.stdout).toContain(
             "Promoted keyVersion 2: it is AWSCURRENT, the key signers use; the previous key stays in Secrets Manager as AWSPREVIOUS for a rollback.",
         );

@@ -243,7 +243,7 @@ describe("npm run verify", () => {
         expect(run.status).toBe(1);
         expect(run.stdout).toMatch(line(run, "fail", "no discarded key is left as AWSPENDING"));
         expect(run.stdout).toContain(
-            `aws secretsmanager update-secret-version-stage --secret-id ${stack.privateKeySecretArn} --region eu-west-2 --version-stage AWSPENDING --remove-from-version-id ${pendingId}`,
+            `aws secretsmanager update-secret-version-stage --secret-id ${stack.privateKeySecretArn} --region eu-west-2 --version-stage AWSPENDING --remove-from-version-id ${pendingId} (unless you put it there to end a rollback, docs/rotation.md#rolling-back: then go on with those steps)`,
         );
         expectNoSecretIn(run, stack);
         aws.updateVersionStage(stack.privateKeySecretArn, { VersionStage: "AWSPENDING", RemoveFromVersionId: pendingId });
@@ -281,7 +281,7 @@ describe("npm run verify", () => {
         expect(run.stdout).toMatch(line(run, "pass", "the stored private key is PKCS#1 PEM, RSA 2048"));
         expect(run.stdout).toMatch(line(run, "fail", "its public half is the publicKeyPem output"));
         expect(run.stdout).toContain(
-            "the stored key is not the one published for upload; to bring the stack back in step, run npm run pulumi -- refresh --stack sandbox, then npm run deploy -- sandbox",
+            "the stored key is not the one published for upload. After a rollback (AWSCURRENT moved back by hand, docs/rotation.md#rolling-back) that is expected: do not refresh, end the rollback as that section says. Otherwise, to bring the stack back in step, run npm run pulumi -- refresh --stack sandbox, then npm run deploy -- sandbox",
         );
         expect(run.stdout).toMatch(line(run, "fail", "its fingerprint is the publicKeyFingerprintSha256 output"));
         expect(run.stdout).toMatch(line(run, "fail", "a sample request signed with it verifies with the public key"));
