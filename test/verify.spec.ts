@@ -285,6 +285,10 @@ describe("npm run verify", () => {
         );
         expect(run.stdout).toMatch(line(run, "fail", "its fingerprint is the publicKeyFingerprintSha256 output"));
         expect(run.stdout).toMatch(line(run, "fail", "a sample request signed with it verifies with the public key"));
+        expect(run.stdout).toContain(
+            "Phase: the stack says key generation 1 is in use, but AWSCURRENT holds another key (after a rollback by hand that is expected: docs/rotation.md#rolling-back); see the checks below.\n",
+        );
+        expect(run.stdout).not.toContain("is in use (AWSCURRENT)");
         expectNoSecretIn(run, stack);
     });
 
