@@ -411,13 +411,13 @@ describe("PartnerApiClient when answers are slow or late", () => {
         qredo.upload(keyB.publicPem);
         for (const body of [endless, huge, ignoring]) {
             const before = qredo.requests.length;
-            const response = await newClient({ timeoutMs: 300, fetch: rejectingFirst(body) }).request("/assets");
+            const response = await newClient({ timeoutMs: 600, fetch: rejectingFirst(body) }).request("/assets");
             expect(response.status).toBe(200);
             expect(qredo.requests.slice(before).map((r) => r.status)).toEqual([200]);
         }
         await promote(aws.versionId(ids.privateKeySecretId, "AWSPENDING")!);
         for (const body of [endless, huge, ignoring]) {
-            await expect(newClient({ timeoutMs: 300, fetch: rejectingFirst(body) }).request("/assets")).rejects.toThrow(
+            await expect(newClient({ timeoutMs: 600, fetch: rejectingFirst(body) }).request("/assets")).rejects.toThrow(
                 "Qredo rejected the request (401), there is no other key to retry it with, and its answer could not be read (within timeoutMs, and at most 65536 bytes)",
             );
         }
