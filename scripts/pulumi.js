@@ -88,7 +88,7 @@ function stackNamed(argv) {
  * none where none is selected, or one created but never deployed. Moving a
  * stack to another secrets provider stays possible. Only then is the backend
  * asked (one `stack ls`).
- * @param {PulumiCli} pulumi @param {string[]} argv
+ * @param {InstanceType<typeof PulumiCli>} pulumi @param {string[]} argv
  */
 function refuseEmptyPassphraseStack(pulumi, argv) {
     const setting = passphraseSetting(process.env);

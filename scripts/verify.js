@@ -59,7 +59,7 @@ function parseOptions(argv, env) {
     );
 }
 
-/** The stack's outputs, from the backend deploy used: the configured one, else the project's local one. @param {PulumiCli} pulumi @param {string} stack */
+/** The stack's outputs, from the backend deploy used: the configured one, else the project's local one. @param {InstanceType<typeof PulumiCli>} pulumi @param {string} stack */
 function readOutputs(pulumi, stack) {
     if (configuredBackend() === undefined) {
         if (!existsSync(localBackendDir)) {
@@ -102,7 +102,7 @@ function readOutputs(pulumi, stack) {
 /**
  * After a failed read: a CliError saying the stack does not exist (with the
  * stack it probably meant), or undefined when it does and the failure is another.
- * @param {PulumiCli} pulumi @param {string} stack
+ * @param {InstanceType<typeof PulumiCli>} pulumi @param {string} stack
  */
 function noSuchStack(pulumi, stack) {
     /** @type {{ name: string }[]} */
