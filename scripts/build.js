@@ -73,7 +73,11 @@ function isFresh() {
 /** Type-checks and compiles one target; false (diagnostics on stderr) when it does not compile. @param {Target} target */
 function buildTarget(target) {
     const hash = sourceHash(target); // before compiling: an edit made during the build makes the output stale
-    const tsc = require.resolve("typescript/bin/tsc", { paths: [projectDir] });
+    // TypeScript 7's native compiler (package.json installs it as @typescript/native): the same checks and
+    // output as TypeScript 6's, in a fifth of the time. TypeScript 6 stays the \`typescript\` package, for
+    // the tools that need its JavaScript API (ts-node, typescript-eslint).
+    const manifest = require.resolve("@typescript/native/package.json", { paths: [projectDir] });
+    const tsc = path.join(path.dirname(manifest), "bin", "tsc");
     try {
         execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, target.tsconfig)], {
             cwd: projectDir,

@@ -777,9 +777,10 @@ describe.concurrent("prerequisites and entry points", () => {
     it("compiles with no credential, and no Pulumi config, in the compiler's environment", () => {
         const copy = copyProject({ dependencies: true, build: false });
         try {
-            // The copy's TypeScript is a stand-in tsc that records the names it was given.
-            const typescript = join(copy, "node_modules", "typescript");
-            rmSync(typescript);
+            // The copy's TypeScript (the native compiler the build runs) is a stand-in tsc that records the names it was given.
+            // node_modules/@typescript is a link into this checkout's: replaced by a folder of the copy's own.
+            rmSync(join(copy, "node_modules", "@typescript"));
+            const typescript = join(copy, "node_modules", "@typescript", "native");
             mkdirSync(join(typescript, "bin"), { recursive: true });
             writeFileSync(join(typescript, "package.json"), JSON.stringify({ name: "typescript", version: "0.0.0" }));
             const record = join(copy, "tsc-env.json");

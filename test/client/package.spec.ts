@@ -171,7 +171,7 @@ new PartnerApiClient({ privateKeySecretId: "p", apiKeySecretId: "a", retries: 3 
 export { response, store, headers };
 `,
         );
-        const tsc = join(projectDir, "node_modules", "typescript", "bin", "tsc");
+        const tsc = join(projectDir, "node_modules", "@typescript", "native", "bin", "tsc");
         const args = [
             tsc,
             "--noEmit",

@@ -3,18 +3,20 @@
 // side by side.
 //
 // The suite runs in a child process (its output passes straight through);
-// meanwhile this process type-checks the project (tsconfig.json, what
-// `npm run typecheck` checks) and lints it (what `npm run lint` does) with one
-// TypeScript program: ESLint's type-aware rules get the program the type check
-// built (parserOptions.programs) instead of building the same ~1,100 files
-// again. Prettier's check runs in a process of its own beside them. When the
-// type check and the lint passed before for exactly the same inputs, they are
-// not run again (test/support/checksCache.js says what "the same" covers).
+// meanwhile the project is type-checked (tsconfig.json) by both compilers, as
+// `npm run typecheck` does: TypeScript 7's native `tsc` in a process of its
+// own, the one the build runs, and TypeScript 6 in this process, the one
+// ts-node and ESLint use. Then it is linted (what `npm run lint` does) with
+// TypeScript 6's program: ESLint's type-aware rules get the program the type
+// check built (parserOptions.programs) instead of building the same ~1,100
+// files again. Prettier's check runs in a process of its own beside them. When
+// the type checks and the lint passed before for exactly the same inputs, they
+// are not run again (test/support/checksCache.js says what "the same" covers).
 //
 // The checks' output is held back and printed after the suite's, so a failure
 // never interleaves with the test report. Every argument goes to vitest (CI
 // passes its reporters after `npm test --`). The exit code is the first
-// failure's, in the order tsc, lint, prettier, vitest; 0 when all pass.
+// failure's, in the order tsc, tsc6, lint, prettier, vitest; 0 when all pass.
 "use strict";
 const { spawn } = require("node:child_process");
 const { existsSync, mkdirSync } = require("node:fs");
@@ -57,8 +59,8 @@ function run(command, args, capture) {
 }
 
 /**
- * `tsc --noEmit --incremental` as a program: the diagnostics in tsc's format,
- * and the program for ESLint.
+ * TypeScript 6's `tsc6 --noEmit --incremental` as a program: the diagnostics
+ * in tsc's format, and the program for ESLint.
  * @returns {{ code: number, output: string, program: import("typescript").Program | undefined }}
  */
 function typeCheck() {
@@ -133,13 +135,15 @@ function crashed(what, error) {
 }
 
 /**
- * The type check, then the lint with its program; skipped when they passed
- * for the same inputs before. Never throws: a crash is a failed check.
- * @returns {Promise<{ types: { code: number, output: string }, lintResult: { code: number, output: string }, skipped: boolean }>}
+ * The type checks, then the lint with TypeScript 6's program; skipped when
+ * they passed for the same inputs before. Never throws: a crash is a failed check.
+ * @returns {Promise<{ nativeTypes: { code: number, output: string }, types: { code: number, output: string }, lintResult: { code: number, output: string }, skipped: boolean }>}
  */
 async function typeCheckAndLint() {
     const passed = { code: 0, output: "" };
     const { results, skipped } = await checkUnlessPassed(projectDir, passRecord, async () => {
+        // Started first: it runs on the other core while this process checks and lints.
+        const nativeTypes = run("tsc", ["--noEmit", "-p", "tsconfig.json"], true);
         /** @type {ReturnType<typeof typeCheck>} */
         let types;
         try {
@@ -153,18 +157,23 @@ async function typeCheckAndLint() {
         } catch (error) {
             lintResult = crashed("ESLint", error);
         }
-        // What the checks read besides the project: the program's files, and TypeScript, ESLint and its plugins.
-        const filesRead = [...(types.program?.getSourceFiles().map((f) => f.fileName) ?? []), ...Object.keys(require.cache)];
-        return { results: [types, lintResult], filesRead };
+        // What the checks read besides the project: the program's files (TypeScript 7 reads the same), and
+        // both compilers, ESLint and its plugins.
+        const filesRead = [
+            ...(types.program?.getSourceFiles().map((f) => f.fileName) ?? []),
+            ...Object.keys(require.cache),
+            path.join(projectDir, "node_modules", "@typescript", "native", "package.json"),
+        ];
+        return { results: [await nativeTypes, types, lintResult], filesRead };
     });
-    const [types, lintResult] = results ?? [passed, passed];
-    return { types, lintResult, skipped };
+    const [nativeTypes, types, lintResult] = results ?? [passed, passed, passed];
+    return { nativeTypes, types, lintResult, skipped };
 }
 
 /** The tools npm test runs, when one is not installed (npm ci not run yet, or stopped). @returns {string | undefined} */
 function missingTool() {
     // In this project's node_modules: Node would also find one in a folder above, which npm test does not run.
-    return ["vitest", "typescript", "eslint", "prettier"].find(
+    return ["vitest", "typescript", "@typescript/native", "eslint", "prettier"].find(
         (name) => !existsSync(path.join(projectDir, "node_modules", name, "package.json")),
     );
 }
@@ -187,14 +196,15 @@ async function main() {
     const suite = run("vitest", ["run", ...process.argv.slice(2)], false);
     const format = run("prettier", ["--check", "--cache", "--log-level", "warn", "."], true);
     // Whatever happens to the checks, the children are awaited: npm test ends when the suite does.
-    const [{ types, lintResult, skipped }, formatResult, suiteResult] = await Promise.all([typeCheckAndLint(), format, suite]);
+    const [{ nativeTypes, types, lintResult, skipped }, formatResult, suiteResult] = await Promise.all([typeCheckAndLint(), format, suite]);
     if (skipped) {
         process.stdout.write(
             "Type check and lint: not run again, they passed for these same files (to force them: rm -r node_modules/.cache/qredo-partner-keys)\n",
         );
     }
     const checks = /** @type {const} */ ([
-        ["tsc --noEmit", types],
+        ["tsc --noEmit", nativeTypes],
+        ["tsc6 --noEmit", types],
         ["eslint .", lintResult],
         ["prettier --check .", formatResult],
     ]);
@@ -215,7 +225,7 @@ async function main() {
                 : "\nnpm test: vitest could not be started (the error is above): run npm ci, then npm test again.\n",
         );
     }
-    process.exitCode = [types, lintResult, formatResult, suiteResult].find((r) => r.code !== 0)?.code ?? 0;
+    process.exitCode = [nativeTypes, types, lintResult, formatResult, suiteResult].find((r) => r.code !== 0)?.code ?? 0;
 }
 
 void main();

@@ -246,15 +246,15 @@ describe("npm test's own lines", () => {
     let dir: string;
     let env: Record<string, string>;
     beforeEach(() => {
-        // A project with the tools npm test looks for, and stand-ins for the two it runs as commands:
-        // vitest records that it ran and fails, prettier passes.
+        // A project with the tools npm test looks for, and stand-ins for the three it runs as commands:
+        // vitest records that it ran and fails, prettier and TypeScript 7's tsc pass.
         dir = mkdtempSync(join(tmpdir(), "qredo-keys-npmtest-"));
         mkdirSync(join(dir, "test", "support"), { recursive: true });
         for (const file of ["check-and-test.js", "checksCache.js", "tmpdirCheck.js"]) {
             cpSync(join(__dirname, file), join(dir, "test", "support", file));
         }
         mkdirSync(join(dir, "node_modules"));
-        for (const tool of ["vitest", "typescript", "eslint", "prettier"]) {
+        for (const tool of ["vitest", "typescript", "@typescript", "eslint", "prettier"]) {
             symlinkSync(join(__dirname, "..", "..", "node_modules", tool), join(dir, "node_modules", tool));
         }
         writeFileSync(join(dir, "tsconfig.json"), '{ "files": [] }\n');
@@ -263,6 +263,7 @@ describe("npm test's own lines", () => {
             mode: 0o755,
         });
         writeFileSync(join(dir, "bin", "prettier"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        writeFileSync(join(dir, "bin", "tsc"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
         env = { PATH: [join(dir, "bin"), ...systemPath()].join(":") };
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
