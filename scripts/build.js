@@ -8,7 +8,7 @@
 //   node scripts/build.js          build (npm run build)
 "use strict";
 const { createHash } = require("node:crypto");
-const { execFileSync } = require("node:child_process");
+const { execFileSync, spawnSync } = require("node:child_process");
 const { existsSync, readFileSync, readdirSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 const { compilerEnv } = require("./lib/childEnv.js");
@@ -70,14 +70,41 @@ function isFresh() {
     return targetIsFresh(targets.client) && targetIsFresh(targets.program);
 }
 
-/** Type-checks and compiles one target; false (diagnostics on stderr) when it does not compile. @param {Target} target */
-function buildTarget(target) {
+/**
+ * The compiler: TypeScript 7's native tsc (package.json installs it as @typescript/native), with the same
+ * checks and output as TypeScript 6's in a fifth of the time. Where it cannot run (no binary for the
+ * platform, or npm told to omit optional packages, which carry the binaries), TypeScript 6's tsc6, said
+ * on stderr. TypeScript 6 is the `typescript` package, for the tools that need its JavaScript API.
+ * @returns {string} the compiler's script, for node
+ */
+function compiler() {
+    let reason;
+    try {
+        const native = path.join(path.dirname(require.resolve("@typescript/native/package.json", { paths: [projectDir] })), "bin", "tsc");
+        const probe = spawnSync(process.execPath, [native, "--version"], {
+            cwd: projectDir,
+            env: compilerEnv(process.env),
+            encoding: "utf8",
+        });
+        if (probe.status === 0) {
+            return native;
+        }
+        reason = /Error: (.+)/.exec(probe.stderr)?.[1]?.replace(/\.$/, "") ?? `tsc --version exited with ${probe.status ?? probe.signal}`;
+    } catch (error) {
+        reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    }
+    process.stderr.write(
+        `build: TypeScript 7's native compiler cannot run here (${reason}). Compiling with TypeScript 6 instead, which takes about five times as long; npm ci installs the native compiler where there is one for the platform (not with --omit=optional).\n`,
+    );
+    return path.join(path.dirname(require.resolve("typescript/package.json", { paths: [projectDir] })), "bin", "tsc6");
+}
+
+/**
+ * Type-checks and compiles one target; false (diagnostics on stderr) when it does not compile.
+ * @param {Target} target @param {string} tsc  the compiler's script
+ */
+function buildTarget(target, tsc) {
     const hash = sourceHash(target); // before compiling: an edit made during the build makes the output stale
-    // TypeScript 7's native compiler (package.json installs it as @typescript/native): the same checks and
-    // output as TypeScript 6's, in a fifth of the time. TypeScript 6 stays the \`typescript\` package, for
-    // the tools that need its JavaScript API (ts-node, typescript-eslint).
-    const manifest = require.resolve("@typescript/native/package.json", { paths: [projectDir] });
-    const tsc = path.join(path.dirname(manifest), "bin", "tsc");
     try {
         execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, target.tsconfig)], {
             cwd: projectDir,
@@ -99,8 +126,10 @@ function buildTarget(target) {
  * target that failed is left as it was (and stays stale).
  */
 function build() {
+    /** @type {string | undefined} */
+    let tsc;
     for (const target of [targets.client, targets.program]) {
-        if (!targetIsFresh(target) && !buildTarget(target)) {
+        if (!targetIsFresh(target) && !buildTarget(target, (tsc ??= compiler()))) {
             return false;
         }
     }
