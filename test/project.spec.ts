@@ -1,14 +1,14 @@
 // Pulumi.yaml, the stack files and the README are read by people and by the
 // CLI; these checks keep them in step with the code.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as YAML from "js-yaml";
 import { configKeys, parseConfig, type ConfigKey } from "../src/config";
 import { defaults } from "../src/environments";
-import { projectDir } from "./support/project.js";
+import { copyProject, projectDir, projectFiles } from "./support/project.js";
 import { makeApiKey } from "./support/providers.js";
 
 const root = join(__dirname, "..");
@@ -96,16 +96,54 @@ describe("Pulumi.yaml and src/environments.ts", () => {
 
 describe("stack files", () => {
     for (const stack of ["sandbox", "production"]) {
-        it(`stacks/Pulumi.${stack}.yaml sets the environment and region, and holds no secret`, () => {
+        // Also true of a user's stack file once the stack is deployed and the file committed (as the docs say):
+        // it then holds the API key encrypted, never in plain text, and pulumi may have dropped its comments.
+        it(`stacks/Pulumi.${stack}.yaml sets the environment and region, and holds no secret in plain text`, () => {
             const text = read(`stacks/Pulumi.${stack}.yaml`);
             const config = stackConfig(text);
             expect(config["qredo-partner-keys:environment"]).toBe(stack);
             expect(config["aws:region"]).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
-            expect(Object.keys(config)).not.toContain("qredo-partner-keys:apiKey");
-            // The comment tells a newcomer the command that stores the key as a secret.
-            expect(text).toMatch(new RegExp(`^#\\s+npm run deploy -- ${stack}\\b`, "m"));
+            const apiKey = config["qredo-partner-keys:apiKey"];
+            if (apiKey !== undefined) {
+                expect(apiKey).toEqual({ secure: expect.stringMatching(/^v1:/) });
+            }
+            if (/^#/m.test(text)) {
+                // The comment tells a newcomer the command that stores the key as a secret.
+                expect(text).toMatch(new RegExp(`^#\\s+npm run deploy -- ${stack}\\b`, "m"));
+            }
         });
     }
+
+    it("the tests' copies of the project start from a fresh clone's stack files, whatever the project's own hold", () => {
+        // A project whose stacks were deployed and committed, and one more stack of the user's own.
+        const from = mkdtempSync(join(tmpdir(), "qredo-keys-deployed-"));
+        try {
+            for (const entry of projectFiles) {
+                writeFileSync(join(from, entry), "");
+            }
+            mkdirSync(join(from, "stacks"));
+            const deployed = `encryptionsalt: v1:AAAA:v1:BBBB:CCCC\nconfig:\n  aws:region: us-east-1\n  qredo-partner-keys:apiKey:\n    secure: v1:DDDD:EEEE\n  qredo-partner-keys:keyVersion: "2"\n`;
+            for (const stack of ["sandbox", "production", "staging"]) {
+                writeFileSync(join(from, "stacks", `Pulumi.${stack}.yaml`), `${deployed}  qredo-partner-keys:environment: ${stack}\n`);
+            }
+            const copy = copyProject({ dependencies: false, from });
+            try {
+                const files = readdirSync(join(copy, "stacks")).sort();
+                expect(files).toEqual(["Pulumi.production.yaml", "Pulumi.sandbox.yaml"]);
+                for (const file of files) {
+                    const stack = file.split(".")[1];
+                    expect(stackConfig(readFileSync(join(copy, "stacks", file), "utf8"))).toEqual({
+                        "aws:region": "eu-west-2",
+                        "qredo-partner-keys:environment": stack,
+                    });
+                }
+            } finally {
+                rmSync(copy, { recursive: true, force: true });
+            }
+        } finally {
+            rmSync(from, { recursive: true, force: true });
+        }
+    });
 });
 
 describe("the LocalStack try-out stack", () => {

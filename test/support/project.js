@@ -3,7 +3,7 @@
 // dependencies or deploy. node_modules is a real folder of links into this
 // checkout's, so a copy can be "installed" without the network.
 "use strict";
-const { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, utimesSync } = require("node:fs");
+const { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, utimesSync, writeFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const path = require("node:path");
 
@@ -18,17 +18,35 @@ const projectFiles = [
     "src",
     "client",
     "scripts",
-    "stacks",
 ];
 
-/** @param {{ dependencies: boolean, build?: boolean }} options @returns {string} the copy's folder */
+/**
+ * The stack files of a fresh clone, their settings without the comments. A copy gets these, not the
+ * project's own stacks/: once a stack is deployed, its file holds that deployment's encrypted API key
+ * and salt (or secrets provider) and its rotation settings, committed as the docs say, and every test
+ * stack would then look deployed with another backend.
+ */
+const freshStackFiles = {
+    "Pulumi.sandbox.yaml": "config:\n  aws:region: eu-west-2\n  qredo-partner-keys:environment: sandbox\n",
+    "Pulumi.production.yaml": "config:\n  aws:region: eu-west-2\n  qredo-partner-keys:environment: production\n",
+};
+
+/**
+ * @param {{ dependencies: boolean, build?: boolean, from?: string }} options  `from`: the project to copy (this one by default)
+ * @returns {string} the copy's folder
+ */
 function copyProject(options) {
+    const from = options.from ?? projectDir;
     const dir = mkdtempSync(path.join(tmpdir(), "qredo-keys-project-"));
     for (const entry of projectFiles) {
-        cpSync(path.join(projectDir, entry), path.join(dir, entry), { recursive: true });
+        cpSync(path.join(from, entry), path.join(dir, entry), { recursive: true });
     }
-    if (options.build && existsSync(path.join(projectDir, "bin"))) {
-        cpSync(path.join(projectDir, "bin"), path.join(dir, "bin"), { recursive: true });
+    mkdirSync(path.join(dir, "stacks"));
+    for (const [name, text] of Object.entries(freshStackFiles)) {
+        writeFileSync(path.join(dir, "stacks", name), text);
+    }
+    if (options.build && existsSync(path.join(from, "bin"))) {
+        cpSync(path.join(from, "bin"), path.join(dir, "bin"), { recursive: true });
     }
     if (options.dependencies) {
         linkDependencies(dir);
@@ -56,4 +74,4 @@ function linkDependencies(dir) {
     utimesSync(path.join(target, ".package-lock.json"), later, later);
 }
 
-module.exports = { copyProject, linkDependencies, projectDir };
+module.exports = { copyProject, linkDependencies, projectDir, projectFiles };
