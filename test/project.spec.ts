@@ -94,6 +94,21 @@ describe("Pulumi.yaml and src/environments.ts", () => {
     });
 });
 
+describe("compiler configs", () => {
+    const resolved = (tsconfig: string) => {
+        const tsc = join(projectDir, "node_modules", "@typescript", "native", "bin", "tsc");
+        const run = spawnSync(process.execPath, [tsc, "--showConfig", "-p", tsconfig], { cwd: projectDir, encoding: "utf8" });
+        expect(run.stderr).toBe("");
+        return (JSON.parse(run.stdout) as { compilerOptions: { noEmit?: boolean; outDir?: string } }).compilerOptions;
+    };
+
+    it("a plain `tsc` only type-checks (it would write a .js beside every source), and the builds write to bin/ and client/dist/", () => {
+        expect(resolved("tsconfig.json").noEmit).toBe(true);
+        expect(resolved("tsconfig.build.json")).toMatchObject({ noEmit: false, outDir: "./bin" });
+        expect(resolved("client/tsconfig.json")).toMatchObject({ noEmit: false, outDir: "./dist" });
+    });
+});
+
 describe("stack files", () => {
     for (const stack of ["sandbox", "production"]) {
         // Also true of a user's stack file once the stack is deployed and the file committed (as the docs say):
