@@ -8,26 +8,28 @@
 //   node scripts/build.js          build (npm run build)
 "use strict";
 const { createHash } = require("node:crypto");
-const { execFileSync, spawnSync } = require("node:child_process");
-const { existsSync, readFileSync, readdirSync, writeFileSync } = require("node:fs");
+const { spawnSync } = require("node:child_process");
+const { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
 const { compilerEnv } = require("./lib/childEnv.js");
 
 const projectDir = path.resolve(__dirname, "..");
 
 /**
- * @typedef {{ tsconfig: string, hashFile: string, files: () => string[] }} Target
+ * @typedef {{ tsconfig: string, hashFile: string, entry: string, files: () => string[] }} Target
  * @type {{ client: Target, program: Target }}
  */
 const targets = {
     client: {
         tsconfig: "client/tsconfig.json",
         hashFile: "client/dist/.source-hash",
+        entry: "client/dist/index.js",
         files: () => ["tsconfig.json", "client/package.json", "client/tsconfig.json", ...typeScriptFiles("client/src")],
     },
     program: {
         tsconfig: "tsconfig.build.json",
         hashFile: "bin/.source-hash",
+        entry: "bin/index.js",
         // The program is type-checked against the client's sources too.
         files: () => ["index.ts", "tsconfig.json", "tsconfig.build.json", ...targets.client.files(), ...typeScriptFiles("src")],
     },
@@ -70,50 +72,108 @@ function isFresh() {
     return targetIsFresh(targets.client) && targetIsFresh(targets.program);
 }
 
-/**
- * The compiler: TypeScript 7's native tsc (package.json installs it as @typescript/native), with the same
- * checks and output as TypeScript 6's in a fifth of the time. Where it cannot run (no binary for the
- * platform, or npm told to omit optional packages, which carry the binaries), TypeScript 6's tsc6, said
- * on stderr. TypeScript 6 is the `typescript` package, for the tools that need its JavaScript API.
- * @returns {string} the compiler's script, for node
- */
-function compiler() {
-    let reason;
-    try {
-        const native = path.join(path.dirname(require.resolve("@typescript/native/package.json", { paths: [projectDir] })), "bin", "tsc");
-        const probe = spawnSync(process.execPath, [native, "--version"], {
-            cwd: projectDir,
-            env: compilerEnv(process.env),
-            encoding: "utf8",
-        });
-        if (probe.status === 0) {
-            return native;
-        }
-        reason = /Error: (.+)/.exec(probe.stderr)?.[1]?.replace(/\.$/, "") ?? `tsc --version exited with ${probe.status ?? probe.signal}`;
-    } catch (error) {
-        reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    }
-    process.stderr.write(
-        `build: TypeScript 7's native compiler cannot run here (${reason}). Compiling with TypeScript 6 instead, which takes about five times as long; npm ci installs the native compiler where there is one for the platform (not with --omit=optional).\n`,
-    );
-    return path.join(path.dirname(require.resolve("typescript/package.json", { paths: [projectDir] })), "bin", "tsc6");
+/** @typedef {{ command: string, args: string[] }} Compiler */
+
+/** @param {string} dir  a package's folder @returns {string} its version */
+function packageVersion(dir) {
+    return JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).version;
 }
 
 /**
- * Type-checks and compiles one target; false (diagnostics on stderr) when it does not compile.
- * @param {Target} target @param {string} tsc  the compiler's script
+ * TypeScript 7's native compiler, as installed in this project's node_modules: @typescript/native and
+ * its binary for this platform (an optional package) at the same version, answering `--version` with
+ * it. Run directly, not through the package's launcher, which would also look in the folders above
+ * the project for a binary the lock file does not pin.
+ * @returns {{ compiler: Compiler } | { problem: string }}
+ */
+function nativeCompiler() {
+    const scope = path.join(projectDir, "node_modules", "@typescript");
+    let version;
+    try {
+        version = packageVersion(path.join(scope, "native"));
+    } catch {
+        return {
+            problem: "@typescript/native is not installed: the dev dependencies were left out (npm ci --omit=dev, or NODE_ENV=production)",
+        };
+    }
+    const binary = `typescript-${process.platform}-${process.arch}`;
+    let binaryVersion;
+    try {
+        binaryVersion = packageVersion(path.join(scope, binary));
+    } catch {
+        return {
+            problem: `@typescript/${binary} is not installed: npm ci --omit=optional leaves it out, or TypeScript 7 has no binary for this platform`,
+        };
+    }
+    if (binaryVersion !== version) {
+        return { problem: `@typescript/${binary} is ${binaryVersion}, not ${version} as @typescript/native: run npm ci` };
+    }
+    const command = path.join(scope, binary, "lib", process.platform === "win32" ? "tsc.exe" : "tsc");
+    const probe = spawnSync(command, ["--version"], { cwd: projectDir, env: compilerEnv(process.env), encoding: "utf8", timeout: 30_000 });
+    const answer = probe.stdout?.trim() ?? "";
+    if (probe.error === undefined && probe.status === 0 && answer === `Version ${version}`) {
+        return { compiler: { command, args: [] } };
+    }
+    const what =
+        probe.error !== undefined
+            ? /** @type {NodeJS.ErrnoException} */ (probe.error).code === "ETIMEDOUT"
+                ? "did not answer within 30 s"
+                : `could not be run (${/** @type {NodeJS.ErrnoException} */ (probe.error).code ?? probe.error.message})`
+            : probe.status !== 0
+              ? `failed (${probe.signal ?? `exit ${probe.status}`})`
+              : `answered ${JSON.stringify(answer.slice(0, 60))}, not Version ${version}`;
+    return { problem: `its binary, asked for its version, ${what}` };
+}
+
+/**
+ * The compiler: TypeScript 7's native tsc, with the same checks and output as TypeScript 6's in a fifth
+ * of the time. Where it cannot run, TypeScript 6's tsc6 (the `typescript` package, which the tools that
+ * need TypeScript's JavaScript API use), said on stderr.
+ * @returns {Compiler}
+ */
+function compiler() {
+    const native = nativeCompiler();
+    if ("compiler" in native) {
+        return native.compiler;
+    }
+    process.stderr.write(
+        `build: TypeScript 7's native compiler cannot run here (${native.problem}). Compiling with TypeScript 6 instead, which takes about five times as long.\n`,
+    );
+    return { command: process.execPath, args: [path.join(projectDir, "node_modules", "typescript", "bin", "tsc6")] };
+}
+
+/**
+ * Type-checks and compiles one target; false (diagnostics on stderr) when it does not compile, or when
+ * the compiler stopped without a verdict or wrote nothing.
+ * @param {Target} target @param {Compiler} tsc
  */
 function buildTarget(target, tsc) {
     const hash = sourceHash(target); // before compiling: an edit made during the build makes the output stale
-    try {
-        execFileSync(process.execPath, [tsc, "-p", path.join(projectDir, target.tsconfig)], {
-            cwd: projectDir,
-            // The compiler needs no credential: a deploy may build with AWS keys, the passphrase and QREDO_API_KEY
-            // set, and pulumi up with the decrypted stack config in PULUMI_CONFIG.
-            env: compilerEnv(process.env),
-            stdio: ["ignore", process.stderr, process.stderr],
-        });
-    } catch {
+    const entry = path.join(projectDir, target.entry);
+    rmSync(entry, { force: true }); // written again by a compiler that really compiled
+    const run = spawnSync(tsc.command, [...tsc.args, "-p", path.join(projectDir, target.tsconfig)], {
+        cwd: projectDir,
+        // The compiler needs no credential: a deploy may build with AWS keys, the passphrase and QREDO_API_KEY
+        // set, and pulumi up with the decrypted stack config in PULUMI_CONFIG.
+        env: compilerEnv(process.env),
+        stdio: ["ignore", process.stderr, process.stderr],
+        timeout: 600_000,
+    });
+    if (run.status === 1 || run.status === 2) {
+        return false; // type errors, printed above
+    }
+    if (run.status !== 0) {
+        const how =
+            run.error !== undefined
+                ? /** @type {NodeJS.ErrnoException} */ (run.error).code === "ETIMEDOUT"
+                    ? "did not finish within 10 minutes"
+                    : `could not be run (${/** @type {NodeJS.ErrnoException} */ (run.error).code ?? run.error.message})`
+                : `stopped (${run.signal ?? `exit ${run.status}`})`;
+        process.stderr.write(`build: the TypeScript compiler ${how} while compiling ${target.tsconfig}, without judging the sources.\n`);
+        return false;
+    }
+    if (!existsSync(entry)) {
+        process.stderr.write(`build: the TypeScript compiler reported success for ${target.tsconfig} but did not write ${target.entry}.\n`);
         return false;
     }
     writeFileSync(path.join(projectDir, target.hashFile), `${hash}\n`);
@@ -126,7 +186,7 @@ function buildTarget(target, tsc) {
  * target that failed is left as it was (and stays stale).
  */
 function build() {
-    /** @type {string | undefined} */
+    /** @type {Compiler | undefined} */
     let tsc;
     for (const target of [targets.client, targets.program]) {
         if (!targetIsFresh(target) && !buildTarget(target, (tsc ??= compiler()))) {

@@ -18,7 +18,7 @@ import {
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
-import { copyProject, linkDependencies, projectDir } from "./support/project.js";
+import { copyProject, linkDependencies } from "./support/project.js";
 import {
     changes,
     commands,
@@ -772,82 +772,6 @@ describe.concurrent("prerequisites and entry points", () => {
             "deploy: error: interrupted (SIGTERM) while npm ci ran; it was left to finish, and nothing was deployed. Run the same command again.",
         );
         expect(changes(run)).toEqual([]);
-    });
-
-    it("compiles with no credential, and no Pulumi config, in the compiler's environment", () => {
-        const copy = copyProject({ dependencies: true, build: false });
-        try {
-            // The copy's TypeScript (the native compiler the build runs) is a stand-in tsc that records the names it was given.
-            // node_modules/@typescript is a link into this checkout's: replaced by a folder of the copy's own.
-            rmSync(join(copy, "node_modules", "@typescript"));
-            const typescript = join(copy, "node_modules", "@typescript", "native");
-            mkdirSync(join(typescript, "bin"), { recursive: true });
-            writeFileSync(join(typescript, "package.json"), JSON.stringify({ name: "typescript", version: "0.0.0" }));
-            const record = join(copy, "tsc-env.json");
-            writeFileSync(
-                join(typescript, "bin", "tsc"),
-                `const fs = require("node:fs");\nfs.writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(process.env)));\nfs.mkdirSync("bin", { recursive: true });\n`,
-            );
-            const build = spawnSync(process.execPath, [join(copy, "scripts", "build.js")], {
-                cwd: copy,
-                env: {
-                    PATH: systemPath().join(":"),
-                    AWS_SECRET_ACCESS_KEY: "x",
-                    PULUMI_CONFIG_PASSPHRASE: "x",
-                    QREDO_API_KEY: "x",
-                    // What the language host sets for the program when pulumi up builds: the decrypted config.
-                    PULUMI_CONFIG: JSON.stringify({ "qredo-partner-keys:apiKey": "x" }),
-                    PULUMI_NODEJS_MONITOR: "127.0.0.1:1",
-                    GITHUB_TOKEN: "x",
-                    LANG: "C.UTF-8",
-                },
-                encoding: "utf8",
-            });
-            expect(build.status, build.stderr).toBe(0);
-            const names: string[] = JSON.parse(readFileSync(record, "utf8"));
-            expect(names.filter((n) => n === "PATH" || n === "LANG").sort()).toEqual(["LANG", "PATH"]);
-            expect(names.filter((n) => /AWS|PASSPHRASE|QREDO|PULUMI|TOKEN/.test(n))).toEqual([]);
-        } finally {
-            rmSync(copy, { recursive: true, force: true });
-        }
-    });
-
-    it("compiles with TypeScript 6, and says so, where TypeScript 7's native compiler has no binary (npm ci --omit=optional)", () => {
-        const copy = copyProject({ dependencies: true, build: false });
-        try {
-            // @typescript/native as installed without its optional platform package; typescript (6) a stand-in tsc6
-            // that records its arguments and makes the output folders.
-            rmSync(join(copy, "node_modules", "@typescript"));
-            const native = join(copy, "node_modules", "@typescript", "native");
-            for (const entry of ["package.json", "bin", "lib"]) {
-                cpSync(join(projectDir, "node_modules", "@typescript", "native", entry), join(native, entry), { recursive: true });
-            }
-            const typescript = join(copy, "node_modules", "typescript");
-            rmSync(typescript);
-            mkdirSync(join(typescript, "bin"), { recursive: true });
-            writeFileSync(join(typescript, "package.json"), JSON.stringify({ name: "@typescript/typescript6", version: "6.0.0" }));
-            const record = join(copy, "tsc6-args.jsonl");
-            writeFileSync(
-                join(typescript, "bin", "tsc6"),
-                `const fs = require("node:fs");\nfs.appendFileSync(${JSON.stringify(record)}, JSON.stringify(process.argv.slice(2)) + "\\n");\nfs.mkdirSync("bin", { recursive: true });\nfs.mkdirSync("client/dist", { recursive: true });\n`,
-            );
-            rmSync(join(copy, "client", "dist"), { recursive: true, force: true }); // both targets to build
-            const build = spawnSync(process.execPath, [join(copy, "scripts", "build.js")], {
-                cwd: copy,
-                env: { PATH: systemPath().join(":"), LANG: "C.UTF-8" },
-                encoding: "utf8",
-            });
-            expect(build.stderr).toBe(
-                `build: TypeScript 7's native compiler cannot run here (Unable to resolve @typescript/typescript-${process.platform}-${process.arch}. Either your platform is unsupported, or you are missing the package on disk). Compiling with TypeScript 6 instead, which takes about five times as long; npm ci installs the native compiler where there is one for the platform (not with --omit=optional).\n`,
-            );
-            expect(build.status).toBe(0);
-            expect(readLines(record)).toEqual([
-                ["-p", join(copy, "client", "tsconfig.json")],
-                ["-p", join(copy, "tsconfig.build.json")],
-            ]);
-        } finally {
-            rmSync(copy, { recursive: true, force: true });
-        }
     });
 
     it("through a real `npm run`: deploy and verify refuse flags npm swallowed, and `npm run pulumi --` reaches the same state", async () => {
