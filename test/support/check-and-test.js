@@ -19,7 +19,7 @@
 // failure's, in the order tsc, tsc6, lint, prettier, vitest; 0 when all pass.
 "use strict";
 const { spawn } = require("node:child_process");
-const { existsSync, mkdirSync } = require("node:fs");
+const { existsSync, mkdirSync, readdirSync } = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
 const { checkUnlessPassed } = require("./checksCache.js");
@@ -129,6 +129,24 @@ async function lint(program) {
     }
 }
 
+/**
+ * TypeScript 7's files: its package, and the binary for this platform with the lib declarations beside it
+ * (a changed or replaced binary, installed by npm or not, checks again).
+ * @returns {string[]}
+ */
+function nativeCompilerFiles() {
+    const scope = path.join(projectDir, "node_modules", "@typescript");
+    const lib = path.join(scope, `typescript-${process.platform}-${process.arch}`, "lib");
+    /** @type {string[]} */
+    let libFiles = [];
+    try {
+        libFiles = readdirSync(lib).map((name) => path.join(lib, name));
+    } catch {
+        // not installed: its absence is recorded through the package.json below
+    }
+    return [path.join(scope, "native", "package.json"), path.join(lib, "..", "package.json"), ...libFiles];
+}
+
 /** @param {string} what @param {unknown} error @returns {{ code: number, output: string }} */
 function crashed(what, error) {
     return { code: 2, output: `${what} stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` };
@@ -162,7 +180,7 @@ async function typeCheckAndLint() {
         const filesRead = [
             ...(types.program?.getSourceFiles().map((f) => f.fileName) ?? []),
             ...Object.keys(require.cache),
-            path.join(projectDir, "node_modules", "@typescript", "native", "package.json"),
+            ...nativeCompilerFiles(),
         ];
         return { results: [await nativeTypes, types, lintResult], filesRead };
     });

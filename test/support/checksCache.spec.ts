@@ -274,6 +274,30 @@ describe("npm test's own lines", () => {
             encoding: "utf8",
         });
 
+    it("runs the checks again once TypeScript 7's binary changed, though npm installed nothing", () => {
+        // A project that passes, with a TypeScript 7 of its own, and vitest passing.
+        writeFileSync(join(dir, "a.ts"), "export const a = 1;\n");
+        writeFileSync(join(dir, "tsconfig.json"), '{ "compilerOptions": { "strict": true, "types": [] }, "files": ["a.ts"] }\n');
+        writeFileSync(
+            join(dir, "eslint.config.mjs"),
+            'export const typeAwareFiles = ["a.ts"];\nexport default [{ ignores: ["node_modules/", "bin/", "test/"] }];\n',
+        );
+        writeFileSync(join(dir, "bin", "vitest"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        const scope = join(dir, "node_modules", "@typescript");
+        rmSync(scope);
+        const binary = join(scope, `typescript-${process.platform}-${process.arch}`);
+        mkdirSync(join(scope, "native"), { recursive: true });
+        mkdirSync(join(binary, "lib"), { recursive: true });
+        writeFileSync(join(scope, "native", "package.json"), '{ "version": "7.0.0" }');
+        writeFileSync(join(binary, "package.json"), '{ "version": "7.0.0" }');
+        writeFileSync(join(binary, "lib", "tsc"), "first binary");
+        expect(npmTest().stdout).toBe("Type check, lint and format check: passed\n");
+        writeFileSync(join(binary, "lib", "tsc"), "another binary"); // as a hand copy or a broken download would
+        const again = npmTest();
+        expect(again.stdout).toBe("Type check, lint and format check: passed\n");
+        expect(again.status).toBe(0);
+    });
+
     it("a TMPDIR the tests cannot use: that one line, before anything runs", () => {
         const missing = join(dir, "no-such-folder");
         const run = npmTest({ TMPDIR: missing });
