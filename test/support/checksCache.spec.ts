@@ -277,7 +277,10 @@ describe("npm test's own lines", () => {
     it("runs the checks again once TypeScript 7's binary changed, though npm installed nothing", () => {
         // A project that passes, with a TypeScript 7 of its own, and vitest passing.
         writeFileSync(join(dir, "a.ts"), "export const a = 1;\n");
-        writeFileSync(join(dir, "tsconfig.json"), '{ "compilerOptions": { "strict": true, "types": [] }, "files": ["a.ts"] }\n');
+        writeFileSync(
+            join(dir, "tsconfig.json"),
+            '{ "compilerOptions": { "strict": true, "types": [], "lib": ["es5"] }, "files": ["a.ts"] }\n',
+        );
         writeFileSync(
             join(dir, "eslint.config.mjs"),
             'export const typeAwareFiles = ["a.ts"];\nexport default [{ ignores: ["node_modules/", "bin/", "test/"] }];\n',
