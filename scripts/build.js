@@ -64,7 +64,11 @@ function sourceHash(target) {
 /** @param {Target} target */
 function targetIsFresh(target) {
     const hashFile = path.join(projectDir, target.hashFile);
-    return existsSync(hashFile) && readFileSync(hashFile, "utf8").trim() === sourceHash(target);
+    return (
+        existsSync(hashFile) &&
+        existsSync(path.join(projectDir, target.entry)) &&
+        readFileSync(hashFile, "utf8").trim() === sourceHash(target)
+    );
 }
 
 /** True when client/dist and bin/ were built from exactly the sources as they are now. */
@@ -150,7 +154,10 @@ function compiler() {
 function buildTarget(target, tsc) {
     const hash = sourceHash(target); // before compiling: an edit made during the build makes the output stale
     const entry = path.join(projectDir, target.entry);
-    rmSync(entry, { force: true }); // written again by a compiler that really compiled
+    // Until this compile succeeds the target is not built: sources reverted after a failure must not match the
+    // old hash, and the entry file is written again only by a compiler that really compiled.
+    rmSync(path.join(projectDir, target.hashFile), { force: true });
+    rmSync(entry, { force: true });
     const run = spawnSync(tsc.command, [...tsc.args, "-p", path.join(projectDir, target.tsconfig)], {
         cwd: projectDir,
         // The compiler needs no credential: a deploy may build with AWS keys, the passphrase and QREDO_API_KEY
@@ -159,8 +166,8 @@ function buildTarget(target, tsc) {
         stdio: ["ignore", process.stderr, process.stderr],
         timeout: 600_000,
     });
-    if (run.status === 1 || run.status === 2) {
-        return false; // type errors, printed above
+    if (run.status === 1) {
+        return false; // type errors, printed above (with noEmitOnError, tsc's exit code for them)
     }
     if (run.status !== 0) {
         const how =
@@ -182,18 +189,40 @@ function buildTarget(target, tsc) {
 
 /**
  * Builds what is stale, the client first. Returns false, with tsc's
- * diagnostics on stderr, when something does not compile; the output of a
- * target that failed is left as it was (and stays stale).
+ * diagnostics on stderr, when something does not compile; a target that
+ * failed has no entry file and no hash (it is stale until a build succeeds).
  */
 function build() {
-    /** @type {Compiler | undefined} */
-    let tsc;
-    for (const target of [targets.client, targets.program]) {
-        if (!targetIsFresh(target) && !buildTarget(target, (tsc ??= compiler()))) {
-            return false;
+    // A signal to this process while the compiler runs would end it and leave the compiler running on, writing
+    // output after this process ended, for a later build to take as its own. With a listener, Node holds the
+    // signal until the compiler has ended (spawnSync); it is then raised again for this process.
+    const signals = /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"]);
+    const release = () => {
+        for (const signal of signals) {
+            process.off(signal, hold);
         }
+    };
+    const hold = (/** @type {NodeJS.Signals} */ signal) => {
+        release();
+        process.stderr.write(`build: ${signal} came while compiling; stopping, now that the compiler has ended.\n`);
+        process.kill(process.pid, signal);
+    };
+    for (const signal of signals) {
+        process.on(signal, hold);
     }
-    return true;
+    try {
+        /** @type {Compiler | undefined} */
+        let tsc;
+        for (const target of [targets.client, targets.program]) {
+            if (!targetIsFresh(target) && !buildTarget(target, (tsc ??= compiler()))) {
+                return false;
+            }
+        }
+        return true;
+    } finally {
+        // A held signal comes in the event loop's next poll phase: listen until that has passed.
+        setImmediate(() => setImmediate(release));
+    }
 }
 
 module.exports = { build, isFresh };

@@ -3,8 +3,8 @@
 // is test/host.spec.ts's): TypeScript 7's binary is a shell script that does
 // what each test needs, and TypeScript 6's tsc6 a script that records its
 // arguments and writes the entry files.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readLines } from "./support/deployRun";
@@ -153,20 +153,72 @@ describe("npm run build", () => {
             says: "build: the TypeScript compiler stopped (SIGSEGV) while compiling client/tsconfig.json, without judging the sources.\n",
         },
         {
+            case: "ends with 2, as TypeScript 7 does when its runtime panics (with noEmitOnError, type errors end with 1)",
+            binary: `${answersVersion}\nexit 2`,
+            says: "build: the TypeScript compiler stopped (exit 2) while compiling client/tsconfig.json, without judging the sources.\n",
+        },
+        {
             case: "ends with a code that is not a compile result",
             binary: `${answersVersion}\nexit 7`,
             says: "build: the TypeScript compiler stopped (exit 7) while compiling client/tsconfig.json, without judging the sources.\n",
         },
     ])("fails, and leaves no output that looks built, when the compiler $case", ({ binary, says }) => {
         const { copy, build } = copyWithCompilers({ binary });
-        // Output of an earlier build, which must not pass for this one's.
+        // Output of an earlier build, with its hash, which must not pass for this one's.
         mkdirSync(join(copy, "client", "dist"), { recursive: true });
         writeFileSync(join(copy, "client", "dist", "index.js"), "// earlier build\n");
+        writeFileSync(join(copy, "client", "dist", ".source-hash"), "0123\n");
         const run = build();
         expect(run.stderr).toBe(says);
         expect(run.status).toBe(1);
         expect(existsSync(join(copy, "client", "dist", "index.js"))).toBe(false);
         expect(existsSync(join(copy, "client", "dist", ".source-hash"))).toBe(false);
         expect(existsSync(join(copy, "bin", ".source-hash"))).toBe(false);
+    });
+
+    it("after a failed build, sources reverted to an earlier build's are not taken as built", () => {
+        const { copy, build } = copyWithCompilers({ binary: `${answersVersion}\n${compiles}` });
+        expect(build().status).toBe(0);
+        const isFresh = () =>
+            spawnSync(process.execPath, ["-e", 'process.exit(require("./scripts/build.js").isFresh() ? 0 : 1)'], { cwd: copy }).status ===
+            0;
+        expect(isFresh()).toBe(true);
+        // The compiler now rejects what it is given (an edit with a type error), and the edit is then undone.
+        const binaryPath = join(copy, "node_modules", "@typescript", platformPackage, "lib", "tsc");
+        writeFileSync(binaryPath, `#!/bin/sh\n${answersVersion}\nexit 1\n`, { mode: 0o755 });
+        const index = join(copy, "index.ts");
+        const source = readFileSync(index, "utf8");
+        writeFileSync(index, `${source}\nconst broken: number = "x";\n`);
+        expect(build().status).toBe(1);
+        writeFileSync(index, source);
+        expect(isFresh()).toBe(false);
+    });
+
+    it("holds a signal that comes while the compiler runs until it has ended, then stops by that signal", async () => {
+        const started = "STARTED";
+        const finished = "FINISHED";
+        const { copy } = copyWithCompilers({
+            binary: `${answersVersion}\n: > ${started}\nsleep 1\n${compiles}\n: > ${finished}`,
+        });
+        const child = spawn(process.execPath, [join(copy, "scripts", "build.js")], {
+            cwd: copy,
+            env: { PATH: systemPath().join(":"), LANG: "C.UTF-8" },
+            stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+        const ended = new Promise<{ signal: NodeJS.Signals | null; finishedBefore: boolean }>((resolve) =>
+            child.on("exit", (_code, signal) => resolve({ signal, finishedBefore: existsSync(join(copy, finished)) })),
+        );
+        for (let i = 0; i < 300 && !existsSync(join(copy, started)); i++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(existsSync(join(copy, started))).toBe(true);
+        child.kill("SIGTERM");
+        const { signal, finishedBefore } = await ended;
+        // Without the hold, the build would end at once and the compiler write its output after it.
+        expect(finishedBefore).toBe(true);
+        expect(signal).toBe("SIGTERM");
+        expect(stderr).toBe("build: SIGTERM came while compiling; stopping, now that the compiler has ended.\n");
     });
 });
