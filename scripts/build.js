@@ -119,14 +119,23 @@ function nativeCompiler() {
         return { compiler: { command, args: [] } };
     }
     const what =
-        probe.error !== undefined
-            ? /** @type {NodeJS.ErrnoException} */ (probe.error).code === "ETIMEDOUT"
-                ? "did not answer within 30 s"
-                : `could not be run (${/** @type {NodeJS.ErrnoException} */ (probe.error).code ?? probe.error.message})`
-            : probe.status !== 0
-              ? `failed (${probe.signal ?? `exit ${probe.status}`})`
-              : `answered ${JSON.stringify(answer.slice(0, 60))}, not Version ${version}`;
+        probe.error === undefined && probe.status === 0
+            ? `answered ${JSON.stringify(answer.slice(0, 60))}, not Version ${version}`
+            : howItEnded(probe, "30 s");
     return { problem: `its binary, asked for its version, ${what}` };
+}
+
+/**
+ * How a run that did not end well ended, in words: not started, past its time limit, or stopped by a
+ * signal or an exit code.
+ * @param {import("node:child_process").SpawnSyncReturns<unknown>} run @param {string} limit  its timeout, in words
+ */
+function howItEnded(run, limit) {
+    if (run.error !== undefined) {
+        const code = /** @type {NodeJS.ErrnoException} */ (run.error).code;
+        return code === "ETIMEDOUT" ? `did not finish within ${limit}` : `could not be run (${code ?? run.error.message})`;
+    }
+    return `stopped (${run.signal ?? `exit ${run.status}`})`;
 }
 
 /**
@@ -170,13 +179,9 @@ function buildTarget(target, tsc) {
         return false; // type errors, printed above (with noEmitOnError, tsc's exit code for them)
     }
     if (run.status !== 0) {
-        const how =
-            run.error !== undefined
-                ? /** @type {NodeJS.ErrnoException} */ (run.error).code === "ETIMEDOUT"
-                    ? "did not finish within 10 minutes"
-                    : `could not be run (${/** @type {NodeJS.ErrnoException} */ (run.error).code ?? run.error.message})`
-                : `stopped (${run.signal ?? `exit ${run.status}`})`;
-        process.stderr.write(`build: the TypeScript compiler ${how} while compiling ${target.tsconfig}, without judging the sources.\n`);
+        process.stderr.write(
+            `build: the TypeScript compiler ${howItEnded(run, "10 minutes")} while compiling ${target.tsconfig}, without judging the sources.\n`,
+        );
         return false;
     }
     if (!existsSync(entry)) {

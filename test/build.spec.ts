@@ -128,7 +128,7 @@ describe("npm run build", () => {
         {
             case: "a binary that fails",
             options: { binary: "exit 3" },
-            why: "its binary, asked for its version, failed (exit 3)",
+            why: "its binary, asked for its version, stopped (exit 3)",
         },
     ])("compiles with TypeScript 6, and says why, where TypeScript 7 cannot run: $case", ({ options, why }) => {
         const { copy, build, calls } = copyWithCompilers(options);
