@@ -198,36 +198,14 @@ function buildTarget(target, tsc) {
  * failed has no entry file and no hash (it is stale until a build succeeds).
  */
 function build() {
-    // A signal to this process while the compiler runs would end it and leave the compiler running on, writing
-    // output after this process ended, for a later build to take as its own. With a listener, Node holds the
-    // signal until the compiler has ended (spawnSync); it is then raised again for this process.
-    const signals = /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"]);
-    const release = () => {
-        for (const signal of signals) {
-            process.off(signal, hold);
+    /** @type {Compiler | undefined} */
+    let tsc;
+    for (const target of [targets.client, targets.program]) {
+        if (!targetIsFresh(target) && !buildTarget(target, (tsc ??= compiler()))) {
+            return false;
         }
-    };
-    const hold = (/** @type {NodeJS.Signals} */ signal) => {
-        release();
-        process.stderr.write(`build: ${signal} came while compiling; stopping, now that the compiler has ended.\n`);
-        process.kill(process.pid, signal);
-    };
-    for (const signal of signals) {
-        process.on(signal, hold);
     }
-    try {
-        /** @type {Compiler | undefined} */
-        let tsc;
-        for (const target of [targets.client, targets.program]) {
-            if (!targetIsFresh(target) && !buildTarget(target, (tsc ??= compiler()))) {
-                return false;
-            }
-        }
-        return true;
-    } finally {
-        // A held signal comes in the event loop's next poll phase: listen until that has passed.
-        setImmediate(() => setImmediate(release));
-    }
+    return true;
 }
 
 module.exports = { build, isFresh };

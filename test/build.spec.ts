@@ -3,7 +3,7 @@
 // is test/host.spec.ts's): TypeScript 7's binary is a shell script that does
 // what each test needs, and TypeScript 6's tsc6 a script that records its
 // arguments and writes the entry files.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -192,33 +192,5 @@ describe("npm run build", () => {
         expect(build().status).toBe(1);
         writeFileSync(index, source);
         expect(isFresh()).toBe(false);
-    });
-
-    it("holds a signal that comes while the compiler runs until it has ended, then stops by that signal", async () => {
-        const started = "STARTED";
-        const finished = "FINISHED";
-        const { copy } = copyWithCompilers({
-            binary: `${answersVersion}\n: > ${started}\nsleep 1\n${compiles}\n: > ${finished}`,
-        });
-        const child = spawn(process.execPath, [join(copy, "scripts", "build.js")], {
-            cwd: copy,
-            env: { PATH: systemPath().join(":"), LANG: "C.UTF-8" },
-            stdio: ["ignore", "ignore", "pipe"],
-        });
-        let stderr = "";
-        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-        const ended = new Promise<{ signal: NodeJS.Signals | null; finishedBefore: boolean }>((resolve) =>
-            child.on("exit", (_code, signal) => resolve({ signal, finishedBefore: existsSync(join(copy, finished)) })),
-        );
-        for (let i = 0; i < 300 && !existsSync(join(copy, started)); i++) {
-            await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        expect(existsSync(join(copy, started))).toBe(true);
-        child.kill("SIGTERM");
-        const { signal, finishedBefore } = await ended;
-        // Without the hold, the build would end at once and the compiler write its output after it.
-        expect(finishedBefore).toBe(true);
-        expect(signal).toBe("SIGTERM");
-        expect(stderr).toBe("build: SIGTERM came while compiling; stopping, now that the compiler has ended.\n");
     });
 });
