@@ -774,6 +774,49 @@ describe.concurrent("prerequisites and entry points", () => {
         expect(changes(run)).toEqual([]);
     });
 
+    it("a signal to the deploy alone while it compiles: it stops there, and nothing is deployed", async () => {
+        const bare = bareCopy();
+        try {
+            linkDependencies(bare);
+            // Sources changed since the build, and a compiler that takes its time: TypeScript 7's binary a stand-in
+            // that says who started it, then compiles (writes the entry files) a second later.
+            rmSync(join(bare, "bin", ".source-hash"));
+            const scope = join(bare, "node_modules", "@typescript");
+            rmSync(scope); // a link into this checkout's: a folder of the copy's own
+            const binary = join(scope, `typescript-${process.platform}-${process.arch}`);
+            mkdirSync(join(scope, "native"), { recursive: true });
+            mkdirSync(join(binary, "lib"), { recursive: true });
+            writeFileSync(join(scope, "native", "package.json"), '{ "version": "7.0.0" }');
+            writeFileSync(join(binary, "package.json"), '{ "version": "7.0.0" }');
+            const compiling = join(bare, "compiling");
+            writeFileSync(
+                join(binary, "lib", "tsc"),
+                `#!/bin/sh\nif [ "$1" = --version ]; then echo "Version 7.0.0"; exit 0; fi\necho $PPID > '${compiling}'\nsleep 1\nmkdir -p bin client/dist && : > bin/index.js && : > client/dist/index.js\n`,
+                { mode: 0o755 },
+            );
+            const where = h.place(undefined, bare);
+            let signalled = false;
+            const poll = setInterval(() => {
+                const pid = existsSync(compiling) ? Number(readFileSync(compiling, "utf8")) : 0;
+                if (!signalled && pid > 0) {
+                    signalled = true;
+                    process.kill(pid, "SIGTERM");
+                }
+            }, 20);
+            try {
+                const run = await h.run(where, ["sandbox", "--yes"], { QREDO_API_KEY: makeApiKey(), CI: "true" });
+                expect(signalled).toBe(true);
+                expect(run.status).not.toBe(0);
+                expect(changes(run)).toEqual([]);
+                expect(run.calls.map((c) => c.args[0]).filter((command) => command !== "version")).toEqual([]);
+            } finally {
+                clearInterval(poll);
+            }
+        } finally {
+            rmSync(bare, { recursive: true, force: true });
+        }
+    });
+
     it("through a real `npm run`: deploy and verify refuse flags npm swallowed, and `npm run pulumi --` reaches the same state", async () => {
         const where = h.place();
         const npm = (args: string[]) =>
