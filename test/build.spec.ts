@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readLines } from "./support/deployRun";
 import { systemPath } from "./support/fakeCli";
-import { copyProject } from "./support/project.js";
+import { copyProject, standInTypeScript7 } from "./support/project.js";
 
 const platformPackage = `typescript-${process.platform}-${process.arch}`;
 /** What the stand-in binary does when asked to compile: writes the entry file of the target it was given. */
@@ -35,23 +35,12 @@ function copyWithCompilers(options: { native?: boolean; binary?: string; binaryV
     copies.push(copy);
     rmSync(join(copy, "client", "dist"), { recursive: true, force: true });
     const record = join(copy, "compiler-calls.jsonl");
-    // Both are links into this checkout's node_modules: replaced by folders of the copy's own.
-    const scope = join(copy, "node_modules", "@typescript");
-    rmSync(scope);
-    mkdirSync(scope);
-    if (options.native !== false) {
-        mkdirSync(join(scope, "native"));
-        writeFileSync(join(scope, "native", "package.json"), JSON.stringify({ name: "typescript", version: "7.0.0" }));
-    }
-    if (options.binary !== undefined) {
-        mkdirSync(join(scope, platformPackage, "lib"), { recursive: true });
-        writeFileSync(
-            join(scope, platformPackage, "package.json"),
-            JSON.stringify({ name: `@typescript/${platformPackage}`, version: options.binaryVersion ?? "7.0.0" }),
-        );
-        const recordCall = `printf '["tsc","%s","%s"]\\n' "$1" "$2" >> '${record}'`;
-        writeFileSync(join(scope, platformPackage, "lib", "tsc"), `#!/bin/sh\n${recordCall}\n${options.binary}\n`, { mode: 0o755 });
-    }
+    const recordCall = `printf '["tsc","%s","%s"]\\n' "$1" "$2" >> '${record}'`;
+    const binary = standInTypeScript7(copy, {
+        ...options,
+        binary: options.binary === undefined ? undefined : `#!/bin/sh\n${recordCall}\n${options.binary}\n`,
+    });
+    // typescript (6) is a link into this checkout's node_modules too: replaced by a folder of the copy's own.
     const typescript = join(copy, "node_modules", "typescript");
     rmSync(typescript);
     mkdirSync(join(typescript, "bin"), { recursive: true });
@@ -72,7 +61,7 @@ fs.writeFileSync(client ? "client/dist/index.js" : "bin/index.js", "");
             encoding: "utf8",
         });
     const calls = () => readLines<string[]>(record);
-    return { copy, build, calls };
+    return { copy, build, calls, binary };
 }
 
 describe("npm run build", () => {
@@ -177,15 +166,14 @@ describe("npm run build", () => {
     });
 
     it("after a failed build, sources reverted to an earlier build's are not taken as built", () => {
-        const { copy, build } = copyWithCompilers({ binary: `${answersVersion}\n${compiles}` });
+        const { copy, build, binary } = copyWithCompilers({ binary: `${answersVersion}\n${compiles}` });
         expect(build().status).toBe(0);
         const isFresh = () =>
             spawnSync(process.execPath, ["-e", 'process.exit(require("./scripts/build.js").isFresh() ? 0 : 1)'], { cwd: copy }).status ===
             0;
         expect(isFresh()).toBe(true);
         // The compiler now rejects what it is given (an edit with a type error), and the edit is then undone.
-        const binaryPath = join(copy, "node_modules", "@typescript", platformPackage, "lib", "tsc");
-        writeFileSync(binaryPath, `#!/bin/sh\n${answersVersion}\nexit 1\n`, { mode: 0o755 });
+        writeFileSync(binary, `#!/bin/sh\n${answersVersion}\nexit 1\n`, { mode: 0o755 });
         const index = join(copy, "index.ts");
         const source = readFileSync(index, "utf8");
         writeFileSync(index, `${source}\nconst broken: number = "x";\n`);

@@ -18,7 +18,7 @@ import {
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPath } from "./support/fakeCli";
-import { copyProject, linkDependencies } from "./support/project.js";
+import { copyProject, linkDependencies, standInTypeScript7 } from "./support/project.js";
 import {
     changes,
     commands,
@@ -781,19 +781,10 @@ describe.concurrent("prerequisites and entry points", () => {
             // Sources changed since the build, and a compiler that takes its time: TypeScript 7's binary a stand-in
             // that says who started it, then compiles (writes the entry files) a second later.
             rmSync(join(bare, "bin", ".source-hash"));
-            const scope = join(bare, "node_modules", "@typescript");
-            rmSync(scope); // a link into this checkout's: a folder of the copy's own
-            const binary = join(scope, `typescript-${process.platform}-${process.arch}`);
-            mkdirSync(join(scope, "native"), { recursive: true });
-            mkdirSync(join(binary, "lib"), { recursive: true });
-            writeFileSync(join(scope, "native", "package.json"), '{ "version": "7.0.0" }');
-            writeFileSync(join(binary, "package.json"), '{ "version": "7.0.0" }');
             const compiling = join(bare, "compiling");
-            writeFileSync(
-                join(binary, "lib", "tsc"),
-                `#!/bin/sh\nif [ "$1" = --version ]; then echo "Version 7.0.0"; exit 0; fi\necho $PPID > '${compiling}'\nsleep 1\nmkdir -p bin client/dist && : > bin/index.js && : > client/dist/index.js\n`,
-                { mode: 0o755 },
-            );
+            standInTypeScript7(bare, {
+                binary: `#!/bin/sh\nif [ "$1" = --version ]; then echo "Version 7.0.0"; exit 0; fi\necho $PPID > '${compiling}'\nsleep 1\nmkdir -p bin client/dist && : > bin/index.js && : > client/dist/index.js\n`,
+            });
             const where = h.place(undefined, bare);
             let signalled = false;
             const poll = setInterval(() => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkUnlessPassed, lastPass, recordPass } from "./checksCache.js";
 import { systemPath } from "./fakeCli";
+import { standInTypeScript7 } from "./project.js";
 
 let root: string;
 let project: string;
@@ -286,16 +287,9 @@ describe("npm test's own lines", () => {
             'export const typeAwareFiles = ["a.ts"];\nexport default [{ ignores: ["node_modules/", "bin/", "test/"] }];\n',
         );
         writeFileSync(join(dir, "bin", "vitest"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-        const scope = join(dir, "node_modules", "@typescript");
-        rmSync(scope);
-        const binary = join(scope, `typescript-${process.platform}-${process.arch}`);
-        mkdirSync(join(scope, "native"), { recursive: true });
-        mkdirSync(join(binary, "lib"), { recursive: true });
-        writeFileSync(join(scope, "native", "package.json"), '{ "version": "7.0.0" }');
-        writeFileSync(join(binary, "package.json"), '{ "version": "7.0.0" }');
-        writeFileSync(join(binary, "lib", "tsc"), "first binary");
+        const binary = standInTypeScript7(dir, { binary: "first binary" });
         expect(npmTest().stdout).toBe("Type check, lint and format check: passed\n");
-        writeFileSync(join(binary, "lib", "tsc"), "another binary"); // as a hand copy or a broken download would
+        writeFileSync(binary, "another binary"); // as a hand copy or a broken download would
         const again = npmTest();
         expect(again.stdout).toBe("Type check, lint and format check: passed\n");
         expect(again.status).toBe(0);

@@ -3,7 +3,7 @@
 // dependencies or deploy. node_modules is a real folder of links into this
 // checkout's, so a copy can be "installed" without the network.
 "use strict";
-const { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, utimesSync, writeFileSync } = require("node:fs");
+const { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const path = require("node:path");
 
@@ -74,4 +74,33 @@ function linkDependencies(dir) {
     utimesSync(path.join(target, ".package-lock.json"), later, later);
 }
 
-module.exports = { copyProject, linkDependencies, projectDir, projectFiles };
+/**
+ * Replaces a copy's node_modules/@typescript (a link into this checkout's) with a folder of stand-ins for
+ * TypeScript 7: @typescript/native at 7.0.0 (unless `native` is false) and, when `binary` is given, the
+ * platform package at `binaryVersion` (7.0.0 by default) whose executable lib/tsc is `binary`.
+ * @param {string} dir  the copy
+ * @param {{ native?: boolean, binary?: string, binaryVersion?: string }} options
+ * @returns {string} the executable's path (written only when `binary` is given)
+ */
+function standInTypeScript7(dir, options) {
+    const scope = path.join(dir, "node_modules", "@typescript");
+    rmSync(scope);
+    mkdirSync(scope);
+    if (options.native !== false) {
+        mkdirSync(path.join(scope, "native"));
+        writeFileSync(path.join(scope, "native", "package.json"), JSON.stringify({ name: "typescript", version: "7.0.0" }));
+    }
+    const platformPackage = `typescript-${process.platform}-${process.arch}`;
+    const executable = path.join(scope, platformPackage, "lib", "tsc");
+    if (options.binary !== undefined) {
+        mkdirSync(path.dirname(executable), { recursive: true });
+        writeFileSync(
+            path.join(scope, platformPackage, "package.json"),
+            JSON.stringify({ name: `@typescript/${platformPackage}`, version: options.binaryVersion ?? "7.0.0" }),
+        );
+        writeFileSync(executable, options.binary, { mode: 0o755 });
+    }
+    return executable;
+}
+
+module.exports = { copyProject, linkDependencies, projectDir, projectFiles, standInTypeScript7 };
